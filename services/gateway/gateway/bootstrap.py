@@ -1,0 +1,38 @@
+"""Builds the gateway from its settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from vipcore.http import admin_guard
+from vipcore.runtime import ServiceRuntime
+
+from .config import GatewaySettings
+from .entrypoints import consumers, http
+from .service.apikeys import KeyVerifier
+from .service.directory import Directory
+from .service.sales import SalesDesk
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+
+
+def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = None) -> FastAPI:
+    rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
+    token = settings.admin_token.get_secret_value()
+    directory = Directory(settings.pii_index_key.get_secret_value())
+    consumers.register(rt, directory)
+    desk = SalesDesk(rt.engine, directory, settings.kafka_topic_prefix, rt.relay.wake)
+    loyalty = httpx.AsyncClient(base_url=settings.loyalty_url, timeout=5.0,
+                                headers={"Authorization": f"Bearer {token}"},
+                                limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
+    HTTPXClientInstrumentor.instrument_client(loyalty, tracer_provider=rt.tracer_provider)
+    keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
+    app = rt.http_app(
+        http.pos_router(desk, keys, directory, rt.engine, loyalty),
+        http.admin_router(rt.engine, admin_guard(token)),
+        title="POS API", description="The API store POS terminals integrate against (v1).")
+    return app

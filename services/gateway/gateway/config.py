@@ -1,0 +1,16 @@
+"""Gateway settings."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from vipcore.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: str = "gateway"
+    http_port: int = 8000
+    members_url: str = "http://127.0.0.1:8001"
+    loyalty_url: str = "http://127.0.0.1:8002"
+    pii_index_key: SecretStr  # same key as the members service: finds members by mobile/name
+    api_key_cache_seconds: float = 30.0

@@ -1,0 +1,145 @@
+"""POS API v1 (../shared/pos-api.md): thin adapters over the sales desk, directory and loyalty."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.http import FieldError, Problem, validation_errors
+from vipcore.telemetry import current_trace_id
+
+from ..adapters.tables import member_directory, stores
+from ..domain.models import MemberIn, QuoteIn, RefundIn, SaleIn, SalesBatchIn
+from ..service.apikeys import KeyVerifier, issue_key
+from ..service.directory import Directory
+from ..service.sales import SalesDesk
+
+
+def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
+               loyalty: httpx.AsyncClient) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["pos"])
+
+    async def terminal_store(request: Request) -> str:
+        auth = request.headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            raise Problem(401, "Unauthorized", "Authorization: Bearer <store API key> is required",
+                          [FieldError("Authorization", "missing store API key")])
+        store = await keys.store_of(auth[7:].strip())
+        if store is None:
+            raise Problem(401, "Unauthorized", "unknown or revoked API key",
+                          [FieldError("Authorization", "unknown store API key")])
+        return store
+
+    Store = Annotated[str, Depends(terminal_store)]
+
+    def same_store(key_store: str, store_id: str, field: str = "store_id") -> None:
+        if key_store != store_id:
+            raise Problem(403, "Forbidden", f"this API key belongs to store {key_store}",
+                          [FieldError(field, f"a key of store {key_store} cannot act for {store_id}", "O-02")])
+
+    @r.post("/sales", status_code=201, responses={200: {"description": "replay of an accepted sale"},
+                                                    409: {"description": "same receipt, different body"}})
+    async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
+        """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
+        same_store(store, sale.store_id)
+        (out,) = await desk.record([sale])
+        return JSONResponse(out.body, status_code=out.status,
+                            media_type="application/problem+json" if out.status == 409 else None)
+
+    @r.post("/sales:batch", status_code=207)
+    async def record_sales_batch(batch: SalesBatchIn, store: Store) -> JSONResponse:
+        """Upload up to 500 offline receipts; each validated and idempotent on its own."""
+        results: list[dict[str, Any] | None] = [None] * len(batch.sales)
+        valid: list[tuple[int, SaleIn]] = []
+        for i, raw in enumerate(batch.sales):
+            receipt = raw.get("receipt_no") if isinstance(raw, dict) else None
+            try:
+                sale = SaleIn.model_validate(raw)
+            except ValidationError as e:
+                results[i] = {"receipt_no": receipt, "status": 422, "errors": validation_errors(e.errors())}
+                continue
+            if sale.store_id != store:
+                results[i] = {"receipt_no": receipt, "status": 403, "errors": [
+                    FieldError("store_id", f"a key of store {store} cannot act for {sale.store_id}", "O-02")]}
+                continue
+            valid.append((i, sale))
+        if valid:
+            outcomes = await desk.record([s for _, s in valid])
+            for (i, sale), out in zip(valid, outcomes, strict=True):
+                item: dict[str, Any] = {"receipt_no": sale.receipt_no, "status": out.status}
+                if out.status in (200, 201):
+                    item["sale_id"] = out.body["sale_id"]
+                    item["member_id"] = out.body["member_id"]
+                else:
+                    item["errors"] = out.body["errors"]
+                results[i] = item
+        return JSONResponse({"results": results, "trace_id": current_trace_id()}, status_code=207)
+
+    @r.post("/refunds", status_code=201)
+    async def record_refund(refund: RefundIn, store: Store) -> JSONResponse:
+        """Refund lines of an earlier receipt; never more than was sold (L-03)."""
+        same_store(store, refund.store_id)
+        out = await desk.refund(refund)
+        return JSONResponse(out.body, status_code=out.status)
+
+    @r.get("/members/lookup")
+    async def lookup(store: Store, card_no: Annotated[str | None, Query(max_length=32)] = None,
+                     mobile: Annotated[str | None, Query(pattern=r"^1[3-9]\d{9}$")] = None,
+                     name: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
+        """Identify a member by card, or by mobile and name (M-18); masked name, tier and points."""
+        try:
+            ref = MemberIn(card_no=card_no, mobile=mobile, name=name)
+        except ValidationError as e:
+            raise Problem(422, "Invalid request", errors=[
+                FieldError("card_no", err["msg"], "M-18") for err in e.errors()]) from None
+        async with engine.connect() as conn:
+            (member_id,) = await directory.resolve(conn, [ref.model_dump()])
+            if member_id is None:
+                raise Problem(404, "Not found", "no member with these details")
+            m = (await conn.execute(sa.select(member_directory).where(
+                member_directory.c.member_id == member_id))).one()
+            tz = await conn.scalar(sa.select(stores.c.timezone).where(stores.c.store_id == store))
+        acct = await loyalty.get(f"/internal/accounts/{member_id}", params={"store_id": store})
+        acct.raise_for_status()
+        a = acct.json()
+        today = datetime.now(UTC).astimezone(ZoneInfo(tz or "Asia/Shanghai")).date()
+        return {"member_id": member_id, "display_name": m.display_name, "tier": a["tier"],
+                "points_balance": a["points_balance"], "card_status": m.card_status,
+                "blacklisted": None,
+                "birthday_today": bool(m.birthday and (m.birthday.month, m.birthday.day) ==
+                                       (today.month, today.day)),
+                "trace_id": current_trace_id()}
+
+    @r.post("/quotes")
+    async def quote(q: QuoteIn, store: Store) -> dict[str, Any]:
+        """Price a basket for a member: member price per line and points to earn (L-06)."""
+        same_store(store, q.store_id)
+        member_id = None
+        if q.member is not None:
+            async with engine.connect() as conn:
+                (member_id,) = await directory.resolve(conn, [q.member.model_dump()])
+        resp = await loyalty.post("/internal/quotes", json={
+            "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,
+            "lines": [ln.model_dump() for ln in q.lines]})
+        resp.raise_for_status()
+        return {**resp.json(), "member_id": member_id, "trace_id": current_trace_id()}
+
+    return r
+
+
+def admin_router(engine: AsyncEngine, guard: Any) -> APIRouter:
+    r = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(guard)])
+
+    @r.post("/stores/{store_id}/api-keys", status_code=201)
+    async def new_key(store_id: str) -> dict[str, str]:
+        """Issue an API key for a store's POS; it is shown only in this answer."""
+        return {"store_id": store_id, "api_key": await issue_key(engine, store_id)}
+
+    return r

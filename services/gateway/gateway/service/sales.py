@@ -1,0 +1,169 @@
+"""Accepting sales and refunds: idempotent per (store, receipt), durable with the outbox before 201."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.contracts.pos import MemberRef, SaleRecorded, SaleRefunded
+from vipcore.events import Envelope
+from vipcore.http import FieldError, Problem
+from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.telemetry import current_trace_id
+from vipcore.topics import POS_SALES
+
+from ..adapters.tables import refunds, sales
+from ..domain.models import RefundIn, SaleIn
+from ..domain.refunds import refund_errors
+from .directory import Directory
+
+
+def body_hash(model: Any) -> str:
+    return hashlib.sha256(orjson.dumps(model.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass
+class Outcome:
+    status: int  # 201 new, 200 replay, 409 conflicting body
+    body: dict[str, Any]
+
+
+class SalesDesk:
+    """Records sales and refunds for the POS API."""
+
+    def __init__(self, engine: AsyncEngine, directory: Directory, topic_prefix: str, wake: Any) -> None:
+        self.engine = engine
+        self.directory = directory
+        self.topic = topic_prefix + POS_SALES.name
+        self.wake = wake
+
+    async def record(self, batch: list[SaleIn]) -> list[Outcome]:
+        """Accept many sales in one transaction; each is idempotent on its own receipt number."""
+        hashes = [body_hash(s) for s in batch]
+        first: dict[tuple[str, str], int] = {}
+        for i, s in enumerate(batch):
+            first.setdefault((s.store_id, s.receipt_no), i)
+        uniq = sorted(first.values())
+        trace_id = current_trace_id()
+        async with self.engine.begin() as conn:
+            member_ids = await self.directory.resolve(
+                conn, [batch[i].member.model_dump() if batch[i].member else None for i in uniq])
+            rows, events = [], {}
+            for i, member_id in zip(uniq, member_ids, strict=True):
+                s = batch[i]
+                sale_id = str(uuid.uuid4())
+                response = {"sale_id": sale_id, "member_id": member_id, "status": "accepted",
+                            "trace_id": trace_id}
+                rows.append({"store_id": s.store_id, "receipt_no": s.receipt_no, "sale_id": sale_id,
+                             "body_hash": hashes[i], "member_id": member_id, "response": response,
+                             "lines": {str(ln.line_no): {"qty": ln.qty, "paid": ln.paid,
+                                                         "special_price": ln.special_price} for ln in s.lines}})
+                events[(s.store_id, s.receipt_no)] = self._sale_event(s, sale_id, member_id)
+            inserted = set((await conn.execute(
+                pg_insert(sales).values(rows).on_conflict_do_nothing()
+                .returning(sales.c.store_id, sales.c.receipt_no))).tuples())
+            await add_to_outbox(conn, [events[k] for k in events if k in inserted])
+            existing = {}
+            others = [(s.store_id, s.receipt_no) for s in batch]
+            others = [k for k in others if k not in inserted]
+            if others:
+                found = await conn.execute(sa.select(sales.c.store_id, sales.c.receipt_no, sales.c.body_hash,
+                                                     sales.c.response)
+                                           .where(sa.tuple_(sales.c.store_id, sales.c.receipt_no).in_(others)))
+                existing = {(r.store_id, r.receipt_no): r for r in found}
+        if inserted:
+            self.wake()
+        out = []
+        new_rows = {(r["store_id"], r["receipt_no"]): r for r in rows}
+        for i, s in enumerate(batch):
+            key = (s.store_id, s.receipt_no)
+            if key in inserted and first[key] == i:
+                out.append(Outcome(201, new_rows[key]["response"]))
+                continue
+            prior = existing.get(key)
+            prior_hash = prior.body_hash if prior is not None else new_rows[key]["body_hash"]
+            prior_resp = prior.response if prior is not None else new_rows[key]["response"]
+            if prior_hash == hashes[i]:
+                out.append(Outcome(200, prior_resp))
+            else:
+                out.append(Outcome(409, Problem(
+                    409, "Conflict", f"receipt {s.receipt_no} was already recorded with a different body",
+                    [FieldError("receipt_no", "same receipt number, different sale", "pos-api.idempotency")]
+                ).body()))
+        return out
+
+    def _sale_event(self, s: SaleIn, sale_id: str, member_id: str | None) -> OutgoingEvent:
+        ref = None
+        if s.member is not None:
+            ref = MemberRef(card_no=s.member.card_no, by_mobile=s.member.card_no is None)
+        data = SaleRecorded(
+            sale_id=sale_id, store_id=s.store_id, terminal_id=s.terminal_id, receipt_no=s.receipt_no,
+            occurred_at=s.occurred_at, member_id=member_id, member_ref=ref,
+            cashier_staff_id=s.cashier_staff_id, booked_by_staff_id=s.booked_by_staff_id,
+            currency=s.currency, lines=[ln.model_dump() for ln in s.lines],
+            payments=[p.model_dump() for p in s.payments])
+        key = member_id or (s.member.card_no if s.member and s.member.card_no else None)
+        env = Envelope.new(data, source="gateway", subject=member_id)
+        return OutgoingEvent(self.topic, key, env)
+
+    async def refund(self, r: RefundIn) -> Outcome:
+        """Accept a refund of lines of an earlier receipt of the same store (L-03)."""
+        h = body_hash(r)
+        async with self.engine.begin() as conn:
+            # Lock the original first: concurrent refunds of one receipt are serialised here.
+            orig = (await conn.execute(sa.select(sales).where(
+                sales.c.store_id == r.store_id, sales.c.receipt_no == r.original_receipt_no)
+                .with_for_update())).first()
+            prior = (await conn.execute(sa.select(refunds.c.body_hash, refunds.c.response).where(
+                refunds.c.store_id == r.store_id, refunds.c.receipt_no == r.receipt_no))).first()
+            if prior is not None:
+                return self._replay(prior, h, r.receipt_no)
+            if orig is None:
+                raise Problem(422, "Unknown original receipt", errors=[FieldError(
+                    "original_receipt_no", f"no sale {r.original_receipt_no} in store {r.store_id}", "L-03")])
+            sold = {int(k): v for k, v in orig.lines.items()}
+            done = {int(k): v for k, v in orig.refunded.items()}
+            lines = [ln.model_dump() for ln in r.lines]
+            errors = refund_errors(sold, done, lines)
+            if errors:
+                raise Problem(422, "Refund exceeds the sale", "refunding more than was sold", errors)
+            for ln in lines:
+                d = done.setdefault(ln["line_no"], {"qty": 0, "paid": 0})
+                d["qty"] += ln["qty"]
+                d["paid"] += ln["paid"]
+            refund_id = str(uuid.uuid4())
+            response = {"refund_id": refund_id, "sale_id": orig.sale_id, "member_id": orig.member_id,
+                        "status": "accepted", "trace_id": current_trace_id()}
+            inserted = (await conn.execute(pg_insert(refunds).values(
+                store_id=r.store_id, receipt_no=r.receipt_no, refund_id=refund_id,
+                original_receipt_no=r.original_receipt_no, body_hash=h, response=response)
+                .on_conflict_do_nothing().returning(refunds.c.refund_id))).first()
+            if inserted is None:  # a concurrent identical call won the race
+                prior = (await conn.execute(sa.select(refunds.c.body_hash, refunds.c.response).where(
+                    refunds.c.store_id == r.store_id, refunds.c.receipt_no == r.receipt_no))).one()
+                return self._replay(prior, h, r.receipt_no)
+            await conn.execute(sales.update().where(sales.c.sale_id == orig.sale_id)
+                               .values(refunded={str(k): v for k, v in done.items()}))
+            data = SaleRefunded(
+                refund_id=refund_id, sale_id=orig.sale_id, store_id=r.store_id, receipt_no=r.receipt_no,
+                original_receipt_no=r.original_receipt_no, occurred_at=r.occurred_at,
+                member_id=orig.member_id,
+                lines=[{**ln, "special_price": sold[ln["line_no"]]["special_price"]} for ln in lines])
+            await add_to_outbox(conn, [OutgoingEvent(self.topic, orig.member_id,
+                                                     Envelope.new(data, source="gateway",
+                                                                  subject=orig.member_id))])
+        self.wake()
+        return Outcome(201, response)
+
+    @staticmethod
+    def _replay(prior: Any, h: str, receipt_no: str) -> Outcome:
+        if prior.body_hash == h:
+            return Outcome(200, prior.response)
+        raise Problem(409, "Conflict", f"refund {receipt_no} was already recorded with a different body",
+                      [FieldError("receipt_no", "same receipt number, different refund", "pos-api.idempotency")])

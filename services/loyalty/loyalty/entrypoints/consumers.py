@@ -1,0 +1,17 @@
+"""Kafka adapters: which topics and event versions loyalty consumes, and the handler for each."""
+
+from __future__ import annotations
+
+from vipcore.contracts.members import StoreRegistered
+from vipcore.contracts.pos import SaleRecorded, SaleRefunded
+from vipcore.runtime import ServiceRuntime
+from vipcore.topics import MEMBERS_EVENTS, POS_SALES
+
+from ..service.handlers import LoyaltyHandlers
+
+
+def register(rt: ServiceRuntime, h: LoyaltyHandlers) -> None:
+    rt.consume(POS_SALES, {SaleRecorded.TYPE: h.on_sales, SaleRefunded.TYPE: h.on_refunds},
+               accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
+    rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: h.on_store_registered},
+               accept={StoreRegistered.TYPE: [StoreRegistered]})

@@ -1,0 +1,28 @@
+"""loyalty: stores, accounts, ledger, outbox, inbox
+
+Revision ID: loyalty_0001
+Revises:
+"""
+from vipcore.outbox import create_tables
+
+from loyalty.adapters.tables import metadata
+
+revision = "loyalty_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    from alembic import op
+
+    metadata.create_all(op.get_bind())
+    create_tables(op)
+
+
+def downgrade() -> None:
+    from alembic import op
+
+    metadata.drop_all(op.get_bind())
+    op.drop_table("outbox")
+    op.drop_table("inbox")

@@ -1,0 +1,14 @@
+"""Members service settings."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from vipcore.settings import ServiceSettings
+
+
+class MembersSettings(ServiceSettings):
+    service_name: str = "members"
+    http_port: int = 8001
+    pii_index_key: SecretStr  # keyed hash for finding members by mobile/name
+    pii_encryption_key: SecretStr  # AES-GCM key for mobile numbers at rest

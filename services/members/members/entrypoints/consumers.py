@@ -1,0 +1,13 @@
+"""Kafka adapters: members records each member consumption from pos.sales."""
+
+from __future__ import annotations
+
+from vipcore.contracts.pos import SaleRecorded
+from vipcore.runtime import ServiceRuntime
+from vipcore.topics import POS_SALES
+
+from ..service import consumption
+
+
+def register(rt: ServiceRuntime) -> None:
+    rt.consume(POS_SALES, {SaleRecorded.TYPE: consumption.on_sales}, accept={SaleRecorded.TYPE: [SaleRecorded]})

@@ -1,0 +1,59 @@
+"""Members HTTP API (HQ admin for now; staff roles arrive with the members issue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.http import Problem
+from vipcore.pii import mask_name
+
+from ..adapters.tables import consumptions, members
+from ..service.registry import MemberIn, Registry, StaffIn, StoreIn
+
+
+def router(reg: Registry, engine: AsyncEngine, guard: Any) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)])
+
+    @r.post("/stores", status_code=201)
+    async def add_store(store: StoreIn) -> dict[str, str]:
+        """Open (or update) a store: region, time zone and the loyalty program it runs (O-01)."""
+        await reg.add_store(store)
+        return {"store_id": store.store_id}
+
+    @r.post("/staff", status_code=201)
+    async def add_staff(people: list[StaffIn]) -> dict[str, int]:
+        """Add or update staff members of stores."""
+        await reg.add_staff(people)
+        return {"count": len(people)}
+
+    @r.post("/members", status_code=201)
+    async def register(batch: list[MemberIn]) -> dict[str, Any]:
+        """Register members and issue their cards (M-17); all of the list or none."""
+        if not 1 <= len(batch) <= 1000:
+            raise Problem(422, "Invalid request", errors=[{"field": "body", "rule": None,
+                                                            "message": "send 1 to 1000 members"}])
+        return {"members": await reg.register(batch)}
+
+    @r.get("/members/{member_id}")
+    async def get_member(member_id: str) -> dict[str, Any]:
+        """A member file, masked."""
+        async with engine.connect() as conn:
+            m = (await conn.execute(sa.select(members).where(members.c.member_id == member_id))).first()
+        if m is None:
+            raise Problem(404, "Not found", f"no member {member_id}")
+        return {"member_id": m.member_id, "store_id": m.store_id, "display_name": mask_name(m.full_name),
+                "card_no": m.card_no, "card_status": m.card_status, "status": m.status,
+                "referrer_staff_id": m.referrer_staff_id}
+
+    @r.get("/members/{member_id}/consumptions")
+    async def member_consumptions(member_id: str) -> dict[str, Any]:
+        """Every consumption of a member: store, staff, amount, time."""
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(consumptions).where(consumptions.c.member_id == member_id)
+                                       .order_by(consumptions.c.occurred_at))).mappings().all()
+        return {"member_id": member_id, "consumptions": [dict(r) for r in rows]}
+
+    return r

@@ -1,0 +1,125 @@
+"""Registering stores, staff and members; each change and its event in one transaction (outbox)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.contracts.members import MemberRegistered, StoreRegistered
+from vipcore.events import Envelope
+from vipcore.http import FieldError, Problem
+from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.pii import blind_index, encrypt, mask_name
+from vipcore.topics import MEMBERS_EVENTS
+
+from ..adapters.tables import card_sequences, members, staff, stores
+from ..domain.cards import card_number
+
+
+class StoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    store_id: str = Field(min_length=1, max_length=32)
+    name: str
+    region_code: str = Field(pattern=r"^\d{3}$")
+    timezone: str = "Asia/Shanghai"
+    program: str
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: str
+    store_id: str
+    name: str
+    position: str
+    role: str = "staff"
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    store_id: str
+    full_name: str = Field(min_length=2, max_length=40)
+    mobile: str = Field(pattern=r"^1[3-9]\d{9}$", description="M-02: mainland mobile, 11 digits")
+    birthday: date | None = None
+    referrer_staff_id: str | None = None
+
+
+class Registry:
+    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: object) -> None:
+        self.engine = engine
+        self.index_key = index_key
+        self.enc_key = enc_key
+        self.topic = topic_prefix + MEMBERS_EVENTS.name
+        self.wake = wake
+
+    async def add_store(self, s: StoreIn) -> None:
+        async with self.engine.begin() as conn:
+            stmt = pg_insert(stores).values(**s.model_dump())
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=["store_id"], set_={c: stmt.excluded[c] for c in
+                                                   ("name", "region_code", "timezone", "program")}))
+            env = Envelope.new(StoreRegistered(**s.model_dump()), source="members", subject=s.store_id)
+            await add_to_outbox(conn, [OutgoingEvent(self.topic, s.store_id, env)])
+        self.wake()  # type: ignore[operator]
+
+    async def add_staff(self, people: list[StaffIn]) -> None:
+        async with self.engine.begin() as conn:
+            stmt = pg_insert(staff)
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=["staff_id"], set_={c: stmt.excluded[c] for c in
+                                                   ("store_id", "name", "position", "role")}),
+                [p.model_dump() for p in people])
+
+    async def register(self, batch: list[MemberIn]) -> list[dict]:
+        """Register members and issue their cards (M-17) in one transaction; all or nothing."""
+        async with self.engine.begin() as conn:
+            store_rows = (await conn.execute(sa.select(stores.c.store_id, stores.c.region_code).where(
+                stores.c.store_id.in_({m.store_id for m in batch})))).all()
+            region = {r.store_id: r.region_code for r in store_rows}
+            errors = [FieldError(f"{i}.store_id", f"unknown store {m.store_id}", "O-01")
+                      for i, m in enumerate(batch) if m.store_id not in region]
+            if errors:
+                raise Problem(422, "Invalid members", errors=errors)
+            per_region: dict[str, int] = {}
+            for m in batch:
+                per_region[region[m.store_id]] = per_region.get(region[m.store_id], 0) + 1
+            last: dict[str, int] = {}
+            for code, n in sorted(per_region.items()):  # fixed order: no deadlock between issuers
+                await conn.execute(pg_insert(card_sequences).values(region_code=code, last_seq=0)
+                                   .on_conflict_do_nothing())
+                last[code] = await conn.scalar(
+                    card_sequences.update().where(card_sequences.c.region_code == code)
+                    .values(last_seq=card_sequences.c.last_seq + n).returning(card_sequences.c.last_seq)) - n
+            rows, events, out = [], [], []
+            for m in batch:
+                code = region[m.store_id]
+                last[code] += 1
+                member_id = "M" + uuid.uuid4().hex[:15]
+                card = card_number(code, last[code])
+                row = {"member_id": member_id, "store_id": m.store_id, "referrer_staff_id": m.referrer_staff_id,
+                       "full_name": m.full_name, "name_index": blind_index(self.index_key, m.full_name),
+                       "mobile_enc": encrypt(self.enc_key, m.mobile),
+                       "mobile_index": blind_index(self.index_key, m.mobile), "card_no": card,
+                       "card_status": "active", "status": "active", "birthday": m.birthday}
+                rows.append(row)
+                data = MemberRegistered(
+                    member_id=member_id, store_id=m.store_id, referrer_staff_id=m.referrer_staff_id,
+                    display_name=mask_name(m.full_name), name_index=row["name_index"],
+                    mobile_index=row["mobile_index"], mobile=m.mobile, card_no=card, birthday=m.birthday)
+                events.append(OutgoingEvent(self.topic, member_id,
+                                            Envelope.new(data, source="members", subject=member_id)))
+                out.append({"member_id": member_id, "card_no": card, "store_id": m.store_id})
+            dup = (await conn.execute(sa.select(members.c.store_id, members.c.mobile_index).where(
+                sa.tuple_(members.c.store_id, members.c.mobile_index).in_(
+                    [(r["store_id"], r["mobile_index"]) for r in rows])))).all()
+            seen = {(r["store_id"], r["mobile_index"]) for r in rows}
+            if dup or len(seen) != len(rows):
+                raise Problem(409, "Member already on file", errors=[FieldError(
+                    "mobile", "this mobile already has a file in this store", "M-06")])
+            await conn.execute(members.insert(), rows)
+            await add_to_outbox(conn, events)
+        self.wake()  # type: ignore[operator]
+        return out

@@ -1,0 +1,62 @@
+"""Database wiring: async engine per service, Alembic migrations applied at start, transient-error test."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+ALEMBIC_DIR = Path(__file__).parent / "alembic"
+
+
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800,
+    )
+
+
+def upgrade(sync_url: str, versions_dir: Path, target: str = "head") -> None:
+    """Apply a service's Alembic migrations (its own versions folder, the shared env.py)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    cfg.set_main_option("version_locations", str(versions_dir))
+    cfg.set_main_option("sqlalchemy.url", sync_url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, target)
+
+
+async def upgrade_async(sync_url: str, versions_dir: Path) -> None:
+    await asyncio.to_thread(upgrade, sync_url, versions_dir)
+
+
+def is_transient(e: BaseException) -> bool:
+    """True for failures that go away by themselves (database or network down): retry, never skip."""
+    if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+        return True
+    if isinstance(e, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                      sa_exc.DisconnectionError, ConnectionError, OSError, asyncio.TimeoutError)):
+        return True
+    try:
+        import asyncpg
+
+        if isinstance(e, (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                          asyncpg.InterfaceError)):
+            return True
+        if isinstance(e, asyncpg.PostgresError) and getattr(e, "sqlstate", "").startswith(("08", "57P")):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    cause = e.__cause__ or e.__context__
+    if isinstance(e, sa_exc.DBAPIError) and cause is not None and cause is not e:
+        return is_transient(cause)
+    try:
+        from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
+        return isinstance(e, (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError))
+    except ImportError:  # pragma: no cover
+        return False

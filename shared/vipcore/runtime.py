@@ -1,0 +1,154 @@
+"""Assembles one service process from its Settings: engine, broker, outbox relay, consumers, HTTP app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from . import contracts  # noqa: F401 - registers every event contract
+from .consumer import BatchConsumer, BatchHandler, ConsumerMetrics
+from .db import make_engine, upgrade_async
+from .events import EventData
+from .http import install_problem_handlers, ops_router
+from .kafka import make_broker, make_producer
+from .logs import get_logger
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+from .telemetry import make_tracer_provider
+from .topics import Topic
+
+log = get_logger(__name__)
+
+
+class ServiceRuntime:
+    """Everything a service process runs besides its own rules; built from Settings, nothing at import."""
+
+    def __init__(self, settings: ServiceSettings, *, versions_dir: Path,
+                 tracer_provider: TracerProvider | None = None) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.versions_dir = versions_dir
+        self.tracer_provider = tracer_provider or make_tracer_provider(
+            self.name, settings.otel_exporter_otlp_endpoint)
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.m_handled = Counter("events_handled", "Events handled", ["topic"], registry=r)
+        self.m_failed = Counter("events_failed", "Event handling failures", ["topic", "kind"], registry=r)
+        self.m_dlq = Counter("events_dead_lettered", "Events sent to the DLQ", ["topic"], registry=r)
+        self.m_latency = Histogram("handler_batch_seconds", "Batch handling time", ["topic"], registry=r)
+        self.m_lag = Gauge("consumer_lag", "Consumer lag (messages)", ["topic", "partition"], registry=r)
+        self.m_backlog = Gauge("outbox_backlog", "Unpublished outbox rows seen by the relay", registry=r)
+        self.m_published = Counter("outbox_published", "Outbox rows published", registry=r)
+        self.engine = make_engine(settings.database_url, settings.db_pool_size)
+        self._instrument_db()
+        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name,
+                                  tracer_provider=self.tracer_provider)
+        self.producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
+        self.relay = OutboxRelay(
+            self.engine, self.producer, name=self.name, batch_size=settings.outbox_batch_size,
+            idle_poll_s=settings.outbox_idle_poll_ms / 1000, tracer_provider=self.tracer_provider,
+            backlog_gauge=self.m_backlog, published_counter=self.m_published)
+        self.consumers: list[BatchConsumer] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.background: list[Any] = []  # objects with async run() and stop()
+
+    def _instrument_db(self) -> None:
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        inst = SQLAlchemyInstrumentor()
+        if not inst.is_instrumented_by_opentelemetry:
+            inst.instrument(engine=self.engine.sync_engine, tracer_provider=self.tracer_provider)
+
+    def consume(self, topic: Topic, handlers: Mapping[str, BatchHandler],
+                accept: Mapping[str, Sequence[type[EventData]]]) -> BatchConsumer:
+        """Subscribe this service to `topic` with idempotent batch handlers per event type."""
+        c = BatchConsumer(
+            service=self.name, topic=topic.name, topic_prefix=self.settings.kafka_topic_prefix, handlers=handlers, accept=accept, engine=self.engine,
+            producer=self.producer, tracer_provider=self.tracer_provider,
+            metrics=ConsumerMetrics(self.m_handled, self.m_failed, self.m_dlq, self.m_latency, self.m_lag),
+            on_commit=self.relay.wake,
+        )
+        c.subscribe(self.broker, max_records=self.settings.consumer_max_records,
+                    batch_timeout_ms=self.settings.consumer_batch_timeout_ms)
+        self.consumers.append(c)
+        return c
+
+    async def start(self) -> None:
+        await upgrade_async(self.settings.sync_database_url, self.versions_dir)
+        await self.producer.start()
+        await self.broker.start()
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        for b in self.background:
+            self._tasks.append(asyncio.create_task(b.run(), name=f"{self.name}-{type(b).__name__}"))
+        log.info("service started", service=self.name)
+
+    async def stop(self) -> None:
+        self.relay.stop()
+        for b in self.background:
+            b.stop()
+        await self.broker.stop()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.producer.stop()
+        await self.engine.dispose()
+        self.tracer_provider.force_flush()
+
+    async def ready(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(2):
+                async with self.engine.connect() as conn:
+                    await conn.execute(sa.text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as e:  # noqa: BLE001
+            checks["database"] = f"unavailable: {type(e).__name__}"
+        try:
+            async with asyncio.timeout(2):
+                await self.producer.client.fetch_all_metadata()
+            checks["kafka"] = "ok"
+        except Exception as e:  # noqa: BLE001
+            checks["kafka"] = f"unavailable: {type(e).__name__}"
+        return checks
+
+    def http_app(self, *routers: APIRouter, title: str, description: str = "") -> FastAPI:
+        """FastAPI app whose lifespan starts and stops this runtime."""
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+        install_problem_handlers(app)
+        app.include_router(ops_router(self.registry, self.ready))
+        for r in routers:
+            app.include_router(r)
+        app.state.runtime = self
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
+                                           excluded_urls="healthz,readyz,metrics")
+        return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service process (uvicorn, loopback by default)."""
+    import uvicorn
+
+    from .logs import configure_logging
+
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                access_log=False, lifespan="on")

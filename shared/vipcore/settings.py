@@ -1,0 +1,41 @@
+"""Settings common to every service (pydantic-settings, read from the environment)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+UNSAFE_SECRETS = {"", "changeme", "secret", "admin"}
+
+
+class ServiceSettings(BaseSettings):
+    """What any service needs to run; each service subclasses it and adds its own fields."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    service_name: str = Field(description="Name used in traces, logs, consumer groups")
+    database_url: str = Field(description="SQLAlchemy URL, e.g. postgresql+asyncpg://u@h:5432/db")
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_topic_prefix: str = Field("", description="Prefix for every topic name (isolated test runs)")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    admin_token: SecretStr = Field(description="Bearer token for HQ admin endpoints")
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    consumer_max_records: int = 1000
+    consumer_batch_timeout_ms: int = 20
+    outbox_batch_size: int = 1000
+    outbox_idle_poll_ms: int = 20
+    db_pool_size: int = 10
+
+    @field_validator("admin_token")
+    @classmethod
+    def _refuse_unsafe_token(cls, v: SecretStr) -> SecretStr:
+        if v.get_secret_value().lower() in UNSAFE_SECRETS or len(v.get_secret_value()) < 12:
+            raise ValueError("ADMIN_TOKEN must be a real secret of at least 12 characters")
+        return v
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database through psycopg, for Alembic."""
+        return self.database_url.replace("+asyncpg", "+psycopg")
