@@ -1,6 +1,5 @@
 """POS API v1 (../shared/pos-api.md): thin adapters over the sales desk, directory and loyalty."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any

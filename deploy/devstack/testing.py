@@ -1,0 +1,253 @@
+"""Test support shared by every service's tests: real broker and database, isolated per test.
+
+Each test gets its own databases (fresh names) and its own topic prefix, so tests never see each
+other's data. Services run in-process on loopback (uvicorn servers on free ports) or as real
+subprocesses where a test needs to kill one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import uvicorn
+
+from .procs import free_port, spawn, stop_pid
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("gateway", "members", "loyalty", "credit", "notify")
+
+
+async def wait_for(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, what: str = "condition",
+                   interval: float = 0.05) -> Any:
+    """Await `check()` until it returns a truthy value; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+async def create_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class StackConfig:
+    """Settings for one isolated stack: its databases, topic prefix, ports and secrets."""
+
+    pg_host: str
+    pg_port: int
+    kafka_bootstrap: str
+    tag: str = field(default_factory=lambda: secrets.token_hex(4))
+    admin_token: str = field(default_factory=lambda: "adm-" + secrets.token_hex(12))
+    pii_index_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    pii_encryption_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"t{self.tag}."
+
+    def db_name(self, service: str) -> str:
+        return f"t{self.tag}_{service}"
+
+    def db_url(self, service: str) -> str:
+        return f"postgresql+asyncpg://postgres@{self.pg_host}:{self.pg_port}/{self.db_name(service)}"
+
+    @property
+    def admin_dsn(self) -> str:
+        return f"postgresql://postgres@{self.pg_host}:{self.pg_port}/postgres"
+
+    def port(self, service: str) -> int:
+        if service not in self.ports:
+            self.ports[service] = free_port()
+        return self.ports[service]
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    def env(self, service: str) -> dict[str, str]:
+        """Environment variables configuring `service` (what a process or a container gets)."""
+        env = {
+            "DATABASE_URL": self.db_url(service),
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "KAFKA_TOPIC_PREFIX": self.topic_prefix,
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(self.port(service)),
+            "ADMIN_TOKEN": self.admin_token,
+            "LOG_LEVEL": "WARNING",
+        }
+        if service in ("gateway", "members"):
+            env["PII_INDEX_KEY"] = self.pii_index_key
+        if service in ("members", "notify"):
+            env["PII_ENCRYPTION_KEY"] = self.pii_encryption_key
+        if service == "gateway":
+            env["MEMBERS_URL"] = self.url("members")
+            env["LOYALTY_URL"] = self.url("loyalty")
+        if service == "notify":
+            env["SMS_SIMULATOR_URL"] = self.url("smssim")
+        return env
+
+    def settings(self, service: str) -> Any:
+        """The service's Settings object, built from the same environment a process would get."""
+        cls = settings_class(service)
+        return cls(**{k.lower(): v for k, v in self.env(service).items()})
+
+    async def prepare(self) -> None:
+        """Create this stack's databases and topics."""
+        from vipcore.topics import create_topics
+
+        for s in SERVICES:
+            await create_database(self.admin_dsn, self.db_name(s))
+        await create_topics(self.kafka_bootstrap, self.topic_prefix)
+
+
+def settings_class(service: str) -> Any:
+    import importlib
+
+    mod = importlib.import_module(f"{service}.config")
+    return next(getattr(mod, n) for n in dir(mod)
+                if n.endswith("Settings") and n != "ServiceSettings" and isinstance(getattr(mod, n), type))
+
+
+def build_app(service: str, settings: Any, tracer_provider: Any = None) -> Any:
+    import importlib
+
+    return importlib.import_module(f"{service}.bootstrap").build(settings, tracer_provider)
+
+
+class InProcessServer:
+    """A uvicorn server for one ASGI app inside the test's event loop, on loopback."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                                    access_log=False, lifespan="on"))
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.task: asyncio.Task[Any] | None = None
+
+    async def __aenter__(self) -> InProcessServer:
+        self.task = asyncio.create_task(self.server.serve())
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+                raise RuntimeError("server exited during start")
+            if time.monotonic() > deadline:
+                raise TimeoutError("server did not start")
+            await asyncio.sleep(0.02)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await asyncio.wait_for(self.task, 30)
+
+
+class ServiceProcess:
+    """One service as a real OS process (python -m <service>), so a test can SIGKILL it."""
+
+    def __init__(self, cfg: StackConfig, service: str, home: Path) -> None:
+        self.cfg = cfg
+        self.service = service
+        self.pidfile = home / f"{service}-{cfg.tag}.pid"
+        self.logfile = home / f"{service}-{cfg.tag}.log"
+
+    def start(self) -> None:
+        spawn([sys.executable, "-m", self.service], pidfile=self.pidfile, logfile=self.logfile,
+              env={**self.cfg.env(self.service), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        async def ready() -> bool:
+            try:
+                async with httpx.AsyncClient() as c:
+                    return (await c.get(f"{self.cfg.url(self.service)}/readyz", timeout=1)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await wait_for(ready, timeout, f"{self.service} ready")
+
+    def kill(self) -> None:
+        import signal
+
+        stop_pid(self.pidfile, timeout=0, sig=signal.SIGKILL)
+
+    def stop(self) -> None:
+        stop_pid(self.pidfile, timeout=20)
+
+
+class Stack:
+    """All services in-process for one test, plus HTTP clients and helpers to load data."""
+
+    def __init__(self, cfg: StackConfig, tracer_providers: dict[str, Any] | None = None,
+                 services: tuple[str, ...] = SERVICES) -> None:
+        self.cfg = cfg
+        self.tracer_providers = tracer_providers or {}
+        self.services = services
+        self._exit = AsyncExitStack()
+        self.admin = httpx.AsyncClient(headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=30)
+
+    async def __aenter__(self) -> Stack:
+        from .smssim import build_app as sim_app
+
+        await self.cfg.prepare()
+        await self._exit.enter_async_context(InProcessServer(sim_app(), self.cfg.port("smssim")))
+        for s in self.services:
+            app = build_app(s, self.cfg.settings(s), self.tracer_providers.get(s))
+            await self._exit.enter_async_context(InProcessServer(app, self.cfg.port(s)))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.admin.aclose()
+        await self._exit.aclose()
+
+    def url(self, service: str) -> str:
+        return self.cfg.url(service)
+
+    async def add_store(self, store_id: str, program: str, region_code: str = "755") -> str:
+        """Open a store in members and issue its POS API key at the gateway; returns the key."""
+        r = await self.admin.post(f"{self.url('members')}/v1/stores", json={
+            "store_id": store_id, "name": f"Store {store_id}", "region_code": region_code,
+            "program": program})
+        r.raise_for_status()
+        r = await self.admin.post(f"{self.url('gateway')}/admin/stores/{store_id}/api-keys")
+        r.raise_for_status()
+        return str(r.json()["api_key"])
+
+    async def add_members(self, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        r = await self.admin.post(f"{self.url('members')}/v1/members", json=members)
+        r.raise_for_status()
+        return list(r.json()["members"])
+
+    async def wait_directory(self, api_key: str, card_no: str, timeout: float = 30) -> dict[str, Any]:
+        """Wait until the gateway knows a card (members.events consumed)."""
+        async def known() -> Any:
+            async with httpx.AsyncClient() as c:
+                r = await c.get(f"{self.url('gateway')}/v1/members/lookup", params={"card_no": card_no},
+                                headers={"Authorization": f"Bearer {api_key}"})
+            return r.json() if r.status_code == 200 else None
+
+        return dict(await wait_for(known, timeout, f"gateway to know card {card_no}"))
+
+
+def pg_admin_env() -> tuple[str, int] | None:
+    """An external PostgreSQL for tests (TEST_PG_HOST/TEST_PG_PORT), if set."""
+    host, port = os.environ.get("TEST_PG_HOST"), os.environ.get("TEST_PG_PORT")
+    return (host, int(port)) if host and port else None
