@@ -251,3 +251,45 @@ def pg_admin_env() -> tuple[str, int] | None:
     """An external PostgreSQL for tests (TEST_PG_HOST/TEST_PG_PORT), if set."""
     host, port = os.environ.get("TEST_PG_HOST"), os.environ.get("TEST_PG_PORT")
     return (host, int(port)) if host and port else None
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None,
+                                                                  list[tuple[str, bytes]]]]) -> None:
+    """Write raw (key, value, headers) records to a topic, as any producer could."""
+    from aiokafka import AIOKafkaProducer
+
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await p.start()
+    try:
+        futs = [await p.send(topic, value=v, key=k, headers=h) for k, v, h in records]
+        await asyncio.gather(*futs)
+    finally:
+        await p.stop()
+
+
+async def consume_all(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> list[Any]:
+    """Read a topic from the beginning until `expect` records arrived (or time runs out)."""
+    from aiokafka import AIOKafkaConsumer
+
+    c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                         enable_auto_commit=False, group_id=None)
+    await c.start()
+    out: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(out) < expect and time.monotonic() < deadline:
+            batch = await c.getmany(timeout_ms=500)
+            for recs in batch.values():
+                out.extend(recs)
+    finally:
+        await c.stop()
+    return out
+
+
+async def sql_value(cfg: StackConfig, service: str, sql: str, *args: Any) -> Any:
+    """One value from a service's database (tests look at state directly)."""
+    conn = await asyncpg.connect(cfg.db_url(service).replace("+asyncpg", ""))
+    try:
+        return await conn.fetchval(sql, *args)
+    finally:
+        await conn.close()

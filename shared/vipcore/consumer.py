@@ -80,7 +80,7 @@ class BatchConsumer:
 
     def __init__(self, *, service: str, topic: str, topic_prefix: str = "", handlers: Mapping[str, BatchHandler],
                  accept: Mapping[str, Sequence[type[EventData]]], engine: AsyncEngine,
-                 producer: AIOKafkaProducer, tracer_provider: Any = None,
+                 producer: AIOKafkaProducer | None, tracer_provider: Any = None,
                  metrics: ConsumerMetrics | None = None, on_commit: Callable[[], None] | None = None) -> None:
         self.service = service
         self.topic = topic_prefix + topic
@@ -205,7 +205,11 @@ class BatchConsumer:
     async def _transaction(self, deliveries: list[Delivery]) -> None:
         async with self.engine.begin() as conn:
             fresh = await claim(conn, self.group_id, [d.env.id for d in deliveries])
-            todo = [d for d in deliveries if d.env.id in fresh]
+            todo = []
+            for d in deliveries:  # a redelivery can sit in the same batch as the original
+                if d.env.id in fresh:
+                    fresh.discard(d.env.id)
+                    todo.append(d)
             tx = Tx(conn, self.topic_prefix)
             for etype, run in _runs(todo):
                 await self.handlers[etype](tx, run)
@@ -213,6 +217,7 @@ class BatchConsumer:
 
     async def _dead_letter(self, poison: list[tuple[ConsumerRecord[Any, Any], str]]) -> None:
         async def send_all() -> None:
+            assert self.producer is not None, "consumer not started"
             futures = []
             for rec, reason in poison:
                 headers = list(rec.headers or []) + [
@@ -239,7 +244,7 @@ async def claim(conn: AsyncConnection, consumer: str, ids: list[uuid.UUID]) -> s
     """Record event ids in the inbox; returns those never seen before (the ones to process)."""
     if not ids:
         return set()
-    stmt = (pg_insert(inbox_table).values([{"consumer": consumer, "event_id": i} for i in ids])
+    stmt = (pg_insert(inbox_table).values([{"consumer": consumer, "event_id": i} for i in dict.fromkeys(ids)])
             .on_conflict_do_nothing().returning(inbox_table.c.event_id))
     return set((await conn.execute(stmt)).scalars())
 

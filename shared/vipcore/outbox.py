@@ -75,7 +75,7 @@ async def add_to_outbox(conn: AsyncConnection, events: Sequence[OutgoingEvent]) 
 class OutboxRelay:
     """Publishes unpublished outbox rows in id order; one active relay per database (advisory lock)."""
 
-    def __init__(self, engine: AsyncEngine, producer: AIOKafkaProducer, *, name: str,
+    def __init__(self, engine: AsyncEngine, producer: AIOKafkaProducer | None, *, name: str,
                  batch_size: int, idle_poll_s: float, tracer_provider: Any = None,
                  backlog_gauge: Any = None, published_counter: Any = None) -> None:
         self.engine = engine

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
@@ -52,9 +53,9 @@ class ServiceRuntime:
         self._instrument_db()
         self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name,
                                   tracer_provider=self.tracer_provider)
-        self.producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
+        self.producer: AIOKafkaProducer | None = None  # aiokafka needs the running loop: made in start()
         self.relay = OutboxRelay(
-            self.engine, self.producer, name=self.name, batch_size=settings.outbox_batch_size,
+            self.engine, None, name=self.name, batch_size=settings.outbox_batch_size,
             idle_poll_s=settings.outbox_idle_poll_ms / 1000, tracer_provider=self.tracer_provider,
             backlog_gauge=self.m_backlog, published_counter=self.m_published)
         self.consumers: list[BatchConsumer] = []
@@ -73,7 +74,7 @@ class ServiceRuntime:
         """Subscribe this service to `topic` with idempotent batch handlers per event type."""
         c = BatchConsumer(
             service=self.name, topic=topic.name, topic_prefix=self.settings.kafka_topic_prefix, handlers=handlers, accept=accept, engine=self.engine,
-            producer=self.producer, tracer_provider=self.tracer_provider,
+            producer=None, tracer_provider=self.tracer_provider,
             metrics=ConsumerMetrics(self.m_handled, self.m_failed, self.m_dlq, self.m_latency, self.m_lag),
             on_commit=self.relay.wake,
         )
@@ -84,6 +85,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await upgrade_async(self.settings.sync_database_url, self.versions_dir)
+        self.producer = make_producer(self.settings.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
+        self.relay.producer = self.producer
+        for c in self.consumers:
+            c.producer = self.producer
         await self.producer.start()
         await self.broker.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
@@ -100,7 +105,8 @@ class ServiceRuntime:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        await self.producer.stop()
+        if self.producer is not None:
+            await self.producer.stop()
         await self.engine.dispose()
         self.tracer_provider.force_flush()
 
@@ -115,6 +121,7 @@ class ServiceRuntime:
             checks["database"] = f"unavailable: {type(e).__name__}"
         try:
             async with asyncio.timeout(2):
+                assert self.producer is not None, "not started"
                 await self.producer.client.fetch_all_metadata()
             checks["kafka"] = "ok"
         except Exception as e:  # noqa: BLE001
