@@ -62,12 +62,14 @@ class StackConfig:
     pii_encryption_key: str = field(default_factory=lambda: secrets.token_hex(16))
     ports: dict[str, int] = field(default_factory=dict)
 
+    isolated: bool = True  # tests: prefixed topics and databases; the dev system: plain names
+
     @property
     def topic_prefix(self) -> str:
-        return f"t{self.tag}."
+        return f"t{self.tag}." if self.isolated else ""
 
     def db_name(self, service: str) -> str:
-        return f"t{self.tag}_{service}"
+        return f"t{self.tag}_{service}" if self.isolated else service
 
     def db_url(self, service: str) -> str:
         return f"postgresql+asyncpg://postgres@{self.pg_host}:{self.pg_port}/{self.db_name(service)}"
@@ -93,7 +95,7 @@ class StackConfig:
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port(service)),
             "ADMIN_TOKEN": self.admin_token,
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "WARNING" if self.isolated else "INFO",
         }
         if service in ("gateway", "members"):
             env["PII_INDEX_KEY"] = self.pii_index_key

@@ -70,6 +70,22 @@ def router(engine: AsyncEngine, programs: dict[str, Program], default_program: s
         return {"lines": lines, "total": total, "member_total": total, "points_to_earn": pts,
                 "benefit": None}
 
+    @r.get("/v1/stats", tags=["reports"])
+    async def stats() -> dict:
+        """Ledger entries, outstanding points and members per tier, per program (R-03 basis)."""
+        async with engine.connect() as conn:
+            entries = await conn.scalar(sa.select(sa.func.count()).select_from(ledger))
+            rows = (await conn.execute(sa.select(accounts.c.program, accounts.c.tier, sa.func.count(),
+                                                 sa.func.sum(accounts.c.points_balance))
+                                       .group_by(accounts.c.program, accounts.c.tier))).all()
+        programs_out: dict[str, dict] = {}
+        for program, tier, n, pts in rows:
+            p = programs_out.setdefault(program, {"members": 0, "points_outstanding": 0, "tiers": {}})
+            p["members"] += n
+            p["points_outstanding"] += int(pts or 0)
+            p["tiers"][tier] = n
+        return {"ledger_entries": entries, "programs": programs_out}
+
     @r.get("/v1/members/{member_id}/ledger", tags=["statements"])
     async def statement(member_id: str, limit: int = 100) -> dict:
         """A member's ledger entries, newest first, each with its cause (L-02)."""

@@ -1,0 +1,166 @@
+"""`./dev up | down | status | demo | topics` — the whole system on this machine, no Docker.
+
+up:     resolves Kafka (Maven, once), starts Kafka, PostgreSQL, the SMS simulator and every service in
+        the background, then loads the demo (unless --no-demo). Returns with everything running.
+down:   stops everything `up` started.
+topics: creates the declared topics at KAFKA_BOOTSTRAP_SERVERS (used by docker-compose too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from . import kafka, postgres
+from .procs import port_open, read_pid, spawn, stop_pid
+from .testing import SERVICES, StackConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+HOME = Path(os.environ.get("DEV_HOME", ROOT / ".run" / "dev"))
+console = Console()
+
+PORTS = {"gateway": 8000, "members": 8001, "loyalty": 8002, "credit": 8003, "notify": 8004, "smssim": 8009}
+
+
+def _secrets() -> dict[str, str]:
+    """Secrets for the local system: made once, kept outside the repo in .run/dev/secrets.json."""
+    path = HOME / "secrets.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    HOME.mkdir(parents=True, exist_ok=True)
+    s = {"admin_token": "adm-" + secrets.token_hex(16), "pii_index_key": secrets.token_hex(32),
+         "pii_encryption_key": secrets.token_hex(32)}
+    path.write_text(json.dumps(s))
+    path.chmod(0o600)
+    return s
+
+
+def nodes() -> tuple[kafka.KafkaNode, postgres.PgNode]:
+    k = kafka.KafkaNode(home=HOME / "kafka", port=int(os.environ.get("DEV_KAFKA_PORT", 19092)),
+                        controller_port=int(os.environ.get("DEV_KAFKA_CONTROLLER_PORT", 19093)))
+    p = postgres.PgNode(home=HOME / "pg", port=int(os.environ.get("DEV_PG_PORT", 15432)), durable=True)
+    return k, p
+
+
+def config() -> StackConfig:
+    k, p = nodes()
+    s = _secrets()
+    cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=k.bootstrap, isolated=False,
+                      admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
+                      pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS))
+    return cfg
+
+
+def _pidfile(name: str) -> Path:
+    return HOME / "pids" / f"{name}.pid"
+
+
+def up(args: argparse.Namespace) -> None:
+    k, p = nodes()
+    cfg = config()
+    with console.status("Resolving Apache Kafka (Maven, first run only)..."):
+        kafka.ensure_runtime()
+    with console.status(f"Starting Kafka on {k.bootstrap}..."):
+        kafka.start(k)
+    with console.status(f"Starting PostgreSQL on 127.0.0.1:{p.port}..."):
+        postgres.start(p)
+    from vipcore.topics import create_topics
+
+    created = asyncio.run(create_topics(k.bootstrap))
+    console.print(f"[green]✓[/] Kafka {k.bootstrap}, PostgreSQL :{p.port}, topics ({len(created)} new)")
+    logs = HOME / "logs"
+    if read_pid(_pidfile("smssim")) is None:
+        spawn([sys.executable, "-m", "devstack.smssim", "--port", str(PORTS["smssim"])],
+              pidfile=_pidfile("smssim"), logfile=logs / "smssim.log", cwd=ROOT)
+    for s in SERVICES:
+        if read_pid(_pidfile(s)) is None:
+            spawn([sys.executable, "-m", s], pidfile=_pidfile(s), logfile=logs / f"{s}.log",
+                  env={**cfg.env(s), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
+    asyncio.run(_wait_ready(cfg))
+    console.print(f"[green]✓[/] services up; logs in {logs}")
+    if not args.no_demo:
+        from .demo import run_demo
+
+        asyncio.run(run_demo(cfg, HOME.parent / "demo.json", sales=args.sales))
+
+
+async def _wait_ready(cfg: StackConfig, timeout: float = 90) -> None:
+    import httpx
+
+    from .testing import wait_for
+
+    async with httpx.AsyncClient() as c:
+        for s in [*SERVICES, "smssim"]:
+            path = "/healthz" if s == "smssim" else "/readyz"
+
+            async def ready(s: str = s, path: str = path) -> bool:
+                try:
+                    return (await c.get(cfg.url(s) + path, timeout=2)).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            try:
+                await wait_for(ready, timeout, f"{s} to be ready", interval=0.2)
+            except AssertionError:
+                log = HOME / "logs" / f"{s}.log"
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise SystemExit(f"{s} did not become ready; last log lines:\n{tail}") from None
+
+
+def down(_: argparse.Namespace) -> None:
+    for s in [*SERVICES, "smssim"]:
+        if stop_pid(_pidfile(s)):
+            console.print(f"stopped {s}")
+    k, p = nodes()
+    if postgres.stop(p):
+        console.print("stopped PostgreSQL")
+    if kafka.stop(k):
+        console.print("stopped Kafka")
+
+
+def status(_: argparse.Namespace) -> None:
+    k, p = nodes()
+    cfg = config()
+    console.print(f"Kafka {k.bootstrap}: {'up' if port_open('127.0.0.1', k.port) else 'down'}")
+    console.print(f"PostgreSQL :{p.port}: {'up' if port_open('127.0.0.1', p.port) else 'down'}")
+    for s in [*SERVICES, "smssim"]:
+        pid = read_pid(_pidfile(s))
+        console.print(f"{s:8} {cfg.url(s):24} {'pid ' + str(pid) if pid else 'down'}")
+
+
+def topics(_: argparse.Namespace) -> None:
+    from vipcore.topics import create_topics
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", nodes()[0].bootstrap)
+    created = asyncio.run(create_topics(bootstrap, os.environ.get("KAFKA_TOPIC_PREFIX", "")))
+    console.print(f"created {len(created)} topics at {bootstrap}: {', '.join(created) or '(all existed)'}")
+
+
+def demo(args: argparse.Namespace) -> None:
+    from .demo import run_demo
+
+    asyncio.run(run_demo(config(), HOME.parent / "demo.json", sales=args.sales))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="dev", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    u = sub.add_parser("up", help="start everything and load the demo")
+    u.add_argument("--no-demo", action="store_true")
+    u.add_argument("--sales", type=int, default=3000, help="sales in the demo day")
+    u.set_defaults(fn=up)
+    sub.add_parser("down", help="stop everything").set_defaults(fn=down)
+    sub.add_parser("status", help="what runs where").set_defaults(fn=status)
+    sub.add_parser("topics", help="create topics at KAFKA_BOOTSTRAP_SERVERS").set_defaults(fn=topics)
+    d = sub.add_parser("demo", help="load the demo into a running system")
+    d.add_argument("--sales", type=int, default=3000)
+    d.set_defaults(fn=demo)
+    args = ap.parse_args()
+    args.fn(args)

@@ -1,0 +1,212 @@
+"""The demo: stores with different programs, staff, a few hundred members, and a day of POS sales.
+
+Everything goes through the public APIs (members admin API, gateway POS API), exactly as a chain's HQ
+and its stores' POS terminals would call them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .testing import StackConfig, wait_for
+
+console = Console()
+CST = timezone(timedelta(hours=8))
+
+STORES = [
+    {"store_id": "XA-001", "name": "金缘珠宝 西安钟楼店", "region_code": "029", "program": "jewelry"},
+    {"store_id": "SZ-001", "name": "金缘珠宝 深圳华强北店", "region_code": "755", "program": "jewelry"},
+    {"store_id": "XA-101", "name": "长安食府 高新店", "region_code": "029", "program": "generic"},
+    {"store_id": "GZ-201", "name": "悦颜美妆 天河店", "region_code": "020", "program": "cosmetics"},
+]
+PRICE_YUAN = {"jewelry": (120, 1500), "generic": (60, 900), "cosmetics": (50, 1300)}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
+         "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "晓东", "雪梅", "海燕", "志强", "文博", "欣怡"]
+POSITIONS = [("customer_service_manager", "cs_manager"), ("floor_manager", "staff"),
+             ("sales_assistant", "staff"), ("customer_service_rep", "staff")]
+
+
+def _members(rng: random.Random, per_store: int, today: date) -> list[dict[str, Any]]:
+    out, mobiles = [], set()
+    for s in STORES:
+        for i in range(per_store):
+            mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+            while mobile in mobiles:
+                mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+            mobiles.add(mobile)
+            bday = today if i % 37 == 0 else date(rng.randrange(1960, 2004), rng.randrange(1, 13),
+                                                  rng.randrange(1, 29))
+            out.append({"store_id": s["store_id"], "full_name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                        "mobile": mobile, "birthday": bday.isoformat(),
+                        "referrer_staff_id": f"S-{s['store_id']}-{rng.randrange(1, 5)}"})
+    return out
+
+
+def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    by_store: dict[str, list[dict[str, Any]]] = {}
+    for m in members:
+        by_store.setdefault(m["store_id"], []).append(m)
+    opening = datetime.combine(today, datetime.min.time(), CST) + timedelta(hours=10)
+    sales = []
+    for i in range(n):
+        s = rng.choice(STORES)
+        lo, hi = PRICE_YUAN[s["program"]]
+        lines = []
+        for ln in range(1, rng.choice((1, 1, 1, 2, 3)) + 1):
+            price = rng.randrange(lo, hi) * 100
+            qty = 1 if price > 30000 else rng.choice((1, 1, 2))
+            special = rng.random() < 0.1
+            paid = price * qty * (7 if special else 10) // 10
+            lines.append({"line_no": ln, "sku": f"{s['program'][:3].upper()}-{rng.randrange(1, 400):03d}",
+                          "qty": qty, "unit_price": price, "paid": paid, "special_price": special})
+        total = sum(x["paid"] for x in lines)
+        sale: dict[str, Any] = {
+            "store_id": s["store_id"], "terminal_id": f"T{rng.randrange(1, 4)}",
+            "receipt_no": f"{today:%Y%m%d}-{i + 1:06d}",
+            "occurred_at": (opening + timedelta(seconds=int(i * 41400 / max(n, 1)))).isoformat(),
+            "cashier_staff_id": f"S-{s['store_id']}-{rng.randrange(1, 5)}",
+            "booked_by_staff_id": f"S-{s['store_id']}-{rng.randrange(1, 5)}",
+            "lines": lines, "payments": [{"method": rng.choice(("wechat", "alipay", "cash", "bank_card")),
+                                          "amount": total}]}
+        r = rng.random()
+        m = rng.choice(by_store[s["store_id"]])
+        if r < 0.72:
+            sale["member"] = {"card_no": m["card_no"]}
+        elif r < 0.78:
+            sale["member"] = {"mobile": m["mobile"], "name": m["full_name"]}
+        if s["program"] == "generic" and rng.random() < 0.05:
+            sale["payments"] = [{"method": "credit", "amount": total,
+                                 "credit_customer_id": f"ORG-{rng.randrange(1, 6):03d}",
+                                 "authorization_id": f"AUTH-{i:06d}"}]
+        sales.append(sale)
+    return sales
+
+
+async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2026) -> dict[str, Any]:
+    rng = random.Random(seed)
+    today = datetime.now(CST).date()
+    admin = httpx.AsyncClient(headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=60)
+    gw = cfg.url("gateway")
+    keys: dict[str, str] = {}
+    console.rule("[bold]Demo: stores, staff, members")
+    for s in STORES:
+        (await admin.post(cfg.url("members") + "/v1/stores", json=s)).raise_for_status()
+        keys[s["store_id"]] = (await admin.post(f"{gw}/admin/stores/{s['store_id']}/api-keys")).json()["api_key"]
+    staff = [{"staff_id": f"S-{s['store_id']}-{i}", "store_id": s["store_id"],
+              "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "position": pos, "role": role}
+             for s in STORES for i, (pos, role) in enumerate(POSITIONS, 1)]
+    (await admin.post(cfg.url("members") + "/v1/staff", json=staff)).raise_for_status()
+    members = _members(rng, 80, today)
+    r = await admin.post(cfg.url("members") + "/v1/members", json=members)
+    if r.status_code == 409:  # the demo ran before on this database: reuse its members
+        console.print("[yellow]members exist already (demo loaded before); generating a new day of sales")
+        rng = random.Random(time.time_ns())
+        members = _members(rng, 80, today)
+        r = await admin.post(cfg.url("members") + "/v1/members", json=members)
+    r.raise_for_status()
+    for m, issued in zip(members, r.json()["members"], strict=True):
+        m.update(issued)
+    console.print(f"[green]✓[/] {len(STORES)} stores (programs: jewelry, generic, cosmetics), "
+                  f"{len(staff)} staff, {len(members)} members with cards")
+
+    async def directory_ready() -> bool:
+        last = members[-1]
+        resp = await httpx.AsyncClient().get(f"{gw}/v1/members/lookup", params={"card_no": last["card_no"]},
+                                             headers={"Authorization": f"Bearer {keys[last['store_id']]}"})
+        return resp.status_code == 200
+
+    await wait_for(directory_ready, 60, "the gateway to know the new cards")
+
+    day = _sales(rng, sales, members, today)
+    console.rule(f"[bold]Replaying a day of POS sales ({len(day)} receipts) through the gateway")
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    trace_id = None
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console) as bar:
+        task = bar.add_task("POS uploads", total=len(day))
+        async with httpx.AsyncClient(base_url=gw, timeout=60) as pos:
+            for sale in day[:20]:  # a few receipts one by one, as a cashier would
+                resp = await pos.post("/v1/sales", json=sale,
+                                      headers={"Authorization": f"Bearer {keys[sale['store_id']]}"})
+                resp.raise_for_status()
+                results.append({**resp.json(), "status": resp.status_code})
+                trace_id = trace_id or resp.json()["trace_id"]
+                bar.advance(task)
+            rest = day[20:]
+            for store in STORES:  # then offline catch-up batches per store
+                mine = [x for x in rest if x["store_id"] == store["store_id"]]
+                for i in range(0, len(mine), 200):
+                    chunk = mine[i:i + 200]
+                    resp = await pos.post("/v1/sales:batch", json={"sales": chunk},
+                                          headers={"Authorization": f"Bearer {keys[store['store_id']]}"})
+                    resp.raise_for_status()
+                    results.extend(resp.json()["results"])
+                    bar.advance(task, len(chunk))
+    upload_s = time.perf_counter() - started
+    accepted = sum(1 for x in results if x["status"] in (200, 201))
+    member_sales = sum(1 for x in results if x.get("member_id"))
+
+    with console.status("Waiting for loyalty to count every member sale..."):
+        async def counted() -> dict[str, Any] | None:
+            st = (await admin.get(cfg.url("loyalty") + "/v1/stats")).json()
+            return st if st["ledger_entries"] >= member_sales else None
+
+        stats = await wait_for(counted, 120, "loyalty to count the day's sales", interval=0.2)
+    e2e_s = time.perf_counter() - started
+
+    async def sms_settled() -> dict[str, Any] | None:
+        m = (await admin.get(cfg.url("notify") + "/v1/messages", params={"limit": 5})).json()
+        busy = sum(v for k, v in m["counts"].items() if k in ("queued", "sending"))
+        return m if busy == 0 else None
+
+    msgs = await wait_for(sms_settled, 60, "the SMS queue to drain")
+    receivables = (await admin.get(cfg.url("credit") + "/v1/receivables", params={"limit": 1000})).json()
+    await admin.aclose()
+
+    table = Table(title=f"Demo day {today} — summary")
+    table.add_column("what")
+    table.add_column("figure", justify="right")
+    table.add_row("sales accepted", f"{accepted} / {len(day)} ({len(day) / upload_s:.0f}/s upload)")
+    table.add_row("member sales", str(member_sales))
+    table.add_row("ledger entries", str(stats["ledger_entries"]))
+    for prog, p in stats["programs"].items():
+        tiers = ", ".join(f"{k}: {v}" for k, v in sorted(p["tiers"].items()))
+        table.add_row(f"program {prog}", f"{p['points_outstanding']} points outstanding; {tiers}")
+    table.add_row("SMS (tier upgrades)", ", ".join(f"{k}: {v}" for k, v in msgs["counts"].items()) or "0")
+    table.add_row("credit receivables", str(len(receivables["receivables"])))
+    table.add_row("sale → all points counted", f"{e2e_s:.1f}s for the whole day")
+    table.add_row("one trace id", str(trace_id))
+    console.print(table)
+    if msgs["messages"]:
+        console.print(f"Latest SMS: [cyan]{msgs['messages'][0]['to']}[/] {msgs['messages'][0]['body']}")
+    for name in ("gateway", "members", "loyalty", "credit", "notify", "smssim"):
+        console.print(f"  {name:8} {cfg.url(name)}{'/docs' if name != 'smssim' else '/v1/messages'}")
+    console.print(f"Admin token for the HQ APIs: see {out.parent / 'dev' / 'secrets.json'}")
+
+    doc = {"gateway_url": gw,
+           "stores": [{"store_id": s["store_id"], "api_key": keys[s["store_id"]], "program": s["program"]}
+                      for s in STORES],
+           "members": [{"card_no": m["card_no"], "mobile": m["mobile"], "name": m["full_name"],
+                        "store_id": m["store_id"], "member_id": m["member_id"],
+                        "program": next(s["program"] for s in STORES if s["store_id"] == m["store_id"])}
+                       for m in members],
+           "staff": [{"staff_id": s["staff_id"], "store_id": s["store_id"], "role": s["role"]} for s in staff],
+           "services": {n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "smssim")},
+           "trace_id": trace_id}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
+    console.print(f"[green]✓[/] wrote {out}")
+    return doc
