@@ -6,7 +6,6 @@ and its stores' POS terminals would call them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import time
@@ -63,7 +62,7 @@ def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: dat
     for i in range(n):
         s = rng.choice(STORES)
         lo, hi = PRICE_YUAN[s["program"]]
-        lines = []
+        lines: list[dict[str, Any]] = []
         for ln in range(1, rng.choice((1, 1, 1, 2, 3)) + 1):
             price = rng.randrange(lo, hi) * 100
             qty = 1 if price > 30000 else rng.choice((1, 1, 2))
@@ -125,7 +124,7 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
         last = members[-1]
         resp = await httpx.AsyncClient().get(f"{gw}/v1/members/lookup", params={"card_no": last["card_no"]},
                                              headers={"Authorization": f"Bearer {keys[last['store_id']]}"})
-        return resp.status_code == 200
+        return bool(resp.status_code == 200)
 
     await wait_for(directory_ready, 60, "the gateway to know the new cards")
 

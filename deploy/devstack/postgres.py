@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-import warnings
 
 with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
     warnings.simplefilter("ignore")

@@ -142,7 +142,7 @@ class InProcessServer:
     def __init__(self, app: Any, port: int) -> None:
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                                     access_log=False, lifespan="on"))
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         self.task: asyncio.Task[Any] | None = None
 
     async def __aenter__(self) -> InProcessServer:

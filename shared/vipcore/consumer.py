@@ -119,7 +119,7 @@ class BatchConsumer:
     def _report_lag(self, msg: Any) -> None:
         if self.metrics.lag is None:
             return
-        consumer = getattr(msg, "consumer", None)
+        consumer: Any = getattr(msg, "consumer", None)
         try:
             for tp in consumer.assignment():
                 hw = consumer.highwater(tp)

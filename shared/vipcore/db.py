@@ -24,6 +24,7 @@ def upgrade(sync_url: str, versions_dir: Path, target: str = "head") -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(versions_dir))
     cfg.set_main_option("sqlalchemy.url", sync_url)
     cfg.attributes["configure_logger"] = False

@@ -32,7 +32,7 @@ def _mask(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stdout for structlog and the standard library alike."""
-    shared = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

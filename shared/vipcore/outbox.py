@@ -43,12 +43,12 @@ inbox_table = sa.Table(
 )
 
 
+sa.Index("outbox_unpublished", outbox_table.c.id, postgresql_where=outbox_table.c.published_at.is_(None))
+
+
 def create_tables(op: Any) -> None:
     """Called from every service's first Alembic migration."""
-    for table in (outbox_table, inbox_table):
-        op.create_table(table.name, *[c.copy() for c in table.columns])
-    op.create_index("outbox_unpublished", "outbox", ["id"],
-                    postgresql_where=sa.text("published_at IS NULL"))
+    metadata.create_all(op.get_bind())
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ class OutboxRelay:
             self.backlog_gauge.set(len(rows))
         if not rows:
             return 0
+        assert self.producer is not None, "relay not started"
         futures = []
         for row in rows:
             headers = row.headers

@@ -73,7 +73,8 @@ class ServiceRuntime:
                 accept: Mapping[str, Sequence[type[EventData]]]) -> BatchConsumer:
         """Subscribe this service to `topic` with idempotent batch handlers per event type."""
         c = BatchConsumer(
-            service=self.name, topic=topic.name, topic_prefix=self.settings.kafka_topic_prefix, handlers=handlers, accept=accept, engine=self.engine,
+            service=self.name, topic=topic.name, topic_prefix=self.settings.kafka_topic_prefix,
+            handlers=handlers, accept=accept, engine=self.engine,
             producer=None, tracer_provider=self.tracer_provider,
             metrics=ConsumerMetrics(self.m_handled, self.m_failed, self.m_dlq, self.m_latency, self.m_lag),
             on_commit=self.relay.wake,

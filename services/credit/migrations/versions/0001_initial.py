@@ -3,9 +3,8 @@
 Revision ID: credit_0001
 Revises:
 """
-from vipcore.outbox import create_tables
-
 from credit.adapters.tables import metadata
+from vipcore.outbox import create_tables
 
 revision = "credit_0001"
 down_revision = None

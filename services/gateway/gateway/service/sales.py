@@ -11,7 +11,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.contracts.pos import MemberRef, SaleRecorded, SaleRefunded
+from vipcore.contracts.pos import MemberRef, Payment, RefundLine, SaleLine, SaleRecorded, SaleRefunded
 from vipcore.events import Envelope
 from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
@@ -53,8 +53,9 @@ class SalesDesk:
         trace_id = current_trace_id()
         async with self.engine.begin() as conn:
             member_ids = await self.directory.resolve(
-                conn, [batch[i].member.model_dump() if batch[i].member else None for i in uniq])
-            rows, events = [], {}
+                conn, [m.model_dump() if (m := batch[i].member) else None for i in uniq])
+            rows: list[dict[str, Any]] = []
+            events: dict[tuple[str, str], OutgoingEvent] = {}
             for i, member_id in zip(uniq, member_ids, strict=True):
                 s = batch[i]
                 sale_id = str(uuid.uuid4())
@@ -106,8 +107,8 @@ class SalesDesk:
             sale_id=sale_id, store_id=s.store_id, terminal_id=s.terminal_id, receipt_no=s.receipt_no,
             occurred_at=s.occurred_at, member_id=member_id, member_ref=ref,
             cashier_staff_id=s.cashier_staff_id, booked_by_staff_id=s.booked_by_staff_id,
-            currency=s.currency, lines=[ln.model_dump() for ln in s.lines],
-            payments=[p.model_dump() for p in s.payments])
+            currency=s.currency, lines=[SaleLine(**ln.model_dump()) for ln in s.lines],
+            payments=[Payment(**p.model_dump()) for p in s.payments])
         key = member_id or (s.member.card_no if s.member and s.member.card_no else None)
         env = Envelope.new(data, source="gateway", subject=member_id)
         return OutgoingEvent(self.topic, key, env)
@@ -154,7 +155,7 @@ class SalesDesk:
                 refund_id=refund_id, sale_id=orig.sale_id, store_id=r.store_id, receipt_no=r.receipt_no,
                 original_receipt_no=r.original_receipt_no, occurred_at=r.occurred_at,
                 member_id=orig.member_id,
-                lines=[{**ln, "special_price": sold[ln["line_no"]]["special_price"]} for ln in lines])
+                lines=[RefundLine(**ln, special_price=sold[ln["line_no"]]["special_price"]) for ln in lines])
             await add_to_outbox(conn, [OutgoingEvent(self.topic, orig.member_id,
                                                      Envelope.new(data, source="gateway",
                                                                   subject=orig.member_id))])

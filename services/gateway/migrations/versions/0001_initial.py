@@ -3,9 +3,8 @@
 Revision ID: gateway_0001
 Revises:
 """
-from vipcore.outbox import create_tables
-
 from gateway.adapters.tables import metadata
+from vipcore.outbox import create_tables
 
 revision = "gateway_0001"
 down_revision = None

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.http import Problem
+from vipcore.http import FieldError, Problem
 
 from ..adapters.tables import accounts, ledger, stores
 from ..domain.program import Program
@@ -90,8 +90,7 @@ def router(engine: AsyncEngine, programs: dict[str, Program], default_program: s
     async def statement(member_id: str, limit: int = 100) -> dict:
         """A member's ledger entries, newest first, each with its cause (L-02)."""
         if limit > 1000:
-            raise Problem(422, "Invalid request", errors=[{"field": "limit", "rule": None,
-                                                            "message": "at most 1000"}])
+            raise Problem(422, "Invalid request", errors=[FieldError("limit", "at most 1000")])
         async with engine.connect() as conn:
             rows = (await conn.execute(sa.select(ledger).where(ledger.c.member_id == member_id)
                                        .order_by(ledger.c.id.desc()).limit(limit))).mappings().all()

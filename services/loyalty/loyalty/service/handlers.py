@@ -78,12 +78,12 @@ class LoyaltyHandlers:
         if not sales:
             return
         progs = await self._programs_of(tx, {d.data.store_id for d in sales})
-        accts = await self._load_accounts(tx, {(d.data.member_id, progs[d.data.store_id]) for d in sales})
+        accts = await self._load_accounts(tx, {(str(d.data.member_id), progs[d.data.store_id]) for d in sales})
         entries = []
         for d in sales:
             sale: SaleRecorded = d.data
             program = self.programs[progs[sale.store_id]]
-            acct = accts[(sale.member_id, program.id)]
+            acct = accts[(str(sale.member_id), program.id)]
             lines = [Line(ln.line_no, ln.paid, ln.special_price) for ln in sale.lines]
             points, spend = points_for(program, lines), eligible_paid(lines)
             acct.points_balance += points
@@ -95,8 +95,10 @@ class LoyaltyHandlers:
             new_tier = upgrade_on_receipt(program, acct.tier, spend)
             if new_tier is not None:
                 event = TierChanged(
-                    member_id=acct.member_id, program=program.id, brand=program.brand, from_tier=acct.tier,
-                    to_tier=new_tier.code, to_tier_name=new_tier.name, cause_event_id=str(d.env.id), occurred_at=sale.occurred_at,
+                    member_id=acct.member_id, program=program.id, brand=program.brand,
+                    from_tier=acct.tier,
+                    to_tier=new_tier.code, to_tier_name=new_tier.name, cause_event_id=str(d.env.id),
+                    occurred_at=sale.occurred_at,
                     reason=f"L-04: one receipt of {spend / 100:.2f} yuan reaches {new_tier.name}")
                 acct.tier = new_tier.code
                 tx.emit(LOYALTY_EVENTS, acct.member_id,
@@ -109,12 +111,12 @@ class LoyaltyHandlers:
         if not refunds:
             return
         progs = await self._programs_of(tx, {d.data.store_id for d in refunds})
-        accts = await self._load_accounts(tx, {(d.data.member_id, progs[d.data.store_id]) for d in refunds})
+        accts = await self._load_accounts(tx, {(str(d.data.member_id), progs[d.data.store_id]) for d in refunds})
         entries = []
         for d in refunds:
             r: SaleRefunded = d.data
             program = self.programs[progs[r.store_id]]
-            acct = accts[(r.member_id, program.id)]
+            acct = accts[(str(r.member_id), program.id)]
             lines = [Line(ln.line_no, ln.paid, ln.special_price) for ln in r.lines]
             points = min(points_for(program, lines), acct.points_balance)
             spend = min(eligible_paid(lines), acct.tier_spend)

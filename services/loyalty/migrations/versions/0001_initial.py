@@ -3,9 +3,8 @@
 Revision ID: loyalty_0001
 Revises:
 """
-from vipcore.outbox import create_tables
-
 from loyalty.adapters.tables import metadata
+from vipcore.outbox import create_tables
 
 revision = "loyalty_0001"
 down_revision = None

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.http import Problem
+from vipcore.http import FieldError, Problem
 from vipcore.pii import mask_name
 
 from ..adapters.tables import consumptions, members
@@ -33,8 +33,7 @@ def router(reg: Registry, engine: AsyncEngine, guard: Any) -> APIRouter:
     async def register(batch: list[MemberIn]) -> dict[str, Any]:
         """Register members and issue their cards (M-17); all of the list or none."""
         if not 1 <= len(batch) <= 1000:
-            raise Problem(422, "Invalid request", errors=[{"field": "body", "rule": None,
-                                                            "message": "send 1 to 1000 members"}])
+            raise Problem(422, "Invalid request", errors=[FieldError("body", "send 1 to 1000 members")])
         return {"members": await reg.register(batch)}
 
     @r.get("/members/{member_id}")

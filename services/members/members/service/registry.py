@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,25 +91,31 @@ class Registry:
             for code, n in sorted(per_region.items()):  # fixed order: no deadlock between issuers
                 await conn.execute(pg_insert(card_sequences).values(region_code=code, last_seq=0)
                                    .on_conflict_do_nothing())
-                last[code] = await conn.scalar(
+                top = await conn.scalar(
                     card_sequences.update().where(card_sequences.c.region_code == code)
-                    .values(last_seq=card_sequences.c.last_seq + n).returning(card_sequences.c.last_seq)) - n
-            rows, events, out = [], [], []
+                    .values(last_seq=card_sequences.c.last_seq + n).returning(card_sequences.c.last_seq))
+                last[code] = int(top or 0) - n
+            rows: list[dict[str, Any]] = []
+            events: list[OutgoingEvent] = []
+            out: list[dict[str, Any]] = []
             for m in batch:
                 code = region[m.store_id]
                 last[code] += 1
                 member_id = "M" + uuid.uuid4().hex[:15]
                 card = card_number(code, last[code])
-                row = {"member_id": member_id, "store_id": m.store_id, "referrer_staff_id": m.referrer_staff_id,
-                       "full_name": m.full_name, "name_index": blind_index(self.index_key, m.full_name),
+                name_index = blind_index(self.index_key, m.full_name)
+                mobile_index = blind_index(self.index_key, m.mobile)
+                row: dict[str, Any] = {
+                       "member_id": member_id, "store_id": m.store_id, "referrer_staff_id": m.referrer_staff_id,
+                       "full_name": m.full_name, "name_index": name_index,
                        "mobile_enc": encrypt(self.enc_key, m.mobile),
-                       "mobile_index": blind_index(self.index_key, m.mobile), "card_no": card,
+                       "mobile_index": mobile_index, "card_no": card,
                        "card_status": "active", "status": "active", "birthday": m.birthday}
                 rows.append(row)
                 data = MemberRegistered(
                     member_id=member_id, store_id=m.store_id, referrer_staff_id=m.referrer_staff_id,
-                    display_name=mask_name(m.full_name), name_index=row["name_index"],
-                    mobile_index=row["mobile_index"], mobile=m.mobile, card_no=card, birthday=m.birthday)
+                    display_name=mask_name(m.full_name), name_index=name_index,
+                    mobile_index=mobile_index, mobile=m.mobile, card_no=card, birthday=m.birthday)
                 events.append(OutgoingEvent(self.topic, member_id,
                                             Envelope.new(data, source="members", subject=member_id)))
                 out.append({"member_id": member_id, "card_no": card, "store_id": m.store_id})

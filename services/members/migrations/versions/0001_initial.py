@@ -3,9 +3,8 @@
 Revision ID: members_0001
 Revises:
 """
-from vipcore.outbox import create_tables
-
 from members.adapters.tables import metadata
+from vipcore.outbox import create_tables
 
 revision = "members_0001"
 down_revision = None

@@ -3,9 +3,8 @@
 Revision ID: notify_0001
 Revises:
 """
-from vipcore.outbox import create_tables
-
 from notify.adapters.tables import metadata
+from vipcore.outbox import create_tables
 
 revision = "notify_0001"
 down_revision = None
