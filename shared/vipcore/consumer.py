@@ -9,6 +9,7 @@ having processed every record of the batch.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 import uuid
@@ -98,7 +99,7 @@ class BatchConsumer:
         @broker.subscriber(
             self.topic, group_id=self.group_id, batch=True, ack_policy=AckPolicy.MANUAL,
             max_records=max_records, batch_timeout_ms=batch_timeout_ms,
-            auto_offset_reset="earliest", decoder=_no_decode,
+            auto_offset_reset="earliest", decoder=_no_decode, parser=_tolerant_parser,
             title=f"{self.service}:{self.topic}",
         )
         async def on_batch(msg: KafkaMessage) -> None:
@@ -268,6 +269,27 @@ def _header(rec: ConsumerRecord[Any, Any], name: str) -> str | None:
             except UnicodeDecodeError:
                 return None
     return None
+
+
+async def _tolerant_parser(records: tuple[ConsumerRecord[Any, Any], ...],
+                           original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream decodes every header as UTF-8 before the handler runs; one bad header would sink the
+    whole batch uncommitted while later commits move past it. Parse a sanitised copy and hand the
+    handler the original records, whose bad header then makes that one record poison (DLQ)."""
+    safe = tuple(r if _utf8(r) else dataclasses.replace(
+        r, headers=[(k, v.decode(errors="replace").encode()) for k, v in r.headers]) for r in records)
+    msg = await original(safe)
+    msg.raw_message = records
+    return msg
+
+
+def _utf8(rec: ConsumerRecord[Any, Any]) -> bool:
+    try:
+        for _, v in rec.headers or ():
+            v.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _no_decode(msg: Any) -> Any:

@@ -50,18 +50,20 @@ async def test_poison_messages_go_to_dlq_and_the_next_message_is_processed(stack
         (b"k", b"{}", []),                                           # no CloudEvents headers
         (b"k", good.body(), [(k, v.replace(b":v1", b":v9")) if k == "ce_dataschema" else (k, v)
                              for k, v in sale_event("y", 1, 3).kafka_headers()]),  # unknown version
+        (b"k", good.body(), [*sale_event("z", 1, 4).kafka_headers(), ("traceparent", b"\xff\xfe")]),  # not UTF-8
     ])
     async with __import__("httpx").AsyncClient(base_url=stack.url("gateway"),
                                                headers={"Authorization": f"Bearer {key}"}) as pos:
         assert (await pos.post("/v1/sales", json=sale("XA-010", "R-after", m["card_no"], 5000))).status_code == 201
     assert await wait_for(lambda: sql_value(stack.cfg, "loyalty", "SELECT count(*) FROM ledger"), 30,
                           "the good sale after the poison ones") == 1
-    dlq = await consume_all(stack.cfg.kafka_bootstrap, topic + ".dlq", expect=12)
+    dlq = await consume_all(stack.cfg.kafka_bootstrap, topic + ".dlq", expect=15)
     by_loyalty = [r for r in dlq if dict(r.headers)["x-dlq-consumer"] == f"loyalty.{topic}".encode()]
-    assert len(by_loyalty) == 4
+    assert len(by_loyalty) == 5
     errors = [dict(r.headers)["x-dlq-error"].decode() for r in by_loyalty]
     assert "not JSON" in errors[0] and "violates" in errors[1]
     assert "missing CloudEvents headers" in errors[2] and "unknown event type/version" in errors[3]
+    assert "not UTF-8" in errors[4] and dict(by_loyalty[4].headers)["traceparent"] == b"\xff\xfe"
     assert by_loyalty[0].value == b"{not json"  # the original bytes are kept for replay
 
 
