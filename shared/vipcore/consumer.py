@@ -101,6 +101,9 @@ class BatchConsumer:
             max_records=max_records, batch_timeout_ms=batch_timeout_ms,
             auto_offset_reset="earliest", decoder=_no_decode, parser=_tolerant_parser,
             title=f"{self.service}:{self.topic}",
+            description="Accepts " + "; ".join(
+                f"{t} ({', '.join(c.dataschema() for c in self.accept.get(t, []))})" for t in self.handlers)
+            + ". Anything else of these types goes to the dead-letter topic.",
         )
         async def on_batch(msg: KafkaMessage) -> None:
             records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)

@@ -84,6 +84,18 @@ class ServiceRuntime:
         self.consumers.append(c)
         return c
 
+    def publishes(self, topic: Topic, *events: type[EventData]) -> None:
+        """Document the events this service emits (through its outbox) in its AsyncAPI spec."""
+        for c in events:
+            self.broker.publisher(self.settings.kafka_topic_prefix + topic.name, title=f"{topic.name}:{c.TYPE}",
+                                  schema=c, description=(c.__doc__ or "").strip() + f" dataschema {c.dataschema()}")
+
+    def asyncapi(self) -> Any:
+        from faststream.specification import AsyncAPI
+
+        spec = AsyncAPI(self.broker, title=f"{self.name} events", version="1", schema_version="3.0.0")
+        return spec.to_specification().to_jsonable()
+
     async def start(self) -> None:
         await upgrade_async(self.settings.sync_database_url, self.versions_dir)
         self.producer = make_producer(self.settings.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
@@ -145,6 +157,12 @@ class ServiceRuntime:
         app.include_router(ops_router(self.registry, self.ready))
         for r in routers:
             app.include_router(r)
+
+        @app.get("/asyncapi.json", tags=["ops"])
+        async def asyncapi() -> Any:
+            """AsyncAPI 3 document of the topics this service consumes and publishes."""
+            return self.asyncapi()
+
         app.state.runtime = self
         FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
                                            excluded_urls="healthz,readyz,metrics")

@@ -112,3 +112,17 @@ async def test_refunds_lookup_and_quotes(stack: Stack) -> None:
 
 async def _eq(f, want: int) -> bool:  # type: ignore[no-untyped-def]
     return bool(await f() == want)
+
+
+async def test_openapi_and_asyncapi_documents(stack: Stack) -> None:
+    """The POS API is documented with examples; every service publishes an AsyncAPI document of its topics."""
+    async with httpx.AsyncClient() as c:
+        openapi = (await c.get(stack.url("gateway") + "/openapi.json")).json()
+        assert {"/v1/sales", "/v1/sales:batch", "/v1/refunds", "/v1/members/lookup", "/v1/quotes"} <= openapi["paths"].keys()
+        assert "examples" in openapi["components"]["schemas"]["SaleIn"]
+        spec = (await c.get(stack.url("gateway") + "/asyncapi.json")).json()
+        assert spec["asyncapi"].startswith("3.")
+        assert any("pos.sale.recorded" in name for name in spec["components"]["schemas"]) or \
+            "SaleRecorded" in str(spec["components"]["schemas"])
+        loyalty = (await c.get(stack.url("loyalty") + "/asyncapi.json")).json()
+        assert "TierChanged" in str(loyalty) and "pos.sales" in str(loyalty["channels"])

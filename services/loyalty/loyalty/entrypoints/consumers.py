@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from vipcore.contracts.loyalty import TierChanged
 from vipcore.contracts.members import StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.runtime import ServiceRuntime
-from vipcore.topics import MEMBERS_EVENTS, POS_SALES
+from vipcore.topics import LOYALTY_EVENTS, MEMBERS_EVENTS, POS_SALES
 
 from ..service.handlers import LoyaltyHandlers
 
@@ -15,3 +16,4 @@ def register(rt: ServiceRuntime, h: LoyaltyHandlers) -> None:
                accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
     rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: h.on_store_registered},
                accept={StoreRegistered.TYPE: [StoreRegistered]})
+    rt.publishes(LOYALTY_EVENTS, TierChanged)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from vipcore.contracts.members import MemberRegistered, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded
 from vipcore.runtime import ServiceRuntime
-from vipcore.topics import POS_SALES
+from vipcore.topics import MEMBERS_EVENTS, POS_SALES
 
 from ..service import consumption
 
 
 def register(rt: ServiceRuntime) -> None:
     rt.consume(POS_SALES, {SaleRecorded.TYPE: consumption.on_sales}, accept={SaleRecorded.TYPE: [SaleRecorded]})
+    rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered)
