@@ -12,7 +12,7 @@ from devstack import kafka, postgres
 from devstack.procs import free_port
 from devstack.testing import Stack, StackConfig, pg_admin_env
 
-TEST_HOME = Path(__file__).parent / ".run" / "test"
+TEST_HOME = Path(__file__).parent / ".run" / "test" / str(os.getpid())  # parallel sessions never collide
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +27,7 @@ def kafka_bootstrap() -> Iterator[str]:
     kafka.wipe(node)
     kafka.start(node)
     yield node.bootstrap
-    kafka.stop(node)
+    kafka.wipe(node)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +40,7 @@ def pg_node() -> Iterator[postgres.PgNode | None]:
     postgres.wipe(node)
     postgres.start(node)
     yield node
-    postgres.stop(node, "immediate")
+    postgres.wipe(node)
 
 
 @pytest.fixture
