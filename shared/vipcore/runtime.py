@@ -114,7 +114,9 @@ class ServiceRuntime:
         for b in self.background:
             b.stop()
         await self.broker.stop()
-        for t in self._tasks:
+        # Let the relay and workers finish the batch in hand (published rows get marked sent), then cancel.
+        _, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
+        for t in pending:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
