@@ -35,8 +35,12 @@ def _secrets() -> dict[str, str]:
     if path.exists():
         return dict(json.loads(path.read_text()))
     HOME.mkdir(parents=True, exist_ok=True)
+    from vipcore.auth import new_keypair
+
+    priv, pub = new_keypair()
     s = {"admin_token": "adm-" + secrets.token_hex(16), "pii_index_key": secrets.token_hex(32),
-         "pii_encryption_key": secrets.token_hex(32)}
+         "pii_encryption_key": secrets.token_hex(32), "staff_token_private_key": priv,
+         "staff_token_public_key": pub}
     path.write_text(json.dumps(s))
     path.chmod(0o600)
     return s
@@ -54,7 +58,8 @@ def config() -> StackConfig:
     s = _secrets()
     cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=k.bootstrap, isolated=False,
                       admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
-                      pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS))
+                      pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS),
+                      staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]))
     return cfg
 
 

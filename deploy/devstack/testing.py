@@ -61,6 +61,7 @@ class StackConfig:
     pii_index_key: str = field(default_factory=lambda: secrets.token_hex(16))
     pii_encryption_key: str = field(default_factory=lambda: secrets.token_hex(16))
     ports: dict[str, int] = field(default_factory=dict)
+    staff_keys: tuple[str, str] = field(default_factory=lambda: _keypair())
 
     isolated: bool = True  # tests: prefixed topics and databases; the dev system: plain names
 
@@ -96,7 +97,10 @@ class StackConfig:
             "HTTP_PORT": str(self.port(service)),
             "ADMIN_TOKEN": self.admin_token,
             "LOG_LEVEL": "WARNING" if self.isolated else "INFO",
+            "STAFF_TOKEN_PUBLIC_KEY": self.staff_keys[1],
         }
+        if service == "members":
+            env["STAFF_TOKEN_PRIVATE_KEY"] = self.staff_keys[0]
         if service in ("gateway", "members"):
             env["PII_INDEX_KEY"] = self.pii_index_key
         if service in ("members", "notify"):
@@ -120,6 +124,12 @@ class StackConfig:
         for s in SERVICES:
             await create_database(self.admin_dsn, self.db_name(s))
         await create_topics(self.kafka_bootstrap, self.topic_prefix)
+
+
+def _keypair() -> tuple[str, str]:
+    from vipcore.auth import new_keypair
+
+    return new_keypair()
 
 
 def settings_class(service: str) -> Any:

@@ -20,6 +20,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     admin_token: SecretStr = Field(description="Bearer token for HQ admin endpoints")
+    staff_token_public_key: str | None = Field(
+        None, description="Ed25519 public key (base64, raw 32 bytes) verifying staff tokens from members")
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
     consumer_max_records: int = 1000

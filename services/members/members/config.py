@@ -11,3 +11,4 @@ class MembersSettings(ServiceSettings):
     http_port: int = 8001
     pii_index_key: SecretStr  # keyed hash for finding members by mobile/name
     pii_encryption_key: SecretStr  # AES-GCM key for mobile numbers at rest
+    staff_token_private_key: SecretStr | None = None  # Ed25519 (base64 raw) signing staff tokens

@@ -37,3 +37,108 @@ class MemberRegistered(EventData):
     card_status: str = "active"
     status: str = "active"
     birthday: date | None = Field(None, description="Year may be 1904 when unknown (M-01)")
+
+
+@contract
+class MemberApproved(EventData):
+    """A complete file was approved by the store's customer-service manager (M-04): the member now earns."""
+
+    TYPE = "members.member.approved"
+    member_id: str
+    store_id: str
+    approved_by: str
+    referrer_staff_id: str | None = None
+
+
+@contract
+class MemberUpdated(EventData):
+    """Fields of a member file changed (M-13); carries only what other services keep."""
+
+    TYPE = "members.member.updated"
+    member_id: str
+    store_id: str
+    display_name: str
+    name_index: str
+    mobile_index: str
+    mobile: str
+    referrer_staff_id: str | None = None
+    birthday: date | None = None
+    customer_class: str | None = Field(None, description="M-14 class, drives credit terms")
+
+
+@contract
+class MemberStateChanged(EventData):
+    """pending_review / active / dormant / public / blacklisted / deleted (M-08)."""
+
+    TYPE = "members.member.state_changed"
+    member_id: str
+    store_id: str
+    from_state: str
+    to_state: str
+    reason: str = Field(description="Rule and cause, e.g. 'M-09: no consumption for 3 months'")
+
+
+@contract
+class MemberBlacklisted(EventData):
+    """A phone (+ name) was blacklisted by a store (M-16); member_id when it is a member."""
+
+    TYPE = "members.member.blacklisted"
+    mobile_index: str
+    store_id: str
+    listed_by: str
+    reason: str
+    member_id: str | None = None
+
+
+@contract
+class CardIssued(EventData):
+    """A card was issued (M-17); `mailed` when it is posted to the member."""
+
+    TYPE = "members.card.issued"
+    member_id: str
+    store_id: str
+    card_no: str
+    valid_until: date | None = None
+    mailed: bool = False
+
+
+@contract
+class CardLost(EventData):
+    """A card was reported lost (M-17): blocked at once."""
+
+    TYPE = "members.card.lost"
+    member_id: str
+    card_no: str
+
+
+@contract
+class CardReplaced(EventData):
+    """A lost or expired card was replaced by a new number (M-17); whether points carry over is the program's."""
+
+    TYPE = "members.card.replaced"
+    member_id: str
+    old_card_no: str
+    new_card_no: str
+
+
+@contract
+class CardExpired(EventData):
+    """A card reached the end of its validity (M-17): it earns nothing until renewed."""
+
+    TYPE = "members.card.expired"
+    member_id: str
+    card_no: str
+
+
+@contract
+class HandoverCompleted(EventData):
+    """HQ confirmed a hand-over (M-12): these members now belong to the receiver; notify introduces them."""
+
+    TYPE = "members.handover.completed"
+    handover_id: str
+    store_id: str
+    from_staff_id: str
+    to_staff_id: str
+    to_staff_name: str
+    to_staff_phone: str | None = None
+    member_ids: list[str]
