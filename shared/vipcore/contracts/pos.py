@@ -54,6 +54,10 @@ class SaleRecorded(EventData):
     occurred_at: datetime
     member_id: str | None = Field(None, examples=["M-6f1c..."])
     member_ref: MemberRef | None = None
+    member_status: str | None = Field(
+        None, description="The member's state when the gateway accepted the sale (M-08); only approved states "
+                          "(active, dormant, public) earn (M-04). Stamped here so no topic race decides it.")
+    card_status: str | None = Field(None, description="active | lost | expired | blocked (M-17): only active earns")
     cashier_staff_id: str | None = None
     booked_by_staff_id: str | None = None
     currency: str = "CNY"

@@ -36,22 +36,29 @@ class Directory:
 
     async def resolve(self, conn: AsyncConnection, refs: list[dict | None]) -> list[str | None]:
         """member_id for each member reference (card, or mobile+name), None when unknown."""
+        return [m[0] if m else None for m in await self.resolve_full(conn, refs)]
+
+    async def resolve_full(self, conn: AsyncConnection,
+                           refs: list[dict | None]) -> list[tuple[str, str, str] | None]:
+        """(member_id, member status, status of the presented card) for each reference, None when unknown."""
         cards = {r["card_no"] for r in refs if r and r.get("card_no")}
         pairs = {(blind_index(self.index_key, r["mobile"]), blind_index(self.index_key, r["name"]))
                  for r in refs if r and not r.get("card_no")}
-        by_card: dict[str, str] = {}
-        by_pair: dict[tuple[str, str], str] = {}
+        by_card: dict[str, tuple[str, str, str]] = {}
+        by_pair: dict[tuple[str, str], tuple[str, str, str]] = {}
         if cards:
-            rows = await conn.execute(sa.select(member_directory.c.card_no, member_directory.c.member_id)
+            rows = await conn.execute(sa.select(member_directory.c.card_no, member_directory.c.member_id,
+                                                member_directory.c.status, member_directory.c.card_status)
                                       .where(member_directory.c.card_no.in_(cards)))
-            by_card = {r.card_no: r.member_id for r in rows}
+            by_card = {r.card_no: (r.member_id, r.status, r.card_status) for r in rows}
         if pairs:
             rows = await conn.execute(sa.select(member_directory.c.mobile_index, member_directory.c.name_index,
-                                                member_directory.c.member_id)
+                                                member_directory.c.member_id, member_directory.c.status,
+                                                member_directory.c.card_status)
                                       .where(sa.tuple_(member_directory.c.mobile_index,
                                                        member_directory.c.name_index).in_(pairs)))
-            by_pair = {(r.mobile_index, r.name_index): r.member_id for r in rows}
-        out: list[str | None] = []
+            by_pair = {(r.mobile_index, r.name_index): (r.member_id, r.status, r.card_status) for r in rows}
+        out: list[tuple[str, str, str] | None] = []
         for r in refs:
             if not r:
                 out.append(None)

@@ -52,12 +52,13 @@ class SalesDesk:
         uniq = sorted(first.values())
         trace_id = current_trace_id()
         async with self.engine.begin() as conn:
-            member_ids = await self.directory.resolve(
+            resolved = await self.directory.resolve_full(
                 conn, [m.model_dump() if (m := batch[i].member) else None for i in uniq])
             rows: list[dict[str, Any]] = []
             events: dict[tuple[str, str], OutgoingEvent] = {}
-            for i, member_id in zip(uniq, member_ids, strict=True):
+            for i, found in zip(uniq, resolved, strict=True):
                 s = batch[i]
+                member_id = found[0] if found else None
                 sale_id = str(uuid.uuid4())
                 response = {"sale_id": sale_id, "member_id": member_id, "status": "accepted",
                             "trace_id": trace_id}
@@ -65,19 +66,19 @@ class SalesDesk:
                              "body_hash": hashes[i], "member_id": member_id, "response": response,
                              "lines": {str(ln.line_no): {"qty": ln.qty, "paid": ln.paid,
                                                          "special_price": ln.special_price} for ln in s.lines}})
-                events[(s.store_id, s.receipt_no)] = self._sale_event(s, sale_id, member_id)
+                events[(s.store_id, s.receipt_no)] = self._sale_event(s, sale_id, found)
             inserted = set((await conn.execute(
                 pg_insert(sales).values(rows).on_conflict_do_nothing()
                 .returning(sales.c.store_id, sales.c.receipt_no))).tuples())
             await add_to_outbox(conn, [events[k] for k in events if k in inserted])
-            existing = {}
+            existing: dict[tuple[str, str], Any] = {}
             others = [(s.store_id, s.receipt_no) for s in batch]
             others = [k for k in others if k not in inserted]
             if others:
-                found = await conn.execute(sa.select(sales.c.store_id, sales.c.receipt_no, sales.c.body_hash,
-                                                     sales.c.response)
-                                           .where(sa.tuple_(sales.c.store_id, sales.c.receipt_no).in_(others)))
-                existing = {(r.store_id, r.receipt_no): r for r in found}
+                prior_rows = await conn.execute(
+                    sa.select(sales.c.store_id, sales.c.receipt_no, sales.c.body_hash, sales.c.response)
+                    .where(sa.tuple_(sales.c.store_id, sales.c.receipt_no).in_(others)))
+                existing = {(r.store_id, r.receipt_no): r for r in prior_rows}
         if inserted:
             self.wake()
         out = []
@@ -99,13 +100,15 @@ class SalesDesk:
                 ).body()))
         return out
 
-    def _sale_event(self, s: SaleIn, sale_id: str, member_id: str | None) -> OutgoingEvent:
+    def _sale_event(self, s: SaleIn, sale_id: str, found: tuple[str, str, str] | None) -> OutgoingEvent:
+        member_id, status, card_status = found if found else (None, None, None)
         ref = None
         if s.member is not None:
             ref = MemberRef(card_no=s.member.card_no, by_mobile=s.member.card_no is None)
         data = SaleRecorded(
             sale_id=sale_id, store_id=s.store_id, terminal_id=s.terminal_id, receipt_no=s.receipt_no,
-            occurred_at=s.occurred_at, member_id=member_id, member_ref=ref,
+            occurred_at=s.occurred_at, member_id=member_id, member_ref=ref, member_status=status,
+            card_status=card_status,
             cashier_staff_id=s.cashier_staff_id, booked_by_staff_id=s.booked_by_staff_id,
             currency=s.currency, lines=[SaleLine(**ln.model_dump()) for ln in s.lines],
             payments=[Payment(**p.model_dump()) for p in s.payments])
