@@ -45,11 +45,13 @@ async def raw_kafka(bootstrap: str, n: int, run_id: str, *, size: int = 1024, ti
         try:
             await consumer.start()
             await producer.start()
-            deadline = time.monotonic() + 30
-            while not consumer.partitions_for_topic(topic) and time.monotonic() < deadline:
-                await consumer._client.force_metadata_update()  # noqa: SLF001 - new topic's metadata
-                await asyncio.sleep(0.1)
             tps = [TopicPartition(topic, p) for p in range(parts)]
+            cluster = consumer._client.cluster  # noqa: SLF001 - a new topic's partitions need leaders first
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(
+                    (cluster.leader_for_partition(tp) or -1) >= 0 for tp in tps):
+                await consumer._client.force_metadata_update()  # noqa: SLF001
+                await asyncio.sleep(0.1)
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             payload = os.urandom(size // 2).hex().encode()[:size]
