@@ -31,18 +31,20 @@ PORTS = {"gateway": 8000, "members": 8001, "loyalty": 8002, "credit": 8003, "not
 
 def _secrets() -> dict[str, str]:
     """Secrets for the local system: made once, kept outside the repo in .run/dev/secrets.json."""
-    path = HOME / "secrets.json"
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    HOME.mkdir(parents=True, exist_ok=True)
     from vipcore.auth import new_keypair
 
-    priv, pub = new_keypair()
-    s = {"admin_token": "adm-" + secrets.token_hex(16), "pii_index_key": secrets.token_hex(32),
-         "pii_encryption_key": secrets.token_hex(32), "staff_token_private_key": priv,
-         "staff_token_public_key": pub}
-    path.write_text(json.dumps(s))
-    path.chmod(0o600)
+    path = HOME / "secrets.json"
+    s: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    before = dict(s)
+    s.setdefault("admin_token", "adm-" + secrets.token_hex(16))
+    s.setdefault("pii_index_key", secrets.token_hex(32))  # kept forever: stored data depends on it
+    s.setdefault("pii_encryption_key", secrets.token_hex(32))
+    if "staff_token_private_key" not in s:  # added later: older files get it without losing the rest
+        s["staff_token_private_key"], s["staff_token_public_key"] = new_keypair()
+    if s != before:
+        HOME.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(s))
+        path.chmod(0o600)
     return s
 
 

@@ -24,13 +24,12 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .db import is_transient
 from .events import Envelope, EventData, PoisonMessage, decode
 from .logs import get_logger
-from .outbox import OutgoingEvent, add_to_outbox, inbox_table
+from .outbox import OutgoingEvent, add_to_outbox
 from .telemetry import context_from_headers, traceparent_of
 from .topics import Topic
 
@@ -248,9 +247,14 @@ async def claim(conn: AsyncConnection, consumer: str, ids: list[uuid.UUID]) -> s
     """Record event ids in the inbox; returns those never seen before (the ones to process)."""
     if not ids:
         return set()
-    stmt = (pg_insert(inbox_table).values([{"consumer": consumer, "event_id": i} for i in dict.fromkeys(ids)])
-            .on_conflict_do_nothing().returning(inbox_table.c.event_id))
-    return set((await conn.execute(stmt)).scalars())
+    rows = await conn.execute(_CLAIM, {"consumer": consumer, "ids": list(dict.fromkeys(ids))})
+    return set(rows.scalars())
+
+
+# One array parameter: the statement is the same for every batch size (prepared once, nothing to compile).
+_CLAIM = sa.text(
+    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:ids AS uuid[])) "
+    "ON CONFLICT DO NOTHING RETURNING event_id")
 
 
 def _runs(deliveries: list[Delivery]) -> list[tuple[str, list[Delivery]]]:

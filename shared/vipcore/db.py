@@ -12,9 +12,9 @@ ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800,
-    )
+    # No pre-ping: it costs a BEGIN/ROLLBACK per checkout. A connection that died with the server fails
+    # once with a disconnect error, SQLAlchemy drops it, and callers retry transient errors (is_transient).
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def upgrade(sync_url: str, versions_dir: Path, target: str = "head") -> None:

@@ -70,13 +70,29 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(Problem(exc.status_code, str(exc.detail)))
 
-    @app.middleware("http")
-    async def _traceparent(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        tp = current_traceparent()
-        if tp:
-            response.headers["traceparent"] = tp
-        return response
+    app.add_middleware(TraceparentHeader)
+
+
+class TraceparentHeader:
+    """Adds the request's W3C `traceparent` to every response (pure ASGI: no per-request task like
+    Starlette's BaseHTTPMiddleware)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_trace(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                tp = current_traceparent()
+                if tp:
+                    message["headers"] = [*message.get("headers", []), (b"traceparent", tp.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_trace)
 
 
 def ops_router(registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:

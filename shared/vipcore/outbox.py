@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .db import is_transient
@@ -29,7 +30,7 @@ outbox_table = sa.Table(
     sa.Column("event_id", sa.Uuid, nullable=False, unique=True),
     sa.Column("topic", sa.Text, nullable=False),
     sa.Column("key", sa.Text),
-    sa.Column("headers", sa.dialects.postgresql.JSONB, nullable=False),
+    sa.Column("headers", JSONB, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("published_at", sa.DateTime(timezone=True)),

@@ -25,9 +25,10 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
     consumer_max_records: int = 1000
-    consumer_batch_timeout_ms: int = 20
+    consumer_batch_timeout_ms: int = 50
     outbox_batch_size: int = 1000
-    outbox_idle_poll_ms: int = 20
+    outbox_idle_poll_ms: int = Field(
+        250, description="Fallback poll of the outbox; local commits wake the relay at once")
     db_pool_size: int = 10
 
     @field_validator("admin_token")

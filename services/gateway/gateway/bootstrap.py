@@ -14,6 +14,7 @@ from vipcore.runtime import ServiceRuntime
 from .config import GatewaySettings
 from .entrypoints import consumers, http
 from .service.apikeys import KeyVerifier
+from .service.coalescer import SaleCoalescer
 from .service.directory import Directory
 from .service.sales import SalesDesk
 
@@ -32,7 +33,7 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     HTTPXClientInstrumentor.instrument_client(loyalty, tracer_provider=rt.tracer_provider)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
     app = rt.http_app(
-        http.pos_router(desk, keys, directory, rt.engine, loyalty),
+        http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk)),
         http.admin_router(rt.engine, admin_guard(token)),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

@@ -17,12 +17,13 @@ from vipcore.telemetry import current_trace_id
 from ..adapters.tables import member_directory, stores
 from ..domain.models import MemberIn, QuoteIn, RefundIn, SaleIn, SalesBatchIn
 from ..service.apikeys import KeyVerifier, issue_key
+from ..service.coalescer import SaleCoalescer
 from ..service.directory import Directory
 from ..service.sales import SalesDesk
 
 
 def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
-               loyalty: httpx.AsyncClient) -> APIRouter:
+               loyalty: httpx.AsyncClient, coalescer: SaleCoalescer | None = None) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"])
 
     async def terminal_store(request: Request) -> str:
@@ -48,7 +49,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
         """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
         same_store(store, sale.store_id)
-        (out,) = await desk.record([sale])
+        out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
         return JSONResponse(out.body, status_code=out.status,
                             media_type="application/problem+json" if out.status == 409 else None)
 

@@ -1,0 +1,62 @@
+"""Concurrent single-sale POSTs share one transaction.
+
+While one group of sales is being written, the next group gathers; at low load a group is one sale and
+nothing waits, under load one commit (one WAL flush, one outbox statement) serves many cashiers. Each
+sale keeps its own request's trace and gets its own answer; a failing group is retried sale by sale so
+one bad sale never fails the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from typing import Any
+
+from vipcore.telemetry import current_trace_id, current_traceparent
+
+from ..domain.models import SaleIn
+from .sales import Outcome, SalesDesk
+
+
+class SaleCoalescer:
+    def __init__(self, desk: SalesDesk, max_batch: int = 200) -> None:
+        self.desk = desk
+        self.max_batch = max_batch
+        self._queue: list[tuple[SaleIn, tuple[str | None, str | None], asyncio.Future[Outcome]]] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def submit(self, sale: SaleIn) -> Outcome:
+        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.append((sale, (current_traceparent(), current_trace_id()), fut))
+        if self._worker is None or self._worker.done():
+            # a clean context: the worker belongs to no single request's trace
+            self._worker = asyncio.create_task(self._drain(), context=contextvars.Context())
+        return await fut
+
+    async def _drain(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            try:
+                outs = await self.desk.record([g[0] for g in group], [g[1] for g in group])
+            except Exception as e:  # noqa: BLE001 - decided per sale below
+                if len(group) == 1:
+                    _settle(group[0][2], error=e)
+                    continue
+                for sale, trace, fut in group:
+                    try:
+                        (out,) = await self.desk.record([sale], [trace])
+                        _settle(fut, out)
+                    except Exception as e1:  # noqa: BLE001
+                        _settle(fut, error=e1)
+                continue
+            for (_, _, fut), out in zip(group, outs, strict=True):
+                _settle(fut, out)
+
+
+def _settle(fut: asyncio.Future[Any], result: Any = None, error: BaseException | None = None) -> None:
+    if fut.done():  # the client went away
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(result)
