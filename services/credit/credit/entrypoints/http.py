@@ -1,7 +1,5 @@
 """Credit HTTP API: staff routes (staff tokens, O-02), internal routes for the gateway and admin tools."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """POS API v1: credit authorisation for group buyers (C-04), proxied synchronously to the credit service."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import httpx
