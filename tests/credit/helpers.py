@@ -53,7 +53,8 @@ async def receivables_of(stack: Stack, customer_id: str, n: int) -> list[dict[st
     return sorted(rows, key=lambda x: x["delivered_at"])
 
 
-async def authorize(client: httpx.AsyncClient, customer_id: str, cases: int, amount: int) -> httpx.Response:
+async def authorize(client: httpx.AsyncClient, customer_id: str, cases: int, amount: int,
+                    store_id: str = "XA-1") -> httpx.Response:
     return await client.post("/v1/credit/authorizations", json={
-        "store_id": "XA-1", "customer_id": customer_id, "cases": cases, "amount": amount,
+        "store_id": store_id, "customer_id": customer_id, "cases": cases, "amount": amount,
         "responsible_staff_id": "S-OP1"})
