@@ -11,7 +11,7 @@ from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
 from .config import CreditSettings
-from .entrypoints import consumers, http
+from .entrypoints import consumers, coupons_http, http
 from .service.context import Clock, Credit, utc_now
 from .service.daily import DailyScheduler
 from .service.receivables import ReceivableBook
@@ -26,6 +26,7 @@ def build(settings: CreditSettings, tracer_provider: TracerProvider | None = Non
     consumers.register(rt, ReceivableBook(c))
     rt.background.append(DailyScheduler(c, settings.scheduler_interval_s))
     verifier = TokenVerifier(settings.staff_token_public_key)
-    return rt.http_app(http.staff_router(c, verifier),
-                       http.internal_router(c, admin_guard(settings.admin_token.get_secret_value())),
+    guard = admin_guard(settings.admin_token.get_secret_value())
+    return rt.http_app(http.staff_router(c, verifier), coupons_http.coupons_router(c, verifier),
+                       http.internal_router(c, guard), coupons_http.redemption_router(c, guard),
                        title="Credit", description="Group buyers' credit, receivables, payments, aging, bad debt")

@@ -147,3 +147,73 @@ liabilities = sa.Table(
     sa.Column("receivable_id", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
 )
+
+# C-09 group-buy coupons and C-08 rebates (added by 0003)
+coupon_batches = sa.Table(
+    "coupon_batches", metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("face_value", sa.BigInteger, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("drawn_by", sa.Text, nullable=False),
+    sa.Column("drawn_at", TS, nullable=False),
+)
+
+coupons = sa.Table(
+    "coupons", metadata,
+    sa.Column("coupon_no", sa.Text, primary_key=True),
+    sa.Column("batch_id", sa.Text, nullable=False),
+    sa.Column("face_value", sa.BigInteger, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # in_stock | held (cheque pending) | sold | redeemed
+    sa.Column("drawn_at", TS, nullable=False),
+    sa.Column("left_stock_at", TS),  # sold or given as a rebate
+    sa.Column("coupon_sale_id", sa.Text),
+    sa.Column("rebate_id", sa.Text),
+    sa.Column("redeemed_store_id", sa.Text),
+    sa.Column("redeemed_receipt_no", sa.Text),
+    sa.Column("redeemed_at", TS),
+)
+
+coupon_sales = sa.Table(
+    "coupon_sales", metadata,
+    sa.Column("coupon_sale_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("sold_at", TS, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("contact", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("payment_method", sa.Text, nullable=False),
+    sa.Column("coupon_nos", JSONB, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("cheque_status", sa.Text),  # pending | cleared | bounced (cheque payments only, C-05)
+    sa.Column("clears_on", sa.Date),
+    sa.Column("sold_by", sa.Text, nullable=False),
+)
+
+rebate_tiers = sa.Table(
+    "rebate_tiers", metadata,
+    sa.Column("min_purchases", sa.BigInteger, primary_key=True),
+    sa.Column("rate_bp", sa.Integer, nullable=False),  # basis points of the period's purchases
+)
+
+rebates = sa.Table(
+    "rebates", metadata,
+    sa.Column("rebate_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("purchases", sa.BigInteger, nullable=False),
+    sa.Column("rate_bp", sa.Integer, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending | approved | rejected | collected
+    sa.Column("slip_no", sa.Text, unique=True),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("collected_by", sa.Text),
+    sa.Column("collected_at", TS),
+    sa.Column("coupon_nos", JSONB),
+    sa.UniqueConstraint("customer_id", "period", name="one_rebate_per_customer_period"),
+)
+rebate_slip_seq = sa.Sequence("rebate_slip_no", metadata=metadata)

@@ -16,4 +16,5 @@ def register(rt: ServiceRuntime, book: ReceivableBook) -> None:
                accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
     rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: book.on_stores}, accept={StoreRegistered.TYPE: [StoreRegistered]})
     rt.publishes(CREDIT_EVENTS, ev.ReceivableRecorded, ev.AuthorizationGranted, ev.AuthorizationRefused,
-                 ev.AuthorizationReleased, ev.InvoiceOverdue, ev.PaymentReceived, ev.WriteoffApproved)
+                 ev.AuthorizationReleased, ev.InvoiceOverdue, ev.PaymentReceived, ev.WriteoffApproved,
+                 ev.RebateApproved)

@@ -81,3 +81,49 @@ class DailyRunIn(_In):
 
 class ReleaseIn(_In):
     as_of: Aware | None = None
+
+
+CouponNos = Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1, max_length=500)]
+
+
+class CouponBatchIn(_In):
+    prefix: str = Field(pattern=r"^[A-Z0-9-]{1,16}$", description="numbers are prefix + 6 digits")
+    face_value: int = Field(gt=0, description="fen")
+    count: int = Field(gt=0, le=10_000)
+    expires_on: date
+
+
+class CouponSaleIn(_In):
+    """C-09: date (now), unit, contact, phone, amount (from the coupons), payment method, numbers, expiry."""
+
+    store_id: Id
+    unit: str = Field(min_length=2, max_length=100)
+    contact: str = Field(min_length=2, max_length=40)
+    phone: str = Field(pattern=r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+    payment_method: str = Field(description="C-05: cash | cheque | transfer | wire")
+    coupon_nos: CouponNos
+
+
+class RedemptionIn(_In):
+    store_id: Id
+    receipt_no: Id
+    coupon_nos: CouponNos
+
+
+class TierIn(_In):
+    min_purchases: int = Field(ge=0, description="fen over the period")
+    rate_bp: int = Field(gt=0, le=10_000, description="basis points of the purchases")
+
+
+class TiersIn(_In):
+    tiers: list[TierIn] = Field(max_length=50)
+
+
+class RebateRunIn(_In):
+    start: date
+    end: date
+
+
+class CollectionIn(_In):
+    coupon_nos: CouponNos
+    collected_by: str = Field(min_length=2, max_length=40, description="who collected for the customer")

@@ -18,6 +18,7 @@ from ..domain.rules import reminder_due
 from .accounts import OUTSTANDING
 from .authorizations import release_expired
 from .context import Credit
+from .coupons import clear_due_cheques
 
 log = get_logger(__name__)
 
@@ -33,6 +34,7 @@ async def run_daily(c: Credit, day: date) -> dict[str, Any]:
             return {**dict(prev._mapping), "already_ran": True}
         cleared = (await conn.execute(payments.update().where(
             payments.c.status == "pending", payments.c.clears_on <= day).values(status="cleared"))).rowcount
+        cleared += await clear_due_cheques(conn, day)  # coupons paid by cheque are released (C-05, C-09)
         overdue = (await conn.execute(
             sa.select(receivables.c.receivable_id, receivables.c.customer_id, receivables.c.store_id,
                       receivables.c.due_date, receivables.c.last_reminded_on, receivables.c.responsible_staff_id,
