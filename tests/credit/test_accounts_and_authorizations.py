@@ -50,7 +50,7 @@ async def test_c02_temporary_raise_needs_approval_by_someone_else_and_expires(cs
             "expires_at": "2020-01-01T00:00:00+08:00"})
         assert past.status_code == 422 and past.json()["errors"][0]["rule"] == "C-02"
         # an approved raise that has expired no longer counts
-        await sql_value(cstack.cfg, "credit", "UPDATE limit_raises SET expires_at = now() - interval '1 second'")
+        cstack.clock.advance(days=31)  # type: ignore[attr-defined]
         assert (await mgr.get(f"/v1/accounts/{cust}")).json()["effective_limit_cases"] == 5
 
 
@@ -145,3 +145,18 @@ async def test_c02_concurrent_terminals_never_exceed_the_limit(cstack: Stack) ->
         results = await asyncio.gather(*(authorize(t1 if i % 2 else t2, by_amount, 1, 1000) for i in range(40)))
         assert sum(r.status_code == 201 for r in results) == 5
         assert {r.json()["errors"][0]["field"] for r in results if r.status_code == 422} == {"amount"}
+
+
+async def test_c04_an_authorisation_is_captured_by_one_sale_only(cstack: Stack) -> None:
+    key = await cstack.add_store("XA-1", "generic", region_code="029")
+    async with staff(cstack, Role.STORE_MANAGER) as mgr, pos(cstack, key) as till:
+        cust = await open_account(mgr, "group_company")
+        a = (await authorize(till, cust, 3, 30_000)).json()
+        for receipt in ("R-ONCE-1", "R-ONCE-2"):
+            assert (await till.post("/v1/sales", json=credit_sale(receipt, cust, a["authorization_id"],
+                                                                  30_000))).status_code == 201
+        first, second = sorted(await receivables_of(cstack, cust, 2), key=lambda r: r["receipt_no"])
+        assert (first["cases"], second["cases"]) == (3, 0)  # the second sale does not reuse the hold's cases
+        auth = (await cstack.admin.get(
+            f"{cstack.url('credit')}/internal/authorizations/{a['authorization_id']}")).json()
+        assert auth["sale_id"] == first["sale_id"]

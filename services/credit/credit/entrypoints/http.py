@@ -115,7 +115,7 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
                            region: str | None = None) -> dict[str, Any] | Response:
         """Aging (C-07, R-04) per customer, staff, store or region; store roles see their own store."""
         day = as_of or reports.default_as_of(c)
-        items = await reports.open_items(c, p.store_id if p.role in STORE_SCOPED else None, region)
+        items = await reports.open_items(c, (p.store_id or "-") if p.role in STORE_SCOPED else None, region)
         name = f"aging-{day.isoformat()}"
         if format == "csv":
             return Response(to_csv(aging(items, day, by), by), media_type="text/csv",

@@ -55,15 +55,16 @@ class ReceivableBook:
                       accounts.c.line_leader_staff_id).where(accounts.c.customer_id.in_(cust_ids)))}
         auths = {r.authorization_id: r for r in await conn.execute(
             sa.select(authorizations.c.authorization_id, authorizations.c.customer_id, authorizations.c.cases,
-                      authorizations.c.responsible_staff_id)
+                      authorizations.c.responsible_staff_id, authorizations.c.status, authorizations.c.sale_id)
             .where(authorizations.c.authorization_id.in_(auth_ids)))} if auth_ids else {}
         shops = {r.store_id: r for r in await conn.execute(sa.select(stores).where(stores.c.store_id.in_(store_ids)))}
         rows, captured = [], []
         for d, sale, p in credit:
             cust = str(p.credit_customer_id)
             acct, auth, shop = accts.get(cust), auths.get(p.authorization_id or ""), shops.get(sale.store_id)
-            if auth is not None and auth.customer_id != cust:
-                auth = None  # an authorisation of another customer captures nothing
+            if auth is not None and (auth.customer_id != cust or (auth.status == "captured"
+                                                                  and auth.sale_id != sale.sale_id)):
+                auth = None  # another customer's, or already captured by another sale: it captures nothing
             tz = shop.timezone if shop else self.c.default_tz
             delivered_on = self.c.business_date(tz, sale.occurred_at)
             # Unknown customer: the goods have left, so record it, on the strictest terms (20 days).
