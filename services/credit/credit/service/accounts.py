@@ -52,20 +52,22 @@ async def limits_and_exposure(conn: AsyncConnection, customer_id: str, now: date
     acct = (await conn.execute(q.with_for_update() if lock else q)).first()
     if acct is None:
         raise refuse(422 if lock else 404, "customer_id", "no credit account for this customer", "C-01")
-    extra = (await conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(limit_raises.c.extra_cases), 0),
-                  sa.func.coalesce(sa.func.sum(limit_raises.c.extra_amount), 0))
-        .where(limit_raises.c.customer_id == customer_id, limit_raises.c.status == "approved",
-               limit_raises.c.expires_at > now))).one()
-    held = (await conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(authorizations.c.cases), 0),
-                  sa.func.coalesce(sa.func.sum(authorizations.c.amount), 0))
-        .where(authorizations.c.customer_id == customer_id, authorizations.c.status == "held",
-               authorizations.c.expires_at > now))).one()
-    owed = (await conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(receivables.c.cases), 0),
-                  sa.func.coalesce(sa.func.sum(OUTSTANDING), 0))
-        .where(receivables.c.customer_id == customer_id, OUTSTANDING > 0))).one()
+
+    def total(*cols: Any) -> list[Any]:
+        return [sa.func.coalesce(sa.func.sum(col), 0) for col in cols]
+
+    # one round trip for what the limit check needs: unexpired raises, live holds, unpaid receivables
+    raised = sa.select(*total(limit_raises.c.extra_cases, limit_raises.c.extra_amount)).where(
+        limit_raises.c.customer_id == customer_id, limit_raises.c.status == "approved",
+        limit_raises.c.expires_at > now).subquery()
+    held_q = sa.select(*total(authorizations.c.cases, authorizations.c.amount)).where(
+        authorizations.c.customer_id == customer_id, authorizations.c.status == "held",
+        authorizations.c.expires_at > now).subquery()
+    owed_q = sa.select(*total(receivables.c.cases, OUTSTANDING)).where(
+        receivables.c.customer_id == customer_id, OUTSTANDING > 0).subquery()
+    row = (await conn.execute(sa.select(*raised.c, *held_q.c, *owed_q.c).select_from(
+        raised.join(held_q, sa.true()).join(owed_q, sa.true())))).one()
+    extra, held, owed = row[0:2], row[2:4], row[4:6]
     limits = Limits(acct.limit_cases + int(extra[0]), acct.limit_amount + int(extra[1]), acct.suspended,
                     acct.overdue)
     return acct, limits, Exposure(int(held[0]) + int(owed[0]), int(held[1]) + int(owed[1]))
