@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.http import FieldError, Problem
 
@@ -38,7 +39,7 @@ async def create_account(c: Credit, body: dict[str, Any], by: str) -> dict[str, 
            "limit_amount": body["limit_amount"], "created_by": by}
     async with c.engine.begin() as conn:
         res = await conn.execute(
-            sa.dialects.postgresql.insert(accounts).values(**row).on_conflict_do_nothing())
+            pg_insert(accounts).values(**row).on_conflict_do_nothing())
         if res.rowcount == 0:
             raise Problem(409, "Conflict", "a credit account with this customer_id exists",
                           [FieldError("customer_id", "already has a credit account", "C-01")])
