@@ -140,3 +140,18 @@ async def test_c08_rebate_tiers_approval_slip_collection_and_monthly_reconciliat
         before = (await mgr.get("/v1/reports/coupon-reconciliation",
                                 params={"month": (d.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")})).json()
         assert (before["opening"], before["closing"], before["balanced"]) == (0, 0, True)
+
+
+async def test_c09_a_coupon_offered_at_many_tills_at_once_is_spent_once(cstack: Stack) -> None:
+    import asyncio
+
+    key = await cstack.add_store("XA-1", "generic", region_code="029")
+    async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, pos(cstack, key) as till:
+        expires = (today(cstack) + timedelta(days=30)).isoformat()
+        await fin.post("/v1/coupon-batches", json={"prefix": "ONE-", "face_value": 10_000, "count": 1,
+                                                   "expires_on": expires})
+        assert (await clerk.post("/v1/coupon-sales", json=sale_body(["ONE-000001"]))).status_code == 201
+        answers = await asyncio.gather(*(till.post("/v1/credit/coupon-redemptions", json={
+            "store_id": "XA-1", "receipt_no": f"R-{i}", "coupon_nos": ["ONE-000001"]}) for i in range(12)))
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [201] + [422] * 11, codes
