@@ -108,6 +108,7 @@ class StackConfig:
         if service == "gateway":
             env["MEMBERS_URL"] = self.url("members")
             env["LOYALTY_URL"] = self.url("loyalty")
+            env["CREDIT_URL"] = self.url("credit")
         if service == "notify":
             env["SMS_SIMULATOR_URL"] = self.url("smssim")
         return env

@@ -6,17 +6,27 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from vipcore.auth import TokenVerifier
 from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
 from .config import CreditSettings
-from .entrypoints import consumers, http
+from .entrypoints import consumers, coupons_http, http
+from .service.context import Clock, Credit, utc_now
+from .service.daily import DailyScheduler
+from .service.receivables import ReceivableBook
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
 
-def build(settings: CreditSettings, tracer_provider: TracerProvider | None = None) -> FastAPI:
+def build(settings: CreditSettings, tracer_provider: TracerProvider | None = None, clock: Clock = utc_now) -> FastAPI:
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
-    consumers.register(rt)
-    return rt.http_app(http.router(rt.engine, admin_guard(settings.admin_token.get_secret_value())),
-                       title="Credit", description="Group buyers' credit and receivables")
+    c = Credit(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock, settings.default_timezone,
+               settings.authorization_ttl_s)
+    consumers.register(rt, ReceivableBook(c))
+    rt.background.append(DailyScheduler(c, settings.scheduler_interval_s))
+    verifier = TokenVerifier(settings.staff_token_public_key)
+    guard = admin_guard(settings.admin_token.get_secret_value())
+    return rt.http_app(http.staff_router(c, verifier), coupons_http.coupons_router(c, verifier),
+                       http.internal_router(c, guard), coupons_http.redemption_router(c, guard),
+                       title="Credit", description="Group buyers' credit, receivables, payments, aging, bad debt")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from vipcore.settings import ServiceSettings
 
 
 class CreditSettings(ServiceSettings):
     service_name: str = "credit"
     http_port: int = 8003
+    default_timezone: str = Field("Asia/Shanghai", description="Business dates of stores not yet announced")
+    authorization_ttl_s: int = Field(1800, description="C-04: an unused authorisation is released after this")
+    scheduler_interval_s: float = Field(60.0, description="How often expired holds and the daily run are checked")

@@ -12,7 +12,7 @@ from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
 from .config import GatewaySettings
-from .entrypoints import consumers, http
+from .entrypoints import consumers, credit, http
 from .service.apikeys import KeyVerifier
 from .service.coalescer import SaleCoalescer
 from .service.directory import Directory
@@ -35,5 +35,6 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     app = rt.http_app(
         http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk)),
         http.admin_router(rt.engine, admin_guard(token)),
+        credit.credit_router(settings, keys, rt.tracer_provider),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

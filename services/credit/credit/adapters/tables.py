@@ -1,10 +1,13 @@
-"""Credit tables: receivables of group buyers (C-03)."""
+"""Credit tables: accounts and limits (C-01, C-02), authorisations (C-04), receivables (C-03),
+payments (C-05), write-offs and liabilities (C-06), daily runs (C-07)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
+TS = sa.DateTime(timezone=True)
 
 receivables = sa.Table(
     "receivables", metadata,
@@ -15,7 +18,202 @@ receivables = sa.Table(
     sa.Column("receipt_no", sa.Text, nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("authorization_id", sa.Text),
-    sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("delivered_at", TS, nullable=False),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+    # added by 0002
+    sa.Column("cases", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("paid", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("refunded", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("written_off", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("due_date", sa.Date),
+    sa.Column("responsible_staff_id", sa.Text),
+    sa.Column("line_leader_staff_id", sa.Text),
+    sa.Column("region_code", sa.Text),
+    sa.Column("last_reminded_on", sa.Date),
     sa.UniqueConstraint("sale_id", "customer_id", "authorization_id", name="receivable_once_per_payment"),
 )
+
+stores = sa.Table(
+    "stores", metadata,
+    sa.Column("store_id", sa.Text, primary_key=True),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("timezone", sa.Text, nullable=False),
+)
+
+accounts = sa.Table(
+    "credit_accounts", metadata,
+    sa.Column("customer_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("customer_class", sa.Text, nullable=False),
+    sa.Column("contact_mobile", sa.Text),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("responsible_staff_id", sa.Text, nullable=False),
+    sa.Column("line_leader_staff_id", sa.Text),
+    sa.Column("limit_cases", sa.Integer, nullable=False),
+    sa.Column("limit_amount", sa.BigInteger, nullable=False),
+    sa.Column("suspended", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("suspended_reason", sa.Text),
+    sa.Column("overdue", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+limit_raises = sa.Table(
+    "limit_raises", metadata,
+    sa.Column("raise_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, nullable=False, index=True),
+    sa.Column("extra_cases", sa.Integer, nullable=False),
+    sa.Column("extra_amount", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("application_ref", sa.Text, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending | approved | rejected
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+authorizations = sa.Table(
+    "authorizations", metadata,
+    sa.Column("authorization_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, nullable=False, index=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("cases", sa.Integer, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("responsible_staff_id", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # held | captured | released
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("sale_id", sa.Text),
+    sa.Column("released_reason", sa.Text),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+)
+sa.Index("authorizations_held", authorizations.c.expires_at, postgresql_where=authorizations.c.status == "held")
+
+extensions = sa.Table(
+    "due_extensions", metadata,
+    sa.Column("extension_id", sa.Text, primary_key=True),
+    sa.Column("receivable_id", sa.Text, nullable=False, index=True),
+    sa.Column("new_due_date", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending | approved | rejected
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+payments = sa.Table(
+    "payments", metadata,
+    sa.Column("payment_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, nullable=False, index=True),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("reference", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),  # cleared | pending | bounced
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("clears_on", sa.Date),
+    sa.Column("allocated", JSONB, nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+daily_runs = sa.Table(
+    "daily_runs", metadata,
+    sa.Column("run_date", sa.Date, primary_key=True),
+    sa.Column("overdue_invoices", sa.Integer, nullable=False),
+    sa.Column("reminders", sa.Integer, nullable=False),
+    sa.Column("cheques_cleared", sa.Integer, nullable=False),
+    sa.Column("ran_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+writeoffs = sa.Table(
+    "writeoffs", metadata,
+    sa.Column("writeoff_id", sa.Text, primary_key=True),
+    sa.Column("receivable_id", sa.Text, nullable=False, unique=True),
+    sa.Column("customer_id", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending | approved | rejected
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+liabilities = sa.Table(
+    "staff_liabilities", metadata,
+    sa.Column("writeoff_id", sa.Text, primary_key=True),
+    sa.Column("staff_id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),  # charge (100%) | fine (10%)
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("receivable_id", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+# C-09 group-buy coupons and C-08 rebates (added by 0003)
+coupon_batches = sa.Table(
+    "coupon_batches", metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("face_value", sa.BigInteger, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("drawn_by", sa.Text, nullable=False),
+    sa.Column("drawn_at", TS, nullable=False),
+)
+
+coupons = sa.Table(
+    "coupons", metadata,
+    sa.Column("coupon_no", sa.Text, primary_key=True),
+    sa.Column("batch_id", sa.Text, nullable=False),
+    sa.Column("face_value", sa.BigInteger, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # in_stock | held (cheque pending) | sold | redeemed
+    sa.Column("drawn_at", TS, nullable=False),
+    sa.Column("left_stock_at", TS),  # sold or given as a rebate
+    sa.Column("coupon_sale_id", sa.Text),
+    sa.Column("rebate_id", sa.Text),
+    sa.Column("redeemed_store_id", sa.Text),
+    sa.Column("redeemed_receipt_no", sa.Text),
+    sa.Column("redeemed_at", TS),
+)
+
+coupon_sales = sa.Table(
+    "coupon_sales", metadata,
+    sa.Column("coupon_sale_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("sold_at", TS, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("contact", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("payment_method", sa.Text, nullable=False),
+    sa.Column("coupon_nos", JSONB, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("cheque_status", sa.Text),  # pending | cleared | bounced (cheque payments only, C-05)
+    sa.Column("clears_on", sa.Date),
+    sa.Column("sold_by", sa.Text, nullable=False),
+)
+
+rebate_tiers = sa.Table(
+    "rebate_tiers", metadata,
+    sa.Column("min_purchases", sa.BigInteger, primary_key=True),
+    sa.Column("rate_bp", sa.Integer, nullable=False),  # basis points of the period's purchases
+)
+
+rebates = sa.Table(
+    "rebates", metadata,
+    sa.Column("rebate_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("purchases", sa.BigInteger, nullable=False),
+    sa.Column("rate_bp", sa.Integer, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending | approved | rejected | collected
+    sa.Column("slip_no", sa.Text, unique=True),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("collected_by", sa.Text),
+    sa.Column("collected_at", TS),
+    sa.Column("coupon_nos", JSONB),
+    sa.UniqueConstraint("customer_id", "period", name="one_rebate_per_customer_period"),
+)
+rebate_slip_seq = sa.Sequence("rebate_slip_no", metadata=metadata)

@@ -1,0 +1,51 @@
+"""What every credit command needs: the engine, the outbox, the clock and the store calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from vipcore.events import Envelope, EventData
+from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.topics import CREDIT_EVENTS
+
+from ..adapters.tables import stores
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Credit:
+    engine: AsyncEngine
+    topic_prefix: str = ""
+    wake: Callable[[], None] = lambda: None
+    clock: Clock = utc_now
+    default_tz: str = "Asia/Shanghai"
+    authorization_ttl_s: int = 1800
+    _tz_cache: dict[str, str] = field(default_factory=dict)
+
+    async def emit(self, conn: AsyncConnection, events: Sequence[tuple[str, EventData]]) -> None:
+        """Credit events keyed by customer, through the outbox in the caller's transaction."""
+        await add_to_outbox(conn, [
+            OutgoingEvent(self.topic_prefix + CREDIT_EVENTS.name, key,
+                          Envelope.new(data, source="credit", subject=key)) for key, data in events])
+
+    async def store_tz(self, conn: AsyncConnection, store_id: str) -> str:
+        if store_id not in self._tz_cache:
+            tz = await conn.scalar(sa.select(stores.c.timezone).where(stores.c.store_id == store_id))
+            if tz is None:
+                return self.default_tz  # not cached: the store may be announced later
+            self._tz_cache[store_id] = tz
+        return self._tz_cache[store_id]
+
+    def business_date(self, tz: str, at: datetime | None = None) -> date:
+        """The date at `at` (default now) in the store's time zone."""
+        return (at or self.clock()).astimezone(ZoneInfo(tz)).date()

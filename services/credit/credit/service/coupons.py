@@ -1,0 +1,165 @@
+"""C-09: numbered coupon batches drawn from finance, sales to organisations, the 17:00 tally, redemption at the
+POS (a coupon is spent once); coupons paid by cheque are released when it clears (C-05)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from vipcore.http import FieldError, Problem
+from vipcore.pii import mask_mobile
+
+from ..adapters.tables import coupon_batches, coupon_sales, coupons
+from ..domain.coupons import coupon_numbers, tally_window
+from ..domain.rules import PAYMENT_METHODS, cheque_clears_on
+from .accounts import refuse
+from .context import Credit
+
+
+async def draw_batch(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
+    """Numbered coupons drawn from finance into stock."""
+    now = c.clock()
+    async with c.engine.begin() as conn:
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('coupon_batches'))"))
+        used = await conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(coupon_batches.c.count), 0))
+                                 .where(coupon_batches.c.prefix == body["prefix"]))
+        nos = coupon_numbers(body["prefix"], int(used or 0) + 1, body["count"])
+        if await conn.scalar(sa.select(sa.func.count()).where(coupons.c.coupon_no.in_(nos))):
+            raise Problem(409, "Conflict", "these coupon numbers exist already",
+                          [FieldError("prefix", "choose a prefix of its own", "C-09")])
+        batch_id = f"CB-{uuid.uuid4().hex[:10]}"
+        await conn.execute(coupon_batches.insert().values(
+            batch_id=batch_id, prefix=body["prefix"], face_value=body["face_value"], count=body["count"],
+            expires_on=body["expires_on"], drawn_by=by, drawn_at=now))
+        await conn.execute(coupons.insert(), [
+            {"coupon_no": n, "batch_id": batch_id, "face_value": body["face_value"], "expires_on": body["expires_on"],
+             "status": "in_stock", "drawn_at": now} for n in nos])
+    return {"batch_id": batch_id, "first_no": nos[0], "last_no": nos[-1], "count": len(nos)}
+
+
+async def take_from_stock(conn: AsyncConnection, nos: list[str], today: date, rule: str) -> list[Any]:
+    """Lock the coupons; every one must be in stock and unexpired, else 422 naming them."""
+    rows = (await conn.execute(sa.select(coupons).where(coupons.c.coupon_no.in_(nos)).with_for_update())).all()
+    found = {r.coupon_no: r for r in rows}
+    bad = [n for n in nos if n not in found or found[n].status != "in_stock" or found[n].expires_on < today]
+    if bad or len(set(nos)) != len(nos):
+        raise refuse(422, "coupon_nos", f"not in stock (unknown, sold, given or expired): {', '.join(bad)}"
+                     if bad else "a coupon number is listed twice", rule)
+    return list(rows)
+
+
+async def sell(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
+    """C-09: a sale of numbered coupons to an organisation; paid by cheque, they are held until it clears."""
+    method = body["payment_method"]
+    if method not in PAYMENT_METHODS:
+        raise refuse(422, "payment_method", f"one of {', '.join(PAYMENT_METHODS)}", "C-05")
+    now = c.clock()
+    async with c.engine.begin() as conn:
+        today = c.business_date(await c.store_tz(conn, body["store_id"]))
+        rows = await take_from_stock(conn, body["coupon_nos"], today, "C-09")
+        cheque = method == "cheque"
+        sale_id = f"CS-{uuid.uuid4().hex[:12]}"
+        amount = sum(r.face_value for r in rows)
+        expires = min(r.expires_on for r in rows)
+        await conn.execute(coupon_sales.insert().values(
+            coupon_sale_id=sale_id, store_id=body["store_id"], sold_at=now, unit=body["unit"],
+            contact=body["contact"], phone=body["phone"], amount=amount, payment_method=method,
+            coupon_nos=body["coupon_nos"], expires_on=expires, cheque_status="pending" if cheque else None,
+            clears_on=cheque_clears_on(today) if cheque else None, sold_by=by))
+        await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(body["coupon_nos"])).values(
+            status="held" if cheque else "sold", left_stock_at=now, coupon_sale_id=sale_id))
+    return {"coupon_sale_id": sale_id, "amount": amount, "expires_on": expires.isoformat(),
+            "coupons": "held until the cheque clears" if cheque else "released"}
+
+
+async def settle_cheque(c: Credit, sale_id: str, cleared: bool) -> dict[str, Any]:
+    """C-05: coupons paid by cheque are released when it clears; a bounce puts them back in stock."""
+    async with c.engine.begin() as conn:
+        s = (await conn.execute(sa.select(coupon_sales).where(coupon_sales.c.coupon_sale_id == sale_id)
+                                .with_for_update())).first()
+        if s is None:
+            raise refuse(404, "coupon_sale_id", "no such coupon sale", None)
+        if s.cheque_status != "pending":
+            raise Problem(409, "Conflict", "only a sale paid by a pending cheque clears or bounces",
+                          [FieldError("coupon_sale_id", f"cheque status {s.cheque_status}", "C-05")])
+        await release(conn, [sale_id], cleared)
+    return {"coupon_sale_id": sale_id, "cheque_status": "cleared" if cleared else "bounced"}
+
+
+async def release(conn: AsyncConnection, sale_ids: list[str], cleared: bool) -> None:
+    await conn.execute(coupon_sales.update().where(coupon_sales.c.coupon_sale_id.in_(sale_ids))
+                       .values(cheque_status="cleared" if cleared else "bounced"))
+    q = coupons.update().where(coupons.c.coupon_sale_id.in_(sale_ids), coupons.c.status == "held")
+    await conn.execute(q.values(status="sold") if cleared else
+                       q.values(status="in_stock", left_stock_at=None, coupon_sale_id=None))
+
+
+async def clear_due_cheques(conn: AsyncConnection, day: date) -> int:
+    """Daily: coupon sales whose cheque has had its 3 days are cleared and their coupons released."""
+    due = list((await conn.scalars(sa.select(coupon_sales.c.coupon_sale_id).where(
+        coupon_sales.c.cheque_status == "pending", coupon_sales.c.clears_on <= day))).all())
+    if due:
+        await release(conn, due, True)
+    return len(due)
+
+
+async def redeem(c: Credit, store_id: str, receipt_no: str, nos: list[str]) -> tuple[int, dict[str, Any]]:
+    """C-09: coupons as a POS payment: each is spent once; a second use is refused (the same receipt replays)."""
+    now = c.clock()
+    async with c.engine.begin() as conn:
+        today = c.business_date(await c.store_tz(conn, store_id))
+        rows = (await conn.execute(sa.select(coupons).where(coupons.c.coupon_no.in_(nos)).with_for_update())).all()
+        found = {r.coupon_no: r for r in rows}
+        answer = {"store_id": store_id, "receipt_no": receipt_no, "coupon_nos": nos,
+                  "amount": sum(r.face_value for r in rows)}
+        if len(found) == len(set(nos)) == len(nos) and all(
+                (r.status, r.redeemed_store_id, r.redeemed_receipt_no) == ("redeemed", store_id, receipt_no)
+                for r in rows):
+            return 200, answer
+        errors = []
+        for n in nos:
+            r = found.get(n)
+            if r is None:
+                errors.append(FieldError("coupon_nos", f"{n}: no such coupon", "C-09"))
+            elif r.status == "redeemed":
+                errors.append(FieldError("coupon_nos", f"{n}: already spent (store {r.redeemed_store_id}, "
+                                                       f"receipt {r.redeemed_receipt_no})", "C-09"))
+            elif r.status == "held":
+                errors.append(FieldError("coupon_nos", f"{n}: paid by a cheque that has not cleared", "C-05"))
+            elif r.status != "sold":
+                errors.append(FieldError("coupon_nos", f"{n}: never sold", "C-09"))
+            elif r.expires_on < today:
+                errors.append(FieldError("coupon_nos", f"{n}: expired on {r.expires_on}", "C-09"))
+        if len(set(nos)) != len(nos):
+            errors.append(FieldError("coupon_nos", "a coupon number is listed twice", "C-09"))
+        if errors:
+            raise Problem(422, "Coupon refused", "; ".join(e["message"] for e in errors), errors)
+        await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(nos)).values(
+            status="redeemed", redeemed_store_id=store_id, redeemed_receipt_no=receipt_no, redeemed_at=now))
+    return 201, answer
+
+
+async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
+    """C-09: the 17:00 tally — every coupon sale since 17:00 the day before, totals per payment method."""
+    async with c.engine.connect() as conn:
+        tz = await c.store_tz(conn, store_id) if store_id else c.default_tz
+        start, end = tally_window(day, tz)
+        q = sa.select(coupon_sales).where(coupon_sales.c.sold_at >= start, coupon_sales.c.sold_at < end)
+        if store_id:
+            q = q.where(coupon_sales.c.store_id == store_id)
+        sales = (await conn.execute(q.order_by(coupon_sales.c.sold_at))).mappings().all()
+        red = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0)).where(
+            coupons.c.redeemed_at >= start, coupons.c.redeemed_at < end)
+        if store_id:
+            red = red.where(coupons.c.redeemed_store_id == store_id)
+        redeemed = (await conn.execute(red)).one()
+    by_method: dict[str, int] = {}
+    for s in sales:
+        by_method[s["payment_method"]] = by_method.get(s["payment_method"], 0) + s["amount"]
+    return {"date": day.isoformat(), "from": start.isoformat(), "to": end.isoformat(),
+            "sales": [{**dict(s), "phone": mask_mobile(s["phone"])} for s in sales],
+            "coupons_sold": sum(len(s["coupon_nos"]) for s in sales), "amount": sum(s["amount"] for s in sales),
+            "by_method": by_method, "coupons_redeemed": redeemed[0], "redeemed_amount": int(redeemed[1])}

@@ -1,0 +1,60 @@
+"""Helpers for credit tests: a stack with members, gateway and credit; staff clients; credit sales."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from devstack.testing import Stack, wait_for
+from vipcore.auth import Principal, Role, TokenIssuer
+
+CREDIT_SERVICES = ("members", "gateway", "credit")
+
+
+def staff(stack: Stack, role: Role, staff_id: str | None = None, store_id: str = "XA-1") -> httpx.AsyncClient:
+    """An HTTP client of the credit service acting as one staff member."""
+    p = Principal(staff_id or f"S-{uuid.uuid4().hex[:6]}", store_id, "029", role)
+    token = TokenIssuer(stack.cfg.staff_keys[0]).issue(p)
+    return httpx.AsyncClient(base_url=stack.url("credit"), headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def pos(stack: Stack, key: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
+async def open_account(office: httpx.AsyncClient, cls: str = "group_company", limit_amount: int = 10_000_000,
+                       **extra: Any) -> str:
+    customer_id = f"ORG-{uuid.uuid4().hex[:8]}"
+    body = {"customer_id": customer_id, "name": "西安市高新区管委会", "customer_class": cls,
+            "contact_mobile": "13912345678", "store_id": "XA-1", "responsible_staff_id": "S-OP1",
+            "line_leader_staff_id": "S-LEAD", "limit_amount": limit_amount, **extra}
+    r = await office.post("/v1/accounts", json=body)
+    assert r.status_code == 201, r.text
+    return customer_id
+
+
+def credit_sale(receipt: str, customer_id: str, auth_id: str | None, amount: int,
+                occurred_at: str = "2026-11-22T12:30:00+08:00") -> dict[str, Any]:
+    return {"store_id": "XA-1", "terminal_id": "T1", "receipt_no": receipt, "occurred_at": occurred_at,
+            "cashier_staff_id": "S-OP1",
+            "lines": [{"line_no": 1, "sku": "BAIJIU-6", "qty": 1, "unit_price": amount, "paid": amount}],
+            "payments": [{"method": "credit", "amount": amount, "credit_customer_id": customer_id,
+                          "authorization_id": auth_id}]}
+
+
+async def receivables_of(stack: Stack, customer_id: str, n: int) -> list[dict[str, Any]]:
+    async def got() -> list[dict[str, Any]] | None:
+        r = await stack.admin.get(f"{stack.url('credit')}/v1/receivables", params={"customer_id": customer_id})
+        rows = list(r.json()["receivables"])
+        return rows if len(rows) >= n else None
+
+    rows = await wait_for(got, 30, f"{n} receivables of {customer_id}")
+    return sorted(rows, key=lambda x: x["delivered_at"])
+
+
+async def authorize(client: httpx.AsyncClient, customer_id: str, cases: int, amount: int,
+                    store_id: str = "XA-1") -> httpx.Response:
+    return await client.post("/v1/credit/authorizations", json={
+        "store_id": store_id, "customer_id": customer_id, "cases": cases, "amount": amount,
+        "responsible_staff_id": "S-OP1"})
