@@ -47,8 +47,9 @@ class TemplateIn(BaseModel):
     brand: str = Field("*", min_length=1, max_length=60, description="'*' for every brand")
 
 
-class ConsentIn(BaseModel):
-    marketing: bool
+class PreferencesIn(BaseModel):
+    marketing_consent: bool | None = None
+    language: str | None = Field(None, pattern="^(zh-CN|en)$")
 
 
 def router(engine: AsyncEngine, enc_key: str, guard: Any, ops: Ops) -> APIRouter:
@@ -149,12 +150,12 @@ def router(engine: AsyncEngine, enc_key: str, guard: Any, ops: Ops) -> APIRouter
             rows = (await conn.execute(sa.select(templates).order_by(templates.c.key))).mappings().all()
         return {"templates": [dict(t) for t in rows]}
 
-    @r.put("/members/{member_id}/consent")
-    async def consent(member_id: str, c: ConsentIn) -> dict[str, Any]:
-        """N-03: marketing consent of a member (service messages need none)."""
-        if not await ops.set_consent(member_id, c.marketing):
+    @r.put("/members/{member_id}/preferences")
+    async def preferences(member_id: str, p: PreferencesIn) -> dict[str, Any]:
+        """N-03 marketing consent (service messages need none) and N-02 language of a member's messages."""
+        if not await ops.set_preferences(member_id, p.marketing_consent, p.language):
             raise Problem(404, "Unknown member", errors=[FieldError("member_id", "no contact known", "N-03")])
-        return {"member_id": member_id, "marketing": c.marketing}
+        return {"member_id": member_id, **p.model_dump(exclude_none=True)}
 
     @r.post("/admin/purge-bodies")
     async def purge(retention_days: int = Body(..., embed=True, ge=0)) -> dict[str, int]:

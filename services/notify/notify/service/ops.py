@@ -75,11 +75,16 @@ class Ops:
         log.info("opt-out by reply", members=len(members))
         return list(members)
 
-    async def set_consent(self, member_id: str, marketing: bool) -> bool:
+    async def set_preferences(self, member_id: str, marketing: bool | None, language: str | None) -> bool:
+        """N-03 marketing consent (given again clears an earlier opt-out) and N-02 message language."""
         async with self.engine.begin() as conn:
-            values: dict[str, Any] = {"marketing_consent": marketing}
-            if marketing:
-                values["opted_out_at"] = None
+            values: dict[str, Any] = {"member_id": member_id}
+            if marketing is not None:
+                values["marketing_consent"] = marketing
+                if marketing:
+                    values["opted_out_at"] = None
+            if language is not None:
+                values["language"] = language
             res = await conn.execute(contacts.update().where(contacts.c.member_id == member_id).values(**values))
         return bool(res.rowcount)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from ..domain import rules
 from ..domain.templates import DEFAULT_LANGUAGE, DEFAULTS, render
 
 DEFAULT_TZ = "Asia/Shanghai"
+DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # before any database clock: the dispatcher takes it now
 
 
 @dataclass
@@ -107,7 +108,7 @@ class Planner:
                          "sender": sender, "body": body, "category": w.category, "status": status,
                          "suppressed_reason": d.reason if d.status == "suppressed" else None,
                          "deferred": d.reason if d.status == "queued" else None,
-                         "next_attempt_at": d.not_before or now, "traceparent": w.traceparent,
+                         "next_attempt_at": d.not_before or DUE_AT_ONCE, "traceparent": w.traceparent,
                          "created_at": now, "updated_at": now, **w.extra})
         new = (await conn.execute(pg_insert(messages).on_conflict_do_nothing().returning(
             messages.c.message_id, messages.c.status, messages.c.suppressed_reason, messages.c.deferred),
