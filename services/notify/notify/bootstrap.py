@@ -17,7 +17,8 @@ from vipcore.topics import NOTIFY_EVENTS
 
 from .adapters.providers import TwilioProvider, make_provider
 from .config import NotifySettings
-from .entrypoints import consumers, http
+from .entrypoints import campaigns, consumers, http
+from .service.campaigns import Campaigns
 from .service.dispatch import Dispatcher
 from .service.ops import Ops, Purger
 from .service.planner import Planner
@@ -45,7 +46,8 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
         sent_counter=Counter("sms_sent", "SMS accepted by the provider", registry=rt.registry),
         failed_counter=Counter("sms_failed", "SMS attempts that failed", registry=rt.registry))
     ops = Ops(rt.engine, enc_key=key, topic=topic, wake_dispatch=dispatcher.wake, wake_relay=rt.relay.wake)
-    rt.background += [dispatcher, Purger(ops, settings.body_retention_days)]
+    camps = Campaigns(rt.engine, daily_cap=settings.sms_daily_cap, clock=clock, wake_dispatch=dispatcher.wake)
+    rt.background += [dispatcher, Purger(ops, settings.body_retention_days), camps]
     planner = Planner(enc_key=key, company_name=settings.company_name, daily_cap=settings.sms_daily_cap,
                       clock=clock)
     consumers.register(rt, Triggers(key, dispatcher.wake, planner,
@@ -54,4 +56,5 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
     guard = admin_guard(settings.admin_token.get_secret_value())
     twilio = provider if isinstance(provider, TwilioProvider) else None
     return rt.http_app(http.router(rt.engine, key, guard, ops), http.webhooks(ops, guard, twilio, settings.public_url),
+                       campaigns.router(camps, guard, settings.company_name),
                        title="Notify", description="SMS and other messages")

@@ -32,6 +32,7 @@ def upgrade() -> None:
     op.execute("ALTER TABLE messages DROP CONSTRAINT IF EXISTS one_message_per_cause")
     op.execute("CREATE INDEX IF NOT EXISTS ix_contacts_mobile_hash ON contacts (mobile_hash)")
     op.execute("CREATE INDEX IF NOT EXISTS ix_messages_campaign_id ON messages (campaign_id)")
+    op.execute("CREATE INDEX IF NOT EXISTS messages_held ON messages (campaign_id) WHERE status = 'held'")
     op.execute("CREATE INDEX IF NOT EXISTS ix_messages_provider_message_id ON messages (provider_message_id)")
     op.execute("""DO $$ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'one_message_per_cause_and_recipient') THEN

@@ -73,6 +73,19 @@ class SimulatorProvider:
             return SendResult(True, r.json()["message_id"])
         return SendResult(False, transient=_transient(r.status_code), error=f"HTTP {r.status_code}: {r.text[:200]}")
 
+    async def send_batch(self, items: list[tuple[str, str, str, str]]) -> list[SendResult]:
+        """Many (to, body, sender, idempotency key) in one request: bulk campaigns."""
+        try:
+            r = await self.client.post("/v1/sms/batch", json={"messages": [
+                {"to": to, "body": body, "sender": sender, "idempotency_key": key}
+                for to, body, sender, key in items]})
+        except httpx.HTTPError as e:
+            return [SendResult(False, transient=True, error=f"{type(e).__name__}: {e}")] * len(items)
+        if r.status_code == 200:
+            return [SendResult(True, x["message_id"]) for x in r.json()["results"]]
+        err = SendResult(False, transient=_transient(r.status_code), error=f"HTTP {r.status_code}: {r.text[:200]}")
+        return [err] * len(items)
+
     @staticmethod
     def receipt(payload: dict[str, str]) -> Receipt:
         return Receipt(payload["message_id"], payload["status"].upper() == "DELIVERED", payload.get("error"))

@@ -71,6 +71,7 @@ messages = sa.Table(
     sa.UniqueConstraint("cause_event_id", "template", "recipient", name="one_message_per_cause_and_recipient"),
 )
 sa.Index("messages_due", messages.c.next_attempt_at, postgresql_where=messages.c.status == "queued")
+sa.Index("messages_held", messages.c.campaign_id, postgresql_where=messages.c.status == "held")
 
 message_history = sa.Table(
     "message_history", metadata,

@@ -6,6 +6,7 @@ name only. Marketing texts end with the opt-out hint (N-03).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
@@ -82,13 +83,19 @@ def check_template(body: str, allowed: set[str] | frozenset[str], event_type: st
         raise TemplateRefused(unknown[0], f"N-02: template uses '{unknown[0]}' which {event_type} does not carry")
 
 
+def compiled(body: str, sender: str, *, marketing: bool = False,
+             language: str = DEFAULT_LANGUAGE) -> Callable[[dict[str, Any]], str]:
+    """A template compiled once in the sandbox; the function renders 【sender】 + text (+ opt-out hint)."""
+    tpl = _env.from_string(body)
+    hint = ((" " if language == "en" else "") + OPT_OUT_HINT.get(language, OPT_OUT_HINT[DEFAULT_LANGUAGE])
+            if marketing else "")
+    return lambda variables: f"【{sender}】{tpl.render({**variables, 'brand': sender})}{hint}"
+
+
 def render(body: str, sender: str, variables: dict[str, Any], *, marketing: bool = False,
            language: str = DEFAULT_LANGUAGE) -> str:
     """【sender】 + the template rendered in the sandbox (+ opt-out hint for marketing)."""
-    text = _env.from_string(body).render({**variables, "brand": sender})
-    if marketing:
-        text += (" " if language == "en" else "") + OPT_OUT_HINT.get(language, OPT_OUT_HINT[DEFAULT_LANGUAGE])
-    return f"【{sender}】{text}"
+    return compiled(body, sender, marketing=marketing, language=language)(variables)
 
 
 def tier_changed(brand: str, display_name: str, tier_name: str) -> str:

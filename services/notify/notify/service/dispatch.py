@@ -26,6 +26,7 @@ from ..adapters.tables import message_history, messages
 from ..domain.templates import backoff_seconds
 
 log = get_logger(__name__)
+BULK = 100  # campaign messages per provider request
 
 
 class Dispatcher:
@@ -100,16 +101,30 @@ class Dispatcher:
                 .values(status="sending", attempts=messages.c.attempts + 1, updated_at=sa.func.now())
                 .returning(messages.c.message_id, messages.c.member_id, messages.c.mobile_enc, messages.c.body,
                            messages.c.sender, messages.c.attempts, messages.c.traceparent,
-                           messages.c.cause_event_id, messages.c.template))).all()
+                           messages.c.cause_event_id, messages.c.template, messages.c.campaign_id))).all()
             if claimed:
                 await conn.execute(message_history.insert(), [
                     {"message_id": m.message_id, "status": "sending", "detail": f"attempt {m.attempts}"}
                     for m in claimed])
         if not claimed:
             return 0
-        results = await asyncio.gather(*(self._send(m) for m in claimed))
-        await self._record(list(claimed), results)
+        single = [m for m in claimed if m.campaign_id is None or not hasattr(self.provider, "send_batch")]
+        bulk = [m for m in claimed if m.campaign_id is not None and hasattr(self.provider, "send_batch")]
+        chunks = [bulk[i:i + BULK] for i in range(0, len(bulk), BULK)]
+        answers = await asyncio.gather(*(self._send(m) for m in single), *(self._send_bulk(c) for c in chunks))
+        results: list[SendResult] = list(answers[:len(single)])  # type: ignore[arg-type]
+        for part in answers[len(single):]:
+            results.extend(part)  # type: ignore[arg-type]
+        await self._record(single + bulk, results)
         return len(claimed)
+
+    async def _send_bulk(self, ms: list[Any]) -> list[SendResult]:
+        """Campaign messages: many per provider request, each with its own idempotency key (N-04)."""
+        async with self.sem:
+            with self.tracer.start_as_current_span("sms send batch", kind=SpanKind.CLIENT,
+                                                   attributes={"messages": len(ms)}):
+                items = [(decrypt(self.enc_key, m.mobile_enc), m.body, m.sender, str(m.message_id)) for m in ms]
+                return list(await self.provider.send_batch(items))  # type: ignore[attr-defined]
 
     async def _record(self, claimed: list[Any], results: list[SendResult]) -> None:
         sent = [{"mid": m.message_id, "pmid": r.provider_message_id}
@@ -118,11 +133,12 @@ class Dispatcher:
         events: list[OutgoingEvent] = []
         async with self.engine.begin() as conn:
             if sent:
-                await conn.execute(
-                    messages.update().where(messages.c.message_id == sa.bindparam("mid"))
-                    .values(status="sent", provider_message_id=sa.bindparam("pmid"), sent_at=sa.func.now(),
-                            updated_at=sa.func.now(), last_error=None)
-                    .execution_options(synchronize_session=False), sent)
+                await conn.execute(sa.text(
+                    "UPDATE messages m SET status = 'sent', provider_message_id = v.pmid, sent_at = now(), "
+                    "updated_at = now(), last_error = NULL "
+                    "FROM unnest(CAST(:ids AS uuid[]), CAST(:pmids AS text[])) AS v(id, pmid) "
+                    "WHERE m.message_id = v.id"),
+                    {"ids": [s["mid"] for s in sent], "pmids": [s["pmid"] for s in sent]})
             for m, r in zip(claimed, results, strict=True):
                 if r.ok:
                     history.append({"message_id": m.message_id, "status": "sent",
