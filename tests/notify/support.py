@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from devstack.smssim import build_app as sim_app
-from devstack.testing import InProcessServer, StackConfig, produce, sql_value, wait_for
+from devstack.testing import ROOT, InProcessServer, StackConfig, produce, sql_value, wait_for
 from vipcore.contracts import members
 from vipcore.events import Envelope, EventData
 from vipcore.pii import blind_index
@@ -71,7 +73,33 @@ def mobile() -> str:
 
 
 @asynccontextmanager
-async def notify_stack(cfg: StackConfig, clock: Callable[[], datetime] | None = None,
+async def sim_process(cfg: StackConfig) -> AsyncIterator[None]:
+    """The simulator as its own OS process, as deployed (so it does not share notify's CPU)."""
+    import sys
+
+    from devstack.procs import spawn, stop_pid
+
+    home = Path(__file__).resolve().parents[2] / ".run" / "test" / str(os.getpid())
+    home.mkdir(parents=True, exist_ok=True)
+    pidfile = home / f"smssim-{cfg.tag}.pid"
+    spawn([sys.executable, "-m", "devstack.smssim", "--port", str(cfg.port("smssim"))], pidfile=pidfile,
+          logfile=home / f"smssim-{cfg.tag}.log", cwd=ROOT)
+    try:
+        async def up() -> bool:
+            try:
+                async with httpx.AsyncClient() as c:
+                    return (await c.get(f"{cfg.url('smssim')}/healthz", timeout=1)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await wait_for(up, 30, "simulator up")
+        yield
+    finally:
+        stop_pid(pidfile, timeout=10)
+
+
+@asynccontextmanager
+async def notify_stack(cfg: StackConfig, clock: Callable[[], datetime] | None = None, separate_sim: bool = False,
                        **overrides: Any) -> AsyncIterator[Notify]:
     """The simulator and notify in-process; `overrides` replace settings, `clock` is notify's clock."""
     from notify.bootstrap import build
@@ -79,7 +107,10 @@ async def notify_stack(cfg: StackConfig, clock: Callable[[], datetime] | None = 
     await cfg.prepare()
     settings = cfg.settings("notify").model_copy(update=overrides)
     async with AsyncExitStack() as ex:
-        await ex.enter_async_context(InProcessServer(sim_app(), cfg.port("smssim")))
+        if separate_sim:
+            await ex.enter_async_context(sim_process(cfg))
+        else:
+            await ex.enter_async_context(InProcessServer(sim_app(), cfg.port("smssim")))
         app = build(settings, None, clock=clock) if clock else build(settings)
         await ex.enter_async_context(InProcessServer(app, cfg.port("notify")))
         admin = await ex.enter_async_context(httpx.AsyncClient(

@@ -93,20 +93,22 @@ async def test_campaign_throughput_to_the_simulator(stack_config: StackConfig) -
     """A large campaign dispatches to the simulator at a measured rate (CAMPAIGN_BENCH_MEMBERS, default 20000;
     the figure for 100,000 is in the report)."""
     members = int(os.environ.get("CAMPAIGN_BENCH_MEMBERS", "20000"))
-    async with notify_stack(stack_config, clock=lambda: NOON, dispatch_batch=2000, sms_concurrency=16) as n:
+    async with notify_stack(stack_config, clock=lambda: NOON, separate_sim=True, dispatch_batch=1000,
+                            sms_concurrency=32, dispatch_workers=6) as n:
         await seed(n.cfg, members)
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), time.process_time()
         r = await n.admin.post(f"{n.url}/v1/campaigns", json={
             "name": "bench", "segment": {}, "template_body": "{{ display_name }}，双十二会员日全场九折。",
             "rate_per_s": 100000})
         cid = r.json()["campaign_id"]
         done = await wait_for(lambda: _done(n, cid), 600, "campaign done", interval=0.5)
-        wall = time.monotonic() - t0
+        wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
         assert done["counts"]["sent"] == members
         assert (await n.admin.get(f"{n.sim}/v1/stats")).json()["accepted"] == members
         rate = done["send_rate_per_s"]
         print(f"\ncampaign of {members}: dispatch {rate} msg/s (first to last send), {members / wall:.0f} msg/s "
-              f"end to end incl. segment materialisation, {wall:.1f}s")
+              f"end to end incl. segment materialisation, {wall:.1f}s; notify process CPU {cpu:.1f}s "
+              f"({cpu / members * 1e6:.0f} µs per message incl. materialising, relaying events)")
         assert await sql_value(n.cfg, "notify", "SELECT count(*) FROM outbox WHERE headers->>'ce_type' = "
                                "'notify.message.sent'") == members
         assert rate >= 500

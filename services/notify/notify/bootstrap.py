@@ -42,6 +42,7 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
         rt.engine, provider, enc_key=key, max_attempts=settings.sms_max_attempts,
         concurrency=settings.sms_concurrency, batch=settings.dispatch_batch,
         idle_poll_s=settings.dispatch_idle_poll_ms / 1000, topic=topic, stuck_after_s=settings.sms_stuck_after_s,
+        workers=settings.dispatch_workers,
         tracer_provider=rt.tracer_provider, on_events=rt.relay.wake,
         sent_counter=Counter("sms_sent", "SMS accepted by the provider", registry=rt.registry),
         failed_counter=Counter("sms_failed", "SMS attempts that failed", registry=rt.registry))

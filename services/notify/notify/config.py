@@ -24,4 +24,5 @@ class NotifySettings(ServiceSettings):
     large_earn_points: int = 2000  # N-01: thank-you SMS from this many points on one sale
     body_retention_days: int = 90  # N-06: message bodies are purged after this
     dispatch_batch: int = 500
+    dispatch_workers: int = 2  # claim loops side by side
     dispatch_idle_poll_ms: int = 20

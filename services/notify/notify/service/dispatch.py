@@ -22,7 +22,7 @@ from vipcore.pii import decrypt, mask_mobile
 from vipcore.telemetry import context_from_traceparent
 
 from ..adapters.providers import SendResult, SmsProvider
-from ..adapters.tables import message_history, messages
+from ..adapters.tables import messages
 from ..domain.templates import backoff_seconds
 
 log = get_logger(__name__)
@@ -32,6 +32,7 @@ BULK = 100  # campaign messages per provider request
 class Dispatcher:
     def __init__(self, engine: AsyncEngine, provider: SmsProvider, *, enc_key: str, max_attempts: int,
                  concurrency: int, batch: int, idle_poll_s: float, topic: str, stuck_after_s: float = 60,
+                 workers: int = 1,
                  tracer_provider: Any = None, sent_counter: Any = None, failed_counter: Any = None,
                  on_events: Callable[[], None] | None = None) -> None:
         self.engine = engine
@@ -43,6 +44,7 @@ class Dispatcher:
         self.idle_poll_s = idle_poll_s
         self.topic = topic
         self.stuck_after_s = stuck_after_s
+        self.workers = workers
         self.tracer = trace.get_tracer("notify.dispatch", tracer_provider=tracer_provider)
         self.sent_counter = sent_counter
         self.failed_counter = failed_counter
@@ -58,10 +60,14 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
+        """`workers` claim loops side by side (SKIP LOCKED): one sends while another records."""
+        await asyncio.gather(*(self._loop(i) for i in range(self.workers)))
+
+    async def _loop(self, worker: int) -> None:
         last_requeue = 0.0
         while not self._stopping:
             try:
-                if time.monotonic() - last_requeue > min(self.stuck_after_s / 2, 10):
+                if worker == 0 and time.monotonic() - last_requeue > min(self.stuck_after_s / 2, 10):
                     last_requeue = time.monotonic()
                     await self.requeue_stuck()
                 n = await self.dispatch_once()
@@ -86,9 +92,8 @@ class Dispatcher:
                 messages.c.updated_at < sa.func.now() - sa.text(f"interval '{self.stuck_after_s} seconds'"))
                 .values(status="queued", updated_at=sa.func.now()).returning(messages.c.message_id))).scalars().all()
             if ids:
-                await conn.execute(message_history.insert(), [
-                    {"message_id": m, "status": "queued", "detail": "send outcome unknown: resend, same key"}
-                    for m in ids])
+                await add_history(conn, [{"message_id": m, "status": "queued",
+                                          "detail": "send outcome unknown: resend, same key"} for m in ids])
 
     async def dispatch_once(self) -> int:
         """Claim due messages (status 'sending', committed before the call), send, record outcomes."""
@@ -103,9 +108,8 @@ class Dispatcher:
                            messages.c.sender, messages.c.attempts, messages.c.traceparent,
                            messages.c.cause_event_id, messages.c.template, messages.c.campaign_id))).all()
             if claimed:
-                await conn.execute(message_history.insert(), [
-                    {"message_id": m.message_id, "status": "sending", "detail": f"attempt {m.attempts}"}
-                    for m in claimed])
+                await add_history(conn, [{"message_id": m.message_id, "status": "sending",
+                                          "detail": f"attempt {m.attempts}"} for m in claimed])
         if not claimed:
             return 0
         single = [m for m in claimed if m.campaign_id is None or not hasattr(self.provider, "send_batch")]
@@ -166,7 +170,7 @@ class Dispatcher:
                     history.append({"message_id": m.message_id, "status": "queued",
                                     "detail": f"retry in {delay:.1f}s"})
                 log.warning("sms not sent", message_id=str(m.message_id), parked=park, error=r.error)
-            await conn.execute(message_history.insert(), history)
+            await add_history(conn, history)
             await add_to_outbox(conn, events)
         self.on_events()
         if self.sent_counter is not None:
@@ -190,6 +194,16 @@ class Dispatcher:
                 if not r.ok:
                     log.info("provider refused", to=mask_mobile(to), error=r.error)
                 return r
+
+
+async def add_history(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Status history entries in one statement (arrays, not one parameter set per row: bulk campaigns)."""
+    if rows:
+        await conn.execute(sa.text(
+            "INSERT INTO message_history (message_id, status, detail) "
+            "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:details AS text[]))"),
+            {"ids": [r["message_id"] for r in rows], "statuses": [r["status"] for r in rows],
+             "details": [r["detail"] for r in rows]})
 
 
 async def emit(conn: AsyncConnection, topic: str, member_id: str | None, message_id: uuid.UUID,
