@@ -51,7 +51,7 @@ def build_app() -> FastAPI:
         import httpx
 
         async with httpx.AsyncClient(timeout=5) as c:
-            for _ in range(5):  # like real gateways: receipts retried until the callback answers 2xx
+            for _ in range(40):  # like real gateways: receipts retried until the callback answers 2xx
                 try:
                     r = await c.post(receipts["url"], headers=receipts["headers"],
                                      json={"message_id": message_id, "status": receipts["status"]})

@@ -127,6 +127,11 @@ async def test_n05_delivery_receipts_update_the_status(stack_config: StackConfig
         await wait_for(lambda: _is(n, "delivered"), 30, "delivered by the receipt")
         (m,) = await n.messages("M1")
         assert m["delivered_at"] and [h["status"] for h in m["history"]][-2:] == ["sent", "delivered"]
+        hook = f"{n.url}/v1/webhooks/simulator/receipts"
+        again = await n.admin.post(hook, json={"message_id": m["provider_message_id"], "status": "DELIVERED"})
+        assert again.status_code == 200 and again.json()["status"] == "delivered"  # a repeated receipt is a no-op
+        early = await n.admin.post(hook, json={"message_id": "not-recorded-yet", "status": "DELIVERED"})
+        assert early.status_code == 404  # the provider retries it until the send's outcome is recorded
         bad = await n.admin.post(f"{n.url}/v1/webhooks/simulator/receipts", json={"status": "DELIVERED"})
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "message_id"
         anon = await httpx.AsyncClient().post(f"{n.url}/v1/webhooks/simulator/receipts", json={})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from devstack.testing import StackConfig, sql_value, wait_for
-from vipcore.contracts import credit, loyalty, members
+from vipcore.contracts import bookings, credit, loyalty, members
 
 from .support import BIRTHDAY, notify_stack
 
@@ -47,11 +47,14 @@ async def test_n01_every_trigger_sends_its_message_to_its_audience(stack_config:
                                   due_date="2026-10-31", days_overdue=23, responsible_staff_id="S-9",
                                   responsible_staff_mobile="13600000004"),
             birthday("M1"),  # marketing: M1 never consented
+            bookings.BookingConfirmed(booking_id="B1", member_id="M1", store_id="S1", store_name="深圳万象城店",
+                                      starts_at=datetime(2026, 11, 28, 11, 30, tzinfo=UTC), party_size=2),
         )
-        await wait_for(lambda: _count(n, 9), 60, "nine SMS")
+        await wait_for(lambda: _count(n, 10), 60, "ten SMS")
         m1 = {m["template"]: m for m in await n.messages("M1")}
         assert set(m1) == {"welcome", "card_mailed", "large_earn", "points_expiring", "reward_ready",
-                           "handover_intro", "birthday"}
+                           "handover_intro", "birthday", "booking_confirmed"}
+        assert "2026-11-28 19:30" in m1["booking_confirmed"]["body"]  # store time (Asia/Shanghai)
         assert m1["birthday"]["status"] == "suppressed" and m1["birthday"]["suppressed_reason"] == "consent"
         assert "已寄出" in m1["card_mailed"]["body"] and "5000积分" in m1["large_earn"]["body"]
         assert "2026-12-31" in m1["points_expiring"]["body"] and "金手链" in m1["reward_ready"]["body"]

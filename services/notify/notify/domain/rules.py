@@ -34,6 +34,7 @@ TRIGGERS: tuple[Trigger, ...] = (
     Trigger("members.member.approved", "welcome", "member", "service"),
     Trigger("members.card.issued", "card_issued", "member", "service", equals={"mailed": False}),
     Trigger("members.card.issued", "card_mailed", "member", "service", equals={"mailed": True}),
+    Trigger("members.booking.confirmed", "booking_confirmed", "member", "service"),
     Trigger("members.handover.completed", "handover_intro", "handover_members", "service"),
     Trigger("loyalty.tier.changed", "tier_changed", "member", "service"),
     Trigger("loyalty.points.earned", "large_earn", "member", "service", at_least={"points": "large_earn_points"}),

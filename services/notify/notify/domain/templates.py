@@ -16,7 +16,7 @@ TIER_CHANGED = "tier_changed"
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 # variables every template may use besides the event's own fields
-COMMON_VARS = frozenset({"display_name", "brand"})
+COMMON_VARS = frozenset({"display_name", "brand", "local_time"})  # local_time: event time in store time
 OPT_OUT_HINT = {"zh-CN": "退订回TD", "en": "Reply STOP to opt out"}
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
@@ -28,6 +28,10 @@ DEFAULTS: dict[tuple[str, str], str] = {
     ("card_issued", "en"): "Dear {{ display_name }}, your member card {{ card_no }} is ready for pick-up in store.",
     ("card_mailed", "zh-CN"): "尊敬的{{ display_name }}，您的VIP会员卡{{ card_no }}已寄出，请注意查收。",
     ("card_mailed", "en"): "Dear {{ display_name }}, your VIP card {{ card_no }} has been sent to you.",
+    ("booking_confirmed", "zh-CN"): "尊敬的{{ display_name }}，您在{{ store_name }}的预约已确认："
+                                    "{{ local_time }}，{{ party_size }}位。",
+    ("booking_confirmed", "en"): "Dear {{ display_name }}, your booking at {{ store_name }} is confirmed: "
+                                 "{{ local_time }}, party of {{ party_size }}.",
     ("tier_changed", "zh-CN"): "尊敬的{{ display_name }}，恭喜您成为{{ to_tier_name }}，即日起可享会员专属礼遇。",
     ("tier_changed", "en"): "Dear {{ display_name }}, you are now {{ to_tier_name }}: enjoy your member benefits.",
     ("large_earn", "zh-CN"): ("尊敬的{{ display_name }}，感谢惠顾，本次获得{{ points }}积分，"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vipcore.contracts import credit, loyalty, members
+from vipcore.contracts import bookings, credit, loyalty, members
 from vipcore.events import EventData, known_contracts
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import CREDIT_EVENTS, LOYALTY_EVENTS, MEMBERS_EVENTS
@@ -17,7 +17,7 @@ FACTS: dict[str, list[type[EventData]]] = {
     "loyalty": [loyalty.TierChanged, loyalty.PointsEarned],
     "credit": [],
 }
-MODULES = {"members": members, "loyalty": loyalty, "credit": credit}
+MODULES = {"members": (members, bookings), "loyalty": (loyalty,), "credit": (credit,)}
 TOPICS = {"members": MEMBERS_EVENTS, "loyalty": LOYALTY_EVENTS, "credit": CREDIT_EVENTS}
 
 

@@ -14,7 +14,7 @@ from vipcore.http import FieldError, Problem
 from vipcore.logs import mask_mobiles
 from vipcore.pii import decrypt, mask_mobile
 
-from ..adapters.providers import SimulatorProvider, TwilioProvider
+from ..adapters.providers import Receipt, SimulatorProvider, TwilioProvider
 from ..adapters.tables import message_history, messages, templates
 from ..domain.rules import template_events
 from ..domain.sms import sms_size
@@ -175,7 +175,14 @@ def webhooks(ops: Ops, guard: Any, twilio: TwilioProvider | None, public_url: st
             rec = SimulatorProvider.receipt(payload)
         except KeyError as e:
             raise Problem(422, "Bad receipt", errors=[FieldError(str(e.args[0]), "required", "N-05")]) from e
-        return {"status": await ops.receipt(rec)}
+        return {"status": await known(rec)}
+
+    async def known(rec: Receipt) -> str:
+        status = await ops.receipt(rec)
+        if status is None:  # the send's outcome may not be recorded yet: the provider retries the receipt
+            raise Problem(404, "Unknown provider message id", "N-05: retry the receipt later",
+                          errors=[FieldError("message_id", "no sent message has this provider id", "N-05")])
+        return status
 
     @r.post("/simulator/inbound", dependencies=[Depends(guard)])
     async def sim_inbound(payload: dict[str, str]) -> dict[str, Any]:
@@ -195,7 +202,7 @@ def webhooks(ops: Ops, guard: Any, twilio: TwilioProvider | None, public_url: st
     @r.post("/twilio/status")
     async def twilio_status(request: Request) -> dict[str, Any]:
         rec = TwilioProvider.receipt(await twilio_params(request))
-        return {"status": await ops.receipt(rec) if rec else None}
+        return {"status": await known(rec) if rec else None}
 
     @r.post("/twilio/inbound")
     async def twilio_inbound(request: Request) -> dict[str, Any]:

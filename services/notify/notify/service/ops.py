@@ -42,8 +42,10 @@ class Ops:
                         delivered_at=sa.func.now() if r.delivered else None,
                         last_error=None if r.delivered else r.error)
                 .returning(messages.c.message_id, messages.c.member_id, messages.c.attempts))).first()
-            if m is None:
-                return None
+            if m is None:  # a repeated receipt answers what the first did; an unknown id is not ours (yet)
+                return (await conn.execute(sa.select(messages.c.status).where(
+                    messages.c.provider_message_id == r.provider_message_id,
+                    messages.c.status.in_(("delivered", "undelivered"))))).scalar()
             await conn.execute(message_history.insert().values(message_id=m.message_id, status=status,
                                                                detail=r.error or "delivery receipt"))
             data = (MessageDelivered(message_id=str(m.message_id), member_id=m.member_id,

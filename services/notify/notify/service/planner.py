@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -60,6 +61,12 @@ def pick_template(overrides: dict[tuple[str, str, str], str], brand: str, key: s
     raise KeyError(key)
 
 
+def local_time(variables: dict[str, Any], tz: str) -> str:
+    """The event's time (starts_at, else occurred_at) on the store's wall clock, for templates."""
+    t = variables.get("starts_at") or variables.get("occurred_at")
+    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") if isinstance(t, datetime) else ""
+
+
 class Planner:
     def __init__(self, *, enc_key: str, company_name: str, daily_cap: int,
                  clock: Callable[[], datetime]) -> None:
@@ -89,7 +96,8 @@ class Planner:
             tz = (c.timezone if c is not None else None) or tzs.get(w.store_id or "") or DEFAULT_TZ
             language = c.language if c is not None else DEFAULT_LANGUAGE
             sender = w.brand or self.company_name
-            variables = {"display_name": c.display_name if c is not None else "会员", **w.variables}
+            variables = {"display_name": c.display_name if c is not None else "会员",
+                         "local_time": local_time(w.variables, tz), **w.variables}
             body = render(pick_template(overrides, sender, w.template, language), sender, variables,
                           marketing=w.category == "marketing", language=language)
             if w.member_id:

@@ -11,7 +11,8 @@ from notify.domain.sms import sms_size
 from notify.domain.templates import DEFAULTS, LANGUAGES, TemplateRefused, check_template, render
 from notify.entrypoints.consumers import contracts_by_type
 
-NAMED_IN_N01 = {"members.member.approved": {"welcome"}, "members.card.issued": {"card_issued", "card_mailed"},
+NAMED_IN_N01 = {"members.member.approved": {"welcome"}, "members.booking.confirmed": {"booking_confirmed"},
+                "members.card.issued": {"card_issued", "card_mailed"},
                 "loyalty.tier.changed": {"tier_changed"}, "loyalty.points.earned": {"large_earn"},
                 "loyalty.points.expiring": {"points_expiring"}, "loyalty.reward.ready": {"reward_ready"},
                 "loyalty.birthday": {"birthday"}, "members.handover.completed": {"handover_intro"},
