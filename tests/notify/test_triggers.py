@@ -134,3 +134,24 @@ async def test_n03_quiet_hours_hold_marketing_to_the_morning_and_the_daily_cap_s
                                "AND status='suppressed'") == "cap"
         (only,) = await n.sms()
         assert "VIP会员" in only["body"]  # the service message went at night
+
+
+async def test_n03_twilio_inbound_stop_is_verified_and_honoured(stack_config: StackConfig) -> None:
+    """SMS_PROVIDER=twilio: the inbound webhook checks X-Twilio-Signature, then STOP opts the member out."""
+    from notify.adapters.providers import TwilioProvider
+    from pydantic import SecretStr
+
+    public = "https://notify.example.com"
+    async with notify_stack(stack_config, sms_provider="twilio", twilio_account_sid="AC1",
+                            twilio_auth_token=SecretStr("tok"), twilio_from="+15557122661", public_url=public) as n:
+        await n.member("M1", "13900000101")
+        await n.admin.put(f"{n.url}/v1/members/M1/preferences", json={"marketing_consent": True})
+        form = {"From": "+8613900000101", "To": "+15557122661", "Body": "STOP", "MessageSid": "SM1"}
+        path = "/v1/webhooks/twilio/inbound"
+        good = TwilioProvider("AC1", "tok", from_="+1").signature(public + path, form)
+        forged = await n.admin.post(n.url + path, data=form, headers={"X-Twilio-Signature": "AAAA"})
+        assert forged.status_code == 403
+        assert await sql_value(n.cfg, "notify", "SELECT opted_out_at FROM contacts") is None
+        r = await n.admin.post(n.url + path, data=form, headers={"X-Twilio-Signature": good})
+        assert r.status_code == 200 and r.json()["opted_out"] == ["M1"]
+        assert await sql_value(n.cfg, "notify", "SELECT marketing_consent FROM contacts") is False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Request
@@ -193,7 +194,7 @@ def webhooks(ops: Ops, guard: Any, twilio: TwilioProvider | None, public_url: st
         return {"opted_out": await ops.inbound(msg.from_mobile, msg.text)}
 
     async def twilio_params(request: Request) -> dict[str, str]:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))  # urlencoded form
         url = (public_url.rstrip("/") + request.url.path) if public_url else str(request.url)
         if twilio is None or not twilio.verify(url, form, request.headers.get("x-twilio-signature", "")):
             raise Problem(403, "Bad signature", errors=[FieldError("X-Twilio-Signature", "does not verify")])
