@@ -112,3 +112,24 @@ async def test_campaign_throughput_to_the_simulator(stack_config: StackConfig) -
         assert await sql_value(n.cfg, "notify", "SELECT count(*) FROM outbox WHERE headers->>'ce_type' = "
                                "'notify.message.sent'") == members
         assert rate >= 500
+
+
+async def test_n03_campaign_in_quiet_hours_waits_for_the_morning_and_counts_it(stack_config: StackConfig) -> None:
+    night = datetime(2030, 1, 10, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai, in the future: never due here
+    async with notify_stack(stack_config, clock=lambda: night) as n:
+        await seed(n.cfg, 40, consent_every=2)
+        r = await n.admin.post(f"{n.url}/v1/campaigns", json={
+            "name": "夜间", "segment": {"consent_only": False}, "template_body": "{{ display_name }}，新品到店。",
+            "rate_per_s": 1000})
+        cid = r.json()["campaign_id"]
+
+        async def released() -> dict[str, Any] | None:
+            s = await status(n, cid)
+            return s if s["status"] == "running" and s["counts"]["pending"] == 0 else None
+
+        s = await wait_for(released, 30, "all released")
+        assert s["counts"]["deferred_quiet_hours"] == 20 and s["counts"]["suppressed"]["consent"] == 20
+        await asyncio.sleep(1.0)
+        assert (await n.admin.get(f"{n.sim}/v1/stats")).json()["accepted"] == 0
+        assert await sql_value(n.cfg, "notify", "SELECT DISTINCT next_attempt_at FROM messages "
+                               "WHERE status = 'queued'") == datetime(2030, 1, 11, 0, 0, tzinfo=UTC)
