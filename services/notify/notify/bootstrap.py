@@ -2,37 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import Counter
+from vipcore.contracts.notify import MessageDelivered, MessageFailed, MessageParked, MessageSent
 from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
+from vipcore.topics import NOTIFY_EVENTS
 
-from .adapters.providers import SimulatorProvider, make_provider
+from .adapters.providers import TwilioProvider, make_provider
 from .config import NotifySettings
-from .entrypoints import consumers, http
+from .entrypoints import campaigns, consumers, http
+from .service.campaigns import Campaigns
 from .service.dispatch import Dispatcher
+from .service.ops import Ops, Purger
+from .service.planner import Planner
 from .service.triggers import Triggers
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
 
-def build(settings: NotifySettings, tracer_provider: TracerProvider | None = None) -> FastAPI:
+def build(settings: NotifySettings, tracer_provider: TracerProvider | None = None,
+          clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
     key = settings.pii_encryption_key.get_secret_value()
-    provider = make_provider(settings.sms_provider, simulator_url=settings.sms_simulator_url)
-    if isinstance(provider, SimulatorProvider):
-        HTTPXClientInstrumentor.instrument_client(provider.client, tracer_provider=rt.tracer_provider)
+    topic = settings.kafka_topic_prefix + NOTIFY_EVENTS.name
+    callback = settings.public_url.rstrip("/") + "/v1/webhooks/twilio/status" if settings.public_url else None
+    provider = make_provider(settings.sms_provider, simulator_url=settings.sms_simulator_url,
+                             twilio_account_sid=settings.twilio_account_sid,
+                             twilio_auth_token=settings.twilio_auth_token.get_secret_value(),
+                             twilio_from=settings.twilio_from, status_callback=callback)
+    HTTPXClientInstrumentor.instrument_client(provider.client, tracer_provider=rt.tracer_provider)
     dispatcher = Dispatcher(
         rt.engine, provider, enc_key=key, max_attempts=settings.sms_max_attempts,
         concurrency=settings.sms_concurrency, batch=settings.dispatch_batch,
-        idle_poll_s=settings.dispatch_idle_poll_ms / 1000, tracer_provider=rt.tracer_provider,
+        idle_poll_s=settings.dispatch_idle_poll_ms / 1000, topic=topic, stuck_after_s=settings.sms_stuck_after_s,
+        workers=settings.dispatch_workers,
+        tracer_provider=rt.tracer_provider, on_events=rt.relay.wake,
         sent_counter=Counter("sms_sent", "SMS accepted by the provider", registry=rt.registry),
         failed_counter=Counter("sms_failed", "SMS attempts that failed", registry=rt.registry))
-    rt.background.append(dispatcher)
-    consumers.register(rt, Triggers(key, dispatcher.wake))
-    return rt.http_app(http.router(rt.engine, key, admin_guard(settings.admin_token.get_secret_value())),
+    ops = Ops(rt.engine, enc_key=key, topic=topic, wake_dispatch=dispatcher.wake, wake_relay=rt.relay.wake)
+    camps = Campaigns(rt.engine, daily_cap=settings.sms_daily_cap, clock=clock, wake_dispatch=dispatcher.wake)
+    rt.background += [dispatcher, Purger(ops, settings.body_retention_days), camps]
+    planner = Planner(enc_key=key, company_name=settings.company_name, daily_cap=settings.sms_daily_cap,
+                      clock=clock)
+    consumers.register(rt, Triggers(key, dispatcher.wake, planner,
+                                    thresholds={"large_earn_points": settings.large_earn_points}))
+    rt.publishes(NOTIFY_EVENTS, MessageSent, MessageDelivered, MessageFailed, MessageParked)
+    guard = admin_guard(settings.admin_token.get_secret_value())
+    twilio = provider if isinstance(provider, TwilioProvider) else None
+    return rt.http_app(http.router(rt.engine, key, guard, ops), http.webhooks(ops, guard, twilio, settings.public_url),
+                       campaigns.router(camps, guard, settings.company_name),
                        title="Notify", description="SMS and other messages")

@@ -1,8 +1,10 @@
-"""Notify tables: contacts (encrypted mobiles) and messages, one per cause and template (N-04)."""
+"""Notify tables: contacts (encrypted mobiles, segment data, consent), stores, templates, messages (one per
+cause, template and recipient: N-04) with their status history, campaigns."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 
@@ -12,6 +14,31 @@ contacts = sa.Table(
     sa.Column("store_id", sa.Text, nullable=False),
     sa.Column("display_name", sa.Text, nullable=False),
     sa.Column("mobile_enc", sa.Text, nullable=False),
+    sa.Column("mobile_hash", sa.Text, index=True),  # keyed hash: find the member of an inbound reply
+    sa.Column("language", sa.Text, nullable=False, server_default="zh-CN"),
+    sa.Column("marketing_consent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("opted_out_at", sa.DateTime(timezone=True)),
+    sa.Column("tier", sa.Text),
+    sa.Column("customer_class", sa.Text),
+    sa.Column("birthday_month", sa.SmallInteger),
+    sa.Column("last_purchase_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+)
+
+stores = sa.Table(
+    "stores", metadata,
+    sa.Column("store_id", sa.Text, primary_key=True),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("timezone", sa.Text, nullable=False),
+)
+
+templates = sa.Table(
+    "templates", metadata,
+    sa.Column("brand", sa.Text, primary_key=True),  # '*' = every brand
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("language", sa.Text, primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 messages = sa.Table(
@@ -19,20 +46,54 @@ messages = sa.Table(
     sa.Column("message_id", sa.Uuid, primary_key=True),
     sa.Column("cause_event_id", sa.Uuid, nullable=False),
     sa.Column("template", sa.Text, nullable=False),
+    sa.Column("recipient", sa.Text, nullable=False, server_default="member"),
     sa.Column("member_id", sa.Text, index=True),
     sa.Column("mobile_enc", sa.Text),
     sa.Column("sender", sa.Text, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    # no_contact -> queued -> sending -> sent | queued (retry) | parked (N-05)
+    sa.Column("body", sa.Text),  # purged after the retention period (N-06)
+    sa.Column("category", sa.Text, nullable=False, server_default="service"),
+    sa.Column("campaign_id", sa.Uuid, index=True),
+    # no_contact | held (campaign) -> queued -> sending -> sent -> delivered | undelivered;
+    # queued (retry) | parked (N-05); suppressed (N-03, reason in suppressed_reason)
     sa.Column("status", sa.Text, nullable=False),
+    sa.Column("suppressed_reason", sa.Text),
+    sa.Column("deferred", sa.Text),  # 'quiet_hours' when held to the morning (N-03)
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("provider_message_id", sa.Text),
+    sa.Column("provider_message_id", sa.Text, index=True),
     sa.Column("last_error", sa.Text),
     sa.Column("traceparent", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
-    sa.UniqueConstraint("cause_event_id", "template", name="one_message_per_cause"),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.Column("body_purged_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("cause_event_id", "template", "recipient", name="one_message_per_cause_and_recipient"),
 )
 sa.Index("messages_due", messages.c.next_attempt_at, postgresql_where=messages.c.status == "queued")
+sa.Index("messages_held", messages.c.campaign_id, postgresql_where=messages.c.status == "held")
+
+message_history = sa.Table(
+    "message_history", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("message_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+campaigns = sa.Table(
+    "campaigns", metadata,
+    sa.Column("campaign_id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("brand", sa.Text, nullable=False),
+    sa.Column("template_body", sa.Text, nullable=False),
+    sa.Column("segment", JSONB, nullable=False),
+    sa.Column("rate_per_s", sa.Integer, nullable=False),
+    sa.Column("scheduled_at", sa.DateTime(timezone=True), nullable=False),
+    # scheduled -> running <-> paused -> done
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("recipients", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)

@@ -1,16 +1,34 @@
-"""Kafka adapters: notify listens to loyalty events (messages) and members events (contacts)."""
+"""Kafka adapters: notify listens to members, loyalty and credit events (contacts, segments, triggers N-01)."""
 
 from __future__ import annotations
 
-from vipcore.contracts.loyalty import TierChanged
-from vipcore.contracts.members import MemberRegistered
+from vipcore.contracts import bookings, credit, loyalty, members
+from vipcore.events import EventData, known_contracts
 from vipcore.runtime import ServiceRuntime
-from vipcore.topics import LOYALTY_EVENTS, MEMBERS_EVENTS
+from vipcore.topics import CREDIT_EVENTS, LOYALTY_EVENTS, MEMBERS_EVENTS
 
+from ..domain.rules import TRIGGERS
 from ..service.triggers import Triggers
+
+# events kept as facts (contacts, stores, segment data) besides the configured triggers
+FACTS: dict[str, list[type[EventData]]] = {
+    "members": [members.StoreRegistered, members.MemberRegistered, members.MemberUpdated,
+                members.MemberStateChanged],
+    "loyalty": [loyalty.TierChanged, loyalty.PointsEarned],
+    "credit": [],
+}
+MODULES = {"members": (members, bookings), "loyalty": (loyalty,), "credit": (credit,)}
+TOPICS = {"members": MEMBERS_EVENTS, "loyalty": LOYALTY_EVENTS, "credit": CREDIT_EVENTS}
+
+
+def contracts_by_type() -> dict[str, type[EventData]]:
+    return {etype: cls for (etype, _), cls in known_contracts().items()
+            if etype.split(".")[0] in MODULES}
 
 
 def register(rt: ServiceRuntime, t: Triggers) -> None:
-    rt.consume(LOYALTY_EVENTS, {TierChanged.TYPE: t.on_tier_changed}, accept={TierChanged.TYPE: [TierChanged]})
-    rt.consume(MEMBERS_EVENTS, {MemberRegistered.TYPE: t.on_members},
-               accept={MemberRegistered.TYPE: [MemberRegistered]})
+    by_type = contracts_by_type()
+    for source, topic in TOPICS.items():
+        types = {c.TYPE for c in FACTS[source]} | {tr.event_type for tr in TRIGGERS
+                                                   if tr.event_type.startswith(source + ".")}
+        rt.consume(topic, t.handlers(sorted(types)), accept={ty: [by_type[ty]] for ty in types})

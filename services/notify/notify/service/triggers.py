@@ -1,62 +1,104 @@
-"""Events that cause messages (N-01) and the contacts they go to; one message per cause (N-04)."""
+"""Events that cause messages (N-01, configured in domain.rules.TRIGGERS) and the facts notify keeps about
+members for addressing and segments (contacts, stores, tier, last purchase)."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from vipcore.consumer import Delivery, Tx
-from vipcore.contracts.loyalty import TierChanged
-from vipcore.contracts.members import MemberRegistered
-from vipcore.pii import encrypt
+from vipcore.contracts.loyalty import PointsEarned, TierChanged
+from vipcore.contracts.members import (
+    MemberRegistered,
+    MemberStateChanged,
+    MemberUpdated,
+    StoreRegistered,
+)
+from vipcore.pii import blind_index, encrypt
 from vipcore.telemetry import traceparent_of
 
-from ..adapters.tables import contacts, messages
-from ..domain import templates
+from ..adapters.tables import contacts, message_history, messages, stores
+from ..domain import rules
+from .planner import Planner, Wanted
 
 
 class Triggers:
-    def __init__(self, enc_key: str, wake: object) -> None:
+    def __init__(self, enc_key: str, wake: Callable[[], None], planner: Planner,
+                 thresholds: dict[str, int]) -> None:
         self.enc_key = enc_key
         self.wake = wake
+        self.planner = planner
+        self.thresholds = thresholds
 
-    async def on_members(self, tx: Tx, batch: list[Delivery]) -> None:
-        latest = {}
-        for d in batch:
-            m = d.data
-            if isinstance(m, MemberRegistered):
-                latest[m.member_id] = {"member_id": m.member_id, "store_id": m.store_id,
-                                       "display_name": m.display_name,
-                                       "mobile_enc": encrypt(self.enc_key, m.mobile)}
-        stmt = pg_insert(contacts)
-        await tx.conn.execute(stmt.on_conflict_do_update(
-            index_elements=["member_id"], set_={c: stmt.excluded[c] for c in
-                                                ("store_id", "display_name", "mobile_enc")}),
-            list(latest.values()))
-        # messages that waited for a contact can go now
-        await tx.conn.execute(
-            messages.update().where(messages.c.status == "no_contact",
-                                    messages.c.member_id.in_(latest.keys()))
-            .values(status="queued", mobile_enc=sa.select(contacts.c.mobile_enc)
-                    .where(contacts.c.member_id == messages.c.member_id).scalar_subquery(),
-                    updated_at=sa.func.now()))
+    def handlers(self, event_types: list[str]) -> dict[str, Any]:
+        return {t: self.on_events for t in event_types}
 
-    async def on_tier_changed(self, tx: Tx, batch: list[Delivery]) -> None:
-        events = [d for d in batch if isinstance(d.data, TierChanged)]
-        ids = {d.data.member_id for d in events}
-        rows = await tx.conn.execute(sa.select(contacts).where(contacts.c.member_id.in_(ids)))
-        known = {r.member_id: r for r in rows}
+    async def on_events(self, tx: Tx, batch: list[Delivery]) -> None:
+        """Keep the facts an event carries, then create the messages its triggers ask for."""
+        await self._facts(tx, batch)
+        wanted = [w for d in batch for w in self.wanted(d)]
+        if await self.planner.insert(tx.conn, wanted):
+            self.wake()
+
+    def wanted(self, d: Delivery) -> list[Wanted]:
+        data = d.data.model_dump()
         out = []
-        for d in events:
-            e: TierChanged = d.data
-            c = known.get(e.member_id)
-            name = c.display_name if c else "会员"
-            out.append({"message_id": uuid.uuid5(d.env.id, templates.TIER_CHANGED),
-                        "cause_event_id": d.env.id, "template": templates.TIER_CHANGED,
-                        "member_id": e.member_id, "mobile_enc": c.mobile_enc if c else None,
-                        "sender": e.brand, "body": templates.tier_changed(e.brand, name, e.to_tier_name),
-                        "status": "queued" if c else "no_contact", "traceparent": traceparent_of(d.span)})
-        if out:
-            await tx.conn.execute(pg_insert(messages).on_conflict_do_nothing(), out)
-            self.wake()  # type: ignore[operator]
+        for t in rules.triggers_for(d.env.type):
+            if not t.matches(data, self.thresholds):
+                continue
+            common = {"cause_event_id": d.env.id, "template": t.template, "category": t.category,
+                      "variables": data, "store_id": data.get("store_id"), "brand": data.get("brand"),
+                      "traceparent": traceparent_of(d.span)}
+            if t.audience == "member":
+                out.append(Wanted(recipient=data["member_id"], member_id=data["member_id"], **common))
+            elif t.audience == "handover_members":  # M-12: one introduction per handed-over member
+                out += [Wanted(recipient=m, member_id=m, **common) for m in data["member_ids"]]
+            else:
+                assert t.mobile_field is not None
+                out.append(Wanted(recipient=t.audience, mobile=data.get(t.mobile_field), **common))
+        return out
+
+    async def _facts(self, tx: Tx, batch: list[Delivery]) -> None:
+        for d in batch:
+            e = d.data
+            if isinstance(e, StoreRegistered):
+                stmt = pg_insert(stores).values(store_id=e.store_id, region_code=e.region_code, timezone=e.timezone)
+                await tx.conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["store_id"], set_={"region_code": e.region_code, "timezone": e.timezone}))
+            elif isinstance(e, MemberRegistered | MemberUpdated):
+                await self._contact(tx, e)
+            elif isinstance(e, MemberStateChanged):
+                await tx.conn.execute(contacts.update().where(contacts.c.member_id == e.member_id)
+                                      .values(status=e.to_state))
+            elif isinstance(e, TierChanged):
+                await tx.conn.execute(contacts.update().where(contacts.c.member_id == e.member_id)
+                                      .values(tier=e.to_tier))
+            elif isinstance(e, PointsEarned):
+                await tx.conn.execute(contacts.update().where(
+                    contacts.c.member_id == e.member_id,
+                    sa.or_(contacts.c.last_purchase_at.is_(None), contacts.c.last_purchase_at < e.occurred_at))
+                    .values(last_purchase_at=e.occurred_at))
+
+    async def _contact(self, tx: Tx, e: MemberRegistered | MemberUpdated) -> None:
+        row: dict[str, Any] = {"member_id": e.member_id, "store_id": e.store_id, "display_name": e.display_name,
+                               "mobile_enc": encrypt(self.enc_key, e.mobile),
+                               "mobile_hash": blind_index(self.enc_key, e.mobile),
+                               "birthday_month": e.birthday.month if e.birthday else None}
+        if isinstance(e, MemberUpdated) and e.customer_class is not None:
+            row["customer_class"] = e.customer_class
+        if isinstance(e, MemberRegistered):
+            row["status"] = e.status
+        stmt = pg_insert(contacts).values(**row)
+        await tx.conn.execute(stmt.on_conflict_do_update(
+            index_elements=["member_id"], set_={c: stmt.excluded[c] for c in row if c != "member_id"}))
+        # messages that waited for a contact can go now
+        released = (await tx.conn.execute(
+            messages.update().where(messages.c.status == "no_contact", messages.c.member_id == e.member_id)
+            .values(status="queued", mobile_enc=row["mobile_enc"], updated_at=sa.func.now())
+            .returning(messages.c.message_id))).scalars().all()
+        if released:
+            await tx.conn.execute(message_history.insert(), [
+                {"message_id": m, "status": "queued", "detail": "contact known"} for m in released])
+            self.wake()

@@ -1,0 +1,141 @@
+"""What webhooks and operators change: receipts (N-05), opt-outs (N-03), retries of parked messages (N-05),
+consent (N-03) and the purge of old bodies (N-06). Each change is written with its history entry and event."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.contracts.notify import MessageDelivered, MessageFailed
+from vipcore.logs import get_logger
+from vipcore.pii import blind_index
+
+from ..adapters.providers import Receipt
+from ..adapters.tables import contacts, message_history, messages
+from ..domain.rules import is_opt_out
+from .dispatch import emit
+
+log = get_logger(__name__)
+TERMINAL = ("sent", "delivered", "undelivered", "suppressed")
+
+
+class Ops:
+    def __init__(self, engine: AsyncEngine, *, enc_key: str, topic: str, wake_dispatch: Any,
+                 wake_relay: Any) -> None:
+        self.engine = engine
+        self.enc_key = enc_key
+        self.topic = topic
+        self.wake_dispatch = wake_dispatch
+        self.wake_relay = wake_relay
+
+    async def receipt(self, r: Receipt) -> str | None:
+        """N-05: a delivery report moves a sent message to delivered / undelivered (once)."""
+        status = "delivered" if r.delivered else "undelivered"
+        async with self.engine.begin() as conn:
+            m = (await conn.execute(messages.update().where(
+                messages.c.provider_message_id == r.provider_message_id, messages.c.status == "sent")
+                .values(status=status, updated_at=sa.func.now(),
+                        delivered_at=sa.func.now() if r.delivered else None,
+                        last_error=None if r.delivered else r.error)
+                .returning(messages.c.message_id, messages.c.member_id, messages.c.attempts))).first()
+            if m is None:  # a repeated receipt answers what the first did; an unknown id is not ours (yet)
+                return (await conn.execute(sa.select(messages.c.status).where(
+                    messages.c.provider_message_id == r.provider_message_id,
+                    messages.c.status.in_(("delivered", "undelivered"))))).scalar()
+            await conn.execute(message_history.insert().values(message_id=m.message_id, status=status,
+                                                               detail=r.error or "delivery receipt"))
+            data = (MessageDelivered(message_id=str(m.message_id), member_id=m.member_id,
+                                     provider_message_id=r.provider_message_id) if r.delivered else
+                    MessageFailed(message_id=str(m.message_id), member_id=m.member_id, attempt=m.attempts,
+                                  error=f"undelivered: {r.error or 'no reason given'}"))
+            await emit(conn, self.topic, m.member_id, m.message_id, data)
+        self.wake_relay()
+        return status
+
+    async def inbound(self, from_mobile: str, text: str) -> list[str]:
+        """N-03: TD / 退订 / STOP opts the member out at once: consent off, waiting marketing suppressed."""
+        if not is_opt_out(text):
+            return []
+        async with self.engine.begin() as conn:
+            members = (await conn.execute(contacts.update().where(
+                contacts.c.mobile_hash == blind_index(self.enc_key, from_mobile.strip()))
+                .values(marketing_consent=False, opted_out_at=sa.func.now())
+                .returning(contacts.c.member_id))).scalars().all()
+            if members:
+                held = (await conn.execute(messages.update().where(
+                    messages.c.member_id.in_(members), messages.c.category == "marketing",
+                    messages.c.status.in_(("queued", "held", "no_contact")))
+                    .values(status="suppressed", suppressed_reason="opted_out", updated_at=sa.func.now())
+                    .returning(messages.c.message_id))).scalars().all()
+                if held:
+                    await conn.execute(message_history.insert(), [
+                        {"message_id": h, "status": "suppressed", "detail": "opted_out"} for h in held])
+        log.info("opt-out by reply", members=len(members))
+        return list(members)
+
+    async def set_preferences(self, member_id: str, marketing: bool | None, language: str | None) -> bool:
+        """N-03 marketing consent (given again clears an earlier opt-out) and N-02 message language."""
+        async with self.engine.begin() as conn:
+            values: dict[str, Any] = {"member_id": member_id}
+            if marketing is not None:
+                values["marketing_consent"] = marketing
+                if marketing:
+                    values["opted_out_at"] = None
+            if language is not None:
+                values["language"] = language
+            res = await conn.execute(contacts.update().where(contacts.c.member_id == member_id).values(**values))
+        return bool(res.rowcount)
+
+    async def retry(self, message_id: uuid.UUID, operator: str) -> str | None:
+        """N-05: an operator sends a parked message again (fresh attempts, same idempotency key)."""
+        async with self.engine.begin() as conn:
+            m = (await conn.execute(messages.update().where(messages.c.message_id == message_id,
+                                                            messages.c.status == "parked")
+                 .values(status="queued", attempts=0, next_attempt_at=sa.func.now(), updated_at=sa.func.now())
+                 .returning(messages.c.message_id))).first()
+            if m is None:
+                return (await conn.execute(sa.select(messages.c.status)
+                                           .where(messages.c.message_id == message_id))).scalar()
+            await conn.execute(message_history.insert().values(message_id=message_id, status="queued",
+                                                               detail=f"operator retry by {operator}"))
+        self.wake_dispatch()
+        return "queued"
+
+    async def purge_bodies(self, retention_days: int, now: datetime | None = None) -> int:
+        """N-06: bodies of finished messages older than the retention period are erased."""
+        cutoff = (sa.literal(now) if now else sa.func.now()) - sa.text(f"interval '{int(retention_days)} days'")
+        async with self.engine.begin() as conn:
+            res = await conn.execute(messages.update().where(
+                messages.c.created_at < cutoff, messages.c.status.in_(TERMINAL), messages.c.body.is_not(None))
+                .values(body=None, body_purged_at=sa.func.now()))
+        return int(res.rowcount)
+
+
+class Purger:
+    """Runs the body purge (N-06) once an hour."""
+
+    def __init__(self, ops: Ops, retention_days: int, every_s: float = 3600) -> None:
+        self.ops = ops
+        self.retention_days = retention_days
+        self.every_s = every_s
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                n = await self.ops.purge_bodies(self.retention_days)
+                if n:
+                    log.info("message bodies purged", count=n)
+            except Exception as e:  # noqa: BLE001 - database away: next round
+                log.warning("purge failed", error=repr(e))
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.every_s)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
