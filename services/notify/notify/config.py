@@ -25,4 +25,4 @@ class NotifySettings(ServiceSettings):
     body_retention_days: int = 90  # N-06: message bodies are purged after this
     dispatch_batch: int = 500
     dispatch_workers: int = 2  # claim loops side by side
-    dispatch_idle_poll_ms: int = 20
+    dispatch_idle_poll_ms: int = 200  # local triggers wake the dispatcher at once; this is the fallback
