@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = sa.MetaData()
 
@@ -22,6 +23,8 @@ staff = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("position", sa.Text, nullable=False),
     sa.Column("role", sa.Text, nullable=False),
+    sa.Column("mobile_index", sa.Text, index=True),  # M-05: employees cannot be members
+    sa.Column("password_hash", sa.Text),  # O-03: scrypt; no login until an account is opened
 )
 
 card_sequences = sa.Table(
@@ -39,11 +42,19 @@ members = sa.Table(
     sa.Column("name_index", sa.Text, nullable=False),
     sa.Column("mobile_enc", sa.Text, nullable=False),
     sa.Column("mobile_index", sa.Text, nullable=False),
-    sa.Column("card_no", sa.Text, nullable=False, unique=True),
+    sa.Column("card_no", sa.Text, unique=True),  # issued on approval (M-17)
     sa.Column("card_status", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("birthday", sa.Date),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("details", JSONB),  # M-01 fields other than name/mobile; ID card only encrypted
+    sa.Column("id_card_enc", sa.Text),
+    sa.Column("id_card_index", sa.Text),
+    sa.Column("stage", sa.Integer, nullable=False, server_default="2"),  # M-03
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),  # M-04: the 12-hour review clock starts here
+    sa.Column("reviewed_by", sa.Text),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+    sa.Column("review_note", sa.Text),
     sa.UniqueConstraint("store_id", "mobile_index", name="members_one_file_per_store"),  # M-06
 )
 
@@ -56,4 +67,37 @@ consumptions = sa.Table(
     sa.Column("booked_by_staff_id", sa.Text),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+cards = sa.Table(  # M-17: every card ever issued, so HQ can trace issue date, store and holder
+    "cards", metadata,
+    sa.Column("card_no", sa.Text, primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # active / blocked / expired
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("replaced_by", sa.Text),
+)
+
+blacklist = sa.Table(  # M-16: shared by every store
+    "blacklist", metadata,
+    sa.Column("mobile_index", sa.Text, primary_key=True),
+    sa.Column("mobile_enc", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("listed_by", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+)
+
+access_log = sa.Table(  # M-07: who read which member files, when and why
+    "access_log", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("staff_id", sa.Text, nullable=False, index=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),  # read / search / export / refused
+    sa.Column("member_ids", ARRAY(sa.Text), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
 )

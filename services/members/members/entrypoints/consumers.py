@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from vipcore.contracts.members import MemberRegistered, StoreRegistered
+from vipcore.contracts.members import (
+    CardIssued,
+    CardLost,
+    CardReplaced,
+    MemberApproved,
+    MemberBlacklisted,
+    MemberRegistered,
+    MemberStateChanged,
+    MemberUpdated,
+    StoreRegistered,
+)
 from vipcore.contracts.pos import SaleRecorded
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import MEMBERS_EVENTS, POS_SALES
@@ -12,4 +22,5 @@ from ..service import consumption
 
 def register(rt: ServiceRuntime) -> None:
     rt.consume(POS_SALES, {SaleRecorded.TYPE: consumption.on_sales}, accept={SaleRecorded.TYPE: [SaleRecorded]})
-    rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered)
+    rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered, MemberApproved, MemberUpdated,
+                 MemberStateChanged, MemberBlacklisted, CardIssued, CardLost, CardReplaced)

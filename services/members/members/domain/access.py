@@ -1,0 +1,33 @@
+"""Who may do what (O-02) and who sees which member file (M-07), as data and pure predicates."""
+
+from __future__ import annotations
+
+from vipcore.auth import Principal, Role
+
+HQ = {Role.HQ_ADMIN, Role.HQ_CS}
+STORE_LEADS = {Role.STORE_MANAGER, Role.STORE_CS_MANAGER}
+
+# The role matrix: action → roles allowed (O-02). Routes name their action; tests walk every cell.
+MATRIX: dict[str, frozenset[Role]] = {
+    "files.create": frozenset({Role.STAFF, *STORE_LEADS}),
+    "files.update": frozenset({Role.STAFF, *STORE_LEADS}),
+    "files.read": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
+    "files.search": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
+    "files.export": frozenset({Role.STORE_MANAGER, Role.HQ_ADMIN}),  # M-07: bulk export is its own permission
+    "files.review": frozenset({Role.STORE_CS_MANAGER}),  # M-04
+    "files.review_queue": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "cards.report_lost": frozenset({Role.STAFF, *STORE_LEADS}),  # M-17
+    "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),  # M-16
+    "access_log.read": frozenset({Role.AUDITOR, Role.HQ_ADMIN}),  # M-07
+}
+
+
+def sees(p: Principal, store_id: str, referrer_staff_id: str | None) -> bool:
+    """M-07: staff see their own members, store leads their store, HQ every file."""
+    if p.role in HQ:
+        return True
+    if p.role in STORE_LEADS:
+        return p.store_id == store_id
+    if p.role == Role.STAFF:
+        return p.store_id == store_id and referrer_staff_id == p.staff_id
+    return False

@@ -1,0 +1,102 @@
+"""Members HTTP API for staff (token from /v1/auth/login); every route names its action in the role matrix."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, ConfigDict, Field
+from vipcore.auth import Principal, TokenVerifier, require
+
+from ..domain.access import MATRIX
+from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
+from ..service.staffauth import StaffLogin
+
+Reason = Annotated[str, Header(alias="X-Access-Reason", max_length=200,
+                               description="M-07: why the file is read (written to the access log)")]
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["staff"])
+
+    def allow(action: str) -> Any:
+        return Depends(require(verifier, *MATRIX[action]))
+
+    As_files_create = Annotated[Principal, allow("files.create")]
+    As_files_update = Annotated[Principal, allow("files.update")]
+    As_files_read = Annotated[Principal, allow("files.read")]
+    As_files_search = Annotated[Principal, allow("files.search")]
+    As_files_export = Annotated[Principal, allow("files.export")]
+    As_files_review = Annotated[Principal, allow("files.review")]
+    As_files_review_queue = Annotated[Principal, allow("files.review_queue")]
+    As_cards_report_lost = Annotated[Principal, allow("cards.report_lost")]
+    As_blacklist_add = Annotated[Principal, allow("blacklist.add")]
+    As_access_log_read = Annotated[Principal, allow("access_log.read")]
+
+    @r.post("/auth/login")
+    async def staff_login(body: LoginIn) -> dict[str, str | None]:
+        """Log in with staff id and password; answers a signed staff token (O-02, O-03)."""
+        return await login.login(body.staff_id, body.password)
+
+    @r.post("/member-files", status_code=201)
+    async def create_file(body: FileIn, p: As_files_create) -> dict[str, Any]:
+        """Open a member file (M-01, M-02); complete files go to review (M-03, M-04)."""
+        return await files.create(p, body)
+
+    @r.patch("/member-files/{member_id}")
+    async def change_file(member_id: str, body: FileChange, p: As_files_update) -> dict[str, Any]:
+        """Complete or change a file; the change goes back through review (M-03, M-13)."""
+        return await files.change(p, member_id, body)
+
+    @r.get("/member-files/{member_id}")
+    async def read_file(p: As_files_read, member_id: str, reason: Reason = "not given") -> dict[str, Any]:
+        """One file the caller may see (M-07); the read is written to the access log."""
+        return await files.read(p, member_id, reason)
+
+    @r.get("/member-files")
+    async def search_files(p: As_files_search, mobile: Annotated[str | None, Query(max_length=20)] = None,
+                           status: Annotated[str | None, Query(max_length=20)] = None,
+                           reason: Reason = "not given") -> dict[str, Any]:
+        """Search the files the caller may see (M-07); the result is written to the access log."""
+        return {"members": await files.search(p, mobile, status, reason)}
+
+    @r.get("/member-files:export")
+    async def export_files(p: As_files_export, status: Annotated[str | None, Query(max_length=20)] = None,
+                           reason: Reason = "not given") -> dict[str, Any]:
+        """Bulk export (its own permission, M-07), logged with every member id exported."""
+        return {"members": await files.search(p, None, status, reason, export=True, limit=10000)}
+
+    @r.post("/member-files/{member_id}/review")
+    async def review_file(member_id: str, body: ReviewIn, p: As_files_review) -> dict[str, Any]:
+        """Approve (card issued, the member earns) or reject a complete file (M-04)."""
+        return await files.review(p, member_id, body)
+
+    @r.get("/review-queue")
+    async def review_queue(p: As_files_review_queue) -> dict[str, Any]:
+        """Files waiting for review with their age; overdue past the 12-hour target (M-04)."""
+        return {"items": await files.review_queue(p)}
+
+    @r.post("/member-files/{member_id}/card:report-lost")
+    async def report_lost(member_id: str, p: As_cards_report_lost) -> dict[str, Any]:
+        """Block the lost card at once and issue a new number (M-17)."""
+        return await files.report_lost(p, member_id)
+
+    @r.post("/blacklist", status_code=201)
+    async def add_blacklist(body: BlacklistIn, p: As_blacklist_add) -> dict[str, Any]:
+        """Blacklist a phone + name for every store (M-16)."""
+        return await files.add_to_blacklist(p, body)
+
+    @r.get("/access-log")
+    async def read_access_log(p: As_access_log_read, staff_id: Annotated[str | None, Query(max_length=64)] = None,
+                              member_id: Annotated[str | None, Query(max_length=32)] = None,
+                              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        """Who read which member files, when and why (M-07)."""
+        return {"entries": await files.access_entries(staff_id, member_id, limit)}
+
+    return r
