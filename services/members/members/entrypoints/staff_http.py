@@ -1,6 +1,5 @@
 """Members HTTP API for staff (token from /v1/auth/login); every route names its action in the role matrix."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 
