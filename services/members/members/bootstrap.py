@@ -14,6 +14,7 @@ from vipcore.runtime import ServiceRuntime
 from .config import MembersSettings
 from .entrypoints import consumers, http, staff_http
 from .service.files import MemberFiles
+from .service.periodic import Periodic, Scheduler
 from .service.registry import Registry
 from .service.staffauth import StaffLogin
 
@@ -28,8 +29,11 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     reg = Registry(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake)
     files = MemberFiles(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
                         clock=lambda: datetime.now(UTC), card_years=settings.card_validity_years)
+    periodic = Periodic(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
+    rt.background.append(Scheduler(periodic, settings.periodic_interval_s))
     key = settings.staff_token_private_key
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
-    return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value())),
+    return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value()),
+                                   periodic),
                        staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key)),
                        title="Members", description="Member files, cards, organisation")

@@ -101,3 +101,18 @@ access_log = sa.Table(  # M-07: who read which member files, when and why
     sa.Column("member_ids", ARRAY(sa.Text), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
 )
+
+periodic_runs = sa.Table(  # time-driven rules run once per period (idempotent), whoever triggers them
+    "periodic_runs", metadata,
+    sa.Column("rule", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary", JSONB, nullable=False),
+)
+
+claim_carry = sa.Table(  # M-11: counts of a tied month carried into the next
+    "claim_carry", metadata,
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("staff_id", sa.Text, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)

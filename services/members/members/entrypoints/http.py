@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import FieldError, Problem
 from vipcore.pii import mask_name
 
 from ..adapters.tables import consumptions, members
+from ..service.periodic import Periodic
 from ..service.registry import MemberIn, Registry, StaffIn, StoreIn
 
 
-def router(reg: Registry, engine: AsyncEngine, guard: Any) -> APIRouter:
+class MonthIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
+
+
+class DayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date
+
+
+def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)])
+
+    @r.post("/admin/month-end")
+    async def month_end(body: MonthIn) -> dict[str, Any]:
+        """Run M-10 detachment and M-11 claiming for a finished month; a second run changes nothing."""
+        return {"period": body.period, **await periodic.month_end(body.period)}
+
+    @r.post("/admin/daily")
+    async def daily(body: DayIn) -> dict[str, Any]:
+        """Run M-03 purge, M-09 dormancy and M-17 card expiry as of a date; a second run changes nothing."""
+        return {"date": body.date.isoformat(), **await periodic.daily(body.date)}
 
     @r.post("/stores", status_code=201)
     async def add_store(store: StoreIn) -> dict[str, str]:
