@@ -17,6 +17,7 @@ from .service.files import MemberFiles
 from .service.periodic import Periodic, Scheduler
 from .service.registry import Registry
 from .service.staffauth import StaffLogin
+from .service.workflows import Workflows
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
@@ -31,9 +32,11 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                         clock=lambda: datetime.now(UTC), card_years=settings.card_validity_years)
     periodic = Periodic(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
     rt.background.append(Scheduler(periodic, settings.periodic_interval_s))
+    flows = Workflows(rt.engine, files, index_key, settings.kafka_topic_prefix, rt.relay.wake,
+                      clock=lambda: datetime.now(UTC))
     key = settings.staff_token_private_key
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
     return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value()),
                                    periodic),
-                       staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key)),
+                       staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows),
                        title="Members", description="Member files, cards, organisation")

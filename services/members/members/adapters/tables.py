@@ -116,3 +116,20 @@ claim_carry = sa.Table(  # M-11: counts of a tied month carried into the next
     sa.Column("staff_id", sa.Text, primary_key=True),
     sa.Column("count", sa.Integer, nullable=False),
 )
+
+requests = sa.Table(  # requests with a 12-hour target: accounts (O-03), deletions (M-15), access grants (M-07)
+    "requests", metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),  # account / deletion / grant
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("member_id", sa.Text),
+    sa.Column("raised_by", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending / approved / rejected
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("valid_until", sa.DateTime(timezone=True)),  # grants: time-limited
+    sa.Index("ix_requests_kind_status", "kind", "status"),
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from vipcore.auth import Principal, Role
 
 HQ = {Role.HQ_ADMIN, Role.HQ_CS}
@@ -19,7 +21,33 @@ MATRIX: dict[str, frozenset[Role]] = {
     "cards.report_lost": frozenset({Role.STAFF, *STORE_LEADS}),  # M-17
     "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),  # M-16
     "access_log.read": frozenset({Role.AUDITOR, Role.HQ_ADMIN}),  # M-07
+    "files.spot_check": frozenset({Role.HQ_CS}),  # M-04: HQ customer service samples approved files
+    "accounts.request": frozenset({Role.STORE_CS_MANAGER}),  # O-03
+    "accounts.decide": frozenset({Role.HQ_CS}),
+    "accounts.queue": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "deletions.request": frozenset({Role.STORE_CS_MANAGER}),  # M-15
+    "deletions.decide": frozenset({Role.HQ_CS}),
+    "deletions.queue": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "grants.request": frozenset({Role.STAFF}),  # M-07: seeing another's file needs a manager's grant
+    "grants.decide": frozenset(STORE_LEADS),
+    "grants.queue": frozenset({Role.STAFF, *STORE_LEADS}),
 }
+
+
+@dataclass(frozen=True)
+class RequestKind:
+    """A request with a 12-hour service target: who raises it and who decides it are matrix actions."""
+
+    kind: str
+    collection: str  # URL: /v1/<collection>
+    prefix: str  # matrix actions <prefix>.request / .decide / .queue
+    rule: str
+    target_hours: int = 12
+
+
+REQUEST_KINDS = (RequestKind("account", "account-requests", "accounts", "O-03"),
+                 RequestKind("deletion", "deletion-requests", "deletions", "M-15"),
+                 RequestKind("grant", "access-grants", "grants", "M-07"))
 
 
 def sees(p: Principal, store_id: str, referrer_staff_id: str | None) -> bool:

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 from vipcore.auth import Principal, TokenVerifier, require
 
-from ..domain.access import MATRIX
+from ..domain.access import MATRIX, REQUEST_KINDS, RequestKind
 from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
 from ..service.staffauth import StaffLogin
+from ..service.workflows import DecisionIn, RequestIn, Workflows
 
 Reason = Annotated[str, Header(alias="X-Access-Reason", max_length=200,
                                description="M-07: why the file is read (written to the access log)")]
@@ -21,7 +22,7 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier) -> APIRouter:
+def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows: Workflows) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["staff"])
 
     def allow(action: str) -> Any:
@@ -37,6 +38,7 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier) -> AP
     As_cards_report_lost = Annotated[Principal, allow("cards.report_lost")]
     As_blacklist_add = Annotated[Principal, allow("blacklist.add")]
     As_access_log_read = Annotated[Principal, allow("access_log.read")]
+    As_files_spot_check = Annotated[Principal, allow("files.spot_check")]
 
     @r.post("/auth/login")
     async def staff_login(body: LoginIn) -> dict[str, str | None]:
@@ -98,4 +100,36 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier) -> AP
         """Who read which member files, when and why (M-07)."""
         return {"entries": await files.access_entries(staff_id, member_id, limit)}
 
+    @r.get("/spot-check")
+    async def spot_check(p: As_files_spot_check, size: Annotated[int, Query(ge=1, le=200)] = 10,
+                         reason: Reason = "spot check") -> dict[str, Any]:
+        """A random sample of approved files for HQ customer service (M-04); the sample is access-logged."""
+        return {"members": await flows.spot_check(p, size, reason)}
+
+    for kind in REQUEST_KINDS:
+        request_routes(r, kind, flows, allow)
     return r
+
+
+def request_routes(r: APIRouter, k: RequestKind, flows: Workflows, allow: Any) -> None:
+    """Raise / decide / list one kind of request; who may do each is the role matrix's (O-02)."""
+    Raiser = Annotated[Principal, allow(f"{k.prefix}.request")]
+    Decider = Annotated[Principal, allow(f"{k.prefix}.decide")]
+    Reader = Annotated[Principal, allow(f"{k.prefix}.queue")]
+
+    async def raise_(body: RequestIn, p: Raiser) -> dict[str, Any]:
+        return await flows.raise_request(k, p, body)
+
+    async def decide(request_id: str, body: DecisionIn, p: Decider) -> dict[str, Any]:
+        return await flows.decide(k, p, request_id, body)
+
+    async def queue(p: Reader, status: Annotated[str, Query(pattern="^(pending|approved|rejected)$")] = "pending"
+                    ) -> dict[str, Any]:
+        return {"items": await flows.queue(k, p, status)}
+
+    r.add_api_route(f"/{k.collection}", raise_, methods=["POST"], status_code=201,
+                    summary=f"Raise a {k.kind} request ({k.rule})", name=f"raise_{k.kind}")
+    r.add_api_route(f"/{k.collection}/{{request_id}}/decision", decide, methods=["POST"],
+                    summary=f"Decide a {k.kind} request ({k.rule})", name=f"decide_{k.kind}")
+    r.add_api_route(f"/{k.collection}", queue, methods=["GET"], name=f"queue_{k.kind}",
+                    summary=f"{k.kind} requests with their age; overdue past {k.target_hours} h ({k.rule})")

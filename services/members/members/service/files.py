@@ -30,7 +30,7 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
-from ..adapters.tables import access_log, blacklist, cards, members, staff, stores
+from ..adapters.tables import access_log, blacklist, cards, members, requests, staff, stores
 from ..domain import validation as v
 from ..domain.access import sees
 from .cards import block_and_replace, next_numbers, record_cards, valid_until
@@ -319,13 +319,19 @@ class MemberFiles:
         m = (await conn.execute(q.with_for_update() if lock else q)).first()
         if m is None:
             raise Problem(404, "Not found", f"no member file {member_id}")
-        if not sees(p, m.store_id, m.referrer_staff_id):
+        if not sees(p, m.store_id, m.referrer_staff_id) and not await self._granted(conn, p, member_id):
             # The refusal is logged in its own transaction: the caller's is rolled back by the Problem.
             async with self.engine.begin() as log_conn:
                 await self._log(log_conn, p, "refused:" + action, [member_id], reason or "not given")
             raise Problem(403, "Not your member", errors=[FieldError(
                 "member_id", "this file belongs to another staff member; ask a manager for a grant", "M-07")])
         return m
+
+    async def _granted(self, conn: AsyncConnection, p: Principal, member_id: str) -> bool:
+        """M-07: a time-limited grant approved by a manager lets a staff member see another's file."""
+        return bool(await conn.scalar(sa.select(requests.c.request_id).where(
+            requests.c.kind == "grant", requests.c.status == "approved", requests.c.raised_by == p.staff_id,
+            requests.c.member_id == member_id, requests.c.valid_until > self.clock()).limit(1)))
 
     def view(self, p: Principal, m: Any) -> dict[str, Any]:
         """A file as this role may see it: mobile and ID card masked unless the role needs them."""

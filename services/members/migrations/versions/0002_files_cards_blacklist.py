@@ -4,7 +4,7 @@ blacklist (M-16), access log (M-07)
 Revision ID: members_0002
 Revises: members_0001
 """
-from members.adapters.tables import access_log, blacklist, cards, claim_carry, metadata, periodic_runs
+from members.adapters.tables import access_log, blacklist, cards, claim_carry, metadata, periodic_runs, requests
 
 revision = "members_0002"
 down_revision = "members_0001"
@@ -33,7 +33,8 @@ def upgrade() -> None:
 
     for sql in COLUMNS:
         op.execute(sql)
-    metadata.create_all(op.get_bind(), tables=[cards, blacklist, access_log, periodic_runs, claim_carry],
+    tables = [cards, blacklist, access_log, periodic_runs, claim_carry, requests]
+    metadata.create_all(op.get_bind(), tables=tables,
                         checkfirst=True)
     op.execute("INSERT INTO cards (card_no, member_id, store_id, status) SELECT card_no, member_id, store_id, "
                "card_status FROM members WHERE card_no IS NOT NULL ON CONFLICT DO NOTHING")
@@ -42,5 +43,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     from alembic import op
 
-    for t in ("claim_carry", "periodic_runs", "access_log", "blacklist", "cards"):
+    for t in ("requests", "claim_carry", "periodic_runs", "access_log", "blacklist", "cards"):
         op.drop_table(t)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from members.domain.access import MATRIX, sees
+from members.domain.access import MATRIX, REQUEST_KINDS, sees
 from members.domain.passwords import hash_password, verify_password
 from members.entrypoints import staff_http
 from vipcore.auth import Principal, Role, TokenIssuer, TokenVerifier, new_keypair
@@ -26,7 +26,14 @@ ENDPOINTS = [
     ("POST", "/v1/member-files/M1/card:report-lost", "cards.report_lost", None),
     ("POST", "/v1/blacklist", "blacklist.add", {"mobile": "13800138000", "full_name": "王建国", "reason": "闹事"}),
     ("GET", "/v1/access-log", "access_log.read", None),
+    ("GET", "/v1/spot-check", "files.spot_check", None),
 ]
+RAISE = {"accounts": {"reason": "new hire"}, "deletions": {"reason": "asked"},
+         "grants": {"reason": "covering", "member_id": "M1"}}
+ENDPOINTS += [(m, f"/v1/{k.collection}{suffix}", f"{k.prefix}.{action}", body)
+              for k in REQUEST_KINDS
+              for m, suffix, action, body in (("POST", "", "request", RAISE[k.prefix]), ("GET", "", "queue", None),
+                                              ("POST", "/R1/decision", "decide", {"decision": "approve"}))]
 
 
 class Reached:
@@ -42,7 +49,7 @@ class Reached:
 def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
-    app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB)))  # type: ignore[arg-type]
+    app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached()))  # type: ignore[arg-type]
     return TestClient(app)
 
 
