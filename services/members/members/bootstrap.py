@@ -14,6 +14,7 @@ from vipcore.runtime import ServiceRuntime
 from .config import MembersSettings
 from .entrypoints import consumers, http, staff_http
 from .service.files import MemberFiles
+from .service.handovers import Handovers
 from .service.periodic import Periodic, Scheduler
 from .service.registry import Registry
 from .service.staffauth import StaffLogin
@@ -34,9 +35,11 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     rt.background.append(Scheduler(periodic, settings.periodic_interval_s))
     flows = Workflows(rt.engine, files, index_key, settings.kafka_topic_prefix, rt.relay.wake,
                       clock=lambda: datetime.now(UTC))
+    handovers = Handovers(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
     key = settings.staff_token_private_key
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
     return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value()),
                                    periodic),
-                       staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows),
+                       staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
+                                         handovers),
                        title="Members", description="Member files, cards, organisation")

@@ -133,3 +133,17 @@ requests = sa.Table(  # requests with a 12-hour target: accounts (O-03), deletio
     sa.Column("valid_until", sa.DateTime(timezone=True)),  # grants: time-limited
     sa.Index("ix_requests_kind_status", "kind", "status"),
 )
+
+handovers = sa.Table(  # M-12: the complete hand-over record, every step with who and when
+    "handovers", metadata,
+    sa.Column("handover_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("from_staff_id", sa.Text, nullable=False),
+    sa.Column("to_staff_id", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),  # same_position / different_position
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("member_ids", ARRAY(sa.Text), nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("history", JSONB, nullable=False),  # [{step, state, by, at, note}]
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+)

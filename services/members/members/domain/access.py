@@ -31,6 +31,13 @@ MATRIX: dict[str, frozenset[Role]] = {
     "grants.request": frozenset({Role.STAFF}),  # M-07: seeing another's file needs a manager's grant
     "grants.decide": frozenset(STORE_LEADS),
     "grants.queue": frozenset({Role.STAFF, *STORE_LEADS}),
+    "handovers.request": frozenset(STORE_LEADS),  # M-12
+    "handovers.review": frozenset({Role.HQ_CS}),
+    "handovers.accept": frozenset({Role.STAFF}),
+    "handovers.confirm": frozenset({Role.HQ_CS}),
+    "handovers.recheck": frozenset({Role.STAFF}),
+    "handovers.close": frozenset({Role.STORE_MANAGER}),
+    "handovers.read": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
 }
 
 

@@ -1,11 +1,13 @@
-"""Kafka adapters: members records each member consumption from pos.sales."""
+"""Kafka adapters: members records each member consumption from pos.sales and documents what it emits."""
 
 from __future__ import annotations
 
 from vipcore.contracts.members import (
+    CardExpired,
     CardIssued,
     CardLost,
     CardReplaced,
+    HandoverCompleted,
     MemberApproved,
     MemberBlacklisted,
     MemberRegistered,
@@ -23,4 +25,5 @@ from ..service import consumption
 def register(rt: ServiceRuntime) -> None:
     rt.consume(POS_SALES, {SaleRecorded.TYPE: consumption.on_sales}, accept={SaleRecorded.TYPE: [SaleRecorded]})
     rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered, MemberApproved, MemberUpdated,
-                 MemberStateChanged, MemberBlacklisted, CardIssued, CardLost, CardReplaced)
+                 MemberStateChanged, MemberBlacklisted, CardIssued, CardLost, CardReplaced, CardExpired,
+                 HandoverCompleted)

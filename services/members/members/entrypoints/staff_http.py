@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from vipcore.auth import Principal, TokenVerifier, require
 
 from ..domain.access import MATRIX, REQUEST_KINDS, RequestKind
+from ..domain.handover import STEPS
 from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
+from ..service.handovers import HandoverIn, Handovers, StepIn
 from ..service.staffauth import StaffLogin
 from ..service.workflows import DecisionIn, RequestIn, Workflows
 
@@ -22,7 +24,8 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows: Workflows) -> APIRouter:
+def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows: Workflows,
+           handovers: Handovers) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["staff"])
 
     def allow(action: str) -> Any:
@@ -108,7 +111,34 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
 
     for kind in REQUEST_KINDS:
         request_routes(r, kind, flows, allow)
+    handover_routes(r, handovers, allow)
     return r
+
+
+def handover_routes(r: APIRouter, hs: Handovers, allow: Any) -> None:
+    """M-12: request, then one route per step; the actor of each step is the role matrix's."""
+
+    @r.post("/handovers", status_code=201)
+    async def request_handover(body: HandoverIn, p: Annotated[Principal, allow("handovers.request")]
+                               ) -> dict[str, Any]:
+        """Ask to hand a referrer's members (all, or some) to a colleague (M-12)."""
+        return await hs.request(p, body)
+
+    @r.get("/handovers/{handover_id}")
+    async def read_handover(handover_id: str, p: Annotated[Principal, allow("handovers.read")]) -> dict[str, Any]:
+        """The hand-over record: state, members, every step with who and when (M-12)."""
+        return await hs.get(p, handover_id)
+
+    for step in STEPS.values():
+        def make(name: str) -> Any:
+            async def take(handover_id: str, body: StepIn, p: Annotated[Principal, allow(STEPS[name].action)]
+                           ) -> dict[str, Any]:
+                return await hs.step(p, handover_id, name, body)
+            return take
+
+        r.add_api_route(f"/handovers/{{handover_id}}/{step.name}", make(step.name), methods=["POST"],
+                        name=f"handover_{step.name}", summary=f"Hand-over step '{step.name}': "
+                        f"{step.from_state} → {step.to_state} (M-12)")
 
 
 def request_routes(r: APIRouter, k: RequestKind, flows: Workflows, allow: Any) -> None:

@@ -4,7 +4,16 @@ blacklist (M-16), access log (M-07)
 Revision ID: members_0002
 Revises: members_0001
 """
-from members.adapters.tables import access_log, blacklist, cards, claim_carry, metadata, periodic_runs, requests
+from members.adapters.tables import (
+    access_log,
+    blacklist,
+    cards,
+    claim_carry,
+    handovers,
+    metadata,
+    periodic_runs,
+    requests,
+)
 
 revision = "members_0002"
 down_revision = "members_0001"
@@ -33,7 +42,7 @@ def upgrade() -> None:
 
     for sql in COLUMNS:
         op.execute(sql)
-    tables = [cards, blacklist, access_log, periodic_runs, claim_carry, requests]
+    tables = [cards, blacklist, access_log, periodic_runs, claim_carry, requests, handovers]
     metadata.create_all(op.get_bind(), tables=tables,
                         checkfirst=True)
     op.execute("INSERT INTO cards (card_no, member_id, store_id, status) SELECT card_no, member_id, store_id, "
@@ -43,5 +52,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     from alembic import op
 
-    for t in ("requests", "claim_carry", "periodic_runs", "access_log", "blacklist", "cards"):
+    for t in ("handovers", "requests", "claim_carry", "periodic_runs", "access_log", "blacklist", "cards"):
         op.drop_table(t)

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from members.domain.access import MATRIX, REQUEST_KINDS, sees
+from members.domain.handover import STEPS
 from members.domain.passwords import hash_password, verify_password
 from members.entrypoints import staff_http
 from vipcore.auth import Principal, Role, TokenIssuer, TokenVerifier, new_keypair
@@ -34,6 +35,10 @@ ENDPOINTS += [(m, f"/v1/{k.collection}{suffix}", f"{k.prefix}.{action}", body)
               for k in REQUEST_KINDS
               for m, suffix, action, body in (("POST", "", "request", RAISE[k.prefix]), ("GET", "", "queue", None),
                                               ("POST", "/R1/decision", "decide", {"decision": "approve"}))]
+ENDPOINTS += [("POST", "/v1/handovers", "handovers.request", {"from_staff_id": "S1", "to_staff_id": "S2",
+                                                              "type": "same_position", "reason": "resigned"}),
+              ("GET", "/v1/handovers/H1", "handovers.read", None)]
+ENDPOINTS += [("POST", f"/v1/handovers/H1/{s.name}", s.action, {}) for s in STEPS.values()]
 
 
 class Reached:
@@ -49,7 +54,8 @@ class Reached:
 def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
-    app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached()))  # type: ignore[arg-type]
+    app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached(),  # type: ignore[arg-type]
+                                      Reached()))  # type: ignore[arg-type]
     return TestClient(app)
 
 
