@@ -15,6 +15,7 @@ from .config import MembersSettings
 from .entrypoints import consumers, http, staff_http
 from .service.files import MemberFiles
 from .service.handovers import Handovers
+from .service.importer import Importer
 from .service.periodic import Periodic, Scheduler
 from .service.registry import Registry
 from .service.staffauth import StaffLogin
@@ -39,7 +40,8 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     key = settings.staff_token_private_key
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
     return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value()),
-                                   periodic),
+                                   periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
+                                                      rt.relay.wake, clock=lambda: datetime.now(UTC))),
                        staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
                                          handovers),
                        title="Members", description="Member files, cards, organisation")

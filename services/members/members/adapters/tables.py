@@ -147,3 +147,25 @@ handovers = sa.Table(  # M-12: the complete hand-over record, every step with wh
     sa.Column("history", JSONB, nullable=False),  # [{step, state, by, at, note}]
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+imports = sa.Table(  # M-19: one spreadsheet import and its progress
+    "imports", metadata,
+    sa.Column("import_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # running / done / failed
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("processed", sa.Integer, nullable=False),
+    sa.Column("imported", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+
+import_rejects = sa.Table(  # M-19: every refused row with its reasons (the downloadable report)
+    "import_rejects", metadata,
+    sa.Column("import_id", sa.Text, primary_key=True),
+    sa.Column("row_no", sa.Integer, primary_key=True),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("row", JSONB, nullable=False),  # as read, mobile masked
+)

@@ -10,6 +10,8 @@ from members.adapters.tables import (
     cards,
     claim_carry,
     handovers,
+    import_rejects,
+    imports,
     metadata,
     periodic_runs,
     requests,
@@ -42,7 +44,8 @@ def upgrade() -> None:
 
     for sql in COLUMNS:
         op.execute(sql)
-    tables = [cards, blacklist, access_log, periodic_runs, claim_carry, requests, handovers]
+    tables = [cards, blacklist, access_log, periodic_runs, claim_carry, requests, handovers, imports,
+              import_rejects]
     metadata.create_all(op.get_bind(), tables=tables,
                         checkfirst=True)
     op.execute("INSERT INTO cards (card_no, member_id, store_id, status) SELECT card_no, member_id, store_id, "
@@ -52,5 +55,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     from alembic import op
 
-    for t in ("handovers", "requests", "claim_carry", "periodic_runs", "access_log", "blacklist", "cards"):
+    for t in ("import_rejects", "imports", "handovers", "requests", "claim_carry", "periodic_runs", "access_log",
+              "blacklist", "cards"):
         op.drop_table(t)
