@@ -25,7 +25,7 @@ from ..domain.validation import parse_birth
 from .cards import next_numbers, record_cards
 
 log = get_logger(__name__)
-CHUNK = 1000
+CHUNK = 5000
 
 
 class Importer:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Role
@@ -41,6 +41,11 @@ class StaffIn(BaseModel):
     role: Role = Role.STAFF
     mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$", description="M-05: matched against members")
     password: str | None = Field(None, min_length=10, description="O-03: opens the account (stored as scrypt)")
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _legacy_role(cls, v: object) -> object:
+        return "store_cs_manager" if v == "cs_manager" else v  # the name the first demo used
 
 
 class MemberIn(BaseModel):
