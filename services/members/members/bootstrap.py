@@ -13,6 +13,7 @@ from vipcore.runtime import ServiceRuntime
 
 from .config import MembersSettings
 from .entrypoints import consumers, http, staff_http
+from .service.engagement import Engagement
 from .service.files import MemberFiles
 from .service.handovers import Handovers
 from .service.importer import Importer
@@ -43,5 +44,6 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                                    periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
                                                       rt.relay.wake, clock=lambda: datetime.now(UTC))),
                        staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
-                                         handovers),
+                                         handovers, Engagement(rt.engine, files, index_key, enc_key,
+                                                               clock=lambda: datetime.now(UTC))),
                        title="Members", description="Member files, cards, organisation")

@@ -25,6 +25,7 @@ staff = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("mobile_index", sa.Text, index=True),  # M-05: employees cannot be members
     sa.Column("password_hash", sa.Text),  # O-03: scrypt; no login until an account is opened
+    sa.Column("started_on", sa.Date),  # M-21: month 1 of the KPI ramp
 )
 
 card_sequences = sa.Table(
@@ -168,4 +169,35 @@ import_rejects = sa.Table(  # M-19: every refused row with its reasons (the down
     sa.Column("row_no", sa.Integer, primary_key=True),
     sa.Column("reasons", sa.Text, nullable=False),
     sa.Column("row", JSONB, nullable=False),  # as read, mobile masked
+)
+
+revisits = sa.Table(  # M-20: each revisit (when, who, what, next date)
+    "revisits", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("staff_id", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("next_date", sa.Date, nullable=False),
+)
+
+prospects = sa.Table(  # M-20: prospects with an intent level H/A/B/C and a next-visit date
+    "prospects", metadata,
+    sa.Column("prospect_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("staff_id", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("mobile_enc", sa.Text, nullable=False),
+    sa.Column("mobile_index", sa.Text, nullable=False),
+    sa.Column("intent", sa.Text, nullable=False),
+    sa.Column("next_visit", sa.Date, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+referrer_losses = sa.Table(  # M-21: members a staff member lost (dormancy, detachment), by month
+    "referrer_losses", metadata,
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("staff_id", sa.Text, nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False),
 )

@@ -38,6 +38,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     "handovers.recheck": frozenset({Role.STAFF}),
     "handovers.close": frozenset({Role.STORE_MANAGER}),
     "handovers.read": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
+    "revisits.log": frozenset({Role.STAFF, *STORE_LEADS}),  # M-20
+    "revisits.plan": frozenset({Role.STAFF, *STORE_LEADS}),
+    "prospects.create": frozenset({Role.STAFF, *STORE_LEADS}),
+    "kpi.read": frozenset({*STORE_LEADS, *HQ}),  # M-21
 }
 
 

@@ -1,6 +1,7 @@
 """Members HTTP API for staff (token from /v1/auth/login); every route names its action in the role matrix."""
 
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -9,6 +10,7 @@ from vipcore.auth import Principal, TokenVerifier, require
 
 from ..domain.access import MATRIX, REQUEST_KINDS, RequestKind
 from ..domain.handover import STEPS
+from ..service.engagement import Engagement, ProspectIn, RevisitIn
 from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
 from ..service.handovers import HandoverIn, Handovers, StepIn
 from ..service.staffauth import StaffLogin
@@ -25,7 +27,7 @@ class LoginIn(BaseModel):
 
 
 def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows: Workflows,
-           handovers: Handovers) -> APIRouter:
+           handovers: Handovers, engagement: Engagement) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["staff"])
 
     def allow(action: str) -> Any:
@@ -112,7 +114,36 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     for kind in REQUEST_KINDS:
         request_routes(r, kind, flows, allow)
     handover_routes(r, handovers, allow)
+    engagement_routes(r, engagement, allow)
     return r
+
+
+def engagement_routes(r: APIRouter, e: Engagement, allow: Any) -> None:
+    """Revisits and prospects (M-20), staff KPIs (M-21)."""
+
+    @r.post("/member-files/{member_id}/revisits", status_code=201)
+    async def log_revisit(member_id: str, body: RevisitIn, p: Annotated[Principal, allow("revisits.log")]
+                          ) -> dict[str, Any]:
+        """Log a revisit of a member: what was said and the next date (M-20)."""
+        return await e.log_revisit(p, member_id, body)
+
+    @r.get("/revisits/plan")
+    async def revisit_plan(p: Annotated[Principal, allow("revisits.plan")],
+                           on: Annotated[dt.date | None, Query()] = None) -> dict[str, Any]:
+        """Members and prospects due a visit, and the holiday calls to key accounts (M-20)."""
+        return await e.plan(p, on)
+
+    @r.post("/prospects", status_code=201)
+    async def add_prospect(body: ProspectIn, p: Annotated[Principal, allow("prospects.create")]) -> dict[str, Any]:
+        """A prospect with intent H/A/B/C; the next visit follows from the level (M-20)."""
+        return await e.add_prospect(p, body)
+
+    @r.get("/kpi")
+    async def staff_kpi(p: Annotated[Principal, allow("kpi.read")],
+                        period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+                        store_id: Annotated[str | None, Query(max_length=32)] = None) -> dict[str, Any]:
+        """Held members per staff member against their position's 9-month ramp, and members lost (M-21)."""
+        return await e.kpis(p, period, store_id)
 
 
 def handover_routes(r: APIRouter, hs: Handovers, allow: Any) -> None:

@@ -19,7 +19,7 @@ from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.topics import MEMBERS_EVENTS
 
-from ..adapters.tables import cards, claim_carry, consumptions, members, periodic_runs, stores
+from ..adapters.tables import cards, claim_carry, consumptions, members, periodic_runs, referrer_losses, stores
 from ..domain import periodic as rules
 
 log = get_logger(__name__)
@@ -44,7 +44,12 @@ class Periodic:
         return got is not None
 
     async def _state(self, conn: AsyncConnection, out: list[OutgoingEvent], m: Any, to: str, reason: str,
-                     **values: Any) -> None:
+                     period: str | None = None, **values: Any) -> None:
+        if "referrer_staff_id" in values and values["referrer_staff_id"] is None and m.referrer_staff_id:
+            lost_in = period or self.clock().astimezone(HOME_TZ).strftime("%Y-%m")  # M-21: lost this month
+            await conn.execute(pg_insert(referrer_losses).values(
+                member_id=m.member_id, period=lost_in, staff_id=m.referrer_staff_id, reason=reason)
+                .on_conflict_do_nothing())
         await conn.execute(members.update().where(members.c.member_id == m.member_id).values(status=to, **values))
         out.append(self._ev(m.member_id, MemberStateChanged(member_id=m.member_id, store_id=m.store_id,
                                                             from_state=m.status, to_state=to, reason=reason)))
@@ -64,6 +69,7 @@ class Periodic:
                     .group_by(consumptions.c.member_id).subquery())
             rows = (await conn.execute(
                 sa.select(members.c.member_id, members.c.store_id, members.c.status, members.c.reviewed_at,
+                          members.c.referrer_staff_id,
                           members.c.created_at, last.c.at)
                 .outerjoin(last, last.c.member_id == members.c.member_id)
                 .where(members.c.status == "active").with_for_update(of=members))).all()
@@ -72,7 +78,7 @@ class Periodic:
                 if rules.dormant(seen.astimezone(HOME_TZ).date(), day):
                     summary["dormant"] += 1
                     await self._state(conn, out, m, "public", "M-09: no consumption for 3 months",
-                                      referrer_staff_id=None)
+                                      period=day.strftime("%Y-%m"), referrer_staff_id=None)
             expired = (await conn.execute(
                 cards.update().where(cards.c.status == "active", cards.c.valid_until < day)
                 .values(status="expired").returning(cards.c.card_no, cards.c.member_id))).all()
@@ -117,7 +123,7 @@ class Periodic:
                 if m.status == "active" and rules.detached(served.get(m.member_id, []), m.referrer_staff_id):
                     summary["detached"] += 1
                     await self._state(conn, out, m, "public", f"M-10: {period} mostly served by others",
-                                      referrer_staff_id=None)
+                                      period=period, referrer_staff_id=None)
                 elif m.status in ("public", "dormant"):
                     await self._claim(conn, out, m, served.get(m.member_id, []), carried.get(m.member_id, {}),
                                       period, summary)

@@ -41,6 +41,7 @@ class StaffIn(BaseModel):
     role: Role = Role.STAFF
     mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$", description="M-05: matched against members")
     password: str | None = Field(None, min_length=10, description="O-03: opens the account (stored as scrypt)")
+    started_on: date | None = Field(None, description="M-21: first day in the position (KPI ramp month 1)")
 
     @field_validator("role", mode="before")
     @classmethod
@@ -84,6 +85,7 @@ class Registry:
             await conn.execute(stmt.on_conflict_do_update(
                 index_elements=["staff_id"], set_={
                     **{c: stmt.excluded[c] for c in ("store_id", "name", "position", "role")},
+                    "started_on": sa.func.coalesce(stmt.excluded.started_on, staff.c.started_on),
                     "mobile_index": sa.func.coalesce(stmt.excluded.mobile_index, staff.c.mobile_index),
                     "password_hash": sa.func.coalesce(stmt.excluded.password_hash, staff.c.password_hash)}),
                 rows)

@@ -14,7 +14,10 @@ from members.adapters.tables import (
     imports,
     metadata,
     periodic_runs,
+    prospects,
+    referrer_losses,
     requests,
+    revisits,
 )
 
 revision = "members_0002"
@@ -26,6 +29,7 @@ depends_on = None
 COLUMNS = (
     "ALTER TABLE staff ADD COLUMN IF NOT EXISTS mobile_index TEXT",
     "ALTER TABLE staff ADD COLUMN IF NOT EXISTS password_hash TEXT",
+    "ALTER TABLE staff ADD COLUMN IF NOT EXISTS started_on DATE",
     "CREATE INDEX IF NOT EXISTS ix_staff_mobile_index ON staff (mobile_index)",
     "ALTER TABLE members ALTER COLUMN card_no DROP NOT NULL",
     "ALTER TABLE members ADD COLUMN IF NOT EXISTS details JSONB",
@@ -45,7 +49,7 @@ def upgrade() -> None:
     for sql in COLUMNS:
         op.execute(sql)
     tables = [cards, blacklist, access_log, periodic_runs, claim_carry, requests, handovers, imports,
-              import_rejects]
+              import_rejects, revisits, prospects, referrer_losses]
     metadata.create_all(op.get_bind(), tables=tables,
                         checkfirst=True)
     op.execute("INSERT INTO cards (card_no, member_id, store_id, status) SELECT card_no, member_id, store_id, "
@@ -55,6 +59,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     from alembic import op
 
-    for t in ("import_rejects", "imports", "handovers", "requests", "claim_carry", "periodic_runs", "access_log",
-              "blacklist", "cards"):
+    for t in ("referrer_losses", "prospects", "revisits", "import_rejects", "imports", "handovers", "requests",
+              "claim_carry", "periodic_runs", "access_log", "blacklist", "cards"):
         op.drop_table(t)

@@ -39,6 +39,11 @@ ENDPOINTS += [("POST", "/v1/handovers", "handovers.request", {"from_staff_id": "
                                                               "type": "same_position", "reason": "resigned"}),
               ("GET", "/v1/handovers/H1", "handovers.read", None)]
 ENDPOINTS += [("POST", f"/v1/handovers/H1/{s.name}", s.action, {}) for s in STEPS.values()]
+ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary": "called"}),
+              ("GET", "/v1/revisits/plan", "revisits.plan", None),
+              ("POST", "/v1/prospects", "prospects.create", {"full_name": "王建国", "mobile": "13800138000",
+                                                             "intent": "H"}),
+              ("GET", "/v1/kpi?period=2026-11", "kpi.read", None)]
 
 
 class Reached:
@@ -55,7 +60,7 @@ def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached(),  # type: ignore[arg-type]
-                                      Reached()))  # type: ignore[arg-type]
+                                      Reached(), Reached()))  # type: ignore[arg-type]
     return TestClient(app)
 
 
