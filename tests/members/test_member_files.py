@@ -71,9 +71,11 @@ async def test_m02_m04_m05_m06_m07_m16_m17_member_file_lifecycle(stack: Stack) -
     phone, phone2 = mobile(), mobile()
     r = await s1.post("/v1/member-files", json={"full_name": "孙丽华", "mobile": phone2, "gender": "female"})
     assert r.status_code == 201 and r.json()["status"] == "incomplete" and "birth_date" in r.json()["missing"]
-    r = await s1.post("/v1/member-files", json=complete("周雅琴", phone))
+    r = await s1.post("/v1/member-files", json=complete("周雅琴", phone) | {"id_card": "61010319900308123x"})
     assert r.status_code == 201 and r.json()["status"] == "pending_review"
     mid = r.json()["member_id"]
+    found = (await s1.get("/v1/member-files", params={"id_card": "61010319900308123X"})).json()["members"]
+    assert [f["member_id"] for f in found] == [mid] and found[0]["id_card"] == "*" * 14 + "123X"  # masked
     # M-06: one file (and one referrer) per mobile per store
     r = await s2.post("/v1/member-files", json=complete("周雅琴", phone))
     assert r.status_code == 409 and r.json()["errors"][0]["rule"] == "M-06"
@@ -142,7 +144,7 @@ async def test_m02_m04_m05_m06_m07_m16_m17_member_file_lifecycle(stack: Stack) -
     assert (await lookup(stack, key, mobile=mobile())).status_code == 422  # not listed: two facts needed
 
     # PII: no plaintext mobile in any text column of the members database
-    await no_plaintext(stack.cfg, [phone, phone2, employee, stranger])
+    await no_plaintext(stack.cfg, [phone, phone2, employee, stranger, "61010319900308123"])
     for c in (s1, s2, cs, aud):
         await c.aclose()
 

@@ -68,9 +68,11 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     @r.get("/member-files")
     async def search_files(p: As_files_search, mobile: Annotated[str | None, Query(max_length=20)] = None,
                            status: Annotated[str | None, Query(max_length=20)] = None,
+                           id_card: Annotated[str | None, Query(max_length=18)] = None,
                            reason: Reason = "not given") -> dict[str, Any]:
-        """Search the files the caller may see (M-07); the result is written to the access log."""
-        return {"members": await files.search(p, mobile, status, reason)}
+        """Search the files the caller may see (M-07) by mobile or ID card (found by keyed hash, never stored in
+        clear) or state; the result is written to the access log."""
+        return {"members": await files.search(p, mobile, status, reason, id_card=id_card)}
 
     @r.get("/member-files:export")
     async def export_files(p: As_files_export, status: Annotated[str | None, Query(max_length=20)] = None,
