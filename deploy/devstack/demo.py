@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .demo_members import load_member_files
 from .testing import StackConfig, wait_for
 
 console = Console()
@@ -127,6 +128,7 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
         return bool(resp.status_code == 200)
 
     await wait_for(directory_ready, 60, "the gateway to know the new cards")
+    files = await load_member_files(cfg, admin)  # states, a pending review, a blacklisted phone, a hand-over
 
     day = _sales(rng, sales, members, today)
     console.rule(f"[bold]Replaying a day of POS sales ({len(day)} receipts) through the gateway")
@@ -204,7 +206,7 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
                        for m in members],
            "staff": [{"staff_id": s["staff_id"], "store_id": s["store_id"], "role": s["role"]} for s in staff],
            "services": {n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "smssim")},
-           "trace_id": trace_id}
+           "member_files": files, "trace_id": trace_id}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
     console.print(f"[green]✓[/] wrote {out}")

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from vipcore.auth import TokenIssuer, TokenVerifier
 from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
 from .config import MembersSettings
-from .entrypoints import consumers, http
+from .entrypoints import consumers, http, staff_http
+from .service.engagement import Engagement
+from .service.files import MemberFiles
+from .service.handovers import Handovers
+from .service.importer import Importer
+from .service.periodic import Periodic, Scheduler
 from .service.registry import Registry
+from .service.staffauth import StaffLogin
+from .service.workflows import Workflows
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
@@ -19,7 +28,22 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 def build(settings: MembersSettings, tracer_provider: TracerProvider | None = None) -> FastAPI:
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
     consumers.register(rt)
-    reg = Registry(rt.engine, settings.pii_index_key.get_secret_value(),
-                   settings.pii_encryption_key.get_secret_value(), settings.kafka_topic_prefix, rt.relay.wake)
-    return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value())),
+    index_key = settings.pii_index_key.get_secret_value()
+    enc_key = settings.pii_encryption_key.get_secret_value()
+    reg = Registry(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake)
+    files = MemberFiles(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
+                        clock=lambda: datetime.now(UTC), card_years=settings.card_validity_years)
+    periodic = Periodic(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
+    rt.background.append(Scheduler(periodic, settings.periodic_interval_s))
+    flows = Workflows(rt.engine, files, index_key, settings.kafka_topic_prefix, rt.relay.wake,
+                      clock=lambda: datetime.now(UTC))
+    handovers = Handovers(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
+    key = settings.staff_token_private_key
+    login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
+    return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value()),
+                                   periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
+                                                      rt.relay.wake, clock=lambda: datetime.now(UTC))),
+                       staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
+                                         handovers, Engagement(rt.engine, files, index_key, enc_key,
+                                                               clock=lambda: datetime.now(UTC))),
                        title="Members", description="Member files, cards, organisation")

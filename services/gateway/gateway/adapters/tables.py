@@ -61,3 +61,18 @@ member_directory = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("birthday", sa.Date),
 )
+
+member_cards = sa.Table(  # every card ever issued (M-17): an old, blocked card is still recognised
+    "member_cards", metadata,
+    sa.Column("card_no", sa.Text, primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("card_status", sa.Text, nullable=False),
+)
+
+blacklist = sa.Table(  # M-16: shared by all stores, keyed by the phone's blind index (members or not)
+    "blacklist", metadata,
+    sa.Column("mobile_index", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("member_id", sa.Text),
+)

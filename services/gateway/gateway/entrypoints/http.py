@@ -21,6 +21,9 @@ from ..service.coalescer import SaleCoalescer
 from ..service.directory import Directory
 from ..service.sales import SalesDesk
 
+NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier": None, "points_balance": None,
+                                "card_status": None, "status": None, "birthday_today": False}
+
 
 def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
                loyalty: httpx.AsyncClient, coalescer: SaleCoalescer | None = None) -> APIRouter:
@@ -93,26 +96,34 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
     async def lookup(store: Store, card_no: Annotated[str | None, Query(max_length=32)] = None,
                      mobile: Annotated[str | None, Query(pattern=r"^1[3-9]\d{9}$")] = None,
                      name: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
-        """Identify a member by card, or by mobile and name (M-18); masked name, tier and points."""
-        try:
-            ref = MemberIn(card_no=card_no, mobile=mobile, name=name)
-        except ValidationError as e:
-            raise Problem(422, "Invalid request", errors=[
-                FieldError("card_no", err["msg"], "M-18") for err in e.errors()]) from None
+        """Identify a member by card, or by mobile and name (M-18); a blacklisted phone is flagged first,
+        naming the listing store, even when it is not a member (M-16)."""
         async with engine.connect() as conn:
-            (member_id,) = await directory.resolve(conn, [ref.model_dump()])
-            if member_id is None:
+            listed = await directory.blacklisted(conn, directory.mobile_index(mobile)) if mobile else None
+            if listed and not card_no and not name:  # M-16: a phone alone is enough to flag the blacklist
+                return {**NOT_A_MEMBER, "blacklisted": listed, "trace_id": current_trace_id()}
+            try:
+                ref = MemberIn(card_no=card_no, mobile=mobile, name=name)
+            except ValidationError as e:
+                raise Problem(422, "Invalid request", errors=[
+                    FieldError("card_no", err["msg"], "M-18") for err in e.errors()]) from None
+            (found,) = await directory.resolve_full(conn, [ref.model_dump()])
+            if found is None:
+                if listed:
+                    return {**NOT_A_MEMBER, "blacklisted": listed, "trace_id": current_trace_id()}
                 raise Problem(404, "Not found", "no member with these details")
+            member_id, _, card_status = found
             m = (await conn.execute(sa.select(member_directory).where(
                 member_directory.c.member_id == member_id))).one()
+            listed = listed or await directory.blacklisted(conn, m.mobile_index)
             tz = await conn.scalar(sa.select(stores.c.timezone).where(stores.c.store_id == store))
         acct = await loyalty.get(f"/internal/accounts/{member_id}", params={"store_id": store})
         acct.raise_for_status()
         a = acct.json()
         today = datetime.now(UTC).astimezone(ZoneInfo(tz or "Asia/Shanghai")).date()
         return {"member_id": member_id, "display_name": m.display_name, "tier": a["tier"],
-                "points_balance": a["points_balance"], "card_status": m.card_status,
-                "blacklisted": None,
+                "points_balance": a["points_balance"], "card_status": card_status, "status": m.status,
+                "blacklisted": listed,
                 "birthday_today": bool(m.birthday and (m.birthday.month, m.birthday.day) ==
                                        (today.month, today.day)),
                 "trace_id": current_trace_id()}

@@ -1,20 +1,46 @@
-"""Member directory read model: who a card or (mobile, name) belongs to, fed by members.events."""
+"""Member directory read model: who a card or (mobile, name) belongs to, fed by members.events.
+
+It follows every event that changes a member's state or card, so the status stamped into each sale
+(M-04: only approved members earn; M-17: a blocked or expired card earns nothing) is the current one,
+and it keeps the shared blacklist (M-16) that every lookup by phone checks first."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
-from vipcore.contracts.members import MemberRegistered, StoreRegistered
+from vipcore.contracts.members import (
+    CardExpired,
+    CardIssued,
+    CardLost,
+    CardReplaced,
+    MemberApproved,
+    MemberBlacklisted,
+    MemberRegistered,
+    MemberStateChanged,
+    StoreRegistered,
+)
 from vipcore.pii import blind_index
 
-from ..adapters.tables import member_directory, stores
+from ..adapters.tables import blacklist, member_cards, member_directory, stores
+
+md = member_directory
 
 
 class Directory:
     def __init__(self, index_key: str) -> None:
         self.index_key = index_key
+
+    def handlers(self) -> dict[str, Any]:
+        """Event type → batch handler, for the members.events consumer."""
+        return {StoreRegistered.TYPE: self.on_stores, MemberRegistered.TYPE: self.on_members,
+                MemberApproved.TYPE: self.on_approved, MemberStateChanged.TYPE: self.on_state_changed,
+                MemberBlacklisted.TYPE: self.on_blacklisted, CardIssued.TYPE: self.on_card_issued,
+                CardLost.TYPE: self.on_card_lost, CardReplaced.TYPE: self.on_card_replaced,
+                CardExpired.TYPE: self.on_card_expired}
 
     async def on_stores(self, tx: Tx, batch: list[Delivery]) -> None:
         rows = [d.data.model_dump(include={"store_id", "name", "region_code", "timezone", "program"})
@@ -29,10 +55,83 @@ class Directory:
                 "card_status", "status", "birthday")
         latest = {d.data.member_id: d.data.model_dump(include=set(cols))
                   for d in batch if isinstance(d.data, MemberRegistered)}
-        stmt = pg_insert(member_directory)
+        stmt = pg_insert(md)
         await tx.conn.execute(stmt.on_conflict_do_update(
             index_elements=["member_id"], set_={c: stmt.excluded[c] for c in cols[1:]}),
             list(latest.values()))
+        await self._cards(tx.conn, [(m["card_no"], m["member_id"], m["card_status"]) for m in latest.values()])
+
+    async def _cards(self, conn: AsyncConnection, cards: list[tuple[str, str, str]]) -> None:
+        if not cards:
+            return
+        stmt = pg_insert(member_cards)
+        await conn.execute(stmt.on_conflict_do_update(
+            index_elements=["card_no"], set_={"member_id": stmt.excluded.member_id,
+                                              "card_status": stmt.excluded.card_status}),
+            [{"card_no": c, "member_id": m, "card_status": s} for c, m, s in cards])
+
+    async def on_approved(self, tx: Tx, batch: list[Delivery]) -> None:
+        """M-04: an approved file earns; only a file waiting for review becomes active here."""
+        for d in batch:
+            await tx.conn.execute(md.update().where(md.c.member_id == d.data.member_id,
+                                                    md.c.status == "pending_review").values(status="active"))
+
+    async def on_state_changed(self, tx: Tx, batch: list[Delivery]) -> None:
+        """M-08: pending_review / active / dormant / public / blacklisted / deleted, in event order."""
+        for d in batch:
+            await tx.conn.execute(md.update().where(md.c.member_id == d.data.member_id)
+                                  .values(status=d.data.to_state))
+
+    async def on_blacklisted(self, tx: Tx, batch: list[Delivery]) -> None:
+        """M-16: the phone is listed for every store, naming the listing store; a member is blacklisted."""
+        for d in batch:
+            b: MemberBlacklisted = d.data
+            stmt = pg_insert(blacklist).values(mobile_index=b.mobile_index, store_id=b.store_id,
+                                               since=d.env.time, member_id=b.member_id)
+            await tx.conn.execute(stmt.on_conflict_do_nothing())  # the first listing store stays named
+            await tx.conn.execute(md.update().where(md.c.mobile_index == b.mobile_index)
+                                  .values(status="blacklisted"))
+
+    async def on_card_issued(self, tx: Tx, batch: list[Delivery]) -> None:
+        for d in batch:
+            await self._cards(tx.conn, [(d.data.card_no, d.data.member_id, "active")])
+            await tx.conn.execute(md.update().where(md.c.member_id == d.data.member_id)
+                                  .values(card_no=d.data.card_no, card_status="active"))
+
+    async def on_card_lost(self, tx: Tx, batch: list[Delivery]) -> None:
+        """M-17: a card reported lost is blocked at once."""
+        for d in batch:
+            await self._card_status(tx.conn, d.data.card_no, "blocked")
+
+    async def on_card_expired(self, tx: Tx, batch: list[Delivery]) -> None:
+        """M-17: an expired card is still recognised but earns nothing."""
+        for d in batch:
+            await self._card_status(tx.conn, d.data.card_no, "expired")
+
+    async def on_card_replaced(self, tx: Tx, batch: list[Delivery]) -> None:
+        """M-17: the old number stays blocked, the new one is the member's card."""
+        for d in batch:
+            r: CardReplaced = d.data
+            old = await tx.conn.scalar(sa.select(member_cards.c.card_status)
+                                       .where(member_cards.c.card_no == r.old_card_no))
+            await self._card_status(tx.conn, r.old_card_no, "blocked" if old in (None, "active") else old)
+            await self._cards(tx.conn, [(r.new_card_no, r.member_id, "active")])
+            await tx.conn.execute(md.update().where(md.c.member_id == r.member_id)
+                                  .values(card_no=r.new_card_no, card_status="active"))
+
+    async def _card_status(self, conn: AsyncConnection, card_no: str, status: str) -> None:
+        await conn.execute(member_cards.update().where(member_cards.c.card_no == card_no)
+                           .values(card_status=status))
+        await conn.execute(md.update().where(md.c.card_no == card_no).values(card_status=status))
+
+    async def blacklisted(self, conn: AsyncConnection, mobile_index: str) -> dict[str, Any] | None:
+        """M-16: {store_id, since} when this phone is blacklisted by any store, else None."""
+        row = (await conn.execute(sa.select(blacklist.c.store_id, blacklist.c.since)
+                                  .where(blacklist.c.mobile_index == mobile_index))).first()
+        return {"store_id": row.store_id, "since": row.since.isoformat()} if row else None
+
+    def mobile_index(self, mobile: str) -> str:
+        return blind_index(self.index_key, mobile)
 
     async def resolve(self, conn: AsyncConnection, refs: list[dict | None]) -> list[str | None]:
         """member_id for each member reference (card, or mobile+name), None when unknown."""
@@ -47,16 +146,15 @@ class Directory:
         by_card: dict[str, tuple[str, str, str]] = {}
         by_pair: dict[tuple[str, str], tuple[str, str, str]] = {}
         if cards:
-            rows = await conn.execute(sa.select(member_directory.c.card_no, member_directory.c.member_id,
-                                                member_directory.c.status, member_directory.c.card_status)
-                                      .where(member_directory.c.card_no.in_(cards)))
+            rows = await conn.execute(sa.select(member_cards.c.card_no, md.c.member_id, md.c.status,
+                                                member_cards.c.card_status)
+                                      .join(md, md.c.member_id == member_cards.c.member_id)
+                                      .where(member_cards.c.card_no.in_(cards)))
             by_card = {r.card_no: (r.member_id, r.status, r.card_status) for r in rows}
         if pairs:
-            rows = await conn.execute(sa.select(member_directory.c.mobile_index, member_directory.c.name_index,
-                                                member_directory.c.member_id, member_directory.c.status,
-                                                member_directory.c.card_status)
-                                      .where(sa.tuple_(member_directory.c.mobile_index,
-                                                       member_directory.c.name_index).in_(pairs)))
+            rows = await conn.execute(sa.select(md.c.mobile_index, md.c.name_index, md.c.member_id, md.c.status,
+                                                md.c.card_status)
+                                      .where(sa.tuple_(md.c.mobile_index, md.c.name_index).in_(pairs)))
             by_pair = {(r.mobile_index, r.name_index): (r.member_id, r.status, r.card_status) for r in rows}
         out: list[tuple[str, str, str] | None] = []
         for r in refs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = sa.MetaData()
 
@@ -22,6 +23,9 @@ staff = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("position", sa.Text, nullable=False),
     sa.Column("role", sa.Text, nullable=False),
+    sa.Column("mobile_index", sa.Text, index=True),  # M-05: employees cannot be members
+    sa.Column("password_hash", sa.Text),  # O-03: scrypt; no login until an account is opened
+    sa.Column("started_on", sa.Date),  # M-21: month 1 of the KPI ramp
 )
 
 card_sequences = sa.Table(
@@ -39,11 +43,19 @@ members = sa.Table(
     sa.Column("name_index", sa.Text, nullable=False),
     sa.Column("mobile_enc", sa.Text, nullable=False),
     sa.Column("mobile_index", sa.Text, nullable=False),
-    sa.Column("card_no", sa.Text, nullable=False, unique=True),
+    sa.Column("card_no", sa.Text, unique=True),  # issued on approval (M-17)
     sa.Column("card_status", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("birthday", sa.Date),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("details", JSONB),  # M-01 fields other than name/mobile; ID card only encrypted
+    sa.Column("id_card_enc", sa.Text),
+    sa.Column("id_card_index", sa.Text),
+    sa.Column("stage", sa.Integer, nullable=False, server_default="2"),  # M-03
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),  # M-04: the 12-hour review clock starts here
+    sa.Column("reviewed_by", sa.Text),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+    sa.Column("review_note", sa.Text),
     sa.UniqueConstraint("store_id", "mobile_index", name="members_one_file_per_store"),  # M-06
 )
 
@@ -56,4 +68,136 @@ consumptions = sa.Table(
     sa.Column("booked_by_staff_id", sa.Text),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+cards = sa.Table(  # M-17: every card ever issued, so HQ can trace issue date, store and holder
+    "cards", metadata,
+    sa.Column("card_no", sa.Text, primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # active / blocked / expired
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("replaced_by", sa.Text),
+)
+
+blacklist = sa.Table(  # M-16: shared by every store
+    "blacklist", metadata,
+    sa.Column("mobile_index", sa.Text, primary_key=True),
+    sa.Column("mobile_enc", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("listed_by", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+)
+
+access_log = sa.Table(  # M-07: who read which member files, when and why
+    "access_log", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("staff_id", sa.Text, nullable=False, index=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),  # read / search / export / refused
+    sa.Column("member_ids", ARRAY(sa.Text), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+periodic_runs = sa.Table(  # time-driven rules run once per period (idempotent), whoever triggers them
+    "periodic_runs", metadata,
+    sa.Column("rule", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary", JSONB, nullable=False),
+)
+
+claim_carry = sa.Table(  # M-11: counts of a tied month carried into the next
+    "claim_carry", metadata,
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("staff_id", sa.Text, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+requests = sa.Table(  # requests with a 12-hour target: accounts (O-03), deletions (M-15), access grants (M-07)
+    "requests", metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),  # account / deletion / grant
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("member_id", sa.Text),
+    sa.Column("raised_by", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending / approved / rejected
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("valid_until", sa.DateTime(timezone=True)),  # grants: time-limited
+    sa.Index("ix_requests_kind_status", "kind", "status"),
+)
+
+handovers = sa.Table(  # M-12: the complete hand-over record, every step with who and when
+    "handovers", metadata,
+    sa.Column("handover_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("from_staff_id", sa.Text, nullable=False),
+    sa.Column("to_staff_id", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),  # same_position / different_position
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("member_ids", ARRAY(sa.Text), nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("history", JSONB, nullable=False),  # [{step, state, by, at, note}]
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+imports = sa.Table(  # M-19: one spreadsheet import and its progress
+    "imports", metadata,
+    sa.Column("import_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # running / done / failed
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("processed", sa.Integer, nullable=False),
+    sa.Column("imported", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+
+import_rejects = sa.Table(  # M-19: every refused row with its reasons (the downloadable report)
+    "import_rejects", metadata,
+    sa.Column("import_id", sa.Text, primary_key=True),
+    sa.Column("row_no", sa.Integer, primary_key=True),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("row", JSONB, nullable=False),  # as read, mobile masked
+)
+
+revisits = sa.Table(  # M-20: each revisit (when, who, what, next date)
+    "revisits", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("staff_id", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("next_date", sa.Date, nullable=False),
+)
+
+prospects = sa.Table(  # M-20: prospects with an intent level H/A/B/C and a next-visit date
+    "prospects", metadata,
+    sa.Column("prospect_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("staff_id", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("mobile_enc", sa.Text, nullable=False),
+    sa.Column("mobile_index", sa.Text, nullable=False),
+    sa.Column("intent", sa.Text, nullable=False),
+    sa.Column("next_visit", sa.Date, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+referrer_losses = sa.Table(  # M-21: members a staff member lost (dormancy, detachment), by month
+    "referrer_losses", metadata,
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("staff_id", sa.Text, nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False),
 )

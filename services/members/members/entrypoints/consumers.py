@@ -1,8 +1,20 @@
-"""Kafka adapters: members records each member consumption from pos.sales."""
+"""Kafka adapters: members records each member consumption from pos.sales and documents what it emits."""
 
 from __future__ import annotations
 
-from vipcore.contracts.members import MemberRegistered, StoreRegistered
+from vipcore.contracts.members import (
+    CardExpired,
+    CardIssued,
+    CardLost,
+    CardReplaced,
+    HandoverCompleted,
+    MemberApproved,
+    MemberBlacklisted,
+    MemberRegistered,
+    MemberStateChanged,
+    MemberUpdated,
+    StoreRegistered,
+)
 from vipcore.contracts.pos import SaleRecorded
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import MEMBERS_EVENTS, POS_SALES
@@ -12,4 +24,6 @@ from ..service import consumption
 
 def register(rt: ServiceRuntime) -> None:
     rt.consume(POS_SALES, {SaleRecorded.TYPE: consumption.on_sales}, accept={SaleRecorded.TYPE: [SaleRecorded]})
-    rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered)
+    rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered, MemberApproved, MemberUpdated,
+                 MemberStateChanged, MemberBlacklisted, CardIssued, CardLost, CardReplaced, CardExpired,
+                 HandoverCompleted)

@@ -2,20 +2,76 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import json
+import zipfile
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import FieldError, Problem
 from vipcore.pii import mask_name
 
 from ..adapters.tables import consumptions, members
+from ..service.importer import Importer
+from ..service.periodic import Periodic
 from ..service.registry import MemberIn, Registry, StaffIn, StoreIn
 
 
-def router(reg: Registry, engine: AsyncEngine, guard: Any) -> APIRouter:
+class MonthIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
+
+
+class DayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date
+
+
+def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, importer: Importer) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)])
+
+    @r.post("/imports", status_code=202)
+    async def start_import(request: Request, store_id: Annotated[str, Query(min_length=1, max_length=32)],
+                           format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+                           filename: Annotated[str, Query(max_length=200)] = "upload",
+                           mapping: Annotated[str | None, Query(max_length=4000, description=(
+                               'JSON {"column header": "field"} added to the default mapping'))] = None
+                           ) -> dict[str, Any]:
+        """Import existing customers from a CSV/XLSX body (M-19); follow it at /v1/imports/{import_id}."""
+        try:
+            extra = json.loads(mapping) if mapping else None
+            if extra is not None and not isinstance(extra, dict):
+                raise ValueError("mapping must be a JSON object")
+            import_id = await importer.start(store_id, filename, format, await request.body(), extra)
+        except (ValueError, KeyError, zipfile.BadZipFile) as e:
+            raise Problem(422, "Unreadable file", str(e), [FieldError("body", str(e), "M-19")]) from None
+        return {"import_id": import_id, "progress": f"/v1/imports/{import_id}"}
+
+    @r.get("/imports/{import_id}")
+    async def import_progress(import_id: str) -> dict[str, Any]:
+        """Progress of an import: total, processed, imported, rejected, percent (M-19)."""
+        p = await importer.progress(import_id)
+        if p is None:
+            raise Problem(404, "Not found", f"no import {import_id}")
+        return p
+
+    @r.get("/imports/{import_id}/rejected.csv")
+    async def import_rejects(import_id: str) -> Response:
+        """Every rejected row with its reasons, as CSV (M-19)."""
+        return Response(await importer.rejects_csv(import_id), media_type="text/csv; charset=utf-8")
+
+    @r.post("/admin/month-end")
+    async def month_end(body: MonthIn) -> dict[str, Any]:
+        """Run M-10 detachment and M-11 claiming for a finished month; a second run changes nothing."""
+        return {"period": body.period, **await periodic.month_end(body.period)}
+
+    @r.post("/admin/daily")
+    async def daily(body: DayIn) -> dict[str, Any]:
+        """Run M-03 purge, M-09 dormancy and M-17 card expiry as of a date; a second run changes nothing."""
+        return {"date": body.date.isoformat(), **await periodic.daily(body.date)}
 
     @r.post("/stores", status_code=201)
     async def add_store(store: StoreIn) -> dict[str, str]:

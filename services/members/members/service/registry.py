@@ -7,9 +7,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.auth import Role
 from vipcore.contracts.members import MemberRegistered, StoreRegistered
 from vipcore.events import Envelope
 from vipcore.http import FieldError, Problem
@@ -17,8 +18,9 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, encrypt, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
-from ..adapters.tables import card_sequences, members, staff, stores
-from ..domain.cards import card_number
+from ..adapters.tables import members, staff, stores
+from ..domain.passwords import hash_password
+from .cards import next_numbers, record_cards
 
 
 class StoreIn(BaseModel):
@@ -36,7 +38,15 @@ class StaffIn(BaseModel):
     store_id: str
     name: str
     position: str
-    role: str = "staff"
+    role: Role = Role.STAFF
+    mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$", description="M-05: matched against members")
+    password: str | None = Field(None, min_length=10, description="O-03: opens the account (stored as scrypt)")
+    started_on: date | None = Field(None, description="M-21: first day in the position (KPI ramp month 1)")
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _legacy_role(cls, v: object) -> object:
+        return "store_cs_manager" if v == "cs_manager" else v  # the name the first demo used
 
 
 class MemberIn(BaseModel):
@@ -68,11 +78,17 @@ class Registry:
 
     async def add_staff(self, people: list[StaffIn]) -> None:
         async with self.engine.begin() as conn:
+            rows = [{**p.model_dump(exclude={"mobile", "password"}),
+                     "mobile_index": blind_index(self.index_key, p.mobile) if p.mobile else None,
+                     "password_hash": hash_password(p.password) if p.password else None} for p in people]
             stmt = pg_insert(staff)
             await conn.execute(stmt.on_conflict_do_update(
-                index_elements=["staff_id"], set_={c: stmt.excluded[c] for c in
-                                                   ("store_id", "name", "position", "role")}),
-                [p.model_dump() for p in people])
+                index_elements=["staff_id"], set_={
+                    **{c: stmt.excluded[c] for c in ("store_id", "name", "position", "role")},
+                    "started_on": sa.func.coalesce(stmt.excluded.started_on, staff.c.started_on),
+                    "mobile_index": sa.func.coalesce(stmt.excluded.mobile_index, staff.c.mobile_index),
+                    "password_hash": sa.func.coalesce(stmt.excluded.password_hash, staff.c.password_hash)}),
+                rows)
 
     async def register(self, batch: list[MemberIn]) -> list[dict]:
         """Register members and issue their cards (M-17) in one transaction; all or nothing."""
@@ -87,22 +103,16 @@ class Registry:
             per_region: dict[str, int] = {}
             for m in batch:
                 per_region[region[m.store_id]] = per_region.get(region[m.store_id], 0) + 1
-            last: dict[str, int] = {}
+            numbers: dict[str, list[str]] = {}
             for code, n in sorted(per_region.items()):  # fixed order: no deadlock between issuers
-                await conn.execute(pg_insert(card_sequences).values(region_code=code, last_seq=0)
-                                   .on_conflict_do_nothing())
-                top = await conn.scalar(
-                    card_sequences.update().where(card_sequences.c.region_code == code)
-                    .values(last_seq=card_sequences.c.last_seq + n).returning(card_sequences.c.last_seq))
-                last[code] = int(top or 0) - n
+                numbers[code] = list(reversed(await next_numbers(conn, code, n)))
             rows: list[dict[str, Any]] = []
             events: list[OutgoingEvent] = []
             out: list[dict[str, Any]] = []
             for m in batch:
                 code = region[m.store_id]
-                last[code] += 1
                 member_id = "M" + uuid.uuid4().hex[:15]
-                card = card_number(code, last[code])
+                card = numbers[code].pop()
                 name_index = blind_index(self.index_key, m.full_name)
                 mobile_index = blind_index(self.index_key, m.mobile)
                 row: dict[str, Any] = {
@@ -127,6 +137,8 @@ class Registry:
                 raise Problem(409, "Member already on file", errors=[FieldError(
                     "mobile", "this mobile already has a file in this store", "M-06")])
             await conn.execute(members.insert(), rows)
+            await record_cards(conn, [{"card_no": r["card_no"], "member_id": r["member_id"],
+                                       "store_id": r["store_id"], "status": "active"} for r in rows])
             await add_to_outbox(conn, events)
         self.wake()  # type: ignore[operator]
         return out

@@ -1,0 +1,69 @@
+"""Import of existing customers (M-19): reading CSV/XLSX, mapping columns, validating each row by M-02."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from . import validation as v
+
+# Column headers the chains' spreadsheets use → file fields; a request may add its own mapping.
+DEFAULT_MAPPING = {
+    "姓名": "full_name", "name": "full_name", "full_name": "full_name",
+    "手机": "mobile", "手机号": "mobile", "手机号码": "mobile", "mobile": "mobile", "phone": "mobile",
+    "性别": "gender", "gender": "gender",
+    "生日": "birth_date", "出生日期": "birth_date", "birth_date": "birth_date", "birthday": "birth_date",
+    "地址": "address", "address": "address",
+    "工作单位": "work_unit", "work_unit": "work_unit", "职务": "position", "position": "position",
+    "客户类别": "customer_class", "customer_class": "customer_class",
+    "推荐人": "referrer_staff_id", "referrer": "referrer_staff_id", "referrer_staff_id": "referrer_staff_id",
+}
+GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
+
+
+def read_rows(content: bytes, fmt: str) -> Iterator[list[Any]]:
+    """Rows of a CSV (UTF-8, with or without BOM) or XLSX sheet, header first."""
+    if fmt == "csv":
+        yield from csv.reader(io.StringIO(content.decode("utf-8-sig")))
+    elif fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            for row in wb.active.iter_rows(values_only=True):
+                yield ["" if c is None else c for c in row]
+        finally:
+            wb.close()
+    else:
+        raise ValueError("format must be csv or xlsx")
+
+
+def header_map(header: list[Any], extra: dict[str, str] | None = None) -> dict[int, str]:
+    """Column index → field; unknown columns are ignored."""
+    mapping = {**DEFAULT_MAPPING, **(extra or {})}
+    return {i: mapping[str(h).strip()] for i, h in enumerate(header) if str(h).strip() in mapping}
+
+
+def row_fields(cols: dict[int, str], row: list[Any]) -> dict[str, str]:
+    out = {}
+    for i, field in cols.items():
+        val = row[i] if i < len(row) else ""
+        if hasattr(val, "isoformat"):  # an Excel date cell
+            val = val.date().isoformat() if hasattr(val, "date") else val.isoformat()
+        s = str(val).strip()
+        if s:
+            out[field] = s
+    if "gender" in out:
+        out["gender"] = GENDERS.get(out["gender"].lower(), out["gender"])
+    return out
+
+
+def validate(fields: dict[str, str]) -> list[str]:
+    """Reasons a row is refused (M-01, M-02); empty when the row can be imported."""
+    reasons = [f"{k} missing (M-01)" for k in ("full_name", "mobile") if not fields.get(k)]
+    known = {k: fields.get(k) for k in ("full_name", "gender", "mobile", "birth_date", "address", "work_unit",
+                                        "position", "customer_class")}
+    reasons += [f"{f}: {m} ({r})" for f, m, r in v.check(v.FileFields(**known))]
+    return reasons

@@ -1,0 +1,115 @@
+"""Hand-over workflow (M-12): files move to the receiver; consumption records stay with whoever earned them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.auth import Principal, Role
+from vipcore.contracts.members import HandoverCompleted
+from vipcore.events import Envelope
+from vipcore.http import FieldError, Problem
+from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.topics import MEMBERS_EVENTS
+
+from ..adapters.tables import handovers, members, staff
+from ..domain.access import HQ
+from ..domain.handover import STEPS, WrongState, advance
+
+OPEN_FILES = ("incomplete", "pending_review", "rejected", "active")
+
+
+class HandoverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    from_staff_id: str = Field(min_length=1, max_length=64)
+    to_staff_id: str = Field(min_length=1, max_length=64)
+    type: Literal["same_position", "different_position"]
+    reason: str = Field(min_length=2, max_length=500, examples=["resigned", "transferred", "long leave"])
+    member_ids: list[str] | None = Field(None, max_length=10000, description="default: all the referrer's files")
+
+
+class StepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"] = "approve"
+    note: str | None = Field(None, max_length=500)
+
+
+class Handovers:
+    def __init__(self, engine: AsyncEngine, topic_prefix: str, wake: Any, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.topic = topic_prefix + MEMBERS_EVENTS.name
+        self.wake = wake
+        self.clock = clock
+
+    async def request(self, p: Principal, h: HandoverIn) -> dict[str, Any]:
+        """A store lead asks to hand a referrer's members to a colleague of the same store."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            people = {r.staff_id: r.store_id for r in (await conn.execute(
+                sa.select(staff.c.staff_id, staff.c.store_id)
+                .where(staff.c.staff_id.in_([h.from_staff_id, h.to_staff_id])))).all()}
+            for f in ("from_staff_id", "to_staff_id"):
+                if people.get(getattr(h, f)) != p.store_id:
+                    raise Problem(422, "Unknown staff", errors=[FieldError(
+                        f, f"{getattr(h, f)} is not staff of store {p.store_id}", "M-12")])
+            q = sa.select(members.c.member_id).where(members.c.store_id == p.store_id,
+                                                     members.c.referrer_staff_id == h.from_staff_id,
+                                                     members.c.status.in_(OPEN_FILES))
+            if h.member_ids is not None:
+                q = q.where(members.c.member_id.in_(h.member_ids))
+            ids = list((await conn.execute(q.order_by(members.c.member_id))).scalars())
+            if not ids or (h.member_ids is not None and len(ids) != len(set(h.member_ids))):
+                raise Problem(422, "Nothing to hand over", errors=[FieldError(
+                    "member_ids", f"name open files referred by {h.from_staff_id} in this store", "M-12")])
+            hid = "H" + uuid.uuid4().hex[:15]
+            await conn.execute(handovers.insert().values(
+                handover_id=hid, store_id=p.store_id, from_staff_id=h.from_staff_id, to_staff_id=h.to_staff_id,
+                type=h.type, reason=h.reason, member_ids=ids, state="requested", raised_at=now,
+                history=[{"step": "request", "state": "requested", "by": p.staff_id, "at": now.isoformat()}]))
+        return {"handover_id": hid, "state": "requested", "member_ids": ids}
+
+    async def step(self, p: Principal, handover_id: str, step: str, body: StepIn) -> dict[str, Any]:
+        now = self.clock()
+        s = STEPS[step]
+        events: list[OutgoingEvent] = []
+        async with self.engine.begin() as conn:
+            h = (await conn.execute(sa.select(handovers).where(handovers.c.handover_id == handover_id)
+                                    .with_for_update())).first()
+            if h is None or (p.role not in HQ and h.store_id != p.store_id):
+                raise Problem(404, "Not found", f"no hand-over {handover_id}")
+            if s.receiver_only and p.staff_id != h.to_staff_id:
+                raise Problem(403, "Not the receiver", errors=[FieldError(
+                    "staff_id", f"only the receiver {h.to_staff_id} takes the '{step}' step", "M-12")])
+            try:
+                state = advance(h.state, step, body.decision == "approve")
+            except WrongState as e:
+                raise Problem(409, "Wrong hand-over state", errors=[FieldError("state", str(e), "M-12")]) from None
+            if state == "confirmed":  # formal link: the files move; consumptions stay with whoever earned them
+                await conn.execute(members.update().where(members.c.member_id.in_(h.member_ids))
+                                   .values(referrer_staff_id=h.to_staff_id))
+                name = await conn.scalar(sa.select(staff.c.name).where(staff.c.staff_id == h.to_staff_id))
+                events.append(OutgoingEvent(self.topic, handover_id, Envelope.new(HandoverCompleted(
+                    handover_id=handover_id, store_id=h.store_id, from_staff_id=h.from_staff_id,
+                    to_staff_id=h.to_staff_id, to_staff_name=str(name), member_ids=list(h.member_ids)),
+                    source="members", subject=handover_id, time=now)))
+            history = [*h.history, {"step": step, "state": state, "by": p.staff_id, "at": now.isoformat(),
+                                    "note": body.note}]
+            await conn.execute(handovers.update().where(handovers.c.handover_id == handover_id)
+                               .values(state=state, history=history))
+            await add_to_outbox(conn, events)
+        if events:
+            self.wake()
+        return {"handover_id": handover_id, "state": state}
+
+    async def get(self, p: Principal, handover_id: str) -> dict[str, Any]:
+        async with self.engine.connect() as conn:
+            h = (await conn.execute(sa.select(handovers).where(handovers.c.handover_id == handover_id))).first()
+        if h is None or (p.role not in HQ and h.store_id != p.store_id) or (
+                p.role == Role.STAFF and p.staff_id not in (h.from_staff_id, h.to_staff_id)):
+            raise Problem(404, "Not found", f"no hand-over {handover_id}")
+        return {**h._asdict(), "raised_at": h.raised_at.isoformat()}

@@ -1,0 +1,198 @@
+"""Import of existing customers from spreadsheets (M-19): every row validated by M-02 (and M-05, M-06, M-16),
+each row imported whole or refused with its reasons, progress kept in the database for the API and CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.contracts.members import MemberRegistered
+from vipcore.events import Envelope
+from vipcore.logs import get_logger
+from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.pii import blind_index, encrypt, mask_mobile, mask_name
+from vipcore.topics import MEMBERS_EVENTS
+
+from ..adapters.tables import blacklist, import_rejects, imports, members, staff, stores
+from ..domain import importing
+from ..domain.validation import parse_birth
+from .cards import next_numbers, record_cards
+
+log = get_logger(__name__)
+CHUNK = 5000
+
+
+class Importer:
+    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: Any,
+                 clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.index_key = index_key
+        self.enc_key = enc_key
+        self.topic = topic_prefix + MEMBERS_EVENTS.name
+        self.wake = wake
+        self.clock = clock
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self, store_id: str, filename: str, fmt: str, content: bytes,
+                    mapping: dict[str, str] | None) -> str:
+        """Parse the file, record the import and run it in the background; returns the import id."""
+        rows = list(importing.read_rows(content, fmt))
+        header, body = (rows[0], rows[1:]) if rows else ([], [])
+        cols = importing.header_map(header, mapping)
+        import_id = "I" + uuid.uuid4().hex[:15]
+        async with self.engine.begin() as conn:
+            region = await conn.scalar(sa.select(stores.c.region_code).where(stores.c.store_id == store_id))
+            if region is None:
+                from vipcore.http import FieldError, Problem
+
+                raise Problem(422, "Unknown store", errors=[FieldError("store_id", f"no store {store_id}", "O-01")])
+            await conn.execute(imports.insert().values(
+                import_id=import_id, store_id=store_id, filename=filename, status="running", total=len(body),
+                processed=0, imported=0, rejected=0, started_at=self.clock()))
+        task = asyncio.create_task(self._run(import_id, store_id, str(region), cols, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return import_id
+
+    async def _run(self, import_id: str, store_id: str, region: str, cols: dict[int, str],
+                   body: list[list[Any]]) -> None:
+        try:
+            async with self.engine.connect() as conn:
+                employees = set((await conn.execute(sa.select(staff.c.mobile_index)
+                                                    .where(staff.c.mobile_index.is_not(None)))).scalars())
+                listed = set((await conn.execute(sa.select(blacklist.c.mobile_index))).scalars())
+                store_staff = set((await conn.execute(sa.select(staff.c.staff_id)
+                                                      .where(staff.c.store_id == store_id))).scalars())
+            seen: set[str] = set()
+            for start in range(0, len(body), CHUNK):
+                chunk = [(start + i + 2, r) for i, r in enumerate(body[start:start + CHUNK])]  # row 1 is the header
+                await self._chunk(import_id, store_id, region, cols, chunk, employees, listed, store_staff, seen)
+            status = "done"
+        except Exception as e:  # noqa: BLE001 - recorded on the import, visible through the API
+            log.error("import failed", import_id=import_id, error=repr(e))
+            status = "failed"
+        async with self.engine.begin() as conn:
+            await conn.execute(imports.update().where(imports.c.import_id == import_id)
+                               .values(status=status, finished_at=self.clock()))
+        self.wake()
+
+    async def _chunk(self, import_id: str, store_id: str, region: str, cols: dict[int, str],
+                     chunk: list[tuple[int, list[Any]]], employees: set[str], listed: set[str],
+                     store_staff: set[str], seen: set[str]) -> None:
+        good: list[tuple[int, dict[str, str], str]] = []
+        rejects: list[dict[str, Any]] = []
+        for row_no, raw in chunk:
+            f = importing.row_fields(cols, raw)
+            reasons = importing.validate(f)
+            mi = blind_index(self.index_key, f["mobile"]) if "mobile" in f and not reasons else ""
+            if mi in employees:
+                reasons.append("mobile belongs to a company employee (M-05)")
+            if mi in listed:
+                reasons.append("phone is blacklisted (M-16)")
+            if mi and mi in seen:
+                reasons.append("same mobile twice in this file (M-06)")
+            ref = f.get("referrer_staff_id")
+            if ref and ref not in store_staff:
+                reasons.append(f"referrer {ref} is not staff of store {store_id} (M-06)")
+            if reasons:
+                rejects.append(self._reject(import_id, row_no, f, reasons))
+                continue
+            seen.add(mi)
+            good.append((row_no, f, mi))
+        imported = 0
+        async with self.engine.begin() as conn:
+            if good:
+                existing = set((await conn.execute(sa.select(members.c.mobile_index).where(
+                    members.c.store_id == store_id, members.c.mobile_index.in_([g[2] for g in good])))).scalars())
+                for row_no, f, _ in [g for g in good if g[2] in existing]:
+                    rejects.append(self._reject(import_id, row_no, f, ["mobile already has a file in this store "
+                                                                       "(M-06)"]))
+                good = [g for g in good if g[2] not in existing]
+            try:
+                async with conn.begin_nested():
+                    imported = await self._insert(conn, store_id, region, good)
+            except IntegrityError:  # a concurrent registration took a mobile: fall back to one row at a time
+                for g in good:
+                    try:
+                        async with conn.begin_nested():
+                            imported += await self._insert(conn, store_id, region, [g])
+                    except IntegrityError:
+                        rejects.append(self._reject(import_id, g[0], g[1], ["mobile already has a file in this "
+                                                                            "store (M-06)"]))
+            if rejects:
+                await conn.execute(import_rejects.insert(), rejects)
+            await conn.execute(imports.update().where(imports.c.import_id == import_id).values(
+                processed=imports.c.processed + len(chunk), imported=imports.c.imported + imported,
+                rejected=imports.c.rejected + len(rejects)))
+        self.wake()
+
+    def _reject(self, import_id: str, row_no: int, f: dict[str, str], reasons: list[str]) -> dict[str, Any]:
+        shown = {**f, **({"mobile": mask_mobile(f["mobile"])} if "mobile" in f else {})}
+        return {"import_id": import_id, "row_no": row_no, "reasons": "; ".join(reasons), "row": shown}
+
+    async def _insert(self, conn: Any, store_id: str, region: str, good: list[tuple[int, dict[str, str], str]]) -> int:
+        """Each row whole: member file, card and event together (M-19 never half-imports a row)."""
+        if not good:
+            return 0
+        numbers = await next_numbers(conn, region, len(good))
+        now = self.clock()
+        rows, events = [], []
+        for (_, f, mi), card in zip(good, numbers, strict=True):
+            member_id = "M" + uuid.uuid4().hex[:15]
+            name_index = blind_index(self.index_key, f["full_name"])
+            birthday = _birthday(f.get("birth_date"))
+            details = {k: f[k] for k in ("gender", "birth_date", "address", "work_unit", "position",
+                                         "customer_class") if k in f}
+            rows.append({"member_id": member_id, "store_id": store_id, "referrer_staff_id": f.get("referrer_staff_id"),
+                         "full_name": f["full_name"], "name_index": name_index,
+                         "mobile_enc": encrypt(self.enc_key, f["mobile"]), "mobile_index": mi, "card_no": card,
+                         "card_status": "active", "status": "active", "birthday": birthday, "details": details,
+                         "created_at": now})
+            events.append(OutgoingEvent(self.topic, member_id, Envelope.new(MemberRegistered(
+                member_id=member_id, store_id=store_id, referrer_staff_id=f.get("referrer_staff_id"),
+                display_name=mask_name(f["full_name"]), name_index=name_index, mobile_index=mi, mobile=f["mobile"],
+                card_no=card, birthday=birthday), source="members", subject=member_id, time=now)))
+        await conn.execute(members.insert(), rows)
+        await record_cards(conn, [{"card_no": r["card_no"], "member_id": r["member_id"], "store_id": store_id,
+                                   "status": "active", "issued_at": now} for r in rows])
+        await add_to_outbox(conn, events)
+        return len(rows)
+
+    async def progress(self, import_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(sa.select(imports).where(imports.c.import_id == import_id))).first()
+        if r is None:
+            return None
+        secs = ((r.finished_at or self.clock()) - r.started_at).total_seconds()
+        return {**r._asdict(), "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "percent": round(100 * r.processed / r.total, 1) if r.total else 100.0,
+                "seconds": round(secs, 2)}
+
+    async def rejects_csv(self, import_id: str) -> str:
+        """The rejected rows with their reasons, as CSV (the downloadable report)."""
+        import csv
+        import io
+
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(import_rejects).where(import_rejects.c.import_id == import_id)
+                                       .order_by(import_rejects.c.row_no))).all()
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["row", "reasons", "full_name", "mobile"])
+        for r in rows:
+            w.writerow([r.row_no, r.reasons, r.row.get("full_name", ""), r.row.get("mobile", "")])
+        return out.getvalue()
+
+
+def _birthday(value: str | None) -> date | None:
+    if not value:
+        return None
+    year, month, day = parse_birth(value)
+    return date(year or 1904, month, day)

@@ -1,0 +1,153 @@
+"""Requests with a 12-hour target, raised by one role and decided by another: staff accounts (O-03),
+deletions (M-15, soft and audited), time-limited access grants (M-07); plus the HQ spot check (M-04)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.auth import Principal, Role
+from vipcore.contracts.members import MemberStateChanged
+from vipcore.events import Envelope
+from vipcore.http import FieldError, Problem
+from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.pii import blind_index
+from vipcore.topics import MEMBERS_EVENTS
+
+from ..adapters.tables import access_log, members, requests, staff
+from ..domain.access import HQ, RequestKind
+from ..domain.passwords import hash_password
+from .files import MemberFiles
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=2, max_length=40)
+    position: str = Field(min_length=1, max_length=60)
+    role: Literal["staff", "store_manager", "store_cs_manager"] = "staff"
+    mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$")
+
+
+class RequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=2, max_length=500)
+    member_id: str | None = Field(None, max_length=32, description="deletions and grants")
+    account: AccountIn | None = Field(None, description="account requests (O-03)")
+    hours: int = Field(8, ge=1, le=72, description="grants: how long the grant lasts once approved")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(None, max_length=500)
+    initial_password: str | None = Field(None, min_length=10, max_length=200, description="account requests")
+
+
+class Workflows:
+    def __init__(self, engine: AsyncEngine, files: MemberFiles, index_key: str, topic_prefix: str, wake: Any,
+                 clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.files = files
+        self.index_key = index_key
+        self.topic = topic_prefix + MEMBERS_EVENTS.name
+        self.wake = wake
+        self.clock = clock
+
+    async def raise_request(self, k: RequestKind, p: Principal, body: RequestIn) -> dict[str, Any]:
+        if not p.store_id:
+            raise Problem(403, "Forbidden", errors=[FieldError("store", "requests are raised by a store", k.rule)])
+        payload: dict[str, Any] = {"hours": body.hours} if k.kind == "grant" else {}
+        if k.kind == "account":
+            if body.account is None:
+                raise Problem(422, "Invalid request", errors=[FieldError("account", "name the new account", k.rule)])
+            payload = body.account.model_dump()
+        elif not body.member_id:
+            raise Problem(422, "Invalid request", errors=[FieldError("member_id", "name the member", k.rule)])
+        async with self.engine.begin() as conn:
+            if body.member_id:
+                store = await conn.scalar(sa.select(members.c.store_id).where(members.c.member_id == body.member_id))
+                if store != p.store_id:
+                    raise Problem(404, "Not found", f"no member file {body.member_id} in store {p.store_id}")
+            rid = "R" + uuid.uuid4().hex[:15]
+            await conn.execute(requests.insert().values(
+                request_id=rid, kind=k.kind, store_id=p.store_id, member_id=body.member_id, raised_by=p.staff_id,
+                reason=body.reason, payload=payload, status="pending", raised_at=self.clock()))
+        return {"request_id": rid, "status": "pending"}
+
+    async def decide(self, k: RequestKind, p: Principal, request_id: str, d: DecisionIn) -> dict[str, Any]:
+        now = self.clock()
+        events: list[OutgoingEvent] = []
+        async with self.engine.begin() as conn:
+            r = (await conn.execute(sa.select(requests).where(requests.c.request_id == request_id,
+                                                              requests.c.kind == k.kind).with_for_update())).first()
+            if r is None or (p.role not in HQ and r.store_id != p.store_id):
+                raise Problem(404, "Not found", f"no {k.kind} request {request_id}")
+            if r.status != "pending":
+                raise Problem(409, "Already decided", errors=[FieldError("status", f"request is {r.status}", k.rule)])
+            values: dict[str, Any] = {"status": "approved" if d.decision == "approve" else "rejected",
+                                      "decided_by": p.staff_id, "decided_at": now}
+            if d.decision == "approve":
+                if k.kind == "account":
+                    if not d.initial_password:
+                        raise Problem(422, "Invalid decision", errors=[FieldError(
+                            "initial_password", "opening an account sets its first password", k.rule)])
+                    a = r.payload
+                    await conn.execute(staff.insert().values(
+                        staff_id=a["staff_id"], store_id=r.store_id, name=a["name"], position=a["position"],
+                        role=a["role"], password_hash=hash_password(d.initial_password),
+                        mobile_index=blind_index(self.index_key, a["mobile"]) if a.get("mobile") else None))
+                elif k.kind == "deletion":
+                    m = (await conn.execute(sa.select(members).where(members.c.member_id == r.member_id)
+                                            .with_for_update())).one()
+                    await conn.execute(members.update().where(members.c.member_id == r.member_id)
+                                       .values(status="deleted"))
+                    events.append(OutgoingEvent(self.topic, m.member_id, Envelope.new(MemberStateChanged(
+                        member_id=m.member_id, store_id=m.store_id, from_state=m.status, to_state="deleted",
+                        reason=f"M-15: request {request_id} by {r.raised_by}, approved by {p.staff_id}: {r.reason}"),
+                        source="members", subject=m.member_id, time=now)))
+                else:
+                    values["valid_until"] = now + timedelta(hours=int(r.payload.get("hours", 8)))
+            await conn.execute(requests.update().where(requests.c.request_id == request_id).values(**values))
+            await add_to_outbox(conn, events)
+        if events:
+            self.wake()
+        return {"request_id": request_id, "status": values["status"],
+                "valid_until": values["valid_until"].isoformat() if "valid_until" in values else None}
+
+    async def queue(self, k: RequestKind, p: Principal, status: str) -> list[dict[str, Any]]:
+        """The requests of a kind with their age; pending ones past the target are flagged overdue."""
+        q = sa.select(requests).where(requests.c.kind == k.kind, requests.c.status == status) \
+            .order_by(requests.c.raised_at)
+        if p.role not in HQ:
+            q = q.where(requests.c.store_id == p.store_id)
+        if p.role == Role.STAFF:
+            q = q.where(requests.c.raised_by == p.staff_id)
+        now = self.clock()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q)).mappings().all()
+        out = []
+        for r in rows:
+            age = (now - r["raised_at"]).total_seconds() / 3600
+            out.append({"request_id": r["request_id"], "store_id": r["store_id"], "member_id": r["member_id"],
+                        "raised_by": r["raised_by"], "reason": r["reason"], "status": r["status"],
+                        "raised_at": r["raised_at"].isoformat(), "age_hours": round(age, 2),
+                        "overdue": r["status"] == "pending" and age > k.target_hours,
+                        "valid_until": r["valid_until"].isoformat() if r["valid_until"] else None,
+                        "account": r["payload"] if k.kind == "account" else None})
+        return out
+
+    async def spot_check(self, p: Principal, size: int, reason: str) -> list[dict[str, Any]]:
+        """M-04: a random sample of approved files for HQ customer service; the sample is access-logged."""
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(sa.select(members).where(members.c.status == "active")
+                                       .order_by(sa.func.random()).limit(size))).all()
+            await conn.execute(access_log.insert().values(at=self.clock(), staff_id=p.staff_id, role=p.role.value,
+                                                          action="spot_check", member_ids=[r.member_id for r in rows],
+                                                          reason=reason))
+        return [self.files.view(p, r) for r in rows]
