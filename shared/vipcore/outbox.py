@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-import sqlalchemy.dialects.postgresql  # noqa: F401 - sa.dialects.postgresql below, whoever imports first
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
