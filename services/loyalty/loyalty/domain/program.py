@@ -15,6 +15,17 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Proof = Literal["id", "registered_mobile"]
+
+
+def _special() -> list[Literal["special_price"]]:
+    return ["special_price"]
+
+
+def _both_proofs() -> list[Proof]:
+    return ["id", "registered_mobile"]
+
+
 class Tier(_Doc):
     code: str
     name: str
@@ -35,7 +46,7 @@ class Earn(_Doc):
     points_per_yuan: int = Field(ge=0, description="L-01")
     rounding: Literal["floor", "half_up"] = Field("floor", description="applied per line (L-01)")
     excluded_kinds: list[Literal["special_price"]] = Field(
-        default_factory=lambda: ["special_price"], description="items that neither earn nor count (L-01)")
+        default_factory=_special, description="items that neither earn nor count (L-01)")
 
 
 class Downgrade(_Doc):
@@ -49,7 +60,7 @@ class Downgrade(_Doc):
 
 class Birthday(_Doc):
     discount_pct: int = Field(0, ge=0, le=100, description="L-06 birthday price")
-    proof: list[Literal["id", "registered_mobile"]] = Field(default_factory=lambda: ["id", "registered_mobile"])
+    proof: list[Proof] = Field(default_factory=_both_proofs)
     gift: str | None = Field(None, description="L-10 greeting gift")
 
 
@@ -102,11 +113,11 @@ class Program(_Doc):
     effective_from: date = Field(date(2000, 1, 1), description="sales from this date (UTC) use this version")
     earn: Earn
     tiers: list[Tier] = Field(min_length=1, description="lowest first; the first is the entry tier")
-    birthday: Birthday = Birthday()
+    birthday: Birthday = Birthday.model_validate({})
     downgrade: Downgrade | None = None
-    redemption: Redemption = Redemption()
+    redemption: Redemption = Redemption.model_validate({})
     pending_days: int = Field(1, ge=0, le=60, description="L-14; 1 = next business day (L-07 same-day rule)")
-    expiry: Expiry = Expiry()
+    expiry: Expiry = Expiry.model_validate({})
     returns: Literal["floor_at_zero", "allow_negative"] = Field("floor_at_zero", description="L-13")
     stored_value_bonus: list[BonusStep] = Field(default_factory=list, description="L-11")
 
