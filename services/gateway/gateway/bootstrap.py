@@ -12,7 +12,7 @@ from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
 from .config import GatewaySettings
-from .entrypoints import consumers, http
+from .entrypoints import consumers, http, redemptions
 from .service.apikeys import KeyVerifier
 from .service.directory import Directory
 from .service.sales import SalesDesk
@@ -34,5 +34,6 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     app = rt.http_app(
         http.pos_router(desk, keys, directory, rt.engine, loyalty),
         http.admin_router(rt.engine, admin_guard(token)),
+        redemptions.redemptions_router(keys, directory, rt.engine, loyalty),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

@@ -126,6 +126,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                 (member_id,) = await directory.resolve(conn, [q.member.model_dump()])
         resp = await loyalty.post("/internal/quotes", json={
             "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,
+            "by_mobile": q.member is not None and q.member.card_no is None,  # L-06 birthday proof
             "lines": [ln.model_dump() for ln in q.lines]})
         resp.raise_for_status()
         return {**resp.json(), "member_id": member_id, "trace_id": current_trace_id()}

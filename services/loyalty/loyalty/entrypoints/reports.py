@@ -1,6 +1,5 @@
 """HQ routes: reports (R-03), member statements, scheduled jobs for a given date, adjustments with approval."""
 
-from __future__ import annotations
 
 import uuid
 from datetime import date
