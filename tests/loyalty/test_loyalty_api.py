@@ -110,10 +110,10 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         event(1, "pending_review", "active", 50000),  # not approved (M-04)
         event(2, "active", "expired", 50000),         # expired card (M-17)
         event(3, "blacklisted", "active", 50000),
-        event(4, "active", "active", 30000),          # earns 300
+        event(4, "active", "active", 70000),          # earns 700, VIP (L-04)
     ])
     q = "SELECT coalesce(sum(points), 0) FROM ledger WHERE member_id=$1"
-    assert await wait_for(lambda: _is(sql_value(stack.cfg, "loyalty", q, mid), 300), 30, "the eligible sale")
+    assert await wait_for(lambda: _is(sql_value(stack.cfg, "loyalty", q, mid), 700), 30, "the eligible sale")
     assert await sql_value(stack.cfg, "loyalty", "SELECT count(*) FROM ledger WHERE member_id=$1", mid) == 1
 
     issuer = TokenIssuer(stack.cfg.staff_keys[0])
@@ -139,34 +139,55 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         r = await c.post(f"/v1/adjustments/{own}/approve", headers=staff("H-1", Role.HQ_CS))
         assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "L-02"  # a second person approves
         r = await c.post(f"/v1/adjustments/{adj}/approve", headers=staff("H-1", Role.HQ_CS))
-        assert r.status_code == 200 and r.json()["balance_after"] == 800
+        assert r.status_code == 200 and r.json()["balance_after"] == 1200
         r = await c.post(f"/v1/adjustments/{adj}/approve", headers=staff("H-2", Role.HQ_CS))
         assert r.status_code == 422  # decided once
 
         c.headers["Authorization"] = f"Bearer {stack.cfg.admin_token}"
         rep = (await c.get("/v1/reports/liability")).json()
-        assert rep["program"]["jewelry"] == {"points": 800, "value": 800}  # 100 points = 1 yuan
-        assert rep["store"]["XA-402"]["points"] == 800 and rep["region"]["029"]["points"] == 800
+        assert rep["program"]["jewelry"] == {"points": 1200, "value": 1200}  # 100 points = 1 yuan
+        assert rep["store"]["XA-402"]["points"] == 1200 and rep["region"]["029"]["points"] == 1200
         today = datetime.now(UTC).date()
         mv = (await c.get("/v1/reports/movements", params={"since": (today - timedelta(days=5)).isoformat(),
                                                          "until": (today + timedelta(days=1)).isoformat()})).json()
-        assert mv["programs"]["jewelry"]["earn"]["points"] == 300
+        assert mv["programs"]["jewelry"]["earn"]["points"] == 700
         assert mv["programs"]["jewelry"]["adjust"]["points"] == 500
 
         later = (today + timedelta(days=400)).isoformat()
         r = (await c.post("/admin/jobs/expiry", params={"on": later})).json()
-        assert r == {"points_expired": 300, "notices": 0, "already_ran": False}  # adjustments never expire
+        assert r == {"points_expired": 700, "notices": 0, "already_ran": False}  # adjustments never expire
         r = (await c.post("/admin/jobs/expiry", params={"on": later})).json()
-        assert r["already_ran"] is True and r["points_expired"] == 300
+        assert r["already_ran"] is True and r["points_expired"] == 700
         assert await sql_value(stack.cfg, "loyalty", "SELECT points_balance FROM accounts WHERE member_id=$1",
                                mid) == 500
         r = (await c.post("/admin/jobs/birthday", params={"on": "2027-06-15", "tz": "Asia/Shanghai"})).json()
         assert r["birthdays"] == 1
         r = await c.post("/admin/jobs/nope", params={"on": later})
         assert r.status_code == 404
-    events = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "loyalty.events", 3)
+        r = (await c.post("/admin/jobs/downgrade", params={"on": f"{today.year + 3}-01-01"})).json()
+        assert r["tier_changes"] == 1 and "jewelry" in r["programs"]  # VIP, then 2 years below the line (L-05)
+
+    async with httpx.AsyncClient(base_url=lo) as c:  # L-11: top up with a bonus, spend at the POS
+        r = await c.post("/v1/stored-value/topups", json={"member_id": mid, "store_id": "XA-402", "pay": 100000},
+                         headers=staff("S-3", Role.STAFF))
+        assert r.status_code == 201 and r.json()["credited"] == 100000  # jewelry has no bonus table
+        r = await c.post("/v1/stored-value/topups", json={"member_id": mid, "store_id": "XA-999", "pay": 100},
+                         headers=staff("S-3", Role.STAFF))
+        assert r.status_code == 403  # a store's staff top up in their own store
+    sv = sale("XA-402", "SV1", m["card_no"], 30000, payments=[{"method": "stored_value", "amount": 30000}])
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"}) as c:
+        assert (await c.post("/v1/sales", json=sv)).status_code == 201
+
+    async def sv_balance() -> int:
+        async with httpx.AsyncClient(base_url=lo) as c:
+            r = await c.get(f"/v1/stored-value/{mid}", params={"store_id": "XA-402"},
+                            headers=staff("S-3", Role.STAFF))
+        return int(r.json()["balance"])
+
+    assert await wait_for(lambda: _is(sv_balance(), 70000), 30, "the stored-value payment")
+    events = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "loyalty.events", 5)
     types = [dict(e.headers)["ce_type"].decode() for e in events]
-    assert {"loyalty.points.earned", "loyalty.points.expired", "loyalty.birthday"} <= set(types)
+    assert {"loyalty.points.earned", "loyalty.points.expired", "loyalty.birthday", "loyalty.tier.changed"} <= set(types)
 
 
 async def _is(value: object, want: int) -> bool:

@@ -18,6 +18,7 @@ from .entrypoints import consumers, http, reports
 from .service.commands import Commands
 from .service.handlers import LoyaltyHandlers
 from .service.jobs import Jobs, Scheduler
+from .service.stored_value import StoredValueDesk
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
@@ -38,7 +39,14 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
     if settings.scheduler_enabled:
         rt.background.append(Scheduler(jobs, clock, settings.scheduler_every_s))
     guard = admin_guard(settings.admin_token.get_secret_value())
-    return rt.http_app(http.router(rt.engine, books, settings.default_program, guard, commands, clock),
+    cache = http.StoreCache(rt.engine, settings.default_program)
+
+    async def program_of_store(store_id: str) -> str:
+        return (await cache.get(store_id))[0]
+
+    desk = StoredValueDesk(rt.engine, books, clock)
+    return rt.http_app(http.router(rt.engine, books, settings.default_program, guard, commands, clock, cache),
                        reports.admin_router(rt.engine, books, guard, jobs),
-                       reports.staff_router(TokenVerifier(settings.staff_token_public_key), commands),
+                       reports.staff_router(TokenVerifier(settings.staff_token_public_key), commands, desk,
+                                            program_of_store),
                        title="Loyalty", description="Points ledger, tiers, member prices, redemptions, reports")

@@ -74,3 +74,28 @@ members = sa.Table(
     sa.Column("store_id", sa.Text, nullable=False),
     sa.Column("birthday", sa.Date),
 )
+
+stored_value = sa.Table(
+    "stored_value", metadata,  # prepaid balance per member and program, fen (L-11)
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("program", sa.Text, primary_key=True),
+    sa.Column("balance", sa.BigInteger, nullable=False),
+)
+
+stored_value_ledger = sa.Table(
+    "stored_value_ledger", metadata,  # append-only like the points ledger (L-11)
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("program", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # topup | spend
+    sa.Column("amount", sa.BigInteger, nullable=False, comment="fen; the bonus included for top-ups"),
+    sa.Column("paid", sa.BigInteger, nullable=False, server_default="0", comment="cash paid for a top-up"),
+    sa.Column("bonus", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("shortfall", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("store_id", sa.Text),
+    sa.Column("receipt_no", sa.Text),
+    sa.Column("staff_id", sa.Text),
+    sa.Column("cause_id", sa.Uuid, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("cause_id", "kind", name="stored_value_one_entry_per_cause"),
+)

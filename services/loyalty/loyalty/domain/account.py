@@ -16,6 +16,7 @@ from .rules import Line, eligible_paid, line_points
 
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
 KEEP_SPENT_LOTS = timedelta(days=400)  # a spent receipt's line record outlives any return window
+KEEP_RECEIPTS = 64  # receipts kept in detail per account; older ones merge into buckets (state stays small)
 
 
 class RuleViolation(Exception):
@@ -100,11 +101,15 @@ class Account:
     def reached(self, program: Program, at: datetime, receipt: int) -> Tier:
         """The highest tier this receipt or the rolling window reaches at `at` (L-04)."""
         best = program.entry_tier
+        sums: dict[int, int] = {}
         for t in program.tiers[1:]:
-            if (t.single_receipt_min is not None and receipt >= t.single_receipt_min) or (
-                    t.rolling_months is not None and t.rolling_spend_min is not None
-                    and self.window_spend(at, t.rolling_months) >= t.rolling_spend_min):
+            if t.single_receipt_min is not None and receipt >= t.single_receipt_min:
                 best = t
+            elif t.rolling_months is not None and t.rolling_spend_min is not None:
+                if t.rolling_months not in sums:
+                    sums[t.rolling_months] = self.window_spend(at, t.rolling_months)
+                if sums[t.rolling_months] >= t.rolling_spend_min:
+                    best = t
         return best
 
     # -- commands -----------------------------------------------------------------------------------------------
@@ -126,12 +131,18 @@ class Account:
         self.balance += points
         self.lots.append(Lot(key, at, local_midnight_after(at, tz, program.pending_days),
                              self._expiry_of(program, at), credit, per_line, spend_line))
-        return Entry("earn", points, spend, cause, key, at, {"lines": per_line, "multiplier_pct": mult}), change
+        if len(self.lots) > 2 * KEEP_RECEIPTS or len(self.spends) > 2 * KEEP_RECEIPTS:
+            self.compact()
+        return Entry("earn", points, spend, cause, key, at,
+                     {"lines": per_line, "spend_lines": spend_line, "multiplier_pct": mult}), change
 
     def reverse(self, program: Program, *, key: str, refund_id: str, cause: str, at: datetime,
-                lines: list[Line]) -> Entry | None:
-        """Reverse the points and tier spend of refunded lines (L-03) under the return policy (L-13)."""
-        lot = next((lt for lt in self.lots if lt.key == key), None)
+                lines: list[Line], hint: Lot | None = None) -> Entry | None:
+        """Reverse the points and tier spend of refunded lines (L-03) under the return policy (L-13).
+
+        `hint` carries the receipt's lines (from its earn entry) when its lot was merged by `compact`.
+        """
+        lot = next((lt for lt in self.lots if lt.key == key), None) or hint
         if lot is None or refund_id in lot.refunds:
             return None
         lot.refunds.append(refund_id)
@@ -143,7 +154,11 @@ class Account:
             lot.line_spend[ln.line_no] = lot.line_spend.get(ln.line_no, 0) - sp
             points, spend = points + due, spend + sp
         self.tier_spend -= spend
-        self.spends = [(w, k, s - spend if k == key else s) for w, k, s in self.spends]
+        if any(k == key for _, k, _ in self.spends):
+            self.spends = [(w, k, s - spend if k == key else s) for w, k, s in self.spends]
+        else:  # merged into its day by compact()
+            day = f"~{lot.earned_at.astimezone(UTC).date()}"
+            self.spends = [(w, k, max(0, s - spend) if k == day else s) for w, k, s in self.spends]
         taken = min(points, lot.remaining)  # pending or unspent points of this receipt first (L-14)
         lot.remaining -= taken
         rest = points - taken
@@ -283,6 +298,31 @@ class Account:
             lt.remaining -= n
             taken += n
         return taken
+
+    def compact(self) -> None:
+        """Merge all but the newest receipts: lots by (available, expiry), spends by day (L-14/L-15 unchanged).
+
+        A merged receipt is still refundable (its lines come from its earn entry); its spend stays in its day.
+        """
+        keep = {lt.key for lt in sorted(self.lots, key=lambda lt: lt.earned_at)[-KEEP_RECEIPTS:]}
+        merged: dict[tuple[datetime, datetime | None], Lot] = {}
+        out = []
+        for lt in self.lots:
+            if lt.key in keep:
+                out.append(lt)
+                continue
+            b = merged.setdefault((lt.available_at, lt.expires_at), Lot(
+                f"~{lt.available_at.isoformat()}", lt.earned_at, lt.available_at, lt.expires_at, 0))
+            b.remaining += lt.remaining
+            b.earned_at = min(b.earned_at, lt.earned_at)
+        self.lots = out + list(merged.values())
+        spends = sorted(self.spends)
+        days: dict[str, tuple[datetime, str, int]] = {}
+        for when, _k, s in spends[:-KEEP_RECEIPTS]:
+            day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            prev = days.get(day.isoformat(), (day, f"~{day.date()}", 0))
+            days[day.isoformat()] = (day, prev[1], prev[2] + s)
+        self.spends = sorted(days.values()) + spends[-KEEP_RECEIPTS:]
 
     def _prune(self, at: datetime) -> None:
         self.lots = [lt for lt in self.lots if lt.remaining > 0 or lt.earned_at > at - KEEP_SPENT_LOTS]

@@ -86,9 +86,8 @@ class StoreCache:
 
 
 def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: str, guard: object,
-           commands: Commands, clock: Callable[[], datetime]) -> APIRouter:
+           commands: Commands, clock: Callable[[], datetime], cache: StoreCache) -> APIRouter:
     r = APIRouter(dependencies=[Depends(guard)])  # type: ignore[arg-type]
-    cache = StoreCache(engine, default_program)
 
     async def book_of(store_id: str) -> tuple[ProgramBook, str]:
         pid, tz = await cache.get(store_id)

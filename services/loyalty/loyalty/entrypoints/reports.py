@@ -2,6 +2,7 @@
 
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from ..domain.account import RuleViolation
 from ..domain.program import ProgramBook
 from ..service.commands import Commands
 from ..service.jobs import Jobs
+from ..service.stored_value import StoredValueDesk
 from .problems import refused
 
 
@@ -121,8 +123,35 @@ class AdjustmentIn(BaseModel):
     receipt_no: str | None = Field(None, description="for a back-filled receipt (M-18)")
 
 
-def staff_router(verifier: TokenVerifier, commands: Commands) -> APIRouter:
+class TopUpIn(BaseModel):
+    topup_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="the same id again is a replay")
+    member_id: str
+    store_id: str
+    pay: int = Field(gt=0, le=100_000_000, description="fen paid")
+
+
+def staff_router(verifier: TokenVerifier, commands: Commands, desk: StoredValueDesk,
+                 program_of_store: Callable[[str], Awaitable[str]]) -> APIRouter:
     r = APIRouter(prefix="/v1/adjustments", tags=["adjustments"])
+    sv = APIRouter(prefix="/v1/stored-value", tags=["stored value"])
+    Cashier = Annotated[Principal, Depends(require(verifier, Role.STAFF, Role.STORE_CS_MANAGER,
+                                                     Role.STORE_MANAGER, Role.HQ_ADMIN))]
+
+    @sv.post("/topups", status_code=201)
+    async def top_up(body: TopUpIn, who: Cashier) -> dict[str, Any]:
+        """Top up a member's stored value with the program's bonus (L-11)."""
+        if who.store_id is not None and who.role != Role.HQ_ADMIN and who.store_id != body.store_id:
+            raise Problem(403, "Forbidden", errors=[FieldError("store_id", "another store's top-up", "O-02")])
+        program = await program_of_store(body.store_id)
+        return await desk.top_up(topup_id=body.topup_id, member_id=body.member_id, program=program,
+                                 store_id=body.store_id, pay=body.pay, staff_id=who.staff_id)
+
+    @sv.get("/{member_id}")
+    async def balance(member_id: str, store_id: str, who: Cashier) -> dict[str, Any]:
+        """Stored-value balance under the program of `store_id` (L-11)."""
+        program = await program_of_store(store_id)
+        return {"member_id": member_id, "program": program, "balance": await desk.balance(member_id, program)}
+
     Requester = Annotated[Principal, Depends(require(verifier, Role.STORE_CS_MANAGER, Role.HQ_CS, Role.HQ_ADMIN))]
     Approver = Annotated[Principal, Depends(require(verifier, Role.HQ_CS, Role.HQ_ADMIN))]
 
@@ -155,5 +184,8 @@ def staff_router(verifier: TokenVerifier, commands: Commands) -> APIRouter:
         except RuleViolation as e:
             raise refused(e) from None
 
-    return r
+    outer = APIRouter()
+    outer.include_router(r)
+    outer.include_router(sv)
+    return outer
 

@@ -21,9 +21,10 @@ from vipcore.topics import LOYALTY_EVENTS
 
 from ..adapters import state
 from ..adapters.tables import accounts, ledger, members, stores
-from ..domain.account import Account, Entry, TierChange
+from ..domain.account import Account, Entry, Lot, TierChange
 from ..domain.program import Program, ProgramBook
 from ..domain.rules import Line, may_earn
+from .stored_value import spend_from_sales
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -114,11 +115,14 @@ class LoyaltyHandlers:
 
     async def on_sales(self, tx: Tx, batch: list[Delivery]) -> None:
         """Earn points and check tiers for each eligible member sale (L-01, L-02, L-04, M-04, M-17)."""
-        sales = [d for d in batch if isinstance(d.data, SaleRecorded) and d.data.member_id
-                 and may_earn(d.data.member_status, d.data.card_status)]
+        members_sales = [d for d in batch if isinstance(d.data, SaleRecorded) and d.data.member_id]
+        if not members_sales:
+            return
+        where = await self.store.stores_of(tx.conn, {d.data.store_id for d in members_sales})
+        await spend_from_sales(tx.conn, [(d, where[d.data.store_id][0]) for d in members_sales])  # L-11
+        sales = [d for d in members_sales if may_earn(d.data.member_status, d.data.card_status)]
         if not sales:
             return
-        where = await self.store.stores_of(tx.conn, {d.data.store_id for d in sales})
         accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0]) for d in sales})
         entries = []
         for d in sales:
@@ -145,6 +149,31 @@ class LoyaltyHandlers:
                 self._emit(tx, acct, tier_event(acct, program, change, str(d.env.id), sale.occurred_at), d)
         await self.store.save(tx.conn, list(accts.values()), entries)
 
+    async def _merged_receipts(self, conn: AsyncConnection, refunds: list[Delivery],
+                               accts: dict[tuple[str, str], Account],
+                               where: dict[str, tuple[str, str]]) -> dict[tuple[str, str], Lot]:
+        """Lines of refunded receipts whose lots were merged (compact): read from their earn entries, one query."""
+        missing = []
+        for d in refunds:
+            acct = accts[(str(d.data.member_id), where[d.data.store_id][0])]
+            key = f"{d.data.store_id}/{d.data.original_receipt_no}"
+            if not any(lt.key == key for lt in acct.lots):
+                missing.append((acct.member_id, d.data.store_id, d.data.original_receipt_no))
+        if not missing:
+            return {}
+        rows = await conn.execute(sa.select(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no,
+                                            ledger.c.occurred_at, ledger.c.detail).where(
+            ledger.c.kind == "earn",
+            sa.tuple_(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no).in_(missing)))
+        out = {}
+        for row in rows:
+            det = row.detail or {}
+            out[(row.member_id, f"{row.store_id}/{row.receipt_no}")] = Lot(
+                f"{row.store_id}/{row.receipt_no}", row.occurred_at, row.occurred_at, None, 0,
+                {int(k): v for k, v in det.get("lines", {}).items()},
+                {int(k): v for k, v in det.get("spend_lines", {}).items()})
+        return out
+
     async def on_refunds(self, tx: Tx, batch: list[Delivery]) -> None:
         """Reverse the points and tier spend of refunded lines (L-03) under the program's return policy (L-13)."""
         refunds = [d for d in batch if isinstance(d.data, SaleRefunded) and d.data.member_id]
@@ -153,17 +182,18 @@ class LoyaltyHandlers:
         where = await self.store.stores_of(tx.conn, {d.data.store_id for d in refunds})
         accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0])
                                                 for d in refunds})
+        hints = await self._merged_receipts(tx.conn, refunds, accts, where)
         entries = []
         for d in refunds:
             r: SaleRefunded = d.data
             pid = where[r.store_id][0]
             acct = accts[(str(r.member_id), pid)]
             key = f"{r.store_id}/{r.original_receipt_no}"
-            lot = next((lt for lt in acct.lots if lt.key == key), None)
+            lot = next((lt for lt in acct.lots if lt.key == key), None) or hints.get((acct.member_id, key))
             program = self.books[pid].at(lot.earned_at if lot else r.occurred_at)  # the sale's version
             lines = [Line(ln.line_no, ln.paid, ln.special_price) for ln in r.lines]
             e = acct.reverse(program, key=key, refund_id=r.refund_id, cause=str(d.env.id), at=r.occurred_at,
-                             lines=lines)
+                             lines=lines, hint=hints.get((acct.member_id, key)))
             if e is None:
                 continue
             entries.append(entry_row(acct, e, r.store_id, r.receipt_no))

@@ -184,3 +184,19 @@ def test_l02_adjustment_cannot_take_more_than_the_balance() -> None:
     with pytest.raises(RuleViolation):
         a.adjust(points=-200, cause="B", at=T0, reason="typo")
     assert a.balance == 100 and a.available(T0) == 100
+
+
+def test_l02_a_busy_account_stays_small_and_merged_receipts_stay_refundable() -> None:
+    p, a = prog("generic"), Account("m", "generic", "normal")
+    for i in range(300):
+        sale(a, p, f"R{i}", T0 + timedelta(minutes=i), 10000)
+    assert a.balance == 30000 and len(a.lots) <= 130 and len(a.spends) <= 130
+    assert sum(lt.remaining for lt in a.lots) == 30000 and a.tier_spend == 3_000_000
+    assert a.available(T0 + timedelta(days=2)) == 30000
+    from loyalty.domain.account import Lot
+
+    hint = Lot("S1/R0", T0, T0, None, 0, {1: 100}, {1: 10000})  # what the earn entry of R0 says
+    e = a.reverse(p, key="S1/R0", refund_id="F", cause="F", at=T0 + timedelta(days=3),
+                  lines=[Line(1, 10000, False)], hint=hint)
+    assert e is not None and e.points == -100 and a.balance == 29900 and a.tier_spend == 2_990_000
+    assert sum(s for _, _, s in a.spends) == 2_990_000
