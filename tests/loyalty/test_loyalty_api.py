@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from devstack.testing import Stack, consume_all, produce, sql_value, wait_for
+from loyalty.domain.account import add_months
 from vipcore.auth import Principal, Role, TokenIssuer
 from vipcore.contracts.pos import SaleRecorded
 from vipcore.events import Envelope
@@ -97,10 +98,11 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
                                      "birthday": "1985-06-15"}])
     await stack.wait_directory(key, m["card_no"])
     mid = m["member_id"]
+    sold_at = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=3)
 
     def event(n: int, status: str | None, card: str | None, paid: int) -> tuple[bytes, bytes, list]:
         data = SaleRecorded(sale_id=str(uuid.uuid4()), store_id="XA-402", terminal_id="T1", receipt_no=f"E{n}",
-                            occurred_at=datetime.now(UTC) - timedelta(days=3), member_id=mid, member_status=status,
+                            occurred_at=sold_at, member_id=mid, member_status=status,
                             card_status=card, lines=[{"line_no": 1, "sku": "S", "qty": 1, "unit_price": paid,
                                                       "paid": paid}], payments=[{"method": "cash", "amount": paid}])
         env = Envelope.new(data, source="gateway", subject=mid)
@@ -153,6 +155,9 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         assert mv["programs"]["jewelry"]["earn"]["points"] == 700
         assert mv["programs"]["jewelry"]["adjust"]["points"] == 500
 
+        warn_on = (add_months(sold_at, 12) - timedelta(days=30)).date().isoformat()  # L-16: 30 days ahead
+        r = (await c.post("/admin/jobs/expiry", params={"on": warn_on})).json()
+        assert r == {"points_expired": 0, "notices": 1, "already_ran": False}
         later = (today + timedelta(days=400)).isoformat()
         r = (await c.post("/admin/jobs/expiry", params={"on": later})).json()
         assert r == {"points_expired": 700, "notices": 0, "already_ran": False}  # adjustments never expire
@@ -185,9 +190,10 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         return int(r.json()["balance"])
 
     assert await wait_for(lambda: _is(sv_balance(), 70000), 30, "the stored-value payment")
-    events = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "loyalty.events", 5)
+    events = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "loyalty.events", 6)
     types = [dict(e.headers)["ce_type"].decode() for e in events]
-    assert {"loyalty.points.earned", "loyalty.points.expired", "loyalty.birthday", "loyalty.tier.changed"} <= set(types)
+    assert {"loyalty.points.earned", "loyalty.points.expiring", "loyalty.points.expired", "loyalty.birthday",
+            "loyalty.tier.changed"} <= set(types)
 
 
 async def _is(value: object, want: int) -> bool:
