@@ -169,6 +169,9 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         assert r["birthdays"] == 1
         r = await c.post("/admin/jobs/nope", params={"on": later})
         assert r.status_code == 404
+        warn = (date(today.year + 3, 1, 1) - timedelta(days=30)).isoformat()
+        r = (await c.post("/admin/jobs/downgrade_notice", params={"on": warn})).json()
+        assert r["notices"] == 1 and "jewelry" in r["programs"]  # L-16: 30 days before the run
         r = (await c.post("/admin/jobs/downgrade", params={"on": f"{today.year + 3}-01-01"})).json()
         assert r["tier_changes"] == 1 and "jewelry" in r["programs"]  # VIP, then 2 years below the line (L-05)
 
@@ -190,10 +193,10 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         return int(r.json()["balance"])
 
     assert await wait_for(lambda: _is(sv_balance(), 70000), 30, "the stored-value payment")
-    events = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "loyalty.events", 6)
+    events = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "loyalty.events", 7)
     types = [dict(e.headers)["ce_type"].decode() for e in events]
     assert {"loyalty.points.earned", "loyalty.points.expiring", "loyalty.points.expired", "loyalty.birthday",
-            "loyalty.tier.changed"} <= set(types)
+            "loyalty.tier.changed", "loyalty.tier.downgrade_notice"} <= set(types)
 
 
 async def _is(value: object, want: int) -> bool:

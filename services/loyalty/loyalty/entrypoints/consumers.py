@@ -11,6 +11,7 @@ from vipcore.contracts.loyalty import (
     PointsReversed,
     RewardReady,
     TierChanged,
+    TierDowngradeNotice,
 )
 from vipcore.contracts.members import MemberRegistered, MemberUpdated, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
@@ -28,4 +29,4 @@ def register(rt: ServiceRuntime, h: LoyaltyHandlers) -> None:
                accept={StoreRegistered.TYPE: [StoreRegistered], MemberRegistered.TYPE: [MemberRegistered],
                        MemberUpdated.TYPE: [MemberUpdated]})
     rt.publishes(LOYALTY_EVENTS, TierChanged, PointsEarned, PointsReversed, PointsRedeemed, PointsExpiring,
-                 PointsExpired, RewardReady, BirthdayToday)
+                 PointsExpired, RewardReady, BirthdayToday, TierDowngradeNotice)

@@ -103,14 +103,16 @@ def admin_router(engine: AsyncEngine, books: dict[str, ProgramBook], guard: obje
 
     @r.post("/admin/jobs/{job}", tags=["admin"])
     async def run_job(job: str, on: date, tz: str = "Asia/Shanghai") -> dict[str, Any]:
-        """Run a scheduled job for a date (expiry L-08/L-16, downgrade L-05, birthday L-10); once per period."""
+        """Run a scheduled job for a date (expiry L-08/L-16, downgrade L-05, its notice L-16, birthday L-10)."""
         if job == "expiry":
             return await jobs.expiry(on)
         if job == "downgrade":
             return await jobs.downgrade(on)
+        if job == "downgrade_notice":
+            return await jobs.downgrade_notices(on)
         if job == "birthday":
             return await jobs.birthdays(on, tz)
-        raise Problem(404, "Not found", errors=[FieldError("job", "expiry | downgrade | birthday")])
+        raise Problem(404, "Not found", errors=[FieldError("job", "expiry | downgrade | downgrade_notice | birthday")])
 
     return r
 

@@ -1,6 +1,7 @@
 """Scheduled work, runnable for a given date and idempotent per period (a row in `runs` per job and period).
 
-expiry (L-08) with notices N days ahead (L-16), yearly downgrade (L-05), birthdays per store time zone (L-10).
+expiry (L-08) with notices N days ahead (L-16), yearly downgrade (L-05) with its notice (L-16), birthdays per store
+time zone (L-10).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from vipcore.contracts.loyalty import BirthdayToday, PointsExpired, PointsExpiring
+from vipcore.contracts.loyalty import BirthdayToday, PointsExpired, PointsExpiring, TierDowngradeNotice
 from vipcore.events import Envelope, EventData
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
@@ -126,6 +127,41 @@ class Jobs:
 
         return await self._once("downgrade", day.isoformat(), work)
 
+    async def downgrade_notices(self, day: date) -> dict[str, Any]:
+        """Warn members who would drop a tier at the next re-evaluation, notice_days before it (L-16)."""
+        due = []
+        for b in self.store.books.values():
+            p = b.at(datetime.combine(day, time(0), UTC))
+            if p.downgrade is None:
+                continue
+            run = date(day.year, p.downgrade.run_month, p.downgrade.run_day)
+            if run < day:
+                run = date(day.year + 1, p.downgrade.run_month, p.downgrade.run_day)
+            if run - timedelta(days=p.downgrade.notice_days) == day:
+                due.append((p, run))
+
+        async def work() -> dict[str, Any]:
+            notices = 0
+            for program, run in due:
+                run_at = datetime.combine(run, time(0), UTC)
+                async for keys in self._chunks(sa.and_(accounts.c.program == program.id,
+                                                       accounts.c.tier != program.entry_tier.code)):
+                    async with self.engine.begin() as conn:
+                        accts = await self.store.load(conn, keys)
+                        events = []
+                        for a in accts.values():
+                            ch = a.downgrade(program, run_at)  # a dry run: nothing is saved
+                            if ch is not None:
+                                notices += 1
+                                events.append(self._out(a.member_id, TierDowngradeNotice(
+                                    member_id=a.member_id, program=program.id, brand=program.brand,
+                                    from_tier=ch.from_tier, to_tier=ch.to_tier.code, to_tier_name=ch.to_tier.name,
+                                    on=run_at, reason=ch.reason)))
+                        await add_to_outbox(conn, events)
+            return {"programs": [p.id for p, _ in due], "notices": notices}
+
+        return await self._once("downgrade_notice", day.isoformat(), work)
+
     async def birthdays(self, day: date, tz: str) -> dict[str, Any]:
         """Birthday events for members of stores in time zone `tz` whose local date is `day` (L-10)."""
         async def work() -> dict[str, Any]:
@@ -164,6 +200,7 @@ class Scheduler:
         yesterday = (now - timedelta(days=1)).date()
         await self.jobs.expiry(yesterday)
         await self.jobs.downgrade(now.date())
+        await self.jobs.downgrade_notices(now.date())
         async with self.jobs.engine.connect() as conn:
             zones = await self.jobs.time_zones(conn)
         for tz in zones:
