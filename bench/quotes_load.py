@@ -4,7 +4,8 @@ Gateway and loyalty run as real OS processes; members runs in this process (idle
 Open loop: requests are started at a fixed rate whether or not earlier ones have answered, so a slow
 server shows up as latency, not as a lower rate. Run:
 
-    .venv/bin/python -m pytest bench/quotes_load.py -q -s -p no:cacheprovider   (RATE=500 SECONDS=20)
+    .venv/bin/python -m pytest bench/quotes_load.py -q -s -p no:cacheprovider   (RATE=500 SECONDS=20 CONNS=32)
+    TARGET=loyalty measures loyalty's /internal/quotes alone (the gateway's share is the difference).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from devstack.testing import ServiceProcess, Stack, StackConfig
 RUN = Path(__file__).resolve().parents[1] / ".run" / "bench"
 RATE = int(os.environ.get("RATE", "500"))
 CONNS = int(os.environ.get("CONNS", "32"))
+TARGET = os.environ.get("TARGET", "gateway")
 SECONDS = float(os.environ.get("SECONDS", "20"))
 
 
@@ -43,7 +45,12 @@ async def test_quotes_p99_at_rate(stack_config: StackConfig) -> None:
                        "lines": [{"line_no": 1, "sku": "R-1", "qty": 1, "unit_price": 98800},
                                  {"line_no": 2, "sku": "S-1", "qty": 2, "unit_price": 5000, "special_price": True}]}
                       for m in members]
-            lat, errors = await _load(cfg.port("gateway"), key, bodies)
+            if TARGET == "loyalty":  # the loyalty half alone: /internal/quotes with the admin token
+                bodies = [{"store_id": "BQ-1", "member_id": m["member_id"], "id_verified": True,
+                           "lines": b["lines"]} for m, b in zip(members, bodies, strict=True)]
+                lat, errors = await _load(cfg.port("loyalty"), cfg.admin_token, bodies, "/internal/quotes")
+            else:
+                lat, errors = await _load(cfg.port("gateway"), key, bodies, "/v1/quotes")
             n = len(lat)
             elapsed = SECONDS
             lat.sort()
@@ -51,7 +58,7 @@ async def test_quotes_p99_at_rate(stack_config: StackConfig) -> None:
             def pct(p: float) -> float:
                 return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
 
-            print(f"\nquotes: {n} requests over {elapsed:.0f}s at {RATE}/s on {CONNS} keep-alive connections; "
+            print(f"\n{TARGET} quotes: {n} requests over {elapsed:.0f}s at {RATE}/s on {CONNS} keep-alive connections; "
                   f"errors {errors}; p50 {pct(0.50):.1f} ms, p90 {pct(0.90):.1f} ms, p99 {pct(0.99):.1f} ms, "
                   f"max {lat[-1] * 1000:.1f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
             assert errors == 0
@@ -60,7 +67,7 @@ async def test_quotes_p99_at_rate(stack_config: StackConfig) -> None:
                 p.stop()
 
 
-async def _load(port: int, key: str, bodies: list[dict]) -> tuple[list[float], int]:
+async def _load(port: int, key: str, bodies: list[dict], path: str) -> tuple[list[float], int]:
     """Open loop on raw keep-alive HTTP/1.1 connections (a cheap client: the server is what is measured).
 
     Request i is due at start + i/RATE; its latency counts from when it was due (queueing included).
@@ -81,8 +88,8 @@ async def _load(port: int, key: str, bodies: list[dict]) -> tuple[list[float], i
                     queue.task_done()
                     return
                 body = payloads[i % len(payloads)]
-                writer.write(b"POST /v1/quotes HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                             b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: "
+                writer.write(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\n"
+                             b"Content-Type: application/json\r\nAuthorization: Bearer " + key.encode() + b"\r\nContent-Length: "
                              + str(len(body)).encode() + b"\r\n\r\n" + body)
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n")
