@@ -88,9 +88,9 @@ async def _load(port: int, key: str, bodies: list[dict], path: str) -> tuple[lis
                     queue.task_done()
                     return
                 body = payloads[i % len(payloads)]
-                writer.write(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\n"
-                             b"Content-Type: application/json\r\nAuthorization: Bearer " + key.encode() + b"\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                head_out = (f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                            f"Authorization: Bearer {key}\r\nContent-Length: {len(body)}\r\n\r\n")
+                writer.write(head_out.encode() + body)
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n")
                               if h.lower().startswith(b"content-length:"))
