@@ -59,7 +59,8 @@ async def test_l06_l07_member_prices_and_redemption_at_the_pos(stack: Stack) -> 
 
         async def balance() -> int | None:
             lk = (await c.get("/v1/members/lookup", params={"card_no": m["card_no"]})).json()
-            return lk if lk["points_balance"] == 988 + 100 and lk["tier"] == "vip" else None
+            ok = lk["points_balance"] == 988 + 100 and lk["points_available"] == 988 and lk["tier"] == "vip"
+            return lk if ok else None
 
         await wait_for(balance, 30, "points and tier")  # jewelry VIPs earn at 1x
         body = {"store_id": "XA-401", "member": by_card, "points_to_cash": 1000}

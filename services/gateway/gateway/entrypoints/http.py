@@ -111,6 +111,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
         today = datetime.now(UTC).astimezone(ZoneInfo(tz or "Asia/Shanghai")).date()
         return {"member_id": member_id, "display_name": m.display_name, "tier": a["tier"],
                 "points_balance": a["points_balance"], "card_status": m.card_status,
+                "points_available": a.get("points_available", a["points_balance"]),  # L-14: spendable now
                 "blacklisted": None,
                 "birthday_today": bool(m.birthday and (m.birthday.month, m.birthday.day) ==
                                        (today.month, today.day)),
