@@ -12,7 +12,7 @@ from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
 from .config import GatewaySettings
-from .entrypoints import consumers, credit, http
+from .entrypoints import consumers, credit, http, redemptions
 from .service.apikeys import KeyVerifier
 from .service.coalescer import SaleCoalescer
 from .service.directory import Directory
@@ -36,5 +36,6 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
         http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk)),
         http.admin_router(rt.engine, admin_guard(token)),
         credit.credit_router(settings, keys, rt.tracer_provider),
+        redemptions.redemptions_router(keys, directory, rt.engine, loyalty),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

@@ -14,3 +14,5 @@ class LoyaltySettings(ServiceSettings):
     http_port: int = 8002
     programs_dir: Path = REPO / "programs"
     default_program: str = "generic"
+    scheduler_enabled: bool = True
+    scheduler_every_s: float = 60.0

@@ -120,3 +120,18 @@ class BirthdayToday(EventData):
     store_id: str
     on: datetime
     discount_pct: int = 0
+
+
+@contract
+class TierDowngradeNotice(EventData):
+    """A member will drop a tier at the next scheduled re-evaluation unless they buy (L-05, L-16)."""
+
+    TYPE = "loyalty.tier.downgrade_notice"
+    member_id: str
+    program: str
+    brand: str
+    from_tier: str
+    to_tier: str
+    to_tier_name: str
+    on: datetime = Field(description="the date of the re-evaluation")
+    reason: str

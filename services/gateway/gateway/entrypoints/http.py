@@ -123,6 +123,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
         today = datetime.now(UTC).astimezone(ZoneInfo(tz or "Asia/Shanghai")).date()
         return {"member_id": member_id, "display_name": m.display_name, "tier": a["tier"],
                 "points_balance": a["points_balance"], "card_status": card_status, "status": m.status,
+                "points_available": a.get("points_available", a["points_balance"]),  # L-14: spendable now
                 "blacklisted": listed,
                 "birthday_today": bool(m.birthday and (m.birthday.month, m.birthday.day) ==
                                        (today.month, today.day)),
@@ -138,6 +139,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                 (member_id,) = await directory.resolve(conn, [q.member.model_dump()])
         resp = await loyalty.post("/internal/quotes", json={
             "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,
+            "by_mobile": q.member is not None and q.member.card_no is None,  # L-06 birthday proof
             "lines": [ln.model_dump() for ln in q.lines]})
         resp.raise_for_status()
         return {**resp.json(), "member_id": member_id, "trace_id": current_trace_id()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 
@@ -11,6 +12,7 @@ stores = sa.Table(
     sa.Column("store_id", sa.Text, primary_key=True),
     sa.Column("program", sa.Text, nullable=False),
     sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text),
 )
 
 accounts = sa.Table(
@@ -20,6 +22,7 @@ accounts = sa.Table(
     sa.Column("tier", sa.Text, nullable=False),
     sa.Column("points_balance", sa.BigInteger, nullable=False),
     sa.Column("tier_spend", sa.BigInteger, nullable=False),
+    sa.Column("state", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),  # lots, spends (L-14/15)
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
@@ -28,13 +31,71 @@ ledger = sa.Table(
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("member_id", sa.Text, nullable=False, index=True),
     sa.Column("program", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),  # earn | reverse
+    sa.Column("kind", sa.Text, nullable=False),  # earn | reverse | redeem | expire | adjust
     sa.Column("points", sa.BigInteger, nullable=False),
     sa.Column("spend", sa.BigInteger, nullable=False),
     sa.Column("store_id", sa.Text),
     sa.Column("receipt_no", sa.Text),
     sa.Column("cause_event_id", sa.Uuid, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail", JSONB),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.UniqueConstraint("cause_event_id", "kind", name="ledger_one_entry_per_cause"),
+)
+
+sa.Index("ledger_program_kind_time", ledger.c.program, ledger.c.kind, ledger.c.occurred_at)
+
+adjustments = sa.Table(
+    "adjustments", metadata,  # manual points and back-filled receipts: reason + a second person (L-02, M-18)
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False),
+    sa.Column("program", sa.Text, nullable=False),
+    sa.Column("points", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("receipt_no", sa.Text),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.Text, nullable=False),  # requested | approved | rejected
+)
+
+runs = sa.Table(
+    "runs", metadata,  # scheduled jobs done, once per period (L-05, L-08, L-10)
+    sa.Column("job", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("result", JSONB, nullable=False),
+)
+
+members = sa.Table(
+    "members", metadata,  # what loyalty needs of a member file: home store and birthday (L-06, L-10)
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("birthday", sa.Date),
+)
+
+stored_value = sa.Table(
+    "stored_value", metadata,  # prepaid balance per member and program, fen (L-11)
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("program", sa.Text, primary_key=True),
+    sa.Column("balance", sa.BigInteger, nullable=False),
+)
+
+stored_value_ledger = sa.Table(
+    "stored_value_ledger", metadata,  # append-only like the points ledger (L-11)
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("program", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # topup | spend
+    sa.Column("amount", sa.BigInteger, nullable=False, comment="fen; the bonus included for top-ups"),
+    sa.Column("paid", sa.BigInteger, nullable=False, server_default="0", comment="cash paid for a top-up"),
+    sa.Column("bonus", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("shortfall", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("store_id", sa.Text),
+    sa.Column("receipt_no", sa.Text),
+    sa.Column("staff_id", sa.Text),
+    sa.Column("cause_id", sa.Uuid, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("cause_id", "kind", name="stored_value_one_entry_per_cause"),
 )

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from vipcore.contracts.loyalty import TierChanged
-from vipcore.contracts.members import StoreRegistered
+from vipcore.contracts.loyalty import (
+    BirthdayToday,
+    PointsEarned,
+    PointsExpired,
+    PointsExpiring,
+    PointsRedeemed,
+    PointsReversed,
+    RewardReady,
+    TierChanged,
+    TierDowngradeNotice,
+)
+from vipcore.contracts.members import MemberRegistered, MemberUpdated, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import LOYALTY_EVENTS, MEMBERS_EVENTS, POS_SALES
@@ -14,6 +24,9 @@ from ..service.handlers import LoyaltyHandlers
 def register(rt: ServiceRuntime, h: LoyaltyHandlers) -> None:
     rt.consume(POS_SALES, {SaleRecorded.TYPE: h.on_sales, SaleRefunded.TYPE: h.on_refunds},
                accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
-    rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: h.on_store_registered},
-               accept={StoreRegistered.TYPE: [StoreRegistered]})
-    rt.publishes(LOYALTY_EVENTS, TierChanged)
+    rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: h.on_store_registered,
+                                MemberRegistered.TYPE: h.on_members, MemberUpdated.TYPE: h.on_members},
+               accept={StoreRegistered.TYPE: [StoreRegistered], MemberRegistered.TYPE: [MemberRegistered],
+                       MemberUpdated.TYPE: [MemberUpdated]})
+    rt.publishes(LOYALTY_EVENTS, TierChanged, PointsEarned, PointsReversed, PointsRedeemed, PointsExpiring,
+                 PointsExpired, RewardReady, BirthdayToday, TierDowngradeNotice)

@@ -1,18 +1,27 @@
-"""Loyalty HTTP API: balances and tiers, quotes for the POS, member statements."""
+"""Loyalty HTTP API for the gateway and HQ: balances and tiers, quotes, redemptions (internal, admin token)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.http import FieldError, Problem
 
-from ..adapters.tables import accounts, ledger, stores
-from ..domain.program import Program
-from ..domain.rules import Line, points_for
+from ..adapters import state
+from ..adapters.tables import accounts, members, stores
+from ..domain.account import Account, RuleViolation
+from ..domain.pricing import QuoteLine, birthday_proven, is_birthday, quote
+from ..domain.program import ProgramBook
+from ..service.commands import Commands, RedeemCommand
+from ..service.handlers import DEFAULT_TZ
+from .problems import refused
 
 
 class AccountOut(BaseModel):
@@ -20,14 +29,16 @@ class AccountOut(BaseModel):
     program: str
     tier: str
     tier_name: str
-    points_balance: int
+    points_balance: int = Field(description="sum of the ledger entries (L-02)")
+    points_available: int = Field(description="spendable now (L-14)")
+    points_pending: int
 
 
 class QuoteLineIn(BaseModel):
     line_no: int
     sku: str | None = None
-    qty: int = 1
-    unit_price: int
+    qty: int = Field(1, gt=0)
+    unit_price: int = Field(ge=0)
     special_price: bool = False
 
 
@@ -35,67 +46,98 @@ class QuoteIn(BaseModel):
     store_id: str
     member_id: str | None = None
     id_verified: bool = False
-    lines: list[QuoteLineIn]
+    by_mobile: bool = Field(False, description="identified by the registered mobile (L-06 birthday proof)")
+    lines: list[QuoteLineIn] = Field(min_length=1, max_length=500)
 
 
-def router(engine: AsyncEngine, programs: dict[str, Program], default_program: str, guard: object) -> APIRouter:
+class RedemptionIn(BaseModel):
+    redemption_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    store_id: str
+    member_id: str
+    reward_id: str | None = None
+    points_to_cash: int | None = Field(None, gt=0)
+    id_verified: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> RedemptionIn:
+        if (self.reward_id is None) == (self.points_to_cash is None):
+            raise ValueError("give exactly one of reward_id or points_to_cash (L-07)")
+        return self
+
+
+class StoreCache:
+    """store → (program, time zone) kept in memory: the quote path must stay cheap (L-06 at the POS)."""
+
+    def __init__(self, engine: AsyncEngine, default_program: str, ttl_s: float = 30.0) -> None:
+        self.engine, self.default, self.ttl = engine, default_program, ttl_s
+        self._map: dict[str, tuple[str, str, float]] = {}
+
+    async def get(self, store_id: str) -> tuple[str, str]:
+        hit = self._map.get(store_id)
+        if hit and hit[2] > time.monotonic():
+            return hit[0], hit[1]
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(stores.c.program, stores.c.timezone)
+                                      .where(stores.c.store_id == store_id))).first()
+        prog, tz = (row.program, row.timezone) if row else (self.default, DEFAULT_TZ)
+        if row is not None:  # an unknown store is not cached: its registration may be on its way
+            self._map[store_id] = (prog, tz, time.monotonic() + self.ttl)
+        return prog, tz
+
+
+def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: str, guard: object,
+           commands: Commands, clock: Callable[[], datetime], cache: StoreCache) -> APIRouter:
     r = APIRouter(dependencies=[Depends(guard)])  # type: ignore[arg-type]
 
-    async def program_of(store_id: str) -> Program:
-        async with engine.connect() as conn:
-            p = await conn.scalar(sa.select(stores.c.program).where(stores.c.store_id == store_id))
-        return programs[p or default_program]
+    async def book_of(store_id: str) -> tuple[ProgramBook, str]:
+        pid, tz = await cache.get(store_id)
+        return books.get(pid) or books[default_program], tz
 
     @r.get("/internal/accounts/{member_id}", response_model=AccountOut, tags=["internal"])
     async def account(member_id: str, store_id: Annotated[str, Query()]) -> AccountOut:
-        """Tier and points balance of a member under the program of `store_id`."""
-        program = await program_of(store_id)
+        """Tier and points (total, spendable, pending) of a member under the program of `store_id`."""
+        book, _ = await book_of(store_id)
+        program = book.at(clock())
         async with engine.connect() as conn:
             row = (await conn.execute(sa.select(accounts).where(
                 accounts.c.member_id == member_id, accounts.c.program == program.id))).first()
-        tier = row.tier if row else program.entry_tier.code
-        return AccountOut(member_id=member_id, program=program.id, tier=tier,
-                          tier_name=program.tier(tier).name,
-                          points_balance=row.points_balance if row else 0)
+        acct = (state.load(member_id, program.id, row.tier, row.points_balance, row.tier_spend, row.state)
+                if row else Account(member_id, program.id, program.entry_tier.code))
+        now = clock()
+        return AccountOut(member_id=member_id, program=program.id, tier=acct.tier,
+                          tier_name=program.tier(acct.tier).name, points_balance=acct.balance,
+                          points_available=acct.available(now), points_pending=acct.pending(now))
 
     @r.post("/internal/quotes", tags=["internal"])
-    async def quote(q: QuoteIn) -> dict:
-        """Price a basket: list price per line for now, and the points it would earn (L-01)."""
-        program = await program_of(q.store_id)
-        lines = [{"line_no": ln.line_no, "unit_price": ln.unit_price, "member_price": ln.unit_price,
-                  "discount_rule": None} for ln in q.lines]
-        total = sum(ln.unit_price * ln.qty for ln in q.lines)
-        pts = points_for(program, [Line(ln.line_no, ln.unit_price * ln.qty, ln.special_price)
-                                   for ln in q.lines]) if q.member_id else 0
-        return {"lines": lines, "total": total, "member_total": total, "points_to_earn": pts,
-                "benefit": None}
+    async def quote_basket(q: QuoteIn) -> dict[str, Any]:
+        """Member price per line (best single benefit: tier or birthday; specials excluded) and points (L-06)."""
+        book, tz = await book_of(q.store_id)
+        now = clock()
+        program = book.at(now)
+        tier: str | None = None
+        birthday = None
+        if q.member_id:
+            async with engine.connect() as conn:  # one round trip, two primary-key lookups
+                row = (await conn.execute(sa.select(
+                    sa.select(members.c.birthday).where(members.c.member_id == q.member_id).scalar_subquery(),
+                    sa.select(accounts.c.tier).where(accounts.c.member_id == q.member_id,
+                                                     accounts.c.program == program.id).scalar_subquery()))).one()
+            birthday, tier = row[0], row[1] or program.entry_tier.code
+        today = now.astimezone(ZoneInfo(tz)).date()
+        res = quote(program, tier, [QuoteLine(ln.line_no, ln.qty, ln.unit_price, ln.special_price)
+                                    for ln in q.lines],
+                    birthday_today=is_birthday(birthday, today),
+                    proof=birthday_proven(program, q.id_verified, q.by_mobile))
+        return {"lines": res.lines, "total": res.total, "member_total": res.member_total,
+                "points_to_earn": res.points_to_earn, "benefit": res.benefit, "tier": tier}
 
-    @r.get("/v1/stats", tags=["reports"])
-    async def stats() -> dict:
-        """Ledger entries, outstanding points and members per tier, per program (R-03 basis)."""
-        async with engine.connect() as conn:
-            entries = await conn.scalar(sa.select(sa.func.count()).select_from(ledger))
-            rows = (await conn.execute(sa.select(accounts.c.program, accounts.c.tier, sa.func.count(),
-                                                 sa.func.sum(accounts.c.points_balance))
-                                       .group_by(accounts.c.program, accounts.c.tier))).all()
-        programs_out: dict[str, dict] = {}
-        for program, tier, n, pts in rows:
-            p = programs_out.setdefault(program, {"members": 0, "points_outstanding": 0, "tiers": {}})
-            p["members"] += n
-            p["points_outstanding"] += int(pts or 0)
-            p["tiers"][tier] = n
-        return {"ledger_entries": entries, "programs": programs_out}
-
-    @r.get("/v1/members/{member_id}/ledger", tags=["statements"])
-    async def statement(member_id: str, limit: int = 100) -> dict:
-        """A member's ledger entries, newest first, each with its cause (L-02)."""
-        if limit > 1000:
-            raise Problem(422, "Invalid request", errors=[FieldError("limit", "at most 1000")])
-        async with engine.connect() as conn:
-            rows = (await conn.execute(sa.select(ledger).where(ledger.c.member_id == member_id)
-                                       .order_by(ledger.c.id.desc()).limit(limit))).mappings().all()
-        return {"member_id": member_id, "entries": [
-            {**{k: v for k, v in r.items() if k != "cause_event_id"}, "cause_event_id": str(r["cause_event_id"])}
-            for r in rows]}
+    @r.post("/internal/redemptions", status_code=201, tags=["internal"])
+    async def redeem(body: RedemptionIn) -> dict[str, Any]:
+        """Redeem from the catalogue or as money (L-07); refused with the rule; cannot be cancelled."""
+        try:
+            return await commands.redeem(RedeemCommand(body.redemption_id, body.store_id, body.member_id,
+                                                       body.reward_id, body.points_to_cash, body.id_verified))
+        except RuleViolation as e:
+            raise refused(e) from None
 
     return r

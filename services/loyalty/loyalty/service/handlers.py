@@ -1,129 +1,204 @@
-"""What happens when a sale, a refund or a store arrives: load, apply the rules, write ledger + outbox."""
+"""What happens when a sale, a refund or a store arrives: load, apply the rules, write ledger + outbox.
+
+Batched: one read of stores, one locked read of accounts, one ledger insert and one account upsert per batch.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
-from vipcore.contracts.loyalty import TierChanged
-from vipcore.contracts.members import StoreRegistered
+from vipcore.contracts.loyalty import PointsEarned, PointsReversed, RewardReady, TierChanged
+from vipcore.contracts.members import MemberRegistered, MemberUpdated, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.events import Envelope
 from vipcore.topics import LOYALTY_EVENTS
 
-from ..adapters.tables import accounts, ledger, stores
-from ..domain.program import Program
-from ..domain.rules import Line, eligible_paid, points_for, upgrade_on_receipt
+from ..adapters import state
+from ..adapters.tables import accounts, ledger, members, stores
+from ..domain.account import Account, Entry, Lot, TierChange
+from ..domain.program import Program, ProgramBook
+from ..domain.rules import Line, may_earn
+from .stored_value import spend_from_sales
+
+DEFAULT_TZ = "Asia/Shanghai"
 
 
-@dataclass
-class Account:
-    member_id: str
-    program: str
-    tier: str
-    points_balance: int
-    tier_spend: int
+def tier_event(acct: Account, program: Program, change: TierChange, cause: str, at: datetime) -> TierChanged:
+    return TierChanged(member_id=acct.member_id, program=program.id, brand=program.brand,
+                       from_tier=change.from_tier, to_tier=change.to_tier.code, to_tier_name=change.to_tier.name,
+                       reason=change.reason, cause_event_id=cause, occurred_at=at)
+
+
+def entry_row(acct: Account, e: Entry, store_id: str | None, receipt_no: str | None) -> dict[str, Any]:
+    return {"member_id": acct.member_id, "program": acct.program, "kind": e.kind, "points": e.points,
+            "spend": e.spend, "store_id": store_id, "receipt_no": receipt_no, "cause_event_id": uuid.UUID(e.cause),
+            "occurred_at": e.occurred_at, "detail": {str(k): v for k, v in e.detail.items()}}
+
+
+class AccountStore:
+    """Small persistence of accounts and ledger entries, shared by consumers, HTTP commands and jobs."""
+
+    def __init__(self, books: dict[str, ProgramBook], default_program: str) -> None:
+        self.books = books
+        self.default_program = default_program
+
+    async def stores_of(self, conn: AsyncConnection, store_ids: set[str]) -> dict[str, tuple[str, str]]:
+        rows = await conn.execute(sa.select(stores.c.store_id, stores.c.program, stores.c.timezone)
+                                  .where(stores.c.store_id.in_(store_ids)))
+        known = {r.store_id: (r.program if r.program in self.books else self.default_program, r.timezone)
+                 for r in rows}
+        return {s: known.get(s, (self.default_program, DEFAULT_TZ)) for s in store_ids}
+
+    async def load(self, conn: AsyncConnection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Account]:
+        if not keys:
+            return {}
+        rows = await conn.execute(
+            sa.select(accounts).where(sa.tuple_(accounts.c.member_id, accounts.c.program).in_(keys))
+            .with_for_update())
+        found = {(r.member_id, r.program): state.load(r.member_id, r.program, r.tier, r.points_balance,
+                                                      r.tier_spend, r.state) for r in rows}
+        for member_id, program in keys - found.keys():
+            found[(member_id, program)] = Account(member_id, program, self.books[program].current.entry_tier.code)
+        return found
+
+    async def save(self, conn: AsyncConnection, accts: list[Account], entries: list[dict[str, Any]]) -> None:
+        if entries:
+            await conn.execute(pg_insert(ledger).on_conflict_do_nothing(), entries)
+        if accts:
+            stmt = pg_insert(accounts)
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=["member_id", "program"],
+                set_={"tier": stmt.excluded.tier, "points_balance": stmt.excluded.points_balance,
+                      "tier_spend": stmt.excluded.tier_spend, "state": stmt.excluded.state,
+                      "updated_at": sa.func.now()}),
+                [{"member_id": a.member_id, "program": a.program, "tier": a.tier, "points_balance": a.balance,
+                  "tier_spend": a.tier_spend, "state": state.dump(a)} for a in accts])
 
 
 class LoyaltyHandlers:
     """Batch handlers; each call runs inside the consumer's transaction (inbox + effect + outbox)."""
 
-    def __init__(self, programs: dict[str, Program], default_program: str) -> None:
-        self.programs = programs
-        self.default_program = default_program
+    def __init__(self, books: dict[str, ProgramBook], default_program: str) -> None:
+        self.books = books
+        self.store = AccountStore(books, default_program)
 
     async def on_store_registered(self, tx: Tx, batch: list[Delivery]) -> None:
-        rows = [{"store_id": d.data.store_id, "program": d.data.program, "timezone": d.data.timezone}
-                for d in batch if isinstance(d.data, StoreRegistered)]
-        stmt = pg_insert(stores).values(rows)
+        rows = {d.data.store_id: {"store_id": d.data.store_id, "program": d.data.program,
+                                  "timezone": d.data.timezone, "region_code": d.data.region_code}
+                for d in batch if isinstance(d.data, StoreRegistered)}
+        stmt = pg_insert(stores).values(list(rows.values()))
         await tx.conn.execute(stmt.on_conflict_do_update(
             index_elements=["store_id"],
-            set_={"program": stmt.excluded.program, "timezone": stmt.excluded.timezone}))
+            set_={"program": stmt.excluded.program, "timezone": stmt.excluded.timezone,
+                  "region_code": stmt.excluded.region_code}))
 
-    async def _programs_of(self, tx: Tx, store_ids: set[str]) -> dict[str, str]:
-        rows = await tx.conn.execute(sa.select(stores.c.store_id, stores.c.program)
-                                     .where(stores.c.store_id.in_(store_ids)))
-        known = {r.store_id: r.program for r in rows}
-        return {s: known.get(s, self.default_program) for s in store_ids}
-
-    async def _load_accounts(self, tx: Tx, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Account]:
-        if not keys:
-            return {}
-        rows = await tx.conn.execute(
-            sa.select(accounts).where(sa.tuple_(accounts.c.member_id, accounts.c.program).in_(keys))
-            .with_for_update())
-        found = {(r.member_id, r.program): Account(r.member_id, r.program, r.tier, r.points_balance,
-                                                   r.tier_spend) for r in rows}
-        for member_id, program in keys - found.keys():
-            found[(member_id, program)] = Account(
-                member_id, program, self.programs[program].entry_tier.code, 0, 0)
-        return found
-
-    async def _save(self, tx: Tx, accts: dict[tuple[str, str], Account], entries: list[dict]) -> None:
-        if entries:
-            await tx.conn.execute(pg_insert(ledger).on_conflict_do_nothing(), entries)
-        if accts:
-            stmt = pg_insert(accounts)
+    async def on_members(self, tx: Tx, batch: list[Delivery]) -> None:
+        """Keep each member's home store and birthday (birthday prices L-06, birthday events L-10)."""
+        rows = {d.data.member_id: {"member_id": d.data.member_id, "store_id": d.data.store_id,
+                                   "birthday": d.data.birthday}
+                for d in batch if isinstance(d.data, MemberRegistered | MemberUpdated)}
+        if rows:
+            stmt = pg_insert(members).values(list(rows.values()))
             await tx.conn.execute(stmt.on_conflict_do_update(
-                index_elements=["member_id", "program"],
-                set_={"tier": stmt.excluded.tier, "points_balance": stmt.excluded.points_balance,
-                      "tier_spend": stmt.excluded.tier_spend, "updated_at": sa.func.now()}),
-                [a.__dict__ for a in accts.values()])
+                index_elements=["member_id"], set_={"store_id": stmt.excluded.store_id,
+                                                    "birthday": stmt.excluded.birthday}))
+
+    def _emit(self, tx: Tx, acct: Account, data: Any, d: Delivery) -> None:
+        tx.emit(LOYALTY_EVENTS, acct.member_id, Envelope.new(data, source="loyalty", subject=acct.member_id),
+                cause=d)
 
     async def on_sales(self, tx: Tx, batch: list[Delivery]) -> None:
-        """Earn points and check tiers for each member sale (L-01, L-02, L-04)."""
-        sales = [d for d in batch if isinstance(d.data, SaleRecorded) and d.data.member_id]
+        """Earn points and check tiers for each eligible member sale (L-01, L-02, L-04, M-04, M-17)."""
+        members_sales = [d for d in batch if isinstance(d.data, SaleRecorded) and d.data.member_id]
+        if not members_sales:
+            return
+        where = await self.store.stores_of(tx.conn, {d.data.store_id for d in members_sales})
+        await spend_from_sales(tx.conn, [(d, where[d.data.store_id][0]) for d in members_sales])  # L-11
+        sales = [d for d in members_sales if may_earn(d.data.member_status, d.data.card_status)]
         if not sales:
             return
-        progs = await self._programs_of(tx, {d.data.store_id for d in sales})
-        accts = await self._load_accounts(tx, {(str(d.data.member_id), progs[d.data.store_id]) for d in sales})
+        accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0]) for d in sales})
         entries = []
         for d in sales:
             sale: SaleRecorded = d.data
-            program = self.programs[progs[sale.store_id]]
-            acct = accts[(str(sale.member_id), program.id)]
+            pid, tz = where[sale.store_id]
+            program = self.books[pid].at(sale.occurred_at)  # the version in force at the sale
+            acct = accts[(str(sale.member_id), pid)]
             lines = [Line(ln.line_no, ln.paid, ln.special_price) for ln in sale.lines]
-            points, spend = points_for(program, lines), eligible_paid(lines)
-            acct.points_balance += points
-            acct.tier_spend += spend
-            entries.append({"member_id": acct.member_id, "program": program.id, "kind": "earn",
-                            "points": points, "spend": spend, "store_id": sale.store_id,
-                            "receipt_no": sale.receipt_no, "cause_event_id": d.env.id,
-                            "occurred_at": sale.occurred_at})
-            new_tier = upgrade_on_receipt(program, acct.tier, spend)
-            if new_tier is not None:
-                event = TierChanged(
-                    member_id=acct.member_id, program=program.id, brand=program.brand,
-                    from_tier=acct.tier,
-                    to_tier=new_tier.code, to_tier_name=new_tier.name, cause_event_id=str(d.env.id),
-                    occurred_at=sale.occurred_at,
-                    reason=f"L-04: one receipt of {spend / 100:.2f} yuan reaches {new_tier.name}")
-                acct.tier = new_tier.code
-                tx.emit(LOYALTY_EVENTS, acct.member_id,
-                        Envelope.new(event, source="loyalty", subject=acct.member_id), cause=d)
-        await self._save(tx, accts, entries)
+            entry, change = acct.earn(program, key=f"{sale.store_id}/{sale.receipt_no}", cause=str(d.env.id),
+                                      at=sale.occurred_at, tz=tz, lines=lines)
+            if entry is not None:
+                entries.append(entry_row(acct, entry, sale.store_id, sale.receipt_no))
+                for reward in program.redemption.catalogue:  # L-09: crossing a desk-claim threshold
+                    if reward.desk_claim and acct.balance - entry.points < reward.points <= acct.balance:
+                        self._emit(tx, acct, RewardReady(
+                            member_id=acct.member_id, program=pid, brand=program.brand, reward_id=reward.id,
+                            reward_name=reward.name, points_required=reward.points), d)
+                if entry.points:
+                    self._emit(tx, acct, PointsEarned(
+                        member_id=acct.member_id, program=pid, brand=program.brand, points=entry.points,
+                        balance_after=acct.balance, receipt_no=sale.receipt_no, store_id=sale.store_id,
+                        cause_event_id=str(d.env.id), occurred_at=sale.occurred_at), d)
+            if change is not None:
+                self._emit(tx, acct, tier_event(acct, program, change, str(d.env.id), sale.occurred_at), d)
+        await self.store.save(tx.conn, list(accts.values()), entries)
+
+    async def _merged_receipts(self, conn: AsyncConnection, refunds: list[Delivery],
+                               accts: dict[tuple[str, str], Account],
+                               where: dict[str, tuple[str, str]]) -> dict[tuple[str, str], Lot]:
+        """Lines of refunded receipts whose lots were merged (compact): read from their earn entries, one query."""
+        missing = []
+        for d in refunds:
+            acct = accts[(str(d.data.member_id), where[d.data.store_id][0])]
+            key = f"{d.data.store_id}/{d.data.original_receipt_no}"
+            if not any(lt.key == key for lt in acct.lots):
+                missing.append((acct.member_id, d.data.store_id, d.data.original_receipt_no))
+        if not missing:
+            return {}
+        rows = await conn.execute(sa.select(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no,
+                                            ledger.c.occurred_at, ledger.c.detail).where(
+            ledger.c.kind == "earn",
+            sa.tuple_(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no).in_(missing)))
+        out = {}
+        for row in rows:
+            det = row.detail or {}
+            out[(row.member_id, f"{row.store_id}/{row.receipt_no}")] = Lot(
+                f"{row.store_id}/{row.receipt_no}", row.occurred_at, row.occurred_at, None, 0,
+                {int(k): v for k, v in det.get("lines", {}).items()},
+                {int(k): v for k, v in det.get("spend_lines", {}).items()})
+        return out
 
     async def on_refunds(self, tx: Tx, batch: list[Delivery]) -> None:
-        """Reverse the points and tier spend of refunded lines (L-03), never below zero (L-13 default)."""
+        """Reverse the points and tier spend of refunded lines (L-03) under the program's return policy (L-13)."""
         refunds = [d for d in batch if isinstance(d.data, SaleRefunded) and d.data.member_id]
         if not refunds:
             return
-        progs = await self._programs_of(tx, {d.data.store_id for d in refunds})
-        accts = await self._load_accounts(tx, {(str(d.data.member_id), progs[d.data.store_id]) for d in refunds})
+        where = await self.store.stores_of(tx.conn, {d.data.store_id for d in refunds})
+        accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0])
+                                                for d in refunds})
+        hints = await self._merged_receipts(tx.conn, refunds, accts, where)
         entries = []
         for d in refunds:
             r: SaleRefunded = d.data
-            program = self.programs[progs[r.store_id]]
-            acct = accts[(str(r.member_id), program.id)]
+            pid = where[r.store_id][0]
+            acct = accts[(str(r.member_id), pid)]
+            key = f"{r.store_id}/{r.original_receipt_no}"
+            lot = next((lt for lt in acct.lots if lt.key == key), None) or hints.get((acct.member_id, key))
+            program = self.books[pid].at(lot.earned_at if lot else r.occurred_at)  # the sale's version
             lines = [Line(ln.line_no, ln.paid, ln.special_price) for ln in r.lines]
-            points = min(points_for(program, lines), acct.points_balance)
-            spend = min(eligible_paid(lines), acct.tier_spend)
-            acct.points_balance -= points
-            acct.tier_spend -= spend
-            entries.append({"member_id": acct.member_id, "program": program.id, "kind": "reverse",
-                            "points": -points, "spend": -spend, "store_id": r.store_id,
-                            "receipt_no": r.receipt_no, "cause_event_id": d.env.id,
-                            "occurred_at": r.occurred_at})
-        await self._save(tx, accts, entries)
+            e = acct.reverse(program, key=key, refund_id=r.refund_id, cause=str(d.env.id), at=r.occurred_at,
+                             lines=lines, hint=hints.get((acct.member_id, key)))
+            if e is None:
+                continue
+            entries.append(entry_row(acct, e, r.store_id, r.receipt_no))
+            self._emit(tx, acct, PointsReversed(
+                member_id=acct.member_id, program=pid, points=-e.points, shortfall=e.detail["shortfall"],
+                balance_after=acct.balance, receipt_no=r.original_receipt_no, cause_event_id=str(d.env.id),
+                occurred_at=r.occurred_at), d)
+        await self.store.save(tx.conn, list(accts.values()), entries)
