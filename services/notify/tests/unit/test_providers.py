@@ -54,8 +54,9 @@ async def test_n05_network_error_is_transient() -> None:
     assert not r.ok and r.transient
 
 
-def test_n05_twilio_webhook_signature_matches_the_documented_example() -> None:
-    ex = FX["signature_example"]
+@pytest.mark.parametrize("example", ["signature_example", "signature_example_sdk"])
+def test_n05_twilio_webhook_signature_matches_the_documented_example(example: str) -> None:
+    ex = FX[example]
     p = TwilioProvider("AC1", ex["auth_token"], from_="+1")
     assert p.signature(ex["url"], ex["params"]) == ex["signature"]
     assert p.verify(ex["url"], ex["params"], ex["signature"])
