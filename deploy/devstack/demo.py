@@ -54,7 +54,8 @@ def _members(rng: random.Random, per_store: int, today: date) -> list[dict[str, 
     return out
 
 
-def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: date,
+           run: str = "A") -> list[dict[str, Any]]:
     by_store: dict[str, list[dict[str, Any]]] = {}
     for m in members:
         by_store.setdefault(m["store_id"], []).append(m)
@@ -74,7 +75,7 @@ def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: dat
         total = sum(x["paid"] for x in lines)
         sale: dict[str, Any] = {
             "store_id": s["store_id"], "terminal_id": f"T{rng.randrange(1, 4)}",
-            "receipt_no": f"{today:%Y%m%d}-{i + 1:06d}",
+            "receipt_no": f"{today:%Y%m%d}-{run}-{i + 1:05d}",
             "occurred_at": (opening + timedelta(seconds=int(i * 41400 / max(n, 1)))).isoformat(),
             "cashier_staff_id": f"S-{s['store_id']}-{rng.randrange(1, 5)}",
             "booked_by_staff_id": f"S-{s['store_id']}-{rng.randrange(1, 5)}",
@@ -92,6 +93,15 @@ def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: dat
                                  "authorization_id": f"AUTH-{i:06d}"}]
         sales.append(sale)
     return sales
+
+
+async def _handled(client: httpx.AsyncClient, loyalty_url: str) -> float:
+    """Sale events loyalty has handled so far (its Prometheus counter): earning or not (M-04, M-17)."""
+    text = (await client.get(loyalty_url + "/metrics")).text
+    for line in text.splitlines():
+        if line.startswith("events_handled_total{") and 'topic="pos.sales"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2026) -> dict[str, Any]:
@@ -130,7 +140,9 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     await wait_for(directory_ready, 60, "the gateway to know the new cards")
     files = await load_member_files(cfg, admin)  # states, a pending review, a blacklisted phone, a hand-over
 
-    day = _sales(rng, sales, members, today)
+    handled_before = await _handled(admin, cfg.url("loyalty"))
+    run = datetime.now(CST).strftime("%H%M%S")  # a second demo the same day gets its own receipts
+    day = _sales(rng, sales, members, today, run)
     console.rule(f"[bold]Replaying a day of POS sales ({len(day)} receipts) through the gateway")
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -160,12 +172,12 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     accepted = sum(1 for x in results if x["status"] in (200, 201))
     member_sales = sum(1 for x in results if x.get("member_id"))
 
-    with console.status("Waiting for loyalty to count every member sale..."):
-        async def counted() -> dict[str, Any] | None:
-            st = (await admin.get(cfg.url("loyalty") + "/v1/stats")).json()
-            return st if st["ledger_entries"] >= member_sales else None
+    with console.status("Waiting for loyalty to handle every sale..."):
+        async def counted() -> bool:
+            return await _handled(admin, cfg.url("loyalty")) >= handled_before + accepted
 
-        stats = await wait_for(counted, 120, "loyalty to count the day's sales", interval=0.2)
+        await wait_for(counted, 120, "loyalty to handle the day's sales", interval=0.2)
+        stats = (await admin.get(cfg.url("loyalty") + "/v1/stats")).json()
     e2e_s = time.perf_counter() - started
 
     async def sms_settled() -> dict[str, Any] | None:
