@@ -51,9 +51,11 @@ def regular_sale(rng: random.Random, store_id: str, program: str, receipt_no: st
     cap = MAX_REGULAR_FEN[program]
     n = rng.choice((1, 1, 1, 2, 3))
     lines = []
-    for _ in range(n):
+    for i in range(n):
         price = rng.randrange(20, cap // 100 // n) * 100
-        lines.append((price, 1, rng.random() < 0.1))
+        # the first line is regular: a receipt of special-price items only earns nothing (L-01), writes no
+        # ledger row, and could never be counted as "points committed"
+        lines.append((price, 1, i > 0 and rng.random() < 0.1))
     doc = _sale_doc(rng, store_id, receipt_no, member["card_no"] if member else None, lines)
     return Sale(store_id, receipt_no, member["member_id"] if member else None,
                 member["mobile"] if member else None, orjson.dumps(doc), doc)

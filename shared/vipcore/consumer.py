@@ -94,10 +94,12 @@ class BatchConsumer:
         self.on_commit = on_commit
         self.group_id = f"{service}.{self.topic}"
 
-    def subscribe(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int) -> None:
+    def subscribe(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int,
+                  fetch_min_bytes: int = 1, fetch_max_wait_ms: int = 500) -> None:
         @broker.subscriber(
             self.topic, group_id=self.group_id, batch=True, ack_policy=AckPolicy.MANUAL,
             max_records=max_records, batch_timeout_ms=batch_timeout_ms,
+            fetch_min_bytes=fetch_min_bytes, fetch_max_wait_ms=fetch_max_wait_ms,
             auto_offset_reset="earliest", decoder=_no_decode, parser=_tolerant_parser,
             title=f"{self.service}:{self.topic}",
             description="Accepts " + "; ".join(

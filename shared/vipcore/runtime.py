@@ -80,7 +80,9 @@ class ServiceRuntime:
             on_commit=self.relay.wake,
         )
         c.subscribe(self.broker, max_records=self.settings.consumer_max_records,
-                    batch_timeout_ms=self.settings.consumer_batch_timeout_ms)
+                    batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
+                    fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
+                    fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms)
         self.consumers.append(c)
         return c
 

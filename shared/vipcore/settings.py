@@ -26,6 +26,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     consumer_max_records: int = 1000
     consumer_batch_timeout_ms: int = 50
+    consumer_fetch_min_bytes: int = Field(
+        32 * 1024, description="The broker holds a fetch until this much arrived or the wait below passed: "
+                               "batches grow under load instead of one transaction per event")
+    consumer_fetch_max_wait_ms: int = 25
     outbox_batch_size: int = 1000
     outbox_idle_poll_ms: int = Field(
         250, description="Fallback poll of the outbox; local commits wake the relay at once")
