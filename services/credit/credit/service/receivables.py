@@ -59,11 +59,13 @@ class ReceivableBook:
             .where(authorizations.c.authorization_id.in_(auth_ids)))} if auth_ids else {}
         shops = {r.store_id: r for r in await conn.execute(sa.select(stores).where(stores.c.store_id.in_(store_ids)))}
         rows, captured = [], []
+        taken: dict[str, str] = {}  # captures made earlier in this batch: two sales may name one hold
         for d, sale, p in credit:
             cust = str(p.credit_customer_id)
             acct, auth, shop = accts.get(cust), auths.get(p.authorization_id or ""), shops.get(sale.store_id)
             if auth is not None and (auth.customer_id != cust or (auth.status == "captured"
-                                                                  and auth.sale_id != sale.sale_id)):
+                                                                  and auth.sale_id != sale.sale_id)
+                                     or taken.get(auth.authorization_id, sale.sale_id) != sale.sale_id):
                 auth = None  # another customer's, or already captured by another sale: it captures nothing
             tz = shop.timezone if shop else self.c.default_tz
             delivered_on = self.c.business_date(tz, sale.occurred_at)
@@ -78,7 +80,8 @@ class ReceivableBook:
                          or (acct.responsible_staff_id if acct else sale.cashier_staff_id),
                          "line_leader_staff_id": acct.line_leader_staff_id if acct else None,
                          "region_code": shop.region_code if shop else None})
-            if auth is not None:
+            if auth is not None and auth.authorization_id not in taken:
+                taken[auth.authorization_id] = sale.sale_id
                 captured.append({"a_id": auth.authorization_id, "s_id": sale.sale_id})
             tx.emit(CREDIT_EVENTS, cust, Envelope.new(ReceivableRecorded(
                 receivable_id=rid, customer_id=cust, sale_id=sale.sale_id, store_id=sale.store_id,
