@@ -4,7 +4,6 @@ Idempotent per business date; a scheduler calls it each day and releases expired
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from vipcore.contracts.credit import InvoiceOverdue
 from vipcore.logs import get_logger
+from vipcore.scheduler import Ticker
 
 from ..adapters.tables import accounts, daily_runs, payments, receivables
 from ..domain.rules import reminder_due
@@ -60,28 +60,13 @@ async def run_daily(c: Credit, day: date) -> dict[str, Any]:
             "cheques_cleared": cleared, "already_ran": False}
 
 
-class DailyScheduler:
+class DailyScheduler(Ticker):
     """Background task: release expired holds every tick; run the business day once it has begun."""
 
     def __init__(self, c: Credit, interval_s: float) -> None:
+        super().__init__(interval_s, "credit daily")
         self.c = c
-        self.interval_s = interval_s
-        self._stop = asyncio.Event()
 
     async def tick(self) -> None:
         await release_expired(self.c)
         await run_daily(self.c, self.c.business_date(self.c.default_tz))
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.tick()
-            except Exception as e:  # noqa: BLE001 - e.g. database down: try again next tick
-                log.warning("credit daily tick failed", error=repr(e))
-            try:
-                await asyncio.wait_for(self._stop.wait(), self.interval_s)
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -6,7 +6,6 @@ time zone (L-10).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,6 +19,7 @@ from vipcore.contracts.loyalty import BirthdayToday, PointsExpired, PointsExpiri
 from vipcore.events import Envelope, EventData
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.scheduler import Ticker
 from vipcore.topics import LOYALTY_EVENTS
 
 from ..adapters.tables import accounts, members, runs, stores
@@ -188,12 +188,12 @@ class Jobs:
         return list((await conn.execute(sa.select(stores.c.timezone).distinct())).scalars())
 
 
-class Scheduler:
+class Scheduler(Ticker):
     """Runs each job once per period when due: birthdays at 08:00 store time, expiry and downgrade daily."""
 
     def __init__(self, jobs: Jobs, clock: Callable[[], datetime], every_s: float = 60.0) -> None:
-        self.jobs, self.clock, self.every = jobs, clock, every_s
-        self._stop = asyncio.Event()
+        super().__init__(every_s, "loyalty jobs")
+        self.jobs, self.clock = jobs, clock
 
     async def tick(self) -> None:
         now = self.clock()
@@ -207,17 +207,3 @@ class Scheduler:
             local = now.astimezone(ZoneInfo(tz))
             if local.hour >= 8:
                 await self.jobs.birthdays(local.date(), tz)
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.tick()
-            except Exception as e:  # a database outage must not end the schedule; the next tick retries
-                log.warning("scheduled jobs failed", error=repr(e))
-            try:
-                await asyncio.wait_for(self._stop.wait(), self.every)
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stop.set()

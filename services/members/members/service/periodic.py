@@ -3,7 +3,6 @@ M-10 detachment and M-11 claiming (month end). Idempotent per period; the clock 
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +16,7 @@ from vipcore.contracts.members import CardExpired, MemberStateChanged
 from vipcore.events import Envelope, EventData
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.scheduler import Ticker
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import cards, claim_carry, consumptions, members, periodic_runs, referrer_losses, stores
@@ -150,26 +150,14 @@ class Periodic:
                                                         periodic_runs.c.period == period).values(summary=summary))
 
 
-class Scheduler:
+class Scheduler(Ticker):
     """Inside the service: every `interval_s`, today's daily rules and last month's month end (both idempotent)."""
 
     def __init__(self, periodic: Periodic, interval_s: float) -> None:
+        super().__init__(interval_s, "members periodic rules")
         self.periodic = periodic
-        self.interval_s = interval_s
-        self._stop = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                today = self.periodic.clock().astimezone(HOME_TZ).date()
-                await self.periodic.daily(today)
-                await self.periodic.month_end(rules.previous_period(today))
-            except Exception as e:  # noqa: BLE001 - a failed tick is retried at the next one
-                log.warning("periodic rules failed", error=repr(e))
-            try:
-                await asyncio.wait_for(self._stop.wait(), self.interval_s)
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stop.set()
+    async def tick(self) -> None:
+        today = self.periodic.clock().astimezone(HOME_TZ).date()
+        await self.periodic.daily(today)
+        await self.periodic.month_end(rules.previous_period(today))

@@ -3,7 +3,6 @@ consent (N-03) and the purge of old bodies (N-06). Each change is written with i
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.notify import MessageDelivered, MessageFailed
 from vipcore.logs import get_logger
 from vipcore.pii import blind_index
+from vipcore.scheduler import Ticker
 
 from ..adapters.providers import Receipt
 from ..adapters.tables import contacts, message_history, messages
@@ -115,27 +115,15 @@ class Ops:
         return int(res.rowcount)
 
 
-class Purger:
+class Purger(Ticker):
     """Runs the body purge (N-06) once an hour."""
 
     def __init__(self, ops: Ops, retention_days: int, every_s: float = 3600) -> None:
+        super().__init__(every_s, "notify body purge")
         self.ops = ops
         self.retention_days = retention_days
-        self.every_s = every_s
-        self._stop = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                n = await self.ops.purge_bodies(self.retention_days)
-                if n:
-                    log.info("message bodies purged", count=n)
-            except Exception as e:  # noqa: BLE001 - database away: next round
-                log.warning("purge failed", error=repr(e))
-            try:
-                await asyncio.wait_for(self._stop.wait(), self.every_s)
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stop.set()
+    async def tick(self) -> None:
+        n = await self.ops.purge_bodies(self.retention_days)
+        if n:
+            log.info("message bodies purged", count=n)

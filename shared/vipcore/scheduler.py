@@ -1,0 +1,41 @@
+"""The one periodic loop every service's scheduled work runs in (rt.background)."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+
+from .logs import get_logger
+
+log = get_logger(__name__)
+
+
+class Ticker(ABC):
+    """Calls `tick()` now and then every `interval_s` until stopped. A failing tick (say the database is away) is
+    logged and tried again at the next one, so a schedule never ends by itself; the jobs a tick runs are
+    idempotent per period, so running one twice changes nothing."""
+
+    def __init__(self, interval_s: float, name: str) -> None:
+        self.interval_s = interval_s
+        self.name = name
+        self._stop = asyncio.Event()
+
+    @abstractmethod
+    async def tick(self) -> None:
+        """One round of the scheduled work."""
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - retried at the next tick
+                log.warning("scheduled work failed", job=self.name, error=repr(e))
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval_s)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
