@@ -142,3 +142,23 @@ class HandoverCompleted(EventData):
     to_staff_name: str
     to_staff_phone: str | None = None
     member_ids: list[str]
+
+
+@contract
+class StaffChanged(EventData):
+    """A staff member was registered, changed position/store/leader, or left (O-01, O-03).
+
+    Keyed by staff id. Credit keeps it to name the responsible staff member's mobile and line leader on
+    overdue reminders (C-06, C-07); notify sends the staff reminder SMS to that mobile.
+    """
+
+    TYPE = "members.staff.changed"
+    staff_id: str
+    store_id: str
+    region_code: str | None = None
+    name: str
+    position: str
+    role: str
+    mobile: str | None = Field(None, description="Work mobile for service SMS; consumers keep it encrypted or masked")
+    line_leader_staff_id: str | None = Field(None, description="C-06: who is fined 10% of a written-off bad debt")
+    active: bool = Field(True, description="False once the staff member has left")
