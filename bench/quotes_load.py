@@ -45,12 +45,14 @@ async def test_quotes_p99_at_rate(stack_config: StackConfig) -> None:
                        "lines": [{"line_no": 1, "sku": "R-1", "qty": 1, "unit_price": 98800},
                                  {"line_no": 2, "sku": "S-1", "qty": 2, "unit_price": 5000, "special_price": True}]}
                       for m in members]
+            cpu0 = {p.service: _cpu_seconds(p) for p in procs}
             if TARGET == "loyalty":  # the loyalty half alone: /internal/quotes with the admin token
                 bodies = [{"store_id": "BQ-1", "member_id": m["member_id"], "id_verified": True,
                            "lines": b["lines"]} for m, b in zip(members, bodies, strict=True)]
                 lat, errors = await _load(cfg.port("loyalty"), cfg.admin_token, bodies, "/internal/quotes")
             else:
                 lat, errors = await _load(cfg.port("gateway"), key, bodies, "/v1/quotes")
+            cpu = {p.service: (_cpu_seconds(p) - cpu0[p.service]) * 1000 / (len(lat) + 300) for p in procs}
             n = len(lat)
             elapsed = SECONDS
             lat.sort()
@@ -60,11 +62,19 @@ async def test_quotes_p99_at_rate(stack_config: StackConfig) -> None:
 
             print(f"\n{TARGET} quotes: {n} requests over {elapsed:.0f}s at {RATE}/s on {CONNS} keep-alive connections; "
                   f"errors {errors}; p50 {pct(0.50):.1f} ms, p90 {pct(0.90):.1f} ms, p99 {pct(0.99):.1f} ms, "
-                  f"max {lat[-1] * 1000:.1f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+                  f"max {lat[-1] * 1000:.1f} ms; CPU per request: "
+                  + ", ".join(f"{s} {ms:.2f} ms" for s, ms in cpu.items())
+                  + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
             assert errors == 0
         finally:
             for p in procs:
                 p.stop()
+
+
+def _cpu_seconds(proc: ServiceProcess) -> float:
+    """User+system CPU of a service process (from /proc): a per-request cost that other load cannot inflate."""
+    fields = Path(f"/proc/{proc.pidfile.read_text().strip()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _load(port: int, key: str, bodies: list[dict], path: str) -> tuple[list[float], int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ class ServiceRuntime:
         self.consumers: list[BatchConsumer] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self.background: list[Any] = []  # objects with async run() and stop()
+        self.closers: list[Callable[[], Awaitable[None]]] = []  # e.g. HTTP client pools, closed at stop
 
     def _instrument_db(self) -> None:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -124,6 +125,8 @@ class ServiceRuntime:
         self._tasks.clear()
         if self.producer is not None:
             await self.producer.stop()
+        for close in self.closers:
+            await close()
         await self.engine.dispose()
         self.tracer_provider.force_flush()
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from vipcore.http import admin_guard
+from vipcore.httpclient import InternalClient
 from vipcore.runtime import ServiceRuntime
 
 from .config import GatewaySettings
@@ -31,9 +32,11 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
                                 headers={"Authorization": f"Bearer {token}"},
                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
     HTTPXClientInstrumentor.instrument_client(loyalty, tracer_provider=rt.tracer_provider)
+    loyalty_api = InternalClient(settings.loyalty_url, peer="loyalty", token=token, tracer_provider=rt.tracer_provider)
+    rt.closers.append(loyalty_api.aclose)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
     app = rt.http_app(
-        http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk)),
+        http.pos_router(desk, keys, directory, rt.engine, loyalty_api, SaleCoalescer(desk)),
         http.admin_router(rt.engine, admin_guard(token)),
         credit.credit_router(settings, keys, rt.tracer_provider),
         redemptions.redemptions_router(keys, directory, rt.engine, loyalty),

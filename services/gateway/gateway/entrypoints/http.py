@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import FieldError, Problem, validation_errors
+from vipcore.httpclient import InternalClient, Unreachable
 from vipcore.telemetry import current_trace_id
 
 from ..adapters.tables import member_directory, stores
@@ -26,7 +26,8 @@ NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier":
 
 
 def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
-               loyalty: httpx.AsyncClient, coalescer: SaleCoalescer | None = None) -> APIRouter:
+               loyalty_api: InternalClient,
+               coalescer: SaleCoalescer | None = None) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"])
 
     async def terminal_store(request: Request) -> str:
@@ -117,9 +118,13 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                 member_directory.c.member_id == member_id))).one()
             listed = listed or await directory.blacklisted(conn, m.mobile_index)
             tz = await conn.scalar(sa.select(stores.c.timezone).where(stores.c.store_id == store))
-        acct = await loyalty.get(f"/internal/accounts/{member_id}", params={"store_id": store})
-        acct.raise_for_status()
-        a = acct.json()
+        try:
+            acct = await loyalty_api.get(f"/internal/accounts/{member_id}", params={"store_id": store})
+        except Unreachable:
+            raise Problem(503, "Service Unavailable", "points and tier cannot be read right now; retry") from None
+        if acct.status != 200:
+            raise Problem(502, "Bad Gateway", f"loyalty answered {acct.status} to an account read")
+        a = acct.body
         today = datetime.now(UTC).astimezone(ZoneInfo(tz or "Asia/Shanghai")).date()
         return {"member_id": member_id, "display_name": m.display_name, "tier": a["tier"],
                 "points_balance": a["points_balance"], "card_status": card_status, "status": m.status,
@@ -130,19 +135,31 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                 "trace_id": current_trace_id()}
 
     @r.post("/quotes")
-    async def quote(q: QuoteIn, store: Store) -> dict[str, Any]:
+    async def quote(q: QuoteIn, store: Store) -> Any:
         """Price a basket for a member: member price per line and points to earn (L-06)."""
         same_store(store, q.store_id)
         member_id = None
         if q.member is not None:
-            async with engine.connect() as conn:
-                (member_id,) = await directory.resolve(conn, [q.member.model_dump()])
-        resp = await loyalty.post("/internal/quotes", json={
-            "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,
-            "by_mobile": q.member is not None and q.member.card_no is None,  # L-06 birthday proof
-            "lines": [ln.model_dump() for ln in q.lines]})
-        resp.raise_for_status()
-        return {**resp.json(), "member_id": member_id, "trace_id": current_trace_id()}
+            ref = q.member.model_dump()
+            member_id = directory.cached_member(ref)
+            if member_id is None:
+                async with engine.connect() as conn:
+                    (member_id,) = await directory.resolve(conn, [ref])
+                directory.remember_member(ref, member_id)
+        try:
+            reply = await loyalty_api.post("/internal/quotes", {
+                "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,
+                "by_mobile": q.member is not None and q.member.card_no is None,  # L-06 birthday proof
+                "lines": [ln.model_dump() for ln in q.lines]})
+        except Unreachable:
+            raise Problem(503, "Service Unavailable", "member prices cannot be computed right now; "
+                          "charge the regular price or retry") from None
+        if reply.status != 200:
+            if 400 <= reply.status < 500 and isinstance(reply.body, dict):
+                return JSONResponse({**reply.body, "trace_id": current_trace_id()}, status_code=reply.status,
+                                    media_type="application/problem+json")
+            raise Problem(502, "Bad Gateway", f"loyalty answered {reply.status} to a quote")
+        return {**reply.body, "member_id": member_id, "trace_id": current_trace_id()}
 
     return r
 

@@ -6,6 +6,7 @@ and it keeps the shared blacklist (M-16) that every lookup by phone checks first
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +32,33 @@ md = member_directory
 
 
 class Directory:
+    MEMBER_CACHE_SECONDS = 60.0
+    MEMBER_CACHE_SIZE = 100_000
+
     def __init__(self, index_key: str) -> None:
         self.index_key = index_key
+        self._members: dict[tuple[str, ...], tuple[str, float]] = {}
+
+    @staticmethod
+    def _ref_key(ref: dict[str, Any]) -> tuple[str, ...]:
+        if ref.get("card_no"):
+            return ("card", ref["card_no"])
+        return ("pair", ref.get("mobile") or "", ref.get("name") or "")
+
+    def cached_member(self, ref: dict[str, Any]) -> str | None:
+        """Which member a card or (mobile, name) names, from memory (quotes only, L-06).
+
+        That answer does not change once known (a card number is never given to another member), so it is
+        kept for a minute; the member's state is not cached: sales always read the directory (M-04, M-17)."""
+        hit = self._members.get(self._ref_key(ref))
+        return hit[0] if hit and hit[1] > time.monotonic() else None
+
+    def remember_member(self, ref: dict[str, Any], member_id: str | None) -> None:
+        if member_id is None:  # unknown today may be registered a moment later: never cache a miss
+            return
+        if len(self._members) >= self.MEMBER_CACHE_SIZE:
+            self._members.clear()
+        self._members[self._ref_key(ref)] = (member_id, time.monotonic() + self.MEMBER_CACHE_SECONDS)
 
     def handlers(self) -> dict[str, Any]:
         """Event type → batch handler, for the members.events consumer."""

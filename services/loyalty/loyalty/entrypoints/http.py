@@ -65,6 +65,13 @@ class RedemptionIn(BaseModel):
         return self
 
 
+# L-06 pricing facts of one member: birthday and tier, two primary-key lookups in one statement (built once).
+PRICING_FACTS = sa.select(
+    sa.select(members.c.birthday).where(members.c.member_id == sa.bindparam("m")).scalar_subquery(),
+    sa.select(accounts.c.tier).where(accounts.c.member_id == sa.bindparam("m"),
+                                     accounts.c.program == sa.bindparam("p")).scalar_subquery())
+
+
 class StoreCache:
     """store → (program, time zone) kept in memory: the quote path must stay cheap (L-06 at the POS)."""
 
@@ -88,6 +95,7 @@ class StoreCache:
 def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: str, guard: object,
            commands: Commands, clock: Callable[[], datetime], cache: StoreCache) -> APIRouter:
     r = APIRouter(dependencies=[Depends(guard)])  # type: ignore[arg-type]
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool; single-statement reads
 
     async def book_of(store_id: str) -> tuple[ProgramBook, str]:
         pid, tz = await cache.get(store_id)
@@ -117,11 +125,8 @@ def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: 
         tier: str | None = None
         birthday = None
         if q.member_id:
-            async with engine.connect() as conn:  # one round trip, two primary-key lookups
-                row = (await conn.execute(sa.select(
-                    sa.select(members.c.birthday).where(members.c.member_id == q.member_id).scalar_subquery(),
-                    sa.select(accounts.c.tier).where(accounts.c.member_id == q.member_id,
-                                                     accounts.c.program == program.id).scalar_subquery()))).one()
+            async with reader.connect() as conn:  # one round trip: no BEGIN/ROLLBACK around a single read
+                row = (await conn.execute(PRICING_FACTS, {"m": q.member_id, "p": program.id})).one()
             birthday, tier = row[0], row[1] or program.entry_tier.code
         today = now.astimezone(ZoneInfo(tz)).date()
         res = quote(program, tier, [QuoteLine(ln.line_no, ln.qty, ln.unit_price, ln.special_price)
