@@ -172,7 +172,9 @@ class OutboxRelay:
         async with self.engine.begin() as conn:
             await conn.execute(
                 outbox_table.update().where(outbox_table.c.id.in_([r.id for r in rows]))
-                .values(published_at=sa.func.now())
+                # The broker holds the event now: the row keeps topic, key, headers and times (ops, tests)
+                # until the purge, not the payload, so no personal data (mobiles, names) lingers in it.
+                .values(published_at=sa.func.now(), payload=b"")
             )
         if self.published_counter is not None:
             self.published_counter.inc(len(rows))

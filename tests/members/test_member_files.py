@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from devstack.testing import Stack, StackConfig, wait_for
+from devstack.testing import Stack, StackConfig, consume_all, sql_value, wait_for
 
 from tests.e2e.test_sale_fanout import sale
 
@@ -155,32 +155,37 @@ async def status_at_gateway(stack: Stack, key: str, card: str, status: str) -> A
 
 
 async def sale_stamps(stack: Stack) -> dict[str, tuple[str, str]]:
-    """member_status / card_status the gateway stamped into each sale event (read from its outbox)."""
+    """member_status / card_status the gateway stamped into each sale event (read back from pos.sales)."""
     import json
 
-    conn = await asyncpg.connect(stack.cfg.db_url("gateway").replace("+asyncpg", ""))
-    try:
-        rows = await conn.fetch("SELECT payload FROM outbox")
-    finally:
-        await conn.close()
+    n = await sql_value(stack.cfg, "gateway", "SELECT count(*) FROM outbox")
+    records = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "pos.sales", expect=n)
     out = {}
-    for r in rows:
-        d = json.loads(r["payload"])
+    for r in records:
+        d = json.loads(r.value)
         out[d["receipt_no"]] = (d["member_status"], d["card_status"])
     return out
 
 
 async def no_plaintext(cfg: StackConfig, phones: list[str]) -> None:
-    """No value in any text, JSON or array column of the members database contains these numbers."""
+    """No value in any text, JSON, array or binary column of the members database contains these numbers
+    (binary: encrypted columns and the outbox, whose published rows keep no payload)."""
+
+    async def all_published() -> bool:
+        return await sql_value(cfg, "members", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+    await wait_for(all_published, 30, "members outbox published")
     conn = await asyncpg.connect(cfg.db_url("members").replace("+asyncpg", ""))
     try:
         cols = await conn.fetch(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND data_type IN ('text', 'jsonb', 'ARRAY', 'character varying')")
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN ('text', 'jsonb', 'ARRAY', 'character varying', 'bytea')")
         for c in cols:
             for p in phones:
-                n = await conn.fetchval(
-                    f'SELECT count(*) FROM "{c["table_name"]}" WHERE "{c["column_name"]}"::text LIKE $1', f"%{p}%")
+                col = f'"{c["column_name"]}"'
+                where = (f"position(convert_to($1, 'UTF8') in {col}) > 0" if c["data_type"] == "bytea"
+                         else f"{col}::text LIKE '%' || $1 || '%'")
+                n = await conn.fetchval(f'SELECT count(*) FROM "{c["table_name"]}" WHERE {where}', p)
                 assert n == 0, f"plaintext mobile in {c['table_name']}.{c['column_name']}"
     finally:
         await conn.close()
