@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import FieldError, Problem, validation_errors
@@ -134,7 +135,13 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                                        (today.month, today.day)),
                 "trace_id": current_trace_id()}
 
-    @r.post("/quotes")
+    @r.post("/quotes", responses={
+        200: {"description": "member price per line, totals and points to earn (L-06)", "content": {
+            "application/json": {"example": {
+                "lines": [{"line_no": 1, "unit_price": 98800, "member_price": 86944, "discount_rule": "L-06 tier"}],
+                "total": 98800, "member_total": 86944, "points_to_earn": 869, "benefit": "tier", "tier": "vip",
+                "member_id": "m-1f2e3d", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}}}},
+        503: {"description": "loyalty cannot be reached: charge the regular price or retry"}})
     async def quote(q: QuoteIn, store: Store) -> Any:
         """Price a basket for a member: member price per line and points to earn (L-06)."""
         same_store(store, q.store_id)
@@ -159,7 +166,8 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                 return JSONResponse({**reply.body, "trace_id": current_trace_id()}, status_code=reply.status,
                                     media_type="application/problem+json")
             raise Problem(502, "Bad Gateway", f"loyalty answered {reply.status} to a quote")
-        return {**reply.body, "member_id": member_id, "trace_id": current_trace_id()}
+        return Response(orjson.dumps({**reply.body, "member_id": member_id, "trace_id": current_trace_id()}),
+                        media_type="application/json")
 
     return r
 

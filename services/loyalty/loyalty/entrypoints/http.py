@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -117,7 +118,7 @@ def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: 
                           points_available=acct.available(now), points_pending=acct.pending(now))
 
     @r.post("/internal/quotes", tags=["internal"])
-    async def quote_basket(q: QuoteIn) -> dict[str, Any]:
+    async def quote_basket(q: QuoteIn) -> Response:
         """Member price per line (best single benefit: tier or birthday; specials excluded) and points (L-06)."""
         book, tz = await book_of(q.store_id)
         now = clock()
@@ -133,8 +134,10 @@ def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: 
                                     for ln in q.lines],
                     birthday_today=is_birthday(birthday, today),
                     proof=birthday_proven(program, q.id_verified, q.by_mobile))
-        return {"lines": res.lines, "total": res.total, "member_total": res.member_total,
-                "points_to_earn": res.points_to_earn, "benefit": res.benefit, "tier": tier}
+        return Response(orjson.dumps(  # on the cashier's path: no generic re-encoding of a plain dict
+            {"lines": res.lines, "total": res.total, "member_total": res.member_total,
+             "points_to_earn": res.points_to_earn, "benefit": res.benefit, "tier": tier}),
+            media_type="application/json")
 
     @r.post("/internal/redemptions", status_code=201, tags=["internal"])
     async def redeem(body: RedemptionIn) -> dict[str, Any]:
