@@ -8,6 +8,7 @@ request), more than the rest of the request. Each call is a CLIENT span whose co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,15 +53,17 @@ class InternalClient:
                 connector=aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=30))
         return self._session
 
-    async def post(self, path: str, body: Any) -> Reply:
-        return await self.request("POST", path, body=body)
+    async def post(self, path: str, body: Any, *, links: Sequence[trace.Link] = ()) -> Reply:
+        return await self.request("POST", path, body=body, links=links)
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> Reply:
         return await self.request("GET", path, params=params)
 
-    async def request(self, method: str, path: str, *, body: Any = None,
-                      params: dict[str, str] | None = None) -> Reply:
-        with self._tracer.start_as_current_span(f"{method} {self.peer}", kind=SpanKind.CLIENT) as span:
+    async def request(self, method: str, path: str, *, body: Any = None, params: dict[str, str] | None = None,
+                      links: Sequence[trace.Link] = ()) -> Reply:
+        """One call; `links` name the requests a batched call serves (each keeps its own trace)."""
+        with self._tracer.start_as_current_span(f"{method} {self.peer}", kind=SpanKind.CLIENT,
+                                                links=links) as span:
             span.set_attribute("http.request.method", method)
             span.set_attribute("url.path", path)
             headers: dict[str, str] = {}

@@ -67,3 +67,41 @@ async def test_l06_quote_finds_a_member_registered_after_a_miss(stack: Stack) ->
         await stack.wait_directory(key, m["card_no"])
         r = await pos.post("/v1/quotes", json={"store_id": "QT-3", "member": ref, "lines": LINES})
         assert r.status_code == 200 and r.json()["member_id"] == m["member_id"]
+
+
+async def test_l06_concurrent_quotes_share_calls_and_each_gets_its_own_price(stack_config: StackConfig) -> None:
+    """Quotes that arrive while a call to loyalty is in flight go together in the next call (one request, one
+    read), and each cashier still gets the price of their own member: birthday (8.5折 with ID) or none."""
+    import asyncio
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    exporter = InMemorySpanExporter()
+    tp = TracerProvider()
+    tp.add_span_processor(SimpleSpanProcessor(exporter))
+    async with Stack(stack_config, {"gateway": tp}, services=("members", "loyalty", "gateway")) as stack:
+        key = await stack.add_store("QT-4", "jewelry")
+        today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+        other = today.replace(month=today.month % 12 + 1, day=1)
+        members = await stack.add_members([
+            {"store_id": "QT-4", "full_name": name, "mobile": f"135{uuid.uuid4().int % 10**8:08d}",
+             "birthday": (today if i % 2 == 0 else other).replace(year=1990).isoformat()}
+            for i, name in enumerate(["杨丽华", "王建国", "李秀英", "张伟民"])])
+        await stack.wait_directory(key, members[-1]["card_no"])
+        exporter.clear()
+        async with httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"},
+                                     limits=httpx.Limits(max_connections=40)) as pos:
+            replies = await asyncio.gather(*[
+                pos.post("/v1/quotes", json={"store_id": "QT-4", "id_verified": True,
+                                             "member": {"card_no": members[i % 4]["card_no"]},
+                                             "lines": LINES[:1]}) for i in range(40)])
+        for i, r in enumerate(replies):
+            assert r.status_code == 200, r.text
+            q = r.json()
+            assert q["member_id"] == members[i % 4]["member_id"]
+            if i % 2 == 0:
+                assert q["benefit"] == "birthday" and q["lines"][0]["member_price"] == 83980
+            else:
+                assert q["benefit"] is None and q["lines"][0]["member_price"] == 98800
+        calls = [s for s in exporter.get_finished_spans() if s.name == "POST loyalty"]
+        assert len(calls) < 40 and any(len(s.links) > 1 for s in calls)  # shared calls, linked to requests

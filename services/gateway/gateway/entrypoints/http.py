@@ -20,6 +20,7 @@ from ..domain.models import MemberIn, QuoteIn, RefundIn, SaleIn, SalesBatchIn
 from ..service.apikeys import KeyVerifier, issue_key
 from ..service.coalescer import SaleCoalescer
 from ..service.directory import Directory
+from ..service.quotes import QuoteBatcher
 from ..service.sales import SalesDesk
 
 NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier": None, "points_balance": None,
@@ -27,9 +28,9 @@ NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier":
 
 
 def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
-               loyalty_api: InternalClient,
-               coalescer: SaleCoalescer | None = None) -> APIRouter:
+               loyalty_api: InternalClient, coalescer: SaleCoalescer | None = None) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"])
+    quotes = QuoteBatcher(loyalty_api)
 
     async def terminal_store(request: Request) -> str:
         auth = request.headers.get("authorization", "")
@@ -154,7 +155,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                     (member_id,) = await directory.resolve(conn, [ref])
                 directory.remember_member(ref, member_id)
         try:
-            reply = await loyalty_api.post("/internal/quotes", {
+            reply = await quotes.price({
                 "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,
                 "by_mobile": q.member is not None and q.member.card_no is None,  # L-06 birthday proof
                 "lines": [ln.model_dump() for ln in q.lines]})

@@ -40,20 +40,20 @@ class SaleCoalescer:
                 outs = await self.desk.record([g[0] for g in group], [g[1] for g in group])
             except Exception as e:  # noqa: BLE001 - decided per sale below
                 if len(group) == 1:
-                    _settle(group[0][2], error=e)
+                    settle(group[0][2], error=e)
                     continue
                 for sale, trace, fut in group:
                     try:
                         (out,) = await self.desk.record([sale], [trace])
-                        _settle(fut, out)
+                        settle(fut, out)
                     except Exception as e1:  # noqa: BLE001
-                        _settle(fut, error=e1)
+                        settle(fut, error=e1)
                 continue
             for (_, _, fut), out in zip(group, outs, strict=True):
-                _settle(fut, out)
+                settle(fut, out)
 
 
-def _settle(fut: asyncio.Future[Any], result: Any = None, error: BaseException | None = None) -> None:
+def settle(fut: asyncio.Future[Any], result: Any = None, error: BaseException | None = None) -> None:
     if fut.done():  # the client went away
         return
     if error is not None:

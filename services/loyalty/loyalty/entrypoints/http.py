@@ -51,6 +51,10 @@ class QuoteIn(BaseModel):
     lines: list[QuoteLineIn] = Field(min_length=1, max_length=500)
 
 
+class QuotesIn(BaseModel):
+    quotes: list[QuoteIn] = Field(min_length=1, max_length=200)
+
+
 class RedemptionIn(BaseModel):
     redemption_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     store_id: str
@@ -66,11 +70,11 @@ class RedemptionIn(BaseModel):
         return self
 
 
-# L-06 pricing facts of one member: birthday and tier, two primary-key lookups in one statement (built once).
-PRICING_FACTS = sa.select(
-    sa.select(members.c.birthday).where(members.c.member_id == sa.bindparam("m")).scalar_subquery(),
-    sa.select(accounts.c.tier).where(accounts.c.member_id == sa.bindparam("m"),
-                                     accounts.c.program == sa.bindparam("p")).scalar_subquery())
+# L-06 pricing facts of members: birthday and tier under each program they have an account in (built once).
+_ids = sa.func.unnest(sa.bindparam("ids", type_=sa.ARRAY(sa.Text))).table_valued("member_id").render_derived("q")
+PRICING_FACTS = (sa.select(_ids.c.member_id, members.c.birthday, accounts.c.program, accounts.c.tier)
+                 .select_from(_ids.outerjoin(members, members.c.member_id == _ids.c.member_id)
+                              .outerjoin(accounts, accounts.c.member_id == _ids.c.member_id)))
 
 
 class StoreCache:
@@ -117,27 +121,47 @@ def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: 
                           tier_name=program.tier(acct.tier).name, points_balance=acct.balance,
                           points_available=acct.available(now), points_pending=acct.pending(now))
 
+    async def price(quotes: list[QuoteIn]) -> list[dict[str, Any]]:
+        """Member price per line (best single benefit: tier or birthday; specials excluded) and points (L-06).
+
+        All the members' pricing facts (birthday, tier per program) come in one autocommit round trip."""
+        ids = sorted({q.member_id for q in quotes if q.member_id})
+        facts: dict[str, tuple[Any, dict[str, str]]] = {}
+        if ids:
+            async with reader.connect() as conn:
+                for row in await conn.execute(PRICING_FACTS, {"ids": ids}):
+                    tiers = facts.setdefault(row.member_id, (row.birthday, {}))[1]
+                    if row.program is not None:
+                        tiers[row.program] = row.tier
+        now = clock()
+        out = []
+        for q in quotes:
+            book, tz = await book_of(q.store_id)
+            program = book.at(now)
+            tier: str | None = None
+            birthday = None
+            if q.member_id:
+                birthday, tiers = facts.get(q.member_id, (None, {}))
+                tier = tiers.get(program.id) or program.entry_tier.code
+            res = quote(program, tier, [QuoteLine(ln.line_no, ln.qty, ln.unit_price, ln.special_price)
+                                        for ln in q.lines],
+                        birthday_today=is_birthday(birthday, now.astimezone(ZoneInfo(tz)).date()),
+                        proof=birthday_proven(program, q.id_verified, q.by_mobile))
+            out.append({"lines": res.lines, "total": res.total, "member_total": res.member_total,
+                        "points_to_earn": res.points_to_earn, "benefit": res.benefit, "tier": tier})
+        return out
+
     @r.post("/internal/quotes", tags=["internal"])
     async def quote_basket(q: QuoteIn) -> Response:
-        """Member price per line (best single benefit: tier or birthday; specials excluded) and points (L-06)."""
-        book, tz = await book_of(q.store_id)
-        now = clock()
-        program = book.at(now)
-        tier: str | None = None
-        birthday = None
-        if q.member_id:
-            async with reader.connect() as conn:  # one round trip: no BEGIN/ROLLBACK around a single read
-                row = (await conn.execute(PRICING_FACTS, {"m": q.member_id, "p": program.id})).one()
-            birthday, tier = row[0], row[1] or program.entry_tier.code
-        today = now.astimezone(ZoneInfo(tz)).date()
-        res = quote(program, tier, [QuoteLine(ln.line_no, ln.qty, ln.unit_price, ln.special_price)
-                                    for ln in q.lines],
-                    birthday_today=is_birthday(birthday, today),
-                    proof=birthday_proven(program, q.id_verified, q.by_mobile))
-        return Response(orjson.dumps(  # on the cashier's path: no generic re-encoding of a plain dict
-            {"lines": res.lines, "total": res.total, "member_total": res.member_total,
-             "points_to_earn": res.points_to_earn, "benefit": res.benefit, "tier": tier}),
-            media_type="application/json")
+        """One basket priced (L-06)."""
+        (res,) = await price([q])  # on the cashier's path: orjson bytes, no generic re-encoding
+        return Response(orjson.dumps(res), media_type="application/json")
+
+    @r.post("/internal/quotes:batch", tags=["internal"])
+    async def quote_baskets(body: QuotesIn) -> Response:
+        """Baskets of several cashiers priced together: one request and one read for all (L-06).
+        The gateway sends what queued while its previous call was in flight."""
+        return Response(orjson.dumps({"results": await price(body.quotes)}), media_type="application/json")
 
     @r.post("/internal/redemptions", status_code=201, tags=["internal"])
     async def redeem(body: RedemptionIn) -> dict[str, Any]:
