@@ -81,9 +81,15 @@ def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, i
 
     @r.post("/staff", status_code=201)
     async def add_staff(people: list[StaffIn]) -> dict[str, int]:
-        """Add or update staff members of stores."""
+        """Add or update staff members of stores: mobile (M-02, kept encrypted), line leader (C-06); every new
+        or changed staff member is published as members.staff.changed."""
         await reg.add_staff(people)
         return {"count": len(people)}
+
+    @r.post("/staff/{staff_id}/leave")
+    async def staff_leaves(staff_id: str) -> dict[str, Any]:
+        """A staff member left (O-03): no more logins; published to the staff directory as inactive."""
+        return await reg.leave(staff_id, dt.datetime.now(dt.UTC))
 
     @r.post("/members", status_code=201)
     async def register(batch: list[MemberIn]) -> dict[str, Any]:
