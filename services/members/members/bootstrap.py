@@ -17,6 +17,7 @@ from .service.engagement import Engagement
 from .service.files import MemberFiles
 from .service.handovers import Handovers
 from .service.importer import Importer
+from .service.merges import Merges
 from .service.periodic import Periodic, Scheduler
 from .service.registry import Registry
 from .service.staffauth import StaffLogin
@@ -45,5 +46,7 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                                                       rt.relay.wake, clock=lambda: datetime.now(UTC))),
                        staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,
-                                                               clock=lambda: datetime.now(UTC))),
+                                                               clock=lambda: datetime.now(UTC)),
+                                         Merges(rt.engine, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
+                                                clock=lambda: datetime.now(UTC))),
                        title="Members", description="Member files, cards, organisation")

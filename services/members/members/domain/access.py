@@ -17,6 +17,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "files.search": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
     "files.export": frozenset({Role.STORE_MANAGER, Role.HQ_ADMIN}),  # M-07: bulk export is its own permission
     "files.review": frozenset({Role.STORE_CS_MANAGER}),  # M-04
+    "files.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: duplicates merged by agreement
     "files.review_queue": frozenset({Role.STORE_CS_MANAGER, *HQ}),
     "cards.report_lost": frozenset({Role.STAFF, *STORE_LEADS}),  # M-17
     "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),  # M-16

@@ -13,6 +13,7 @@ from ..domain.handover import STEPS
 from ..service.engagement import Engagement, ProspectIn, RevisitIn
 from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
 from ..service.handovers import HandoverIn, Handovers, StepIn
+from ..service.merges import MergeIn, Merges
 from ..service.staffauth import StaffLogin
 from ..service.workflows import DecisionIn, RequestIn, Workflows
 
@@ -27,7 +28,7 @@ class LoginIn(BaseModel):
 
 
 def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows: Workflows,
-           handovers: Handovers, engagement: Engagement) -> APIRouter:
+           handovers: Handovers, engagement: Engagement, merges: Merges) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["staff"])
 
     def allow(action: str) -> Any:
@@ -79,6 +80,13 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
                            reason: Reason = "not given") -> dict[str, Any]:
         """Bulk export (its own permission, M-07), logged with every member id exported."""
         return {"members": await files.search(p, None, status, reason, export=True, limit=10000)}
+
+    @r.post("/member-files/{member_id}/merge")
+    async def merge_files(member_id: str, body: MergeIn, p: Annotated[Principal, allow("files.merge")]
+                          ) -> dict[str, Any]:
+        """Merge a duplicate file of the same customer into this one by agreement, keeping one referrer (M-06):
+        the duplicate ends deleted (soft) pointing here; its consumption history stays; the merge is audited."""
+        return await merges.merge(p, member_id, body)
 
     @r.post("/member-files/{member_id}/review")
     async def review_file(member_id: str, body: ReviewIn, p: As_files_review) -> dict[str, Any]:

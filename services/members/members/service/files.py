@@ -134,7 +134,8 @@ class MemberFiles:
             if await conn.scalar(sa.select(members.c.member_id).where(
                     members.c.store_id == p.store_id, members.c.mobile_index == mi)):
                 raise Problem(409, "Member already on file", errors=[FieldError(
-                    "mobile", "this mobile already has a file (and a referrer) in this store", "M-06")])
+                    "mobile", "this mobile already has a file (and a referrer) in this store; the store's "
+                    "customer-service manager may merge files by agreement", "M-06")])
             await conn.execute(members.insert().values(
                 member_id=member_id, store_id=p.store_id, referrer_staff_id=referrer, full_name=f.full_name.strip(),
                 name_index=blind_index(self.index_key, f.full_name.strip()), mobile_enc=encrypt(self.enc_key, mobile),
@@ -179,6 +180,12 @@ class MemberFiles:
             if "mobile" in given:
                 mi = blind_index(self.index_key, given["mobile"])
                 await self._refuse_staff_and_blacklisted(conn, mi)
+                if await conn.scalar(sa.select(members.c.member_id).where(
+                        members.c.store_id == m.store_id, members.c.mobile_index == mi,
+                        members.c.member_id != member_id)):
+                    raise Problem(409, "Member already on file", errors=[FieldError(
+                        "mobile", "another file of this store has this mobile; the store's customer-service "
+                        "manager may merge the two by agreement", "M-06")])
                 values |= {"mobile_enc": encrypt(self.enc_key, given["mobile"]), "mobile_index": mi}
             if "birth_date" in given:
                 values["birthday"] = _birthday(given["birth_date"])

@@ -23,6 +23,8 @@ ENDPOINTS = [
     ("GET", "/v1/member-files", "files.search", None),
     ("GET", "/v1/member-files:export", "files.export", None),
     ("POST", "/v1/member-files/M1/review", "files.review", {"decision": "approve"}),
+    ("POST", "/v1/member-files/M1/merge", "files.merge", {"duplicate_member_id": "M2", "referrer_staff_id": "S1",
+                                                          "reason": "same customer"}),
     ("GET", "/v1/review-queue", "files.review_queue", None),
     ("POST", "/v1/member-files/M1/card:report-lost", "cards.report_lost", None),
     ("POST", "/v1/blacklist", "blacklist.add", {"mobile": "13800138000", "full_name": "王建国", "reason": "闹事"}),
@@ -60,7 +62,7 @@ def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached(),  # type: ignore[arg-type]
-                                      Reached(), Reached()))  # type: ignore[arg-type]
+                                      Reached(), Reached(), Reached()))  # type: ignore[arg-type]
     return TestClient(app)
 
 
