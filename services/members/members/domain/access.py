@@ -37,7 +37,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "handovers.accept": frozenset({Role.STAFF}),
     "handovers.confirm": frozenset({Role.HQ_CS}),
     "handovers.recheck": frozenset({Role.STAFF}),
-    "handovers.close": frozenset({Role.STORE_MANAGER}),
+    "handovers.approve": frozenset({Role.STORE_MANAGER}),  # per file, after the receiver's re-check
     "handovers.read": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
     "revisits.log": frozenset({Role.STAFF, *STORE_LEADS}),  # M-20
     "revisits.plan": frozenset({Role.STAFF, *STORE_LEADS}),

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vipcore.auth import Principal, TokenVerifier, require
 
 from ..domain.access import MATRIX, REQUEST_KINDS, RequestKind
-from ..domain.handover import STEPS
+from ..domain.handover import FILE_STEPS, STEPS
 from ..service.engagement import Engagement, ProspectIn, RevisitIn
 from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
 from ..service.handovers import HandoverIn, Handovers, StepIn
@@ -180,6 +180,20 @@ def handover_routes(r: APIRouter, hs: Handovers, allow: Any) -> None:
         r.add_api_route(f"/handovers/{{handover_id}}/{step.name}", make(step.name), methods=["POST"],
                         name=f"handover_{step.name}", summary=f"Hand-over step '{step.name}': "
                         f"{step.from_state} → {step.to_state} (M-12)")
+
+    for fstep in FILE_STEPS.values():
+        def make_file(name: str) -> Any:
+            async def take(handover_id: str, member_id: str, body: StepIn,
+                           p: Annotated[Principal, allow(FILE_STEPS[name].action)]) -> dict[str, Any]:
+                return await hs.file_step(p, handover_id, member_id, name, body)
+            return take
+
+        r.add_api_route(f"/handovers/{{handover_id}}/files/{{member_id}}/{fstep.name}", make_file(fstep.name),
+                        methods=["POST"], name=f"handover_file_{fstep.name}",
+                        summary=f"Hand-over, per file: '{fstep.name}' (M-12)" + (
+                            " — the receiver re-checks the file" if fstep.name == "recheck" else
+                            " — the store manager approves the re-checked file, or sends it back (decision=reject);"
+                            " the last approval completes the hand-over"))
 
 
 def request_routes(r: APIRouter, k: RequestKind, flows: Workflows, allow: Any) -> None:

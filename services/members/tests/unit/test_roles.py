@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from members.domain.access import MATRIX, REQUEST_KINDS, sees
-from members.domain.handover import STEPS
+from members.domain.handover import FILE_STEPS, STEPS
 from members.domain.passwords import hash_password, verify_password
 from members.entrypoints import staff_http
 from vipcore.auth import Principal, Role, TokenIssuer, TokenVerifier, new_keypair
@@ -41,6 +41,7 @@ ENDPOINTS += [("POST", "/v1/handovers", "handovers.request", {"from_staff_id": "
                                                               "type": "same_position", "reason": "resigned"}),
               ("GET", "/v1/handovers/H1", "handovers.read", None)]
 ENDPOINTS += [("POST", f"/v1/handovers/H1/{s.name}", s.action, {}) for s in STEPS.values()]
+ENDPOINTS += [("POST", f"/v1/handovers/H1/files/M1/{s.name}", s.action, {}) for s in FILE_STEPS.values()]
 ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary": "called"}),
               ("GET", "/v1/revisits/plan", "revisits.plan", None),
               ("POST", "/v1/prospects", "prospects.create", {"full_name": "王建国", "mobile": "13800138000",
