@@ -43,6 +43,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "revisits.plan": frozenset({Role.STAFF, *STORE_LEADS}),
     "prospects.create": frozenset({Role.STAFF, *STORE_LEADS}),
     "kpi.read": frozenset({*STORE_LEADS, *HQ}),  # M-21
+    "reviewers.leave": frozenset({Role.HQ_CS}),  # O-03: a reviewer on leave names a delegate
 }
 
 
@@ -55,10 +56,11 @@ class RequestKind:
     prefix: str  # matrix actions <prefix>.request / .decide / .queue
     rule: str
     target_hours: int = 12
+    assigned: bool = False  # decided by one HQ reviewer, assigned when raised (O-03); their delegate during leave
 
 
-REQUEST_KINDS = (RequestKind("account", "account-requests", "accounts", "O-03"),
-                 RequestKind("deletion", "deletion-requests", "deletions", "M-15"),
+REQUEST_KINDS = (RequestKind("account", "account-requests", "accounts", "O-03", assigned=True),
+                 RequestKind("deletion", "deletion-requests", "deletions", "M-15", assigned=True),
                  RequestKind("grant", "access-grants", "grants", "M-07"))
 
 
@@ -71,3 +73,14 @@ def sees(p: Principal, store_id: str, referrer_staff_id: str | None) -> bool:
     if p.role == Role.STAFF:
         return p.store_id == store_id and referrer_staff_id == p.staff_id
     return False
+
+
+def routed_to(reviewer: str | None, on_leave: dict[str, str]) -> str | None:
+    """O-03: who decides an item assigned to `reviewer` now — their delegate while they are on leave (and the
+    delegate's delegate, should the delegate be away too; a loop falls back to the assigned reviewer)."""
+    seen: set[str] = set()
+    who = reviewer
+    while who is not None and who in on_leave and who not in seen:
+        seen.add(who)
+        who = on_leave[who]
+    return reviewer if who in seen else who

@@ -14,6 +14,7 @@ from ..service.engagement import Engagement, ProspectIn, RevisitIn
 from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
 from ..service.handovers import HandoverIn, Handovers, StepIn
 from ..service.merges import MergeIn, Merges
+from ..service.reviewers import LeaveIn
 from ..service.staffauth import StaffLogin
 from ..service.workflows import DecisionIn, RequestIn, Workflows
 
@@ -120,6 +121,17 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
                          reason: Reason = "spot check") -> dict[str, Any]:
         """A random sample of approved files for HQ customer service (M-04); the sample is access-logged."""
         return {"members": await flows.spot_check(p, size, reason)}
+
+    @r.put("/reviewer-leave")
+    async def go_on_leave(body: LeaveIn, p: Annotated[Principal, allow("reviewers.leave")]) -> dict[str, Any]:
+        """An HQ reviewer goes on leave naming a delegate: account and deletion requests assigned to them are
+        routed to the delegate (queue and decision) until the leave ends (O-03)."""
+        return await flows.set_leave(p, body)
+
+    @r.delete("/reviewer-leave")
+    async def back_from_leave(p: Annotated[Principal, allow("reviewers.leave")]) -> dict[str, Any]:
+        """Back from leave: the reviewer's items come back to them (O-03)."""
+        return await flows.end_leave(p)
 
     for kind in REQUEST_KINDS:
         request_routes(r, kind, flows, allow)

@@ -22,7 +22,7 @@ from vipcore.topics import MEMBERS_EVENTS
 from ..adapters.tables import access_log, members, requests, staff
 from ..domain.access import HQ, RequestKind
 from ..domain.passwords import hash_password
-from . import staffdir
+from . import reviewers, staffdir
 from .files import MemberFiles
 
 
@@ -80,10 +80,13 @@ class Workflows:
                 if store != p.store_id:
                     raise Problem(404, "Not found", f"no member file {body.member_id} in store {p.store_id}")
             rid = "R" + uuid.uuid4().hex[:15]
+            now = self.clock()
+            reviewer = await reviewers.assign(conn, k.kind, now) if k.assigned else None
             await conn.execute(requests.insert().values(
                 request_id=rid, kind=k.kind, store_id=p.store_id, member_id=body.member_id, raised_by=p.staff_id,
-                reason=body.reason, payload=payload, status="pending", raised_at=self.clock()))
-        return {"request_id": rid, "status": "pending"}
+                reason=body.reason, payload=payload, status="pending", raised_at=now, reviewer=reviewer))
+            route = await reviewers.routes(conn, now)
+        return {"request_id": rid, "status": "pending", "reviewer": reviewer, "routed_to": route(reviewer)}
 
     async def decide(self, k: RequestKind, p: Principal, request_id: str, d: DecisionIn) -> dict[str, Any]:
         now = self.clock()
@@ -95,6 +98,11 @@ class Workflows:
                 raise Problem(404, "Not found", f"no {k.kind} request {request_id}")
             if r.status != "pending":
                 raise Problem(409, "Already decided", errors=[FieldError("status", f"request is {r.status}", k.rule)])
+            who = (await reviewers.routes(conn, now))(r.reviewer)
+            if who is not None and who != p.staff_id:  # O-03: the assigned reviewer, or their delegate on leave
+                raise Problem(403, "Assigned to another reviewer", errors=[FieldError(
+                    "reviewer", f"request {request_id} is with {who}" + (
+                        f" (delegate of {r.reviewer}, on leave)" if who != r.reviewer else ""), "O-03")])
             values: dict[str, Any] = {"status": "approved" if d.decision == "approve" else "rejected",
                                       "decided_by": p.staff_id, "decided_at": now}
             if d.decision == "approve":
@@ -148,6 +156,9 @@ class Workflows:
         now = self.clock()
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q)).mappings().all()
+            route = await reviewers.routes(conn, now)
+        if k.assigned and status == "pending" and p.role == Role.HQ_CS:  # O-03: each reviewer's own queue
+            rows = [r for r in rows if route(r["reviewer"]) in (None, p.staff_id)]
         out = []
         for r in rows:
             age = (now - r["raised_at"]).total_seconds() / 3600
@@ -156,8 +167,18 @@ class Workflows:
                         "raised_at": r["raised_at"].isoformat(), "age_hours": round(age, 2),
                         "overdue": r["status"] == "pending" and age > k.target_hours,
                         "valid_until": r["valid_until"].isoformat() if r["valid_until"] else None,
+                        "reviewer": r["reviewer"], "routed_to": route(r["reviewer"]),
                         "account": self._account_view(r["payload"]) if k.kind == "account" else None})
         return out
+
+    async def set_leave(self, p: Principal, body: reviewers.LeaveIn) -> dict[str, Any]:
+        """O-03: a reviewer on leave names a delegate; their queue goes to the delegate until the leave ends."""
+        async with self.engine.begin() as conn:
+            return await reviewers.set_leave(conn, p, body, self.clock())
+
+    async def end_leave(self, p: Principal) -> dict[str, Any]:
+        async with self.engine.begin() as conn:
+            return await reviewers.end_leave(conn, p)
 
     def _account_view(self, a: dict[str, Any]) -> dict[str, Any]:
         """The requested account as the queue shows it: the mobile masked (N-06)."""

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from members.domain.access import MATRIX, REQUEST_KINDS, sees
+from members.domain.access import MATRIX, REQUEST_KINDS, routed_to, sees
 from members.domain.handover import FILE_STEPS, STEPS
 from members.domain.passwords import hash_password, verify_password
 from members.entrypoints import staff_http
@@ -46,7 +46,10 @@ ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary
               ("GET", "/v1/revisits/plan", "revisits.plan", None),
               ("POST", "/v1/prospects", "prospects.create", {"full_name": "王建国", "mobile": "13800138000",
                                                              "intent": "H"}),
-              ("GET", "/v1/kpi?period=2026-11", "kpi.read", None)]
+              ("GET", "/v1/kpi?period=2026-11", "kpi.read", None),
+              ("PUT", "/v1/reviewer-leave", "reviewers.leave", {"delegate_staff_id": "H2",
+                                                                "until": "2026-12-01T00:00:00Z"}),
+              ("DELETE", "/v1/reviewer-leave", "reviewers.leave", None)]
 
 
 class Reached:
@@ -100,3 +103,10 @@ def test_o03_passwords_are_scrypt_hashed_and_salted() -> None:
     h1, h2 = hash_password("correct horse"), hash_password("correct horse")
     assert h1.startswith("scrypt$") and h1 != h2 and "correct" not in h1
     assert verify_password("correct horse", h1) and not verify_password("wrong horse", h1)
+
+
+def test_o03_items_of_a_reviewer_on_leave_route_to_the_delegate() -> None:
+    assert routed_to("H1", {}) == "H1" and routed_to(None, {"H1": "H2"}) is None
+    assert routed_to("H1", {"H1": "H2"}) == "H2"
+    assert routed_to("H1", {"H1": "H2", "H2": "H3"}) == "H3"  # the delegate is away too
+    assert routed_to("H1", {"H1": "H2", "H2": "H1"}) == "H1"  # a loop: back to the assigned reviewer
