@@ -21,7 +21,8 @@ from vipcore.topics import MEMBERS_EVENTS
 from ..adapters.tables import members, staff, stores
 from ..domain.passwords import hash_password
 from . import staffdir
-from .cards import next_numbers, record_cards
+from .cards import next_numbers, record_cards, valid_until
+from .validity import CardValidity
 
 
 class StoreIn(BaseModel):
@@ -62,8 +63,10 @@ class MemberIn(BaseModel):
 
 
 class Registry:
-    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: object) -> None:
+    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: object,
+                 validity: CardValidity) -> None:
         self.engine = engine
+        self.validity = validity
         self.index_key = index_key
         self.enc_key = enc_key
         self.topic = topic_prefix + MEMBERS_EVENTS.name
@@ -165,8 +168,11 @@ class Registry:
                 raise Problem(409, "Member already on file", errors=[FieldError(
                     "mobile", "this mobile already has a file in this store", "M-06")])
             await conn.execute(members.insert(), rows)
+            now = datetime.now(UTC)
+            years = {st: await self.validity.years_for_store(conn, st) for st in sorted(region)}  # M-17
             await record_cards(conn, [{"card_no": r["card_no"], "member_id": r["member_id"],
-                                       "store_id": r["store_id"], "status": "active"} for r in rows])
+                                       "store_id": r["store_id"], "status": "active", "issued_at": now,
+                                       "valid_until": valid_until(now.date(), years[r["store_id"]])} for r in rows])
             await add_to_outbox(conn, events)
         self.wake()  # type: ignore[operator]
         return out
