@@ -152,7 +152,9 @@ class Importer:
                 + await self._insert_isolating(conn, import_id, where, good[half:], rejects))
 
     def _reject(self, import_id: str, row_no: int, f: dict[str, str], reasons: list[str]) -> dict[str, Any]:
-        shown = {**f, **({"mobile": mask_mobile(f["mobile"])} if "mobile" in f else {})}
+        shown = {k: _printable(val) for k, val in f.items()}  # a NUL the database refused must not sink the report
+        if "mobile" in f:
+            shown["mobile"] = mask_mobile(shown["mobile"])
         return {"import_id": import_id, "row_no": row_no, "reasons": "; ".join(reasons), "row": shown}
 
     async def _insert(self, conn: Any, where: tuple[str, str, int], good: list[tuple[int, dict[str, str], str]]
@@ -230,3 +232,8 @@ def _db_reason(e: DBAPIError) -> str:
     if isinstance(e, IntegrityError):
         return f"refused by the database: constraint {constraint or 'violated'} (M-19)"
     return f"refused by the database: {getattr(cause, 'sqlstate', None) or type(cause).__name__} (M-19)"
+
+
+def _printable(value: str) -> str:
+    """Control characters (NUL, which PostgreSQL text and JSON refuse, among them) shown as U+FFFD in the report."""
+    return "".join(c if c >= " " or c in "\t" else "\ufffd" for c in value)
