@@ -37,6 +37,9 @@ async def test_m06_duplicate_files_merged_by_agreement_keep_one_referrer(stack: 
         "field": "referrer_staff_id", "rule": "M-06", "message": r.json()["errors"][0]["message"]}
     r = await cs.post(f"/v1/member-files/{a['member_id']}/merge", json=body | {"duplicate_member_id": a["member_id"]})
     assert r.status_code == 422
+    c = (await s1.post("/v1/member-files", json={"full_name": "韩雪梅", "mobile": mobile()})).json()["member_id"]
+    r = await cs.post(f"/v1/member-files/{c}/merge", json=body)  # would leave her without her card
+    assert r.status_code == 409 and r.json()["errors"][0]["rule"] == "M-06"
     r = await cs.post(f"/v1/member-files/{a['member_id']}/merge", json=body)
     assert r.status_code == 200, r.text
     assert r.json() | {"merge_id": ""} == {"merge_id": "", "kept_member_id": a["member_id"],

@@ -56,9 +56,10 @@ async def test_o01_c06_staff_changes_publish_the_staff_directory_with_mobile_and
     for body, field, rule in (({"mobile": "02988886666"}, "0.mobile", "M-02"),
                               ({"mobile": "1390000000"}, "0.mobile", "M-02"),
                               ({"line_leader_staff_id": "NOBODY"}, "0.line_leader_staff_id", "C-06"),
-                              ({"line_leader_staff_id": "S2"}, "0.line_leader_staff_id", "C-06")):
+                              ({"line_leader_staff_id": "S2"}, "0.line_leader_staff_id", "C-06"),
+                              ({"store_id": "NO-STORE"}, "0.store_id", "O-01")):
         r = await stack.admin.post(url, json=[{"staff_id": "S2", "store_id": STORE, "name": "李文静",
-                                               "position": "sales assistant", **body}])
+                                               "position": "sales assistant"} | body])
         assert r.status_code == 422 and r.json()["errors"][0] | {} == {
             "field": field, "rule": rule, "message": r.json()["errors"][0]["message"]}, r.text
     assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM staff WHERE staff_id='S2'") == 0

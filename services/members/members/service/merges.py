@@ -65,6 +65,10 @@ class Merges:
                     raise Problem(409, "File closed", errors=[FieldError(
                         field, f"file {mid} is {rows[mid].status}", "M-08")])
             kept, dup = rows[kept_id], rows[dup_id]
+            if dup.card_no is not None and kept.card_no is None:
+                raise Problem(409, "Merge the other way round", errors=[FieldError(
+                    "duplicate_member_id", "the duplicate holds the customer's card and the kept file none: keep "
+                    "the carded file", "M-06")])
             referrers = {kept.referrer_staff_id, dup.referrer_staff_id} - {None}
             if body.referrer_staff_id not in referrers:
                 raise Problem(422, "One of the two referrers", errors=[FieldError(

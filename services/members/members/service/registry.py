@@ -87,6 +87,11 @@ class Registry:
         mobiles = [staffdir.clean_mobile(f"{i}.mobile", p.mobile) for i, p in enumerate(people)]
         ids = [p.staff_id for p in people]
         async with self.engine.begin() as conn:
+            known = set((await conn.execute(sa.select(stores.c.store_id).where(
+                stores.c.store_id.in_({p.store_id for p in people})))).scalars())
+            if errors := [FieldError(f"{i}.store_id", f"unknown store {p.store_id}", "O-01")
+                          for i, p in enumerate(people) if p.store_id not in known]:
+                raise Problem(422, "Invalid staff member", errors=errors)
             await staffdir.check_leaders(conn, [(f"{i}.line_leader_staff_id", p.staff_id, p.line_leader_staff_id)
                                                 for i, p in enumerate(people)], set(ids))
             before = await staffdir.snapshot(conn, ids)
