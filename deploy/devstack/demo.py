@@ -114,9 +114,13 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     for s in STORES:
         (await admin.post(cfg.url("members") + "/v1/stores", json=s)).raise_for_status()
         keys[s["store_id"]] = (await admin.post(f"{gw}/admin/stores/{s['store_id']}/api-keys")).json()["api_key"]
+    # Every staff member has a work mobile (service SMS such as overdue reminders, C-07) and, but for the store's
+    # customer-service manager, a line leader (C-06): the staff directory credit and notify follow.
     staff = [{"staff_id": f"S-{s['store_id']}-{i}", "store_id": s["store_id"],
-              "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "position": pos, "role": role}
-             for s in STORES for i, (pos, role) in enumerate(POSITIONS, 1)]
+              "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "position": pos, "role": role,
+              "mobile": f"1700{n:03d}{i:04d}",
+              **({"line_leader_staff_id": f"S-{s['store_id']}-1"} if i > 1 else {})}
+             for n, s in enumerate(STORES) for i, (pos, role) in enumerate(POSITIONS, 1)]
     (await admin.post(cfg.url("members") + "/v1/staff", json=staff)).raise_for_status()
     members = _members(rng, 80, today)
     r = await admin.post(cfg.url("members") + "/v1/members", json=members)
@@ -216,7 +220,8 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
                         "store_id": m["store_id"], "member_id": m["member_id"],
                         "program": next(s["program"] for s in STORES if s["store_id"] == m["store_id"])}
                        for m in members],
-           "staff": [{"staff_id": s["staff_id"], "store_id": s["store_id"], "role": s["role"]} for s in staff],
+           "staff": [{"staff_id": s["staff_id"], "store_id": s["store_id"], "role": s["role"],
+                      "line_leader_staff_id": s.get("line_leader_staff_id")} for s in staff],
            "services": {n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "smssim")},
            "member_files": files, "trace_id": trace_id}
     out.parent.mkdir(parents=True, exist_ok=True)

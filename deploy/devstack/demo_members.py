@@ -38,9 +38,11 @@ async def load_member_files(cfg: StackConfig, admin: httpx.AsyncClient, seed: in
               "customer_service_rep", "李文静"), ("D-CSM", STORE, "store_cs_manager", "customer_service_manager",
               "王丽华"), ("D-GM", STORE, "store_manager", "store_gm", "赵建国"),
               ("D-HQCS", "HQ", "hq_cs", "hq_customer_service", "陈佳"), ("D-AUD", "HQ", "auditor", "auditor", "周敏")]
+    leaders = {"D-REF-1": "D-CSM", "D-REF-2": "D-CSM", "D-CSM": "D-GM"}  # C-06: named on receivables
     r = await admin.post(f"{url}/v1/staff", json=[
-        {"staff_id": s, "store_id": st, "role": role, "position": pos, "name": n, "password": PASSWORD}
-        for s, st, role, pos, n in people])
+        {"staff_id": s, "store_id": st, "role": role, "position": pos, "name": n, "password": PASSWORD,
+         "mobile": f"1710000{i:04d}", **({"line_leader_staff_id": leaders[s]} if s in leaders else {})}
+        for i, (s, st, role, pos, n) in enumerate(people)])
     r.raise_for_status()
     async with httpx.AsyncClient(base_url=url, timeout=60) as c:
         ref1, ref2, csm, hq = [await _login(c, url, s) for s in ("D-REF-1", "D-REF-2", "D-CSM", "D-HQCS")]

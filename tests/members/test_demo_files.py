@@ -18,6 +18,12 @@ async def test_demo_loads_member_files_in_every_state(stack: Stack) -> None:
     assert states == {"pending_review", "incomplete", "rejected", "active", "blacklisted"}
     assert await sql_value(stack.cfg, "members", "SELECT state FROM handovers WHERE handover_id=$1",
                            made["handover_in_progress"]) == "hq_approved"
+    # the demo's staff have a work mobile and a line leader, published to the staff directory (C-06, C-07)
+    assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM staff WHERE mobile_enc IS NOT NULL") == 6
+    assert await sql_value(stack.cfg, "members", "SELECT line_leader_staff_id FROM staff WHERE staff_id='D-REF-1'") \
+        == "D-CSM"
+    assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM outbox WHERE headers->>'ce_type' = "
+                           "'members.staff.changed'") == 6
 
     async def flagged() -> Any:
         async with httpx.AsyncClient(base_url=stack.url("gateway"),

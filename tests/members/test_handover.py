@@ -10,7 +10,7 @@ from tests.e2e.test_sale_fanout import sale
 from tests.members.test_member_files import STORE, login, mobile, setup
 
 
-async def test_m12_handover_workflow_moves_files_not_consumptions(stack: Stack) -> None:
+async def test_m12_handover_moves_files_not_consumptions_each_file_rechecked_and_approved(stack: Stack) -> None:
     key = await setup(stack, mobile())
     await stack.add_store("HQ-000", "generic", region_code="000")
     r = await stack.admin.post(f"{stack.url('members')}/v1/staff", json=[
@@ -46,11 +46,32 @@ async def test_m12_handover_workflow_moves_files_not_consumptions(stack: Stack) 
     assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM members WHERE referrer_staff_id='S2'") == 2
     assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM outbox WHERE headers->>'ce_type' = "
                            "'members.handover.completed'") == 1
-    assert (await s2.post(f"/v1/handovers/{hid}/recheck", json={"note": "checked 2 files"})).status_code == 200
-    assert (await sm.post(f"/v1/handovers/{hid}/close", json={})).json()["state"] == "completed"
+    # M-12: the receiver re-checks each file, the store manager approves each one (or sends it back)
+    ma, mb = sorted([a["member_id"], b["member_id"]])
+    files = f"/v1/handovers/{hid}/files"
+    r = await sm.post(f"{files}/{ma}/approve", json={})
+    assert r.status_code == 409 and r.json()["errors"][0]["rule"] == "M-12"  # not re-checked yet
+    assert (await s1.post(f"{files}/{ma}/recheck", json={})).status_code == 403  # only the receiver
+    assert (await s2.post(f"{files}/{ma}/recheck", json={"note": "called her, address confirmed"})).json() == {
+        "handover_id": hid, "member_id": ma, "file": "rechecked", "state": "confirmed"}
+    assert (await s2.post(f"{files}/{ma}/recheck", json={})).status_code == 409  # once
+    assert (await s2.post(f"{files}/{mb}/recheck", json={})).json()["state"] == "rechecked"
+    assert (await s2.post(f"{files}/M-NOT-IN-IT/recheck", json={})).status_code == 404
+    assert (await s2.post(f"{files}/{ma}/approve", json={})).status_code == 403  # the store manager approves
+    assert (await sm.post(f"{files}/{ma}/approve", json={})).json()["state"] == "rechecked"
+    r = await sm.post(f"{files}/{mb}/approve", json={"decision": "reject", "note": "work unit missing"})
+    assert r.json() | {} == {"handover_id": hid, "member_id": mb, "file": "to_recheck", "state": "confirmed"}
+    assert (await s2.post(f"{files}/{mb}/recheck", json={"note": "work unit added"})).status_code == 200
+    assert (await sm.post(f"{files}/{mb}/approve", json={})).json()["state"] == "completed"
     record = (await s2.get(f"/v1/handovers/{hid}")).json()
-    assert [h["step"] for h in record["history"]] == ["request", "review", "accept", "confirm", "recheck", "close"]
-    assert [h["by"] for h in record["history"]] == ["CS1", "HQCS", "S2", "HQCS", "S2", "SM1"]
+    assert [(h["step"], h.get("member_id")) for h in record["history"]] == [
+        ("request", None), ("review", None), ("accept", None), ("confirm", None), ("recheck", ma), ("recheck", mb),
+        ("approve", ma), ("send_back", mb), ("recheck", mb), ("approve", mb), ("complete", None)]
+    assert [h["by"] for h in record["history"]] == ["CS1", "HQCS", "S2", "HQCS", "S2", "S2", "SM1", "SM1", "S2",
+                                                    "SM1", "SM1"]
+    assert [(f["member_id"], f["rechecked_by"], f["approved_by"]) for f in record["files"]] == [
+        (ma, "S2", "SM1"), (mb, "S2", "SM1")]
+    assert record["files"][1]["recheck_note"] == "work unit added" and record["state"] == "completed"
     # consumption history stays credited to whoever earned it
     assert await sql_value(stack.cfg, "members", "SELECT booked_by_staff_id FROM consumptions") == "S1"
     for c in (s1, s2, cs, hq, sm):

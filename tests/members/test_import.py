@@ -75,3 +75,52 @@ async def test_m19_csv_and_xlsx_rows_validated_and_reported(stack: Stack) -> Non
 def test_m19_cli_progress_bar() -> None:
     assert bar(50, 200, width=8) == "[##......] 50/200  25.0%"
     assert bar(0, 0, width=4) == "[####] 0/0 100.0%"
+
+
+async def test_m19_a_row_refused_by_the_database_costs_only_itself(stack: Stack) -> None:
+    """A file for row 5's mobile is registered concurrently (its transaction still open when the import checks):
+    the import's insert meets the unique index (M-06) only at the database; row 10 holds a NUL the database
+    refuses. Those rows are reported with their reasons; every other row of the chunk is imported whole, with
+    its card, and the card numbers have no gap."""
+    import asyncpg
+    from vipcore.pii import blind_index, encrypt
+
+    await setup(stack, mobile())
+    phones = [mobile() for _ in range(12)]
+    rows = [f"王{'建国立华明丽强军伟芳静敏'[i]}{'东西南北中'[i % 5]},{p}," for i, p in enumerate(phones)]
+    rows[8] += "西安\x00贸易公司"  # row 10: a NUL passes M-02 but PostgreSQL refuses it (not a constraint)
+    csv = "\n".join(["姓名,手机,工作单位", *rows]).encode()
+    env = stack.cfg.env("members")
+    other = await asyncpg.connect(stack.cfg.db_url("members").replace("+asyncpg", ""))
+    tx = other.transaction()
+    await tx.start()
+    await other.execute(
+        "INSERT INTO members (member_id, store_id, full_name, name_index, mobile_enc, mobile_index, card_status, "
+        "status, stage) VALUES ('MCONCURRENT', $1, '李四海', 'x', $2, $3, 'none', 'incomplete', 0)",
+        STORE, encrypt(env["PII_ENCRYPTION_KEY"], phones[3]), blind_index(env["PII_INDEX_KEY"], phones[3]))
+    r = await stack.admin.post(f"{stack.url('members')}/v1/imports", params={"store_id": STORE}, content=csv)
+    assert r.status_code == 202
+    url = stack.url("members") + r.json()["progress"]
+
+    async def import_waits_on_the_other_file() -> bool:
+        return bool(await sql_value(stack.cfg, "members", "SELECT count(*) FROM pg_stat_activity WHERE "
+                                    "wait_event_type = 'Lock' AND datname = current_database()"))
+
+    await wait_for(import_waits_on_the_other_file, 30, "the import's insert waiting on the concurrent file")
+    await tx.commit()
+    await other.close()
+
+    async def finished() -> Any:
+        p = (await stack.admin.get(url)).json()
+        return p if p["status"] != "running" else None
+
+    p = await wait_for(finished, 60, "import finished")
+    assert (p["status"], p["imported"], p["rejected"]) == ("done", 10, 2), p
+    report = (await stack.admin.get(url + "/rejected.csv")).text.strip().splitlines()
+    assert len(report) == 3 and report[1].startswith("5,mobile already has a file in this store (M-06)")
+    assert report[2].startswith("10,refused by the database") and "M-19" in report[2]
+    assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM members WHERE card_no IS NOT NULL") == 10
+    assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM cards") == 10
+    assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM outbox WHERE headers->>'ce_type' = "
+                           "'members.member.registered'") == 10
+    assert await sql_value(stack.cfg, "members", "SELECT max(card_no) FROM cards") == "75500010"  # no gap

@@ -17,9 +17,11 @@ from .service.engagement import Engagement
 from .service.files import MemberFiles
 from .service.handovers import Handovers
 from .service.importer import Importer
+from .service.merges import Merges
 from .service.periodic import Periodic, Scheduler
 from .service.registry import Registry
 from .service.staffauth import StaffLogin
+from .service.validity import CardValidity, read_documents
 from .service.workflows import Workflows
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -30,9 +32,11 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     consumers.register(rt)
     index_key = settings.pii_index_key.get_secret_value()
     enc_key = settings.pii_encryption_key.get_secret_value()
-    reg = Registry(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake)
+    validity = CardValidity(rt.engine, read_documents(settings.programs_dir), settings.card_validity_years,
+                            clock=lambda: datetime.now(UTC))
+    reg = Registry(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake, validity)
     files = MemberFiles(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
-                        clock=lambda: datetime.now(UTC), card_years=settings.card_validity_years)
+                        clock=lambda: datetime.now(UTC), validity=validity)
     periodic = Periodic(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
     rt.background.append(Scheduler(periodic, settings.periodic_interval_s))
     flows = Workflows(rt.engine, files, index_key, settings.kafka_topic_prefix, rt.relay.wake,
@@ -42,8 +46,11 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
     return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value()),
                                    periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
-                                                      rt.relay.wake, clock=lambda: datetime.now(UTC))),
+                                                      rt.relay.wake, clock=lambda: datetime.now(UTC),
+                                                      validity=validity), validity),
                        staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,
-                                                               clock=lambda: datetime.now(UTC))),
+                                                               clock=lambda: datetime.now(UTC)),
+                                         Merges(rt.engine, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
+                                                clock=lambda: datetime.now(UTC))),
                        title="Members", description="Member files, cards, organisation")

@@ -26,6 +26,9 @@ staff = sa.Table(
     sa.Column("mobile_index", sa.Text, index=True),  # M-05: employees cannot be members
     sa.Column("password_hash", sa.Text),  # O-03: scrypt; no login until an account is opened
     sa.Column("started_on", sa.Date),  # M-21: month 1 of the KPI ramp
+    sa.Column("mobile_enc", sa.Text),  # AES-GCM; work mobile for service SMS (C-07 staff overdue reminders)
+    sa.Column("line_leader_staff_id", sa.Text),  # C-06: who answers for this staff member's bad debts
+    sa.Column("left_at", sa.DateTime(timezone=True)),  # O-03: a staff member who left logs in no more
 )
 
 card_sequences = sa.Table(
@@ -56,6 +59,7 @@ members = sa.Table(
     sa.Column("reviewed_by", sa.Text),
     sa.Column("reviewed_at", sa.DateTime(timezone=True)),
     sa.Column("review_note", sa.Text),
+    sa.Column("merged_into", sa.Text),  # M-06: a duplicate merged by agreement points at the file kept
     sa.UniqueConstraint("store_id", "mobile_index", name="members_one_file_per_store"),  # M-06
 )
 
@@ -132,6 +136,7 @@ requests = sa.Table(  # requests with a 12-hour target: accounts (O-03), deletio
     sa.Column("decided_by", sa.Text),
     sa.Column("decided_at", sa.DateTime(timezone=True)),
     sa.Column("valid_until", sa.DateTime(timezone=True)),  # grants: time-limited
+    sa.Column("reviewer", sa.Text),  # O-03: the HQ reviewer it was assigned to (a delegate takes it during leave)
     sa.Index("ix_requests_kind_status", "kind", "status"),
 )
 
@@ -200,4 +205,44 @@ referrer_losses = sa.Table(  # M-21: members a staff member lost (dormancy, deta
     sa.Column("period", sa.Text, primary_key=True),
     sa.Column("staff_id", sa.Text, nullable=False, index=True),
     sa.Column("reason", sa.Text, nullable=False),
+)
+
+handover_files = sa.Table(  # M-12: the receiver re-checks each file, the store manager approves each
+    "handover_files", metadata,
+    sa.Column("handover_id", sa.Text, primary_key=True),
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("rechecked_by", sa.Text),
+    sa.Column("rechecked_at", sa.DateTime(timezone=True)),
+    sa.Column("recheck_note", sa.Text),
+    sa.Column("approved_by", sa.Text),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Column("approval_note", sa.Text),
+)
+
+merges = sa.Table(  # M-06: files merged by agreement (audit): which file was kept, whose referrer stayed
+    "merges", metadata,
+    sa.Column("merge_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("kept_member_id", sa.Text, nullable=False),
+    sa.Column("merged_member_id", sa.Text, nullable=False, unique=True),
+    sa.Column("referrer_staff_id", sa.Text),
+    sa.Column("dropped_referrer_staff_id", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("merged_by", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+reviewer_leave = sa.Table(  # O-03: a reviewer on leave names a delegate; their queue goes to the delegate
+    "reviewer_leave", metadata,
+    sa.Column("staff_id", sa.Text, primary_key=True),
+    sa.Column("delegate_staff_id", sa.Text, nullable=False),
+    sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+program_cards = sa.Table(  # M-17: card validity is a program setting (1 or 2 years)
+    "program_cards", metadata,
+    sa.Column("program", sa.Text, primary_key=True),
+    sa.Column("validity_years", sa.Integer, nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
 )

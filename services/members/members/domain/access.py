@@ -17,6 +17,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "files.search": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
     "files.export": frozenset({Role.STORE_MANAGER, Role.HQ_ADMIN}),  # M-07: bulk export is its own permission
     "files.review": frozenset({Role.STORE_CS_MANAGER}),  # M-04
+    "files.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: duplicates merged by agreement
     "files.review_queue": frozenset({Role.STORE_CS_MANAGER, *HQ}),
     "cards.report_lost": frozenset({Role.STAFF, *STORE_LEADS}),  # M-17
     "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),  # M-16
@@ -36,12 +37,13 @@ MATRIX: dict[str, frozenset[Role]] = {
     "handovers.accept": frozenset({Role.STAFF}),
     "handovers.confirm": frozenset({Role.HQ_CS}),
     "handovers.recheck": frozenset({Role.STAFF}),
-    "handovers.close": frozenset({Role.STORE_MANAGER}),
+    "handovers.approve": frozenset({Role.STORE_MANAGER}),  # per file, after the receiver's re-check
     "handovers.read": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
     "revisits.log": frozenset({Role.STAFF, *STORE_LEADS}),  # M-20
     "revisits.plan": frozenset({Role.STAFF, *STORE_LEADS}),
     "prospects.create": frozenset({Role.STAFF, *STORE_LEADS}),
     "kpi.read": frozenset({*STORE_LEADS, *HQ}),  # M-21
+    "reviewers.leave": frozenset({Role.HQ_CS}),  # O-03: a reviewer on leave names a delegate
 }
 
 
@@ -54,10 +56,11 @@ class RequestKind:
     prefix: str  # matrix actions <prefix>.request / .decide / .queue
     rule: str
     target_hours: int = 12
+    assigned: bool = False  # decided by one HQ reviewer, assigned when raised (O-03); their delegate during leave
 
 
-REQUEST_KINDS = (RequestKind("account", "account-requests", "accounts", "O-03"),
-                 RequestKind("deletion", "deletion-requests", "deletions", "M-15"),
+REQUEST_KINDS = (RequestKind("account", "account-requests", "accounts", "O-03", assigned=True),
+                 RequestKind("deletion", "deletion-requests", "deletions", "M-15", assigned=True),
                  RequestKind("grant", "access-grants", "grants", "M-07"))
 
 
@@ -70,3 +73,14 @@ def sees(p: Principal, store_id: str, referrer_staff_id: str | None) -> bool:
     if p.role == Role.STAFF:
         return p.store_id == store_id and referrer_staff_id == p.staff_id
     return False
+
+
+def routed_to(reviewer: str | None, on_leave: dict[str, str]) -> str | None:
+    """O-03: who decides an item assigned to `reviewer` now — their delegate while they are on leave (and the
+    delegate's delegate, should the delegate be away too; a loop falls back to the assigned reviewer)."""
+    seen: set[str] = set()
+    who = reviewer
+    while who is not None and who in on_leave and who not in seen:
+        seen.add(who)
+        who = on_leave[who]
+    return reviewer if who in seen else who

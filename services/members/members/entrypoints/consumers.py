@@ -13,6 +13,7 @@ from vipcore.contracts.members import (
     MemberRegistered,
     MemberStateChanged,
     MemberUpdated,
+    StaffChanged,
     StoreRegistered,
 )
 from vipcore.contracts.pos import SaleRecorded
@@ -26,4 +27,4 @@ def register(rt: ServiceRuntime) -> None:
     rt.consume(POS_SALES, {SaleRecorded.TYPE: consumption.on_sales}, accept={SaleRecorded.TYPE: [SaleRecorded]})
     rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered, MemberApproved, MemberUpdated,
                  MemberStateChanged, MemberBlacklisted, CardIssued, CardLost, CardReplaced, CardExpired,
-                 HandoverCompleted)
+                 HandoverCompleted, StaffChanged)

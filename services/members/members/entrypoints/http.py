@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zipfile
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import FieldError, Problem
@@ -18,6 +18,7 @@ from ..adapters.tables import consumptions, members
 from ..service.importer import Importer
 from ..service.periodic import Periodic
 from ..service.registry import MemberIn, Registry, StaffIn, StoreIn
+from ..service.validity import CardValidity
 
 
 class MonthIn(BaseModel):
@@ -30,7 +31,13 @@ class DayIn(BaseModel):
     date: dt.date
 
 
-def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, importer: Importer) -> APIRouter:
+class ValidityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    validity_years: Literal[1, 2] = Field(description="M-17: cards of the program are valid 1 or 2 years")
+
+
+def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, importer: Importer,
+           validity: CardValidity) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)])
 
     @r.post("/imports", status_code=202)
@@ -73,6 +80,17 @@ def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, i
         """Run M-03 purge, M-09 dormancy and M-17 card expiry as of a date; a second run changes nothing."""
         return {"date": body.date.isoformat(), **await periodic.daily(body.date)}
 
+    @r.put("/programs/{program}/card-validity")
+    async def set_card_validity(program: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
+                                body: ValidityIn) -> dict[str, Any]:
+        """Set a program's card validity (M-17); cards issued from now on by its stores follow it."""
+        return await validity.set(program, body.validity_years)
+
+    @r.get("/programs/{program}/card-validity")
+    async def card_validity(program: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]) -> dict[str, Any]:
+        """A program's card validity and where it comes from: HQ setting, program document or default (M-17)."""
+        return await validity.get(program)
+
     @r.post("/stores", status_code=201)
     async def add_store(store: StoreIn) -> dict[str, str]:
         """Open (or update) a store: region, time zone and the loyalty program it runs (O-01)."""
@@ -81,9 +99,15 @@ def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, i
 
     @r.post("/staff", status_code=201)
     async def add_staff(people: list[StaffIn]) -> dict[str, int]:
-        """Add or update staff members of stores."""
+        """Add or update staff members of stores: mobile (M-02, kept encrypted), line leader (C-06); every new
+        or changed staff member is published as members.staff.changed."""
         await reg.add_staff(people)
         return {"count": len(people)}
+
+    @r.post("/staff/{staff_id}/leave")
+    async def staff_leaves(staff_id: str) -> dict[str, Any]:
+        """A staff member left (O-03): no more logins; published to the staff directory as inactive."""
+        return await reg.leave(staff_id, dt.datetime.now(dt.UTC))
 
     @r.post("/members", status_code=201)
     async def register(batch: list[MemberIn]) -> dict[str, Any]:

@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from vipcore.auth import Principal, TokenVerifier, require
 
 from ..domain.access import MATRIX, REQUEST_KINDS, RequestKind
-from ..domain.handover import STEPS
+from ..domain.handover import FILE_STEPS, STEPS
 from ..service.engagement import Engagement, ProspectIn, RevisitIn
 from ..service.files import BlacklistIn, FileChange, FileIn, MemberFiles, ReviewIn
 from ..service.handovers import HandoverIn, Handovers, StepIn
+from ..service.merges import MergeIn, Merges
+from ..service.reviewers import LeaveIn
 from ..service.staffauth import StaffLogin
 from ..service.workflows import DecisionIn, RequestIn, Workflows
 
@@ -27,7 +29,7 @@ class LoginIn(BaseModel):
 
 
 def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows: Workflows,
-           handovers: Handovers, engagement: Engagement) -> APIRouter:
+           handovers: Handovers, engagement: Engagement, merges: Merges) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["staff"])
 
     def allow(action: str) -> Any:
@@ -80,6 +82,13 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
         """Bulk export (its own permission, M-07), logged with every member id exported."""
         return {"members": await files.search(p, None, status, reason, export=True, limit=10000)}
 
+    @r.post("/member-files/{member_id}/merge")
+    async def merge_files(member_id: str, body: MergeIn, p: Annotated[Principal, allow("files.merge")]
+                          ) -> dict[str, Any]:
+        """Merge a duplicate file of the same customer into this one by agreement, keeping one referrer (M-06):
+        the duplicate ends deleted (soft) pointing here; its consumption history stays; the merge is audited."""
+        return await merges.merge(p, member_id, body)
+
     @r.post("/member-files/{member_id}/review")
     async def review_file(member_id: str, body: ReviewIn, p: As_files_review) -> dict[str, Any]:
         """Approve (card issued, the member earns) or reject a complete file (M-04)."""
@@ -112,6 +121,17 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
                          reason: Reason = "spot check") -> dict[str, Any]:
         """A random sample of approved files for HQ customer service (M-04); the sample is access-logged."""
         return {"members": await flows.spot_check(p, size, reason)}
+
+    @r.put("/reviewer-leave")
+    async def go_on_leave(body: LeaveIn, p: Annotated[Principal, allow("reviewers.leave")]) -> dict[str, Any]:
+        """An HQ reviewer goes on leave naming a delegate: account and deletion requests assigned to them are
+        routed to the delegate (queue and decision) until the leave ends (O-03)."""
+        return await flows.set_leave(p, body)
+
+    @r.delete("/reviewer-leave")
+    async def back_from_leave(p: Annotated[Principal, allow("reviewers.leave")]) -> dict[str, Any]:
+        """Back from leave: the reviewer's items come back to them (O-03)."""
+        return await flows.end_leave(p)
 
     for kind in REQUEST_KINDS:
         request_routes(r, kind, flows, allow)
@@ -172,6 +192,20 @@ def handover_routes(r: APIRouter, hs: Handovers, allow: Any) -> None:
         r.add_api_route(f"/handovers/{{handover_id}}/{step.name}", make(step.name), methods=["POST"],
                         name=f"handover_{step.name}", summary=f"Hand-over step '{step.name}': "
                         f"{step.from_state} → {step.to_state} (M-12)")
+
+    for fstep in FILE_STEPS.values():
+        def make_file(name: str) -> Any:
+            async def take(handover_id: str, member_id: str, body: StepIn,
+                           p: Annotated[Principal, allow(FILE_STEPS[name].action)]) -> dict[str, Any]:
+                return await hs.file_step(p, handover_id, member_id, name, body)
+            return take
+
+        r.add_api_route(f"/handovers/{{handover_id}}/files/{{member_id}}/{fstep.name}", make_file(fstep.name),
+                        methods=["POST"], name=f"handover_file_{fstep.name}",
+                        summary=f"Hand-over, per file: '{fstep.name}' (M-12)" + (
+                            " — the receiver re-checks the file" if fstep.name == "recheck" else
+                            " — the store manager approves the re-checked file, or sends it back (decision=reject);"
+                            " the last approval completes the hand-over"))
 
 
 def request_routes(r: APIRouter, k: RequestKind, flows: Workflows, allow: Any) -> None:

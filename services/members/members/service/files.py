@@ -34,6 +34,7 @@ from ..adapters.tables import access_log, blacklist, cards, members, requests, s
 from ..domain import validation as v
 from ..domain.access import sees
 from .cards import block_and_replace, next_numbers, record_cards, valid_until
+from .validity import CardValidity
 
 REVIEW_TARGET_HOURS = 12  # M-04
 SEES_MOBILE = {Role.STAFF, Role.STORE_CS_MANAGER}  # the referrer calls; the CS manager verifies (M-07, N-06)
@@ -95,14 +96,14 @@ def _problems(errs: list[v.Problem]) -> Problem:
 
 class MemberFiles:
     def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: Any,
-                 clock: Callable[[], datetime], card_years: int = 2) -> None:
+                 clock: Callable[[], datetime], validity: CardValidity) -> None:
         self.engine = engine
         self.index_key = index_key
         self.enc_key = enc_key
         self.topic = topic_prefix + MEMBERS_EVENTS.name
         self.wake = wake
         self.clock = clock
-        self.card_years = card_years
+        self.validity = validity  # M-17: card validity is the store's program's
 
     def _ev(self, key: str, data: EventData, subject: str | None = None) -> OutgoingEvent:
         from vipcore.events import Envelope
@@ -134,7 +135,8 @@ class MemberFiles:
             if await conn.scalar(sa.select(members.c.member_id).where(
                     members.c.store_id == p.store_id, members.c.mobile_index == mi)):
                 raise Problem(409, "Member already on file", errors=[FieldError(
-                    "mobile", "this mobile already has a file (and a referrer) in this store", "M-06")])
+                    "mobile", "this mobile already has a file (and a referrer) in this store; the store's "
+                    "customer-service manager may merge files by agreement", "M-06")])
             await conn.execute(members.insert().values(
                 member_id=member_id, store_id=p.store_id, referrer_staff_id=referrer, full_name=f.full_name.strip(),
                 name_index=blind_index(self.index_key, f.full_name.strip()), mobile_enc=encrypt(self.enc_key, mobile),
@@ -179,6 +181,12 @@ class MemberFiles:
             if "mobile" in given:
                 mi = blind_index(self.index_key, given["mobile"])
                 await self._refuse_staff_and_blacklisted(conn, mi)
+                if await conn.scalar(sa.select(members.c.member_id).where(
+                        members.c.store_id == m.store_id, members.c.mobile_index == mi,
+                        members.c.member_id != member_id)):
+                    raise Problem(409, "Member already on file", errors=[FieldError(
+                        "mobile", "another file of this store has this mobile; the store's customer-service "
+                        "manager may merge the two by agreement", "M-06")])
                 values |= {"mobile_enc": encrypt(self.enc_key, given["mobile"]), "mobile_index": mi}
             if "birth_date" in given:
                 values["birthday"] = _birthday(given["birth_date"])
@@ -224,7 +232,7 @@ class MemberFiles:
             if to == "active" and card_no is None:
                 region = await conn.scalar(sa.select(stores.c.region_code).where(stores.c.store_id == m.store_id))
                 (card_no,) = await next_numbers(conn, str(region), 1)
-                until = valid_until(now.date(), self.card_years)
+                until = valid_until(now.date(), await self.validity.years_for_store(conn, m.store_id))
                 await record_cards(conn, [{"card_no": card_no, "member_id": member_id, "store_id": m.store_id,
                                            "status": "active", "issued_at": now, "valid_until": until}])
                 values |= {"card_no": card_no, "card_status": "active"}
@@ -264,7 +272,8 @@ class MemberFiles:
                 raise Problem(409, "No active card", errors=[FieldError(
                     "card_no", "the member has no active card to report lost", "M-17")])
             region = await conn.scalar(sa.select(stores.c.region_code).where(stores.c.store_id == m.store_id))
-            old, new, until = await block_and_replace(conn, member_id, str(region), now, self.card_years)
+            years = await self.validity.years_for_store(conn, m.store_id)
+            old, new, until = await block_and_replace(conn, member_id, str(region), now, years)
             await add_to_outbox(conn, [
                 self._ev(member_id, CardLost(member_id=member_id, card_no=old)),
                 self._ev(member_id, CardReplaced(member_id=member_id, old_card_no=old, new_card_no=new)),

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Principal, Role
 from vipcore.contracts.members import HandoverCompleted
@@ -17,9 +18,9 @@ from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.topics import MEMBERS_EVENTS
 
-from ..adapters.tables import handovers, members, staff
+from ..adapters.tables import handover_files, handovers, members, staff
 from ..domain.access import HQ
-from ..domain.handover import STEPS, WrongState, advance
+from ..domain.handover import FILE_STEPS, STEPS, FileProgress, WrongState, advance, file_step, state_of
 
 OPEN_FILES = ("incomplete", "pending_review", "rejected", "active")
 
@@ -90,6 +91,8 @@ class Handovers:
             except WrongState as e:
                 raise Problem(409, "Wrong hand-over state", errors=[FieldError("state", str(e), "M-12")]) from None
             if state == "confirmed":  # formal link: the files move; consumptions stay with whoever earned them
+                await conn.execute(pg_insert(handover_files).on_conflict_do_nothing(),
+                                   [{"handover_id": handover_id, "member_id": m} for m in h.member_ids])
                 await conn.execute(members.update().where(members.c.member_id.in_(h.member_ids))
                                    .values(referrer_staff_id=h.to_staff_id))
                 name = await conn.scalar(sa.select(staff.c.name).where(staff.c.staff_id == h.to_staff_id))
@@ -106,10 +109,55 @@ class Handovers:
             self.wake()
         return {"handover_id": handover_id, "state": state}
 
+    async def file_step(self, p: Principal, handover_id: str, member_id: str, step: str,
+                        body: StepIn) -> dict[str, Any]:
+        """M-12 after HQ's confirmation: the receiver re-checks each file, the store manager approves each one
+        (or sends it back); the last approval completes the hand-over. Every step is in the record."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            h = (await conn.execute(sa.select(handovers).where(handovers.c.handover_id == handover_id)
+                                    .with_for_update())).first()
+            if h is None or (p.role not in HQ and h.store_id != p.store_id):
+                raise Problem(404, "Not found", f"no hand-over {handover_id}")
+            if FILE_STEPS[step].receiver_only and p.staff_id != h.to_staff_id:
+                raise Problem(403, "Not the receiver", errors=[FieldError(
+                    "staff_id", f"only the receiver {h.to_staff_id} re-checks the files", "M-12")])
+            if member_id not in h.member_ids:
+                raise Problem(404, "Not found", f"member {member_id} is not in hand-over {handover_id}")
+            rows = {r.member_id: r for r in (await conn.execute(
+                sa.select(handover_files).where(handover_files.c.handover_id == handover_id))).all()}
+            progress = {m: FileProgress(m, rows[m].rechecked_at is not None, rows[m].approved_at is not None)
+                        if m in rows else FileProgress(m) for m in h.member_ids}
+            try:
+                after = file_step(h.state, progress[member_id], step, body.decision == "approve")
+            except WrongState as e:
+                raise Problem(409, "Wrong hand-over state", errors=[FieldError("state", str(e), "M-12")]) from None
+            progress[member_id] = after
+            values: dict[str, Any] = (
+                {"rechecked_by": p.staff_id, "rechecked_at": now, "recheck_note": body.note} if step == "recheck"
+                else {"approved_by": p.staff_id, "approved_at": now, "approval_note": body.note} if after.approved
+                else {"rechecked_by": None, "rechecked_at": None, "approval_note": body.note})
+            await conn.execute(pg_insert(handover_files).values(handover_id=handover_id, member_id=member_id,
+                                                                **values)
+                               .on_conflict_do_update(index_elements=["handover_id", "member_id"], set_=values))
+            state = state_of(list(progress.values()))
+            entry = {"step": step if after.approved or step == "recheck" else "send_back", "member_id": member_id,
+                     "state": state, "by": p.staff_id, "at": now.isoformat(), "note": body.note}
+            history = [*h.history, entry] + ([{"step": "complete", "state": state, "by": p.staff_id,
+                                               "at": now.isoformat()}] if state == "completed" else [])
+            await conn.execute(handovers.update().where(handovers.c.handover_id == handover_id)
+                               .values(state=state, history=history))
+        return {"handover_id": handover_id, "member_id": member_id, "file": "approved" if after.approved else
+                "rechecked" if after.rechecked else "to_recheck", "state": state}
+
     async def get(self, p: Principal, handover_id: str) -> dict[str, Any]:
         async with self.engine.connect() as conn:
             h = (await conn.execute(sa.select(handovers).where(handovers.c.handover_id == handover_id))).first()
+            files = (await conn.execute(sa.select(handover_files).where(handover_files.c.handover_id == handover_id)
+                                        .order_by(handover_files.c.member_id))).mappings().all()
         if h is None or (p.role not in HQ and h.store_id != p.store_id) or (
                 p.role == Role.STAFF and p.staff_id not in (h.from_staff_id, h.to_staff_id)):
             raise Problem(404, "Not found", f"no hand-over {handover_id}")
-        return {**h._asdict(), "raised_at": h.raised_at.isoformat()}
+        return {**h._asdict(), "raised_at": h.raised_at.isoformat(),
+                "files": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in f.items()
+                           if k != "handover_id"} for f in files]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,9 @@ from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import members, staff, stores
 from ..domain.passwords import hash_password
-from .cards import next_numbers, record_cards
+from . import staffdir
+from .cards import next_numbers, record_cards, valid_until
+from .validity import CardValidity
 
 
 class StoreIn(BaseModel):
@@ -39,7 +41,9 @@ class StaffIn(BaseModel):
     name: str
     position: str
     role: Role = Role.STAFF
-    mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$", description="M-05: matched against members")
+    mobile: str | None = Field(None, max_length=20, description=(
+        "M-02 mobile: work number for service SMS (C-07), kept encrypted; M-05: matched against members"))
+    line_leader_staff_id: str | None = Field(None, max_length=64, description="C-06: the staff member's line leader")
     password: str | None = Field(None, min_length=10, description="O-03: opens the account (stored as scrypt)")
     started_on: date | None = Field(None, description="M-21: first day in the position (KPI ramp month 1)")
 
@@ -59,8 +63,10 @@ class MemberIn(BaseModel):
 
 
 class Registry:
-    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: object) -> None:
+    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: object,
+                 validity: CardValidity) -> None:
         self.engine = engine
+        self.validity = validity
         self.index_key = index_key
         self.enc_key = enc_key
         self.topic = topic_prefix + MEMBERS_EVENTS.name
@@ -77,18 +83,48 @@ class Registry:
         self.wake()  # type: ignore[operator]
 
     async def add_staff(self, people: list[StaffIn]) -> None:
+        """Add or change staff; each one new or changed is published as members.staff.changed (O-01, C-06)."""
+        mobiles = [staffdir.clean_mobile(f"{i}.mobile", p.mobile) for i, p in enumerate(people)]
+        ids = [p.staff_id for p in people]
         async with self.engine.begin() as conn:
+            known = set((await conn.execute(sa.select(stores.c.store_id).where(
+                stores.c.store_id.in_({p.store_id for p in people})))).scalars())
+            if errors := [FieldError(f"{i}.store_id", f"unknown store {p.store_id}", "O-01")
+                          for i, p in enumerate(people) if p.store_id not in known]:
+                raise Problem(422, "Invalid staff member", errors=errors)
+            await staffdir.check_leaders(conn, [(f"{i}.line_leader_staff_id", p.staff_id, p.line_leader_staff_id)
+                                                for i, p in enumerate(people)], set(ids))
+            before = await staffdir.snapshot(conn, ids)
             rows = [{**p.model_dump(exclude={"mobile", "password"}),
-                     "mobile_index": blind_index(self.index_key, p.mobile) if p.mobile else None,
-                     "password_hash": hash_password(p.password) if p.password else None} for p in people]
+                     "mobile_index": blind_index(self.index_key, m) if m else None,
+                     "mobile_enc": encrypt(self.enc_key, m) if m else None,
+                     "password_hash": hash_password(p.password) if p.password else None}
+                    for p, m in zip(people, mobiles, strict=True)]
             stmt = pg_insert(staff)
+            keep = ("started_on", "mobile_index", "mobile_enc", "line_leader_staff_id", "password_hash")
             await conn.execute(stmt.on_conflict_do_update(
                 index_elements=["staff_id"], set_={
                     **{c: stmt.excluded[c] for c in ("store_id", "name", "position", "role")},
-                    "started_on": sa.func.coalesce(stmt.excluded.started_on, staff.c.started_on),
-                    "mobile_index": sa.func.coalesce(stmt.excluded.mobile_index, staff.c.mobile_index),
-                    "password_hash": sa.func.coalesce(stmt.excluded.password_hash, staff.c.password_hash)}),
+                    **{c: sa.func.coalesce(stmt.excluded[c], staff.c[c]) for c in keep}}),
                 rows)
+            events = await staffdir.changed_events(conn, before, ids, self.enc_key, self.topic, datetime.now(UTC))
+            await add_to_outbox(conn, events)
+        if events:
+            self.wake()  # type: ignore[operator]
+
+    async def leave(self, staff_id: str, at: datetime) -> dict[str, Any]:
+        """O-03: a staff member leaves; they log in no more and the directory marks them inactive."""
+        async with self.engine.begin() as conn:
+            before = await staffdir.snapshot(conn, [staff_id])
+            if not before:
+                raise Problem(404, "Not found", f"no staff member {staff_id}")
+            await conn.execute(staff.update().where(staff.c.staff_id == staff_id, staff.c.left_at.is_(None))
+                               .values(left_at=at))
+            events = await staffdir.changed_events(conn, before, [staff_id], self.enc_key, self.topic, at)
+            await add_to_outbox(conn, events)
+        if events:
+            self.wake()  # type: ignore[operator]
+        return {"staff_id": staff_id, "active": False}
 
     async def register(self, batch: list[MemberIn]) -> list[dict]:
         """Register members and issue their cards (M-17) in one transaction; all or nothing."""
@@ -137,8 +173,11 @@ class Registry:
                 raise Problem(409, "Member already on file", errors=[FieldError(
                     "mobile", "this mobile already has a file in this store", "M-06")])
             await conn.execute(members.insert(), rows)
+            now = datetime.now(UTC)
+            years = {st: await self.validity.years_for_store(conn, st) for st in sorted(region)}  # M-17
             await record_cards(conn, [{"card_no": r["card_no"], "member_id": r["member_id"],
-                                       "store_id": r["store_id"], "status": "active"} for r in rows])
+                                       "store_id": r["store_id"], "status": "active", "issued_at": now,
+                                       "valid_until": valid_until(now.date(), years[r["store_id"]])} for r in rows])
             await add_to_outbox(conn, events)
         self.wake()  # type: ignore[operator]
         return out

@@ -25,12 +25,12 @@ class StaffLogin:
             raise Problem(503, "Login unavailable", "STAFF_TOKEN_PRIVATE_KEY is not configured")
         async with self.engine.connect() as conn:
             row = (await conn.execute(
-                sa.select(staff.c.staff_id, staff.c.store_id, staff.c.role, staff.c.password_hash,
+                sa.select(staff.c.staff_id, staff.c.store_id, staff.c.role, staff.c.password_hash, staff.c.left_at,
                           stores.c.region_code).join(stores, stores.c.store_id == staff.c.store_id)
                 .where(staff.c.staff_id == staff_id))).first()
         stored = row.password_hash if row is not None and row.password_hash else _DUMMY
         ok = await asyncio.to_thread(verify_password, password, stored)
-        if row is None or not row.password_hash or not ok:
+        if row is None or not row.password_hash or not ok or row.left_at is not None:  # left: no login
             raise Problem(401, "Unauthorized", "unknown staff id or wrong password",
                           [FieldError("password", "unknown staff id or wrong password", "O-03")])
         p = Principal(row.staff_id, row.store_id, row.region_code, Role(row.role))

@@ -16,12 +16,13 @@ from vipcore.contracts.members import MemberStateChanged
 from vipcore.events import Envelope
 from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import blind_index
+from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import access_log, members, requests, staff
 from ..domain.access import HQ, RequestKind
 from ..domain.passwords import hash_password
+from . import reviewers, staffdir
 from .files import MemberFiles
 
 
@@ -31,7 +32,8 @@ class AccountIn(BaseModel):
     name: str = Field(min_length=2, max_length=40)
     position: str = Field(min_length=1, max_length=60)
     role: Literal["staff", "store_manager", "store_cs_manager"] = "staff"
-    mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$")
+    mobile: str | None = Field(None, max_length=20, description="M-02: work mobile for service SMS")
+    line_leader_staff_id: str | None = Field(None, max_length=64, description="C-06: the new hire's line leader")
 
 
 class RequestIn(BaseModel):
@@ -51,10 +53,11 @@ class DecisionIn(BaseModel):
 
 class Workflows:
     def __init__(self, engine: AsyncEngine, files: MemberFiles, index_key: str, topic_prefix: str, wake: Any,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], enc_key: str = "") -> None:
         self.engine = engine
         self.files = files
         self.index_key = index_key
+        self.enc_key = enc_key or files.enc_key
         self.topic = topic_prefix + MEMBERS_EVENTS.name
         self.wake = wake
         self.clock = clock
@@ -66,7 +69,9 @@ class Workflows:
         if k.kind == "account":
             if body.account is None:
                 raise Problem(422, "Invalid request", errors=[FieldError("account", "name the new account", k.rule)])
-            payload = body.account.model_dump()
+            a = body.account
+            phone = staffdir.clean_mobile("account.mobile", a.mobile)  # kept encrypted until the account opens
+            payload = a.model_dump(exclude={"mobile"}) | ({"mobile_enc": encrypt(self.enc_key, phone)} if phone else {})
         elif not body.member_id:
             raise Problem(422, "Invalid request", errors=[FieldError("member_id", "name the member", k.rule)])
         async with self.engine.begin() as conn:
@@ -75,10 +80,13 @@ class Workflows:
                 if store != p.store_id:
                     raise Problem(404, "Not found", f"no member file {body.member_id} in store {p.store_id}")
             rid = "R" + uuid.uuid4().hex[:15]
+            now = self.clock()
+            reviewer = await reviewers.assign(conn, k.kind, now) if k.assigned else None
             await conn.execute(requests.insert().values(
                 request_id=rid, kind=k.kind, store_id=p.store_id, member_id=body.member_id, raised_by=p.staff_id,
-                reason=body.reason, payload=payload, status="pending", raised_at=self.clock()))
-        return {"request_id": rid, "status": "pending"}
+                reason=body.reason, payload=payload, status="pending", raised_at=now, reviewer=reviewer))
+            route = await reviewers.routes(conn, now)
+        return {"request_id": rid, "status": "pending", "reviewer": reviewer, "routed_to": route(reviewer)}
 
     async def decide(self, k: RequestKind, p: Principal, request_id: str, d: DecisionIn) -> dict[str, Any]:
         now = self.clock()
@@ -90,6 +98,11 @@ class Workflows:
                 raise Problem(404, "Not found", f"no {k.kind} request {request_id}")
             if r.status != "pending":
                 raise Problem(409, "Already decided", errors=[FieldError("status", f"request is {r.status}", k.rule)])
+            who = (await reviewers.routes(conn, now))(r.reviewer)
+            if who is not None and who != p.staff_id:  # O-03: the assigned reviewer, or their delegate on leave
+                raise Problem(403, "Assigned to another reviewer", errors=[FieldError(
+                    "reviewer", f"request {request_id} is with {who}" + (
+                        f" (delegate of {r.reviewer}, on leave)" if who != r.reviewer else ""), "O-03")])
             values: dict[str, Any] = {"status": "approved" if d.decision == "approve" else "rejected",
                                       "decided_by": p.staff_id, "decided_at": now}
             if d.decision == "approve":
@@ -97,11 +110,7 @@ class Workflows:
                     if not d.initial_password:
                         raise Problem(422, "Invalid decision", errors=[FieldError(
                             "initial_password", "opening an account sets its first password", k.rule)])
-                    a = r.payload
-                    await conn.execute(staff.insert().values(
-                        staff_id=a["staff_id"], store_id=r.store_id, name=a["name"], position=a["position"],
-                        role=a["role"], password_hash=hash_password(d.initial_password),
-                        mobile_index=blind_index(self.index_key, a["mobile"]) if a.get("mobile") else None))
+                    events += await self._open_account(conn, r.store_id, r.payload, d.initial_password, now)
                 elif k.kind == "deletion":
                     m = (await conn.execute(sa.select(members).where(members.c.member_id == r.member_id)
                                             .with_for_update())).one()
@@ -120,6 +129,22 @@ class Workflows:
         return {"request_id": request_id, "status": values["status"],
                 "valid_until": values["valid_until"].isoformat() if "valid_until" in values else None}
 
+    async def _open_account(self, conn: Any, store_id: str, a: dict[str, Any], password: str,
+                            now: datetime) -> list[OutgoingEvent]:
+        """O-03: HQ opens the account; the new staff member enters the directory (members.staff.changed)."""
+        if await conn.scalar(sa.select(staff.c.staff_id).where(staff.c.staff_id == a["staff_id"])):
+            raise Problem(409, "Staff id taken", errors=[FieldError(
+                "account.staff_id", f"{a['staff_id']} is already on the staff register", "O-03")])
+        leader = a.get("line_leader_staff_id")
+        await staffdir.check_leaders(conn, [("account.line_leader_staff_id", a["staff_id"], leader)], set())
+        mobile = decrypt(self.enc_key, a["mobile_enc"]) if a.get("mobile_enc") else None
+        await conn.execute(staff.insert().values(
+            staff_id=a["staff_id"], store_id=store_id, name=a["name"], position=a["position"], role=a["role"],
+            password_hash=hash_password(password), line_leader_staff_id=leader,
+            mobile_index=blind_index(self.index_key, mobile) if mobile else None,
+            mobile_enc=a.get("mobile_enc")))
+        return await staffdir.changed_events(conn, {}, [a["staff_id"]], self.enc_key, self.topic, now)
+
     async def queue(self, k: RequestKind, p: Principal, status: str) -> list[dict[str, Any]]:
         """The requests of a kind with their age; pending ones past the target are flagged overdue."""
         q = sa.select(requests).where(requests.c.kind == k.kind, requests.c.status == status) \
@@ -131,6 +156,9 @@ class Workflows:
         now = self.clock()
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q)).mappings().all()
+            route = await reviewers.routes(conn, now)
+        if k.assigned and status == "pending" and p.role == Role.HQ_CS:  # O-03: each reviewer's own queue
+            rows = [r for r in rows if route(r["reviewer"]) in (None, p.staff_id)]
         out = []
         for r in rows:
             age = (now - r["raised_at"]).total_seconds() / 3600
@@ -139,7 +167,24 @@ class Workflows:
                         "raised_at": r["raised_at"].isoformat(), "age_hours": round(age, 2),
                         "overdue": r["status"] == "pending" and age > k.target_hours,
                         "valid_until": r["valid_until"].isoformat() if r["valid_until"] else None,
-                        "account": r["payload"] if k.kind == "account" else None})
+                        "reviewer": r["reviewer"], "routed_to": route(r["reviewer"]),
+                        "account": self._account_view(r["payload"]) if k.kind == "account" else None})
+        return out
+
+    async def set_leave(self, p: Principal, body: reviewers.LeaveIn) -> dict[str, Any]:
+        """O-03: a reviewer on leave names a delegate; their queue goes to the delegate until the leave ends."""
+        async with self.engine.begin() as conn:
+            return await reviewers.set_leave(conn, p, body, self.clock())
+
+    async def end_leave(self, p: Principal) -> dict[str, Any]:
+        async with self.engine.begin() as conn:
+            return await reviewers.end_leave(conn, p)
+
+    def _account_view(self, a: dict[str, Any]) -> dict[str, Any]:
+        """The requested account as the queue shows it: the mobile masked (N-06)."""
+        out = {k: val for k, val in a.items() if k != "mobile_enc"}
+        if a.get("mobile_enc"):
+            out["mobile"] = mask_mobile(decrypt(self.enc_key, a["mobile_enc"]))
         return out
 
     async def spot_check(self, p: Principal, size: int, reason: str) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from members.domain.access import MATRIX, REQUEST_KINDS, sees
-from members.domain.handover import STEPS
+from members.domain.access import MATRIX, REQUEST_KINDS, routed_to, sees
+from members.domain.handover import FILE_STEPS, STEPS
 from members.domain.passwords import hash_password, verify_password
 from members.entrypoints import staff_http
 from vipcore.auth import Principal, Role, TokenIssuer, TokenVerifier, new_keypair
@@ -23,6 +23,8 @@ ENDPOINTS = [
     ("GET", "/v1/member-files", "files.search", None),
     ("GET", "/v1/member-files:export", "files.export", None),
     ("POST", "/v1/member-files/M1/review", "files.review", {"decision": "approve"}),
+    ("POST", "/v1/member-files/M1/merge", "files.merge", {"duplicate_member_id": "M2", "referrer_staff_id": "S1",
+                                                          "reason": "same customer"}),
     ("GET", "/v1/review-queue", "files.review_queue", None),
     ("POST", "/v1/member-files/M1/card:report-lost", "cards.report_lost", None),
     ("POST", "/v1/blacklist", "blacklist.add", {"mobile": "13800138000", "full_name": "王建国", "reason": "闹事"}),
@@ -39,11 +41,15 @@ ENDPOINTS += [("POST", "/v1/handovers", "handovers.request", {"from_staff_id": "
                                                               "type": "same_position", "reason": "resigned"}),
               ("GET", "/v1/handovers/H1", "handovers.read", None)]
 ENDPOINTS += [("POST", f"/v1/handovers/H1/{s.name}", s.action, {}) for s in STEPS.values()]
+ENDPOINTS += [("POST", f"/v1/handovers/H1/files/M1/{s.name}", s.action, {}) for s in FILE_STEPS.values()]
 ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary": "called"}),
               ("GET", "/v1/revisits/plan", "revisits.plan", None),
               ("POST", "/v1/prospects", "prospects.create", {"full_name": "王建国", "mobile": "13800138000",
                                                              "intent": "H"}),
-              ("GET", "/v1/kpi?period=2026-11", "kpi.read", None)]
+              ("GET", "/v1/kpi?period=2026-11", "kpi.read", None),
+              ("PUT", "/v1/reviewer-leave", "reviewers.leave", {"delegate_staff_id": "H2",
+                                                                "until": "2026-12-01T00:00:00Z"}),
+              ("DELETE", "/v1/reviewer-leave", "reviewers.leave", None)]
 
 
 class Reached:
@@ -60,7 +66,7 @@ def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached(),  # type: ignore[arg-type]
-                                      Reached(), Reached()))  # type: ignore[arg-type]
+                                      Reached(), Reached(), Reached()))  # type: ignore[arg-type]
     return TestClient(app)
 
 
@@ -97,3 +103,10 @@ def test_o03_passwords_are_scrypt_hashed_and_salted() -> None:
     h1, h2 = hash_password("correct horse"), hash_password("correct horse")
     assert h1.startswith("scrypt$") and h1 != h2 and "correct" not in h1
     assert verify_password("correct horse", h1) and not verify_password("wrong horse", h1)
+
+
+def test_o03_items_of_a_reviewer_on_leave_route_to_the_delegate() -> None:
+    assert routed_to("H1", {}) == "H1" and routed_to(None, {"H1": "H2"}) is None
+    assert routed_to("H1", {"H1": "H2"}) == "H2"
+    assert routed_to("H1", {"H1": "H2", "H2": "H3"}) == "H3"  # the delegate is away too
+    assert routed_to("H1", {"H1": "H2", "H2": "H1"}) == "H1"  # a loop: back to the assigned reviewer

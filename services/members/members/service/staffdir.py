@@ -1,0 +1,80 @@
+"""The staff directory (O-01, O-03): every change of a staff member is published as `members.staff.changed`
+through the outbox, in the transaction of the change, so credit can name the responsible staff member's mobile
+and line leader on overdue reminders (C-06, C-07)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from vipcore.contracts.members import StaffChanged
+from vipcore.events import Envelope
+from vipcore.http import FieldError, Problem
+from vipcore.outbox import OutgoingEvent
+from vipcore.pii import decrypt
+
+from ..adapters.tables import staff, stores
+from ..domain import validation as v
+
+# What a directory reader sees of a staff row; a change in any of these is published.
+WATCHED = ("store_id", "name", "position", "role", "mobile_index", "line_leader_staff_id", "opened", "left")
+
+
+def clean_mobile(field: str, mobile: str | None) -> str | None:
+    """M-02 for a staff work mobile (it receives service SMS): 11-digit mainland mobile, no landline."""
+    if mobile is None:
+        return None
+    if (err := v.mobile_problem(mobile)) is not None:
+        raise Problem(422, "Invalid staff member", f"{field}: {err} (M-02)", [FieldError(field, err, "M-02")])
+    return mobile.strip().replace(" ", "").replace("-", "")
+
+
+async def check_leaders(conn: AsyncConnection, wanted: list[tuple[str, str, str | None]],
+                        in_batch: set[str]) -> None:
+    """C-06: a line leader is another staff member on the register (or in the same batch)."""
+    named = {leader for _, _, leader in wanted if leader}
+    known = set((await conn.execute(sa.select(staff.c.staff_id).where(staff.c.staff_id.in_(named)))).scalars()) \
+        if named else set()
+    for field, staff_id, leader in wanted:
+        if leader is None:
+            continue
+        if leader == staff_id:
+            raise Problem(422, "Invalid staff member", errors=[FieldError(
+                field, "a staff member cannot be their own line leader", "C-06")])
+        if leader not in known and leader not in in_batch:
+            raise Problem(422, "Invalid staff member", errors=[FieldError(
+                field, f"line leader {leader} is not on the staff register", "C-06")])
+
+
+def _select() -> Any:
+    return sa.select(staff, stores.c.region_code).join(stores, stores.c.store_id == staff.c.store_id)
+
+
+async def snapshot(conn: AsyncConnection, ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    """The watched fields of these staff members now (absent ids are not on the register yet)."""
+    if not ids:
+        return {}
+    rows = (await conn.execute(_select().where(staff.c.staff_id.in_(ids)))).all()
+    return {r.staff_id: _watched(r) for r in rows}
+
+
+def _watched(r: Any) -> tuple[Any, ...]:
+    return (r.store_id, r.name, r.position, r.role, r.mobile_index, r.line_leader_staff_id,
+            r.password_hash is not None, r.left_at is not None)
+
+
+async def changed_events(conn: AsyncConnection, before: dict[str, tuple[Any, ...]], ids: list[str], enc_key: str,
+                         topic: str, now: datetime) -> list[OutgoingEvent]:
+    """One `members.staff.changed` per staff member who is new or whose watched fields changed."""
+    rows = (await conn.execute(_select().where(staff.c.staff_id.in_(ids)))).all() if ids else []
+    return [event(r, enc_key, topic, now) for r in rows if before.get(r.staff_id) != _watched(r)]
+
+
+def event(r: Any, enc_key: str, topic: str, now: datetime) -> OutgoingEvent:
+    data = StaffChanged(staff_id=r.staff_id, store_id=r.store_id, region_code=r.region_code, name=r.name,
+                        position=r.position, role=r.role,
+                        mobile=decrypt(enc_key, r.mobile_enc) if r.mobile_enc else None,
+                        line_leader_staff_id=r.line_leader_staff_id, active=r.left_at is None)
+    return OutgoingEvent(topic, r.staff_id, Envelope.new(data, source="members", subject=r.staff_id, time=now))
