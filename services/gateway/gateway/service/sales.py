@@ -119,7 +119,10 @@ class SalesDesk:
             cashier_staff_id=s.cashier_staff_id, booked_by_staff_id=s.booked_by_staff_id,
             currency=s.currency, lines=[SaleLine(**ln.model_dump()) for ln in s.lines],
             payments=[Payment(**p.model_dump()) for p in s.payments])
-        key = member_id or (s.member.card_no if s.member and s.member.card_no else None)
+        # One member's sales stay in order; an anonymous group-buy sale is ordered by its credit customer, so the
+        # authorisation it names is captured by the customer's sales in the order they were rung up (C-04).
+        credit = next((p.credit_customer_id for p in s.payments if p.credit_customer_id), None)
+        key = member_id or (s.member.card_no if s.member and s.member.card_no else None) or credit
         env = Envelope.new(data, source="gateway", subject=member_id)
         return OutgoingEvent(self.topic, key, env, traceparent)
 
