@@ -17,6 +17,7 @@ from .service.apikeys import KeyVerifier
 from .service.coalescer import SaleCoalescer
 from .service.directory import Directory
 from .service.sales import SalesDesk
+from .service.stored_value import StoredValuePayments
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
@@ -33,7 +34,8 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     HTTPXClientInstrumentor.instrument_client(loyalty, tracer_provider=rt.tracer_provider)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
     app = rt.http_app(
-        http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk)),
+        http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk),
+                        StoredValuePayments(rt.engine, directory, loyalty)),
         http.admin_router(rt.engine, admin_guard(token)),
         credit.credit_router(settings, keys, rt.tracer_provider),
         redemptions.redemptions_router(keys, directory, rt.engine, loyalty),

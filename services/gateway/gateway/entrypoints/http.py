@@ -20,13 +20,15 @@ from ..service.apikeys import KeyVerifier, issue_key
 from ..service.coalescer import SaleCoalescer
 from ..service.directory import Directory
 from ..service.sales import SalesDesk
+from ..service.stored_value import StoredValuePayments, pays_with_stored_value
 
 NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier": None, "points_balance": None,
                                 "card_status": None, "status": None, "birthday_today": False}
 
 
 def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
-               loyalty: httpx.AsyncClient, coalescer: SaleCoalescer | None = None) -> APIRouter:
+               loyalty: httpx.AsyncClient, coalescer: SaleCoalescer | None = None,
+               stored_value: StoredValuePayments | None = None) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"])
 
     async def terminal_store(request: Request) -> str:
@@ -52,7 +54,15 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
         """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
         same_store(store, sale.store_id)
-        out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
+        held = stored_value is not None and pays_with_stored_value(sale) and await stored_value.hold(sale)  # L-11
+        try:
+            out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
+        except BaseException:
+            if held and stored_value is not None:
+                await stored_value.release(sale)
+            raise
+        if held and stored_value is not None and out.status == 409:
+            await stored_value.release(sale)
         return JSONResponse(out.body, status_code=out.status,
                             media_type="application/problem+json" if out.status == 409 else None)
 

@@ -24,7 +24,7 @@ from ..adapters.tables import accounts, ledger, members, stores
 from ..domain.account import Account, Entry, Lot, TierChange
 from ..domain.program import Program, ProgramBook
 from ..domain.rules import Line, may_earn
-from .stored_value import spend_from_sales
+from .stored_value import give_back_on_refunds, spend_from_sales
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -180,6 +180,7 @@ class LoyaltyHandlers:
         if not refunds:
             return
         where = await self.store.stores_of(tx.conn, {d.data.store_id for d in refunds})
+        await give_back_on_refunds(tx.conn, [(d, where[d.data.store_id][0]) for d in refunds])  # L-11
         accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0])
                                                 for d in refunds})
         hints = await self._merged_receipts(tx.conn, refunds, accts, where)
