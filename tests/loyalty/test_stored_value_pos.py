@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from devstack.testing import Stack, sql_value, wait_for
@@ -92,6 +92,24 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
     kinds = await sql_value(stack.cfg, "loyalty", "SELECT string_agg(kind || ':' || amount, ',' ORDER BY id) "
                                                   "FROM stored_value_ledger WHERE member_id=$1", mid)
     assert kinds == ("topup:110000,spend:-30000,spend:-30000,spend:-30000,spend:-10000,refund:30000"), kinds
+
+    # the money report reconciles the period to the fen and owes 400 yuan at the member's store and region
+    today = datetime.now(UTC).date()
+    period = {"since": min(date(2026, 11, 1), today - timedelta(days=1)).isoformat(),
+              "until": (max(today, date(2026, 11, 23)) + timedelta(days=1)).isoformat()}
+    async with httpx.AsyncClient(base_url=stack.url("loyalty"),
+                                 headers={"Authorization": f"Bearer {stack.cfg.admin_token}"}) as lo:
+        rep = (await lo.get("/v1/reports/stored-value", params=period)).json()
+        assert rep["programs"]["generic"] == {"opening": 0, "top_ups": 100000, "bonus": 10000, "spend": 100000,
+                                              "refunds": 30000, "closing": 40000, "reconciled": True}
+        assert rep["outstanding"] == {"program": {"generic": 40000}, "store": {"HT-001": 40000},
+                                      "region": {"029": 40000}}
+        assert rep["ledger_matches_balances"] == {"generic": True}
+        r = await lo.get("/v1/reports/stored-value", params={**period, "format": "csv"})
+        assert r.headers["content-type"].startswith("text/csv")
+        assert "program,generic,0,100000,10000,100000,30000,40000,True,40000" in r.text
+        r = await lo.get("/v1/reports/stored-value", params={"since": "2026-11-02", "until": "2026-11-01"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "until"
 
 
 async def _eq(value: object, want: int) -> bool:

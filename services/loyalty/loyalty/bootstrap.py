@@ -52,4 +52,5 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
                        reports.staff_router(TokenVerifier(settings.staff_token_public_key), commands, desk,
                                             program_of_store),
                        stored_value.internal_router(desk, guard, program_of_store),
+                       stored_value.report_router(rt.engine, guard),
                        title="Loyalty", description="Points ledger, tiers, member prices, redemptions, reports")

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.http import FieldError, Problem
 
+from ..adapters.tables import members, stored_value, stored_value_ledger, stores
+from ..domain import sv_report
 from ..domain.account import RuleViolation
 from ..service.stored_value import StoredValueDesk
 from .problems import refused
@@ -44,5 +50,56 @@ def internal_router(desk: StoredValueDesk, guard: object,
     async def release(body: ReleaseIn) -> dict[str, Any]:
         """Release the hold of a sale the gateway did not record (a captured hold is never released)."""
         return {"released": await desk.release(body.store_id, body.receipt_no)}
+
+    return r
+
+
+def report_router(engine: AsyncEngine, guard: object) -> APIRouter:
+    r = APIRouter(dependencies=[Depends(guard)])  # type: ignore[arg-type]
+    svl = stored_value_ledger
+
+    @r.get("/v1/reports/stored-value", tags=["reports"])
+    async def stored_value_report(since: date, until: date,
+                                  format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Any:
+        """Stored-value money (R-03, L-11), fen: outstanding per program, store and region; top-ups, bonus granted,
+        spend and refunds in [since, until) (UTC dates) per program, reconciled: opening + top-ups + bonus -
+        spend + refunds = closing. A member's balance counts for their home store (else their latest store)."""
+        if until <= since:
+            raise Problem(422, "Invalid request", errors=[FieldError("until", "must be after since", "R-03")])
+        start, end = (datetime.combine(d, time(0), UTC) for d in (since, until))
+        home = sa.func.coalesce(
+            sa.select(members.c.store_id).where(members.c.member_id == stored_value.c.member_id).scalar_subquery(),
+            sa.select(svl.c.store_id).where(svl.c.member_id == stored_value.c.member_id, svl.c.store_id.is_not(None))
+            .order_by(svl.c.id.desc()).limit(1).scalar_subquery()).label("store_id")
+        sub = sa.select(stored_value.c.program, stored_value.c.balance, home).where(
+            stored_value.c.balance != 0).subquery()
+        async with engine.connect() as conn:
+            owed = (await conn.execute(
+                sa.select(sub.c.program, sub.c.store_id, stores.c.region_code, sa.func.sum(sub.c.balance))
+                .select_from(sub.outerjoin(stores, stores.c.store_id == sub.c.store_id))
+                .group_by(sub.c.program, sub.c.store_id, stores.c.region_code))).all()
+            before = dict((await conn.execute(
+                sa.select(svl.c.program, sa.func.sum(svl.c.amount)).where(svl.c.occurred_at < start)
+                .group_by(svl.c.program))).tuples().all())
+            within = (await conn.execute(
+                sa.select(svl.c.program, svl.c.kind, sa.func.sum(svl.c.amount), sa.func.sum(svl.c.paid),
+                          sa.func.sum(svl.c.bonus))
+                .where(svl.c.occurred_at >= start, svl.c.occurred_at < end)
+                .group_by(svl.c.program, svl.c.kind))).all()
+            totals = dict((await conn.execute(sa.select(svl.c.program, sa.func.sum(svl.c.amount))
+                                              .group_by(svl.c.program))).tuples().all())
+        outstanding: dict[str, dict[str, int]] = {"program": {}, "store": {}, "region": {}}
+        for pid, store_id, region, fen in owed:
+            for dim, key in (("program", pid), ("store", store_id or "unknown"), ("region", region or "unknown")):
+                outstanding[dim][key] = outstanding[dim].get(key, 0) + int(fen)
+        periods = {pid: sv_report.movement(int(before.get(pid) or 0),
+                                           [(k, int(a), int(p), int(b)) for q, k, a, p, b in within if q == pid])
+                   for pid in {*before, *(row[0] for row in within)}}
+        rep = sv_report.report(since.isoformat(), until.isoformat(), periods, outstanding,
+                               {pid: int(v or 0) for pid, v in totals.items()})
+        if format == "csv":
+            return Response(sv_report.to_csv(rep), media_type="text/csv", headers={
+                "Content-Disposition": f'attachment; filename="stored-value-{since}-{until}.csv"'})
+        return rep
 
     return r
