@@ -215,6 +215,18 @@ class Account:
         self.balance -= points
         return Entry("expire", -points, 0, cause, None, at, {"lots": [lt.key for lt in due]})
 
+    def forfeit(self, *, at: datetime, cause: str, reason: str, detail: dict[str, Any] | None = None) -> Entry | None:
+        """Expire the whole balance at once (L-08 card validity ended; M-17 replaced card that may not carry
+        points): a ledger entry with its reason; a debt under allow_negative (L-13) stays to be recovered."""
+        for lt in self.lots:
+            lt.remaining = 0
+        self.cycle_start = None  # the next earning opens a new validity period
+        points = max(0, self.balance)
+        if points == 0:
+            return None
+        self.balance -= points
+        return Entry("expire", -points, 0, cause, None, at, {"reason": reason, **(detail or {})})
+
     def expiring(self, program: Program, at: datetime) -> tuple[int, datetime | None]:
         """Points that expire within the notice period and the earliest date (L-16)."""
         horizon = at + timedelta(days=program.expiry.notice_days)

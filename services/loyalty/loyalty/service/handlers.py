@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
-from vipcore.contracts.loyalty import PointsEarned, PointsReversed, RewardReady, TierChanged
-from vipcore.contracts.members import MemberRegistered, MemberUpdated, StoreRegistered
+from vipcore.contracts.loyalty import PointsEarned, PointsExpired, PointsReversed, RewardReady, TierChanged
+from vipcore.contracts.members import CardExpired, CardReplaced, MemberRegistered, MemberUpdated, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.events import Envelope
 from vipcore.topics import LOYALTY_EVENTS
@@ -202,4 +202,40 @@ class LoyaltyHandlers:
                 member_id=acct.member_id, program=pid, points=-e.points, shortfall=e.detail["shortfall"],
                 balance_after=acct.balance, receipt_no=r.original_receipt_no, cause_event_id=str(d.env.id),
                 occurred_at=r.occurred_at), d)
+        await self.store.save(tx.conn, list(accts.values()), entries)
+
+    async def on_cards(self, tx: Tx, batch: list[Delivery]) -> None:
+        """A replaced card (M-17) forfeits the points of programs that do not carry them to a new card; an expired
+        card (L-08) zeroes the whole balance of programs whose points live as long as the card. Otherwise the
+        points stay with the member (accounts are the member's, not the card's)."""
+        cards = [d for d in batch if isinstance(d.data, CardReplaced | CardExpired)]
+        if not cards:
+            return
+        keys = set((await tx.conn.execute(sa.select(accounts.c.member_id, accounts.c.program).where(
+            accounts.c.member_id.in_({d.data.member_id for d in cards})))).tuples().all())
+        accts = await self.store.load(tx.conn, {k for k in keys if k[1] in self.books})
+        entries = []
+        for d in cards:
+            c, at = d.data, d.env.time
+            for (mid, pid), acct in sorted(accts.items()):
+                if mid != c.member_id:
+                    continue
+                program = self.books[pid].at(at)
+                if isinstance(c, CardReplaced):
+                    if program.carry_points_on_replacement:
+                        continue
+                    reason = (f"M-17: card {c.old_card_no} replaced by {c.new_card_no}; program {pid} does not "
+                              "carry points to a renewed card")
+                    detail = {"old_card_no": c.old_card_no, "new_card_no": c.new_card_no}
+                else:
+                    if program.expiry.policy != "card_validity":
+                        continue
+                    reason = f"L-08: card {c.card_no} reached the end of its validity; the whole balance expires"
+                    detail = {"card_no": c.card_no}
+                e = acct.forfeit(at=at, cause=str(uuid.uuid5(d.env.id, pid)), reason=reason, detail=detail)
+                if e is None:
+                    continue
+                entries.append(entry_row(acct, e, None, None))
+                self._emit(tx, acct, PointsExpired(member_id=mid, program=pid, points=-e.points,
+                                                   balance_after=acct.balance, occurred_at=at, reason=reason), d)
         await self.store.save(tx.conn, list(accts.values()), entries)
