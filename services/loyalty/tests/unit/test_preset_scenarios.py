@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from loyalty.domain import stored_value as sv
 from loyalty.domain.account import Account, RuleViolation, TierChange
 from loyalty.domain.pricing import QuoteLine, birthday_proven, is_birthday, quote
 from loyalty.domain.program import Program, load_program
@@ -238,3 +239,36 @@ def test_scenario_dental_clinic_member_walkthrough() -> None:
 
     down = w.a.downgrade(w.p, datetime(2028, 1, 1, tzinfo=UTC))
     assert down is not None and (down.from_tier, down.to_tier.code) == ("gold", "silver")
+
+
+def test_scenario_generic_restaurant_and_hotel_member_walkthrough_with_stored_value() -> None:
+    w = Walk("generic")
+    assert w.a.tier == "normal"
+    assert w.buy("R1", T0, 200000, 10000, special=(2,)) == (2000, None)  # L-01
+    pts, up = w.buy("R2", day(30), 300000)  # 5,000 yuan within 12 months -> silver (L-04)
+    assert pts == 3000 and up is not None and up.to_tier.code == "silver"
+    pts, up = w.buy("R3", day(40), 1000000)  # one receipt of 10,000 -> gold
+    assert up is not None and up.to_tier.code == "gold"
+    q = quote(w.p, "gold", [RING], birthday_today=True, proof=True)
+    assert q.benefit is None and q.member_total == 98800  # this ladder gives points, not prices (L-06)
+    assert w.refused(12000, day(40) + timedelta(hours=1)).rule == "L-14"
+    assert w.redeem(5000, day(41)) == 10000  # 100 points = 1 yuan at the desk (L-07)
+    assert w.refund("R3", "F1", day(42), (1, 500000)) == (-5000, -500000)  # L-03
+    assert w.p.expiry.policy == "never" and w.a.expire(w.p, at=day(3000), cause="E") is None  # L-08: none
+    # L-05: this preset schedules no re-evaluation: a tier once reached is kept
+    assert w.p.downgrade is None and w.a.downgrade(w.p, datetime(2030, 1, 1, tzinfo=UTC)) is None
+
+    # L-11: pay 1,000 get 1,100; terminals hold against the free balance; a refund gives back what it paid
+    mv = sv.top_up(w.p, 100000)
+    balance, held = mv.amount, 0
+    assert balance == 110000 and mv.bonus == 10000
+    sv.check_hold(balance, held, 80000)
+    held += 80000
+    with pytest.raises(RuleViolation) as e:
+        sv.check_hold(balance, held, 30001)  # a second terminal at the same moment
+    assert e.value.rule == "L-11" and e.value.field == "amount"
+    held -= 80000  # the sale captures its hold
+    balance += sv.spend(balance, 80000, held=held).amount
+    assert balance == 30000
+    assert sv.refund_back(spent=80000, returned=0, refunded=20000).amount == 20000
+    assert sv.refund_back(spent=80000, returned=70000, refunded=20000).amount == 10000
