@@ -54,15 +54,9 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
         """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
         same_store(store, sale.store_id)
-        held = stored_value is not None and pays_with_stored_value(sale) and await stored_value.hold(sale)  # L-11
-        try:
-            out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
-        except BaseException:
-            if held and stored_value is not None:
-                await stored_value.release(sale)
-            raise
-        if held and stored_value is not None and out.status == 409:
-            await stored_value.release(sale)
+        if stored_value is not None and pays_with_stored_value(sale):
+            await stored_value.hold(sale)  # L-11: refused (422) when the member's free balance is short
+        out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
         return JSONResponse(out.body, status_code=out.status,
                             media_type="application/problem+json" if out.status == 409 else None)
 

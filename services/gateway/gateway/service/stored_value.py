@@ -2,8 +2,8 @@
 loyalty to hold the amount against the member's balance; the sale's event captures the hold.
 
 Only sales with a stored-value payment take this path (one extra round trip); every other sale goes straight to
-the sales desk. A sale the desk does not record (409, error) has its hold released at once; a hold whose sale
-never arrives is released by loyalty after the hold's expiry.
+the sales desk. The hold belongs to the receipt (store, receipt_no): a POS retry finds it (same member and amount);
+a sale that never arrives (an error, a conflicting body) has its hold released by loyalty after the hold's expiry.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ class StoredValuePayments:
     def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: httpx.AsyncClient) -> None:
         self.engine, self.directory, self.loyalty = engine, directory, loyalty
 
-    async def hold(self, sale: SaleIn) -> bool:
-        """Hold the sale's stored-value payment (L-11); True when a new hold was asked for. Refused with 422
-        naming `payments[i].amount` when the member's free balance is short."""
+    async def hold(self, sale: SaleIn) -> None:
+        """Hold the sale's stored-value payment (L-11); refused with 422 naming `payments[i].amount` when the
+        member's free balance is short."""
         i = next(n for n, p in enumerate(sale.payments) if p.method == "stored_value" and p.amount)
         if sale.member is None:
             raise Problem(422, "Refused by a rule", "stored value is spent by a member", [FieldError(
@@ -37,7 +37,7 @@ class StoredValuePayments:
             recorded = await conn.scalar(sa.select(sa.literal(1)).where(
                 sales.c.store_id == sale.store_id, sales.c.receipt_no == sale.receipt_no))
             if recorded:
-                return False  # a replay (200) or a conflict (409): the sales desk answers it
+                return  # a replay (200) or a conflict (409): the sales desk answers it
             (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()])
         if found is None:
             raise Problem(422, "Refused by a rule", "no member with these details",
@@ -61,12 +61,3 @@ class StoredValuePayments:
         if resp.status_code not in (200, 201):
             raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({resp.status_code})",
                           [FieldError(f"payments[{i}].amount", "try again shortly", "L-11")])
-        return True
-
-    async def release(self, sale: SaleIn) -> None:
-        """The sale was not recorded: give the held amount back now (best effort; the expiry is the backstop)."""
-        try:
-            await self.loyalty.post("/internal/stored-value/holds/release",
-                                    json={"store_id": sale.store_id, "receipt_no": sale.receipt_no})
-        except httpx.HTTPError:
-            pass

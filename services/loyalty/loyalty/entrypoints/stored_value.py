@@ -26,11 +26,6 @@ class HoldIn(BaseModel):
     amount: int = Field(gt=0, description="fen paid with stored value on this receipt")
 
 
-class ReleaseIn(BaseModel):
-    store_id: str = Field(min_length=1, max_length=32)
-    receipt_no: str = Field(min_length=1, max_length=64)
-
-
 def internal_router(desk: StoredValueDesk, guard: object,
                     program_of_store: Callable[[str], Awaitable[str]]) -> APIRouter:
     r = APIRouter(prefix="/internal/stored-value", tags=["internal"], dependencies=[Depends(guard)])  # type: ignore[arg-type]
@@ -45,11 +40,6 @@ def internal_router(desk: StoredValueDesk, guard: object,
                                    program=program, amount=body.amount)
         except RuleViolation as e:
             raise refused(e) from None
-
-    @r.post("/holds/release")
-    async def release(body: ReleaseIn) -> dict[str, Any]:
-        """Release the hold of a sale the gateway did not record (a captured hold is never released)."""
-        return {"released": await desk.release(body.store_id, body.receipt_no)}
 
     return r
 

@@ -78,9 +78,9 @@ async def spend_from_sales(conn: AsyncConnection, sales: list[tuple[Delivery, st
             continue  # this receipt's payment was taken already (L-02)
         if hold is not None and hold.status == "held" and (hold.member_id, hold.program) == k:
             balances[k][1] -= hold.amount  # the hold turns into the spend below
+            captured.append(r)  # (a hold of someone else stays held until it expires)
         mv = sv.spend(balances[k][0], _paid_with(sale), held=balances[k][1])
         balances[k][0] += mv.amount
-        captured.append(r)
         rows.append({"member_id": k[0], "program": pid, "kind": "spend", "amount": mv.amount,
                      "shortfall": mv.shortfall, "store_id": sale.store_id, "receipt_no": sale.receipt_no,
                      "cause_id": d.env.id, "occurred_at": sale.occurred_at})
@@ -187,11 +187,6 @@ class StoredValueDesk:
     @staticmethod
     def _held(amount: int, expires_at: datetime, replayed: bool) -> dict[str, Any]:
         return {"amount": amount, "status": "held", "expires_at": expires_at.isoformat(), "replayed": replayed}
-
-    async def release(self, store_id: str, receipt_no: str) -> bool:
-        """Release a hold whose sale was not recorded (the gateway refused it); a captured hold stays."""
-        return bool(await self._release(sa.and_(stored_value_holds.c.store_id == store_id,
-                                                stored_value_holds.c.receipt_no == receipt_no)))
 
     async def release_expired(self, now: datetime | None = None) -> int:
         """Release holds whose sale never arrived within `HOLD_TTL` (L-11); runnable for a given time."""
