@@ -110,6 +110,10 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
         assert "program,generic,0,100000,10000,100000,30000,40000,True,40000" in r.text
         r = await lo.get("/v1/reports/stored-value", params={"since": "2026-11-02", "until": "2026-11-01"})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "until"
+        st = (await lo.get(f"/v1/members/{mid}/stored-value-ledger")).json()
+        assert st["balances"] == {"generic": {"balance": 40000, "held": 0, "available": 40000}}
+        assert [(e["kind"], e["amount"], e["receipt_no"]) for e in st["entries"]][:2] == [
+            ("refund", 30000, f"R-C{ok[0]}"), ("spend", -10000, "R-AFTER")]
 
 
 async def _eq(value: object, want: int) -> bool:

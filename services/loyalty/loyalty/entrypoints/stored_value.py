@@ -92,4 +92,18 @@ def report_router(engine: AsyncEngine, guard: object) -> APIRouter:
                 "Content-Disposition": f'attachment; filename="stored-value-{since}-{until}.csv"'})
         return rep
 
+    @r.get("/v1/members/{member_id}/stored-value-ledger", tags=["statements"])
+    async def statement(member_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        """A member's stored-value entries, newest first, each with its cause (top-up, receipt, refund), and the
+        balance with what terminals hold right now (L-11, R-03)."""
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(svl).where(svl.c.member_id == member_id)
+                                       .order_by(svl.c.id.desc()).limit(limit))).mappings().all()
+            bal = (await conn.execute(sa.select(stored_value.c.program, stored_value.c.balance, stored_value.c.held)
+                                      .where(stored_value.c.member_id == member_id))).all()
+        return {"member_id": member_id,
+                "balances": {p: {"balance": b, "held": h, "available": b - h} for p, b, h in bal},
+                "entries": [{**{k: v for k, v in e.items() if k != "cause_id"}, "cause_id": str(e["cause_id"])}
+                            for e in rows]}
+
     return r
