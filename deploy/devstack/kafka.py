@@ -120,7 +120,7 @@ def start(node: KafkaNode, timeout: float = 90.0) -> None:
     if not (node.home / "data" / "meta.properties").exists():
         cluster_id = _cluster_id()
         subprocess.run(
-            _java(node, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
+            _java(node, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props)),
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -133,6 +133,7 @@ def start(node: KafkaNode, timeout: float = 90.0) -> None:
 
 
 def _cluster_id() -> str:
+    """A random Kafka cluster id (base64url; it may start with "-", hence --cluster-id=<id> above)."""
     import base64
 
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

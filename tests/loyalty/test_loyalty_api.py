@@ -150,6 +150,8 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         rep = (await c.get("/v1/reports/liability")).json()
         assert rep["program"]["jewelry"] == {"points": 1200, "value": 1200}  # 100 points = 1 yuan
         assert rep["store"]["XA-402"]["points"] == 1200 and rep["region"]["029"]["points"] == 1200
+        csv = (await c.get("/v1/reports/liability", params={"format": "csv"})).text
+        assert csv.splitlines()[0] == "scope,key,points,value" and "program,jewelry,1200,1200" in csv
         today = datetime.now(UTC).date()
         mv = (await c.get("/v1/reports/movements", params={"since": (today - timedelta(days=5)).isoformat(),
                                                          "until": (today + timedelta(days=1)).isoformat()})).json()

@@ -18,6 +18,7 @@ from .service.apikeys import KeyVerifier
 from .service.coalescer import SaleCoalescer
 from .service.directory import Directory
 from .service.sales import SalesDesk
+from .service.stored_value import StoredValuePayments
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
@@ -36,7 +37,8 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     rt.closers.append(loyalty_api.aclose)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
     app = rt.http_app(
-        http.pos_router(desk, keys, directory, rt.engine, loyalty_api, SaleCoalescer(desk)),
+        http.pos_router(desk, keys, directory, rt.engine, loyalty_api, SaleCoalescer(desk),
+                        StoredValuePayments(rt.engine, directory, loyalty)),
         http.admin_router(rt.engine, admin_guard(token)),
         credit.credit_router(settings, keys, rt.tracer_provider),
         redemptions.redemptions_router(keys, directory, rt.engine, loyalty),

@@ -14,11 +14,11 @@ from vipcore.runtime import ServiceRuntime
 
 from .config import LoyaltySettings
 from .domain.program import load_books
-from .entrypoints import consumers, http, reports
+from .entrypoints import consumers, http, reports, stored_value
 from .service.commands import Commands
 from .service.handlers import LoyaltyHandlers
 from .service.jobs import Jobs, Scheduler
-from .service.stored_value import StoredValueDesk
+from .service.stored_value import HoldReleaser, StoredValueDesk
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
@@ -45,8 +45,12 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
         return (await cache.get(store_id))[0]
 
     desk = StoredValueDesk(rt.engine, books, clock)
+    if settings.scheduler_enabled:
+        rt.background.append(HoldReleaser(desk, settings.scheduler_every_s))
     return rt.http_app(http.router(rt.engine, books, settings.default_program, guard, commands, clock, cache),
                        reports.admin_router(rt.engine, books, guard, jobs),
                        reports.staff_router(TokenVerifier(settings.staff_token_public_key), commands, desk,
                                             program_of_store),
+                       stored_value.internal_router(desk, guard, program_of_store),
+                       stored_value.report_router(rt.engine, guard),
                        title="Loyalty", description="Points ledger, tiers, member prices, redemptions, reports")

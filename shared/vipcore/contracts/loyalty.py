@@ -94,6 +94,8 @@ class PointsExpired(EventData):
     points: int
     balance_after: int
     occurred_at: datetime
+    reason: str | None = Field(default=None, description="why, when not the schedule: the card's validity "
+                                                         "ended (L-08) or a replaced card keeps no points (M-17)")
 
 
 @contract

@@ -22,13 +22,15 @@ from ..service.coalescer import SaleCoalescer
 from ..service.directory import Directory
 from ..service.quotes import QuoteBatcher
 from ..service.sales import SalesDesk
+from ..service.stored_value import StoredValuePayments, pays_with_stored_value
 
 NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier": None, "points_balance": None,
                                 "card_status": None, "status": None, "birthday_today": False}
 
 
 def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
-               loyalty_api: InternalClient, coalescer: SaleCoalescer | None = None) -> APIRouter:
+               loyalty_api: InternalClient, coalescer: SaleCoalescer | None = None,
+               stored_value: StoredValuePayments | None = None) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"])
     quotes = QuoteBatcher(loyalty_api)
 
@@ -55,6 +57,8 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
         """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
         same_store(store, sale.store_id)
+        if stored_value is not None and pays_with_stored_value(sale):
+            await stored_value.hold(sale)  # L-11: refused (422) when the member's free balance is short
         out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
         return JSONResponse(out.body, status_code=out.status,
                             media_type="application/problem+json" if out.status == 409 else None)

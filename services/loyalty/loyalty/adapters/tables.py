@@ -80,14 +80,33 @@ stored_value = sa.Table(
     sa.Column("member_id", sa.Text, primary_key=True),
     sa.Column("program", sa.Text, primary_key=True),
     sa.Column("balance", sa.BigInteger, nullable=False),
+    sa.Column("held", sa.BigInteger, nullable=False, server_default="0",
+              comment="fen held by POS terminals for sales on their way (L-11); never above balance"),
+    sa.CheckConstraint("held >= 0 AND held <= balance", name="stored_value_held_within_balance"),
 )
+
+stored_value_holds = sa.Table(
+    "stored_value_holds", metadata,  # one per receipt paid with stored value (L-11)
+    sa.Column("store_id", sa.Text, primary_key=True),
+    sa.Column("receipt_no", sa.Text, primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False),
+    sa.Column("program", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # held | captured | released
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("settled_at", sa.DateTime(timezone=True)),
+)
+
+sa.Index("stored_value_holds_open", stored_value_holds.c.expires_at,
+         postgresql_where=stored_value_holds.c.status == "held")
 
 stored_value_ledger = sa.Table(
     "stored_value_ledger", metadata,  # append-only like the points ledger (L-11)
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("member_id", sa.Text, nullable=False, index=True),
     sa.Column("program", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),  # topup | spend
+    sa.Column("kind", sa.Text, nullable=False),  # topup | spend | refund (receipt_no: the refunded receipt)
     sa.Column("amount", sa.BigInteger, nullable=False, comment="fen; the bonus included for top-ups"),
     sa.Column("paid", sa.BigInteger, nullable=False, server_default="0", comment="cash paid for a top-up"),
     sa.Column("bonus", sa.BigInteger, nullable=False, server_default="0"),

@@ -16,7 +16,10 @@ from .rules import Line, eligible_paid, line_points
 
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
 KEEP_SPENT_LOTS = timedelta(days=400)  # a spent receipt's line record outlives any return window
-KEEP_RECEIPTS = 64  # receipts kept in detail per account; older ones merge into buckets (state stays small)
+KEEP_RECEIPTS = 64  # receipts kept in detail per account; older ones merge into buckets (state stays small).
+# Merging loses nothing the rules need: a merged receipt's lines and reversals are read back from its ledger
+# entries (refunds, L-03), its earn entry stops a second earning (L-02), and receipts big enough to hold a tier
+# on their own are never merged (L-05).
 
 
 class RuleViolation(Exception):
@@ -94,6 +97,20 @@ class Account:
     def pending(self, at: datetime) -> int:
         return sum(lt.remaining for lt in self.lots if lt.available_at > at)
 
+    def summarised(self) -> bool:
+        """True once older receipts were merged (compact): the state alone no longer knows every receipt."""
+        return any(k.startswith("~") for _, k, _ in self.spends) or any(lt.key.startswith("~") for lt in self.lots)
+
+    def may_have_forgotten(self, at: datetime) -> bool:
+        """Whether a receipt of time `at` could have earned already without the state remembering it (merged or
+        pruned): the caller then asks the ledger (L-02). False for the usual sale, newer than the state's oldest."""
+        if self.summarised():
+            return True
+        remembered = [when for when, _, _ in self.spends]
+        if not remembered:
+            return self.balance != 0 or self.tier_spend != 0 or bool(self.lots)
+        return at <= min(remembered)
+
     def window_spend(self, at: datetime, months: int) -> int:
         start = add_months(at, -months)
         return sum(s for when, _, s in self.spends if start < when <= at)
@@ -132,7 +149,8 @@ class Account:
         self.lots.append(Lot(key, at, local_midnight_after(at, tz, program.pending_days),
                              self._expiry_of(program, at), credit, per_line, spend_line))
         if len(self.lots) > 2 * KEEP_RECEIPTS or len(self.spends) > 2 * KEEP_RECEIPTS:
-            self.compact()
+            singles = [t.single_receipt_min for t in program.tiers if t.single_receipt_min is not None]
+            self.compact(keep_from=min(singles, default=None))
         return Entry("earn", points, spend, cause, key, at,
                      {"lines": per_line, "spend_lines": spend_line, "multiplier_pct": mult}), change
 
@@ -147,12 +165,15 @@ class Account:
             return None
         lot.refunds.append(refund_id)
         points = spend = 0
+        per_line: dict[int, int] = {}
+        per_spend: dict[int, int] = {}
         for ln in lines:
             due = self._line_share(program, lot, ln)
             lot.line_points[ln.line_no] = lot.line_points.get(ln.line_no, 0) - due
             sp = min(lot.line_spend.get(ln.line_no, 0), eligible_paid([ln], program))
             lot.line_spend[ln.line_no] = lot.line_spend.get(ln.line_no, 0) - sp
             points, spend = points + due, spend + sp
+            per_line[ln.line_no], per_spend[ln.line_no] = due, sp
         self.tier_spend -= spend
         if any(k == key for _, k, _ in self.spends):
             self.spends = [(w, k, s - spend if k == key else s) for w, k, s in self.spends]
@@ -173,7 +194,8 @@ class Account:
         if points == 0 and spend == 0:
             return None
         return Entry("reverse", -(points - shortfall), -spend, cause, key, at,
-                     {"refund_id": refund_id, "shortfall": shortfall, "lines": [ln.line_no for ln in lines]})
+                     {"refund_id": refund_id, "shortfall": shortfall, "lines": [ln.line_no for ln in lines],
+                      "receipt": key, "line_points": per_line, "line_spend": per_spend})
 
     def redeem(self, program: Program, *, points: int, cause: str, at: datetime, tz: str,
                detail: dict[str, Any] | None = None) -> Entry:
@@ -215,6 +237,18 @@ class Account:
         self.balance -= points
         return Entry("expire", -points, 0, cause, None, at, {"lots": [lt.key for lt in due]})
 
+    def forfeit(self, *, at: datetime, cause: str, reason: str, detail: dict[str, Any] | None = None) -> Entry | None:
+        """Expire the whole balance at once (L-08 card validity ended; M-17 replaced card that may not carry
+        points): a ledger entry with its reason; a debt under allow_negative (L-13) stays to be recovered."""
+        for lt in self.lots:
+            lt.remaining = 0
+        self.cycle_start = None  # the next earning opens a new validity period
+        points = max(0, self.balance)
+        if points == 0:
+            return None
+        self.balance -= points
+        return Entry("expire", -points, 0, cause, None, at, {"reason": reason, **(detail or {})})
+
     def expiring(self, program: Program, at: datetime) -> tuple[int, datetime | None]:
         """Points that expire within the notice period and the earliest date (L-16)."""
         horizon = at + timedelta(days=program.expiry.notice_days)
@@ -241,9 +275,10 @@ class Account:
             return None
         t, w = program.tiers[rank], program.downgrade.window_months
         start = add_months(at, -w)
-        recent = [s for when, _, s in self.spends if start < when <= at]
-        keeps = (t.single_receipt_min is not None and any(s >= t.single_receipt_min for s in recent)) or (
-            t.rolling_spend_min is not None and sum(recent) >= t.rolling_spend_min)
+        recent = [(k, s) for when, k, s in self.spends if start < when <= at]
+        keeps = (t.single_receipt_min is not None and any(  # a merged day is not one receipt (see compact)
+            s >= t.single_receipt_min for k, s in recent if not k.startswith("~"))) or (
+            t.rolling_spend_min is not None and sum(s for _, s in recent) >= t.rolling_spend_min)
         if keeps:
             return None
         lower = program.tiers[rank - 1]
@@ -299,10 +334,11 @@ class Account:
             taken += n
         return taken
 
-    def compact(self) -> None:
+    def compact(self, keep_from: int | None = None) -> None:
         """Merge all but the newest receipts: lots by (available, expiry), spends by day (L-14/L-15 unchanged).
 
         A merged receipt is still refundable (its lines come from its earn entry); its spend stays in its day.
+        Spends of at least `keep_from` (the lowest single-receipt tier line) stay single receipts (L-05).
         """
         keep = {lt.key for lt in sorted(self.lots, key=lambda lt: lt.earned_at)[-KEEP_RECEIPTS:]}
         merged: dict[tuple[datetime, datetime | None], Lot] = {}
@@ -318,11 +354,15 @@ class Account:
         self.lots = out + list(merged.values())
         spends = sorted(self.spends)
         days: dict[str, tuple[datetime, str, int]] = {}
-        for when, _k, s in spends[:-KEEP_RECEIPTS]:
+        old = spends[:-KEEP_RECEIPTS]
+        big = {sp for sp in old if keep_from is not None and sp[2] >= keep_from and not sp[1].startswith("~")}
+        for when, _k, s in old:
+            if (when, _k, s) in big:
+                continue
             day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             prev = days.get(day.isoformat(), (day, f"~{day.date()}", 0))
             days[day.isoformat()] = (day, prev[1], prev[2] + s)
-        self.spends = sorted(days.values()) + spends[-KEEP_RECEIPTS:]
+        self.spends = sorted([*days.values(), *big]) + spends[-KEEP_RECEIPTS:]
 
     def _prune(self, at: datetime) -> None:
         self.lots = [lt for lt in self.lots if lt.remaining > 0 or lt.earned_at > at - KEEP_SPENT_LOTS]

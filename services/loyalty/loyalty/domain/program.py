@@ -120,6 +120,8 @@ class Program(_Doc):
     expiry: Expiry = Expiry.model_validate({})
     returns: Literal["floor_at_zero", "allow_negative"] = Field("floor_at_zero", description="L-13")
     stored_value_bonus: list[BonusStep] = Field(default_factory=list, description="L-11")
+    carry_points_on_replacement: bool = Field(
+        True, description="M-17: points move to a replacement card; false forfeits them when the card is replaced")
 
     @model_validator(mode="after")
     def _consistent(self) -> Program:

@@ -13,7 +13,7 @@ from vipcore.contracts.loyalty import (
     TierChanged,
     TierDowngradeNotice,
 )
-from vipcore.contracts.members import MemberRegistered, MemberUpdated, StoreRegistered
+from vipcore.contracts.members import CardExpired, CardReplaced, MemberRegistered, MemberUpdated, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import LOYALTY_EVENTS, MEMBERS_EVENTS, POS_SALES
@@ -25,8 +25,10 @@ def register(rt: ServiceRuntime, h: LoyaltyHandlers) -> None:
     rt.consume(POS_SALES, {SaleRecorded.TYPE: h.on_sales, SaleRefunded.TYPE: h.on_refunds},
                accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
     rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: h.on_store_registered,
-                                MemberRegistered.TYPE: h.on_members, MemberUpdated.TYPE: h.on_members},
+                                MemberRegistered.TYPE: h.on_members, MemberUpdated.TYPE: h.on_members,
+                                CardReplaced.TYPE: h.on_cards, CardExpired.TYPE: h.on_cards},
                accept={StoreRegistered.TYPE: [StoreRegistered], MemberRegistered.TYPE: [MemberRegistered],
-                       MemberUpdated.TYPE: [MemberUpdated]})
+                       MemberUpdated.TYPE: [MemberUpdated], CardReplaced.TYPE: [CardReplaced],
+                       CardExpired.TYPE: [CardExpired]})
     rt.publishes(LOYALTY_EVENTS, TierChanged, PointsEarned, PointsReversed, PointsRedeemed, PointsExpiring,
                  PointsExpired, RewardReady, BirthdayToday, TierDowngradeNotice)

@@ -1,13 +1,15 @@
 """HQ routes: reports (R-03), member statements, scheduled jobs for a given date, adjustments with approval."""
 
 
+import csv
+import io
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Principal, Role, TokenVerifier, require
@@ -42,8 +44,8 @@ def admin_router(engine: AsyncEngine, books: dict[str, ProgramBook], guard: obje
         return {"ledger_entries": entries, "programs": programs_out}
 
     @r.get("/v1/reports/liability", tags=["reports"])
-    async def liability() -> dict[str, Any]:
-        """Outstanding points and their money value per program, store and region (R-03).
+    async def liability(format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Any:
+        """Outstanding points and their money value (fen) per program, store and region (R-03); JSON or CSV.
 
         A member's points are attributed to their home store (the store of the member file, else the store of
         their latest entry); value = points at the program's cash conversion rate.
@@ -72,6 +74,13 @@ def admin_router(engine: AsyncEngine, books: dict[str, ProgramBook], guard: obje
                 cell = out[dim].setdefault(key, {"points": 0, "value": 0})
                 cell["points"] += pts
                 cell["value"] += value(pid, pts)
+        if format == "csv":
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(["scope", "key", "points", "value"])
+            w.writerows([dim, key, c["points"], c["value"]] for dim in out for key, c in sorted(out[dim].items()))
+            return Response(buf.getvalue(), media_type="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="points-liability.csv"'})
         return out
 
     @r.get("/v1/reports/movements", tags=["reports"])

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
-from vipcore.contracts.loyalty import PointsEarned, PointsReversed, RewardReady, TierChanged
-from vipcore.contracts.members import MemberRegistered, MemberUpdated, StoreRegistered
+from vipcore.contracts.loyalty import PointsEarned, PointsExpired, PointsReversed, RewardReady, TierChanged
+from vipcore.contracts.members import CardExpired, CardReplaced, MemberRegistered, MemberUpdated, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.events import Envelope
 from vipcore.topics import LOYALTY_EVENTS
@@ -24,7 +24,7 @@ from ..adapters.tables import accounts, ledger, members, stores
 from ..domain.account import Account, Entry, Lot, TierChange
 from ..domain.program import Program, ProgramBook
 from ..domain.rules import Line, may_earn
-from .stored_value import spend_from_sales
+from .stored_value import give_back_on_refunds, spend_from_sales
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -124,12 +124,15 @@ class LoyaltyHandlers:
         if not sales:
             return
         accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0]) for d in sales})
+        earned = await self._earned_before(tx.conn, sales, accts, where)
         entries = []
         for d in sales:
             sale: SaleRecorded = d.data
             pid, tz = where[sale.store_id]
             program = self.books[pid].at(sale.occurred_at)  # the version in force at the sale
             acct = accts[(str(sale.member_id), pid)]
+            if (acct.member_id, f"{sale.store_id}/{sale.receipt_no}") in earned:
+                continue  # earned once already (L-02), before the state was merged
             lines = [Line(ln.line_no, ln.paid, ln.special_price) for ln in sale.lines]
             entry, change = acct.earn(program, key=f"{sale.store_id}/{sale.receipt_no}", cause=str(d.env.id),
                                       at=sale.occurred_at, tz=tz, lines=lines)
@@ -152,7 +155,8 @@ class LoyaltyHandlers:
     async def _merged_receipts(self, conn: AsyncConnection, refunds: list[Delivery],
                                accts: dict[tuple[str, str], Account],
                                where: dict[str, tuple[str, str]]) -> dict[tuple[str, str], Lot]:
-        """Lines of refunded receipts whose lots were merged (compact): read from their earn entries, one query."""
+        """Lines of refunded receipts whose lots were merged or pruned, read back from the ledger in one query:
+        what the earn entry gave per line, less what earlier refunds took (their ids too: a refund reverses once)."""
         missing = []
         for d in refunds:
             acct = accts[(str(d.data.member_id), where[d.data.store_id][0])]
@@ -161,18 +165,38 @@ class LoyaltyHandlers:
                 missing.append((acct.member_id, d.data.store_id, d.data.original_receipt_no))
         if not missing:
             return {}
-        rows = await conn.execute(sa.select(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no,
-                                            ledger.c.occurred_at, ledger.c.detail).where(
-            ledger.c.kind == "earn",
-            sa.tuple_(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no).in_(missing)))
-        out = {}
-        for row in rows:
-            det = row.detail or {}
-            out[(row.member_id, f"{row.store_id}/{row.receipt_no}")] = Lot(
-                f"{row.store_id}/{row.receipt_no}", row.occurred_at, row.occurred_at, None, 0,
-                {int(k): v for k, v in det.get("lines", {}).items()},
-                {int(k): v for k, v in det.get("spend_lines", {}).items()})
+        receipt = sa.func.coalesce(ledger.c.detail["receipt"].astext, ledger.c.store_id + "/" + ledger.c.receipt_no)
+        rows = await conn.execute(sa.select(ledger.c.member_id, ledger.c.kind, ledger.c.occurred_at, receipt,
+                                            ledger.c.detail).where(
+            ledger.c.member_id.in_({m for m, _, _ in missing}), ledger.c.kind.in_(("earn", "reverse")),
+            receipt.in_({f"{s}/{r}" for _, s, r in missing})).order_by(ledger.c.id))
+        out: dict[tuple[str, str], Lot] = {}
+        for member_id, kind, occurred_at, key, detail in rows:
+            det = detail or {}
+            if kind == "earn":
+                out[(member_id, key)] = Lot(key, occurred_at, occurred_at, None, 0,
+                                            {int(k): v for k, v in det.get("lines", {}).items()},
+                                            {int(k): v for k, v in det.get("spend_lines", {}).items()})
+            elif (lot := out.get((member_id, key))) is not None:
+                for n, p in det.get("line_points", {}).items():
+                    lot.line_points[int(n)] = lot.line_points.get(int(n), 0) - p
+                for n, sp in det.get("line_spend", {}).items():
+                    lot.line_spend[int(n)] = lot.line_spend.get(int(n), 0) - sp
+                lot.refunds.append(str(det.get("refund_id")))
         return out
+
+    async def _earned_before(self, conn: AsyncConnection, sales: list[Delivery],
+                             accts: dict[tuple[str, str], Account],
+                             where: dict[str, tuple[str, str]]) -> set[tuple[str, str]]:
+        """(member, store/receipt) of sales that earned already although the account state no longer lists them
+        (merged or pruned): asked of the ledger only for such accounts and old receipts (L-02)."""
+        ask = [(str(d.data.member_id), d.data.store_id, d.data.receipt_no) for d in sales
+               if accts[(str(d.data.member_id), where[d.data.store_id][0])].may_have_forgotten(d.data.occurred_at)]
+        if not ask:
+            return set()
+        rows = await conn.execute(sa.select(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no).where(
+            ledger.c.kind == "earn", sa.tuple_(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no).in_(ask)))
+        return {(m, f"{s}/{r}") for m, s, r in rows}
 
     async def on_refunds(self, tx: Tx, batch: list[Delivery]) -> None:
         """Reverse the points and tier spend of refunded lines (L-03) under the program's return policy (L-13)."""
@@ -180,6 +204,7 @@ class LoyaltyHandlers:
         if not refunds:
             return
         where = await self.store.stores_of(tx.conn, {d.data.store_id for d in refunds})
+        await give_back_on_refunds(tx.conn, [(d, where[d.data.store_id][0]) for d in refunds])  # L-11
         accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0])
                                                 for d in refunds})
         hints = await self._merged_receipts(tx.conn, refunds, accts, where)
@@ -201,4 +226,40 @@ class LoyaltyHandlers:
                 member_id=acct.member_id, program=pid, points=-e.points, shortfall=e.detail["shortfall"],
                 balance_after=acct.balance, receipt_no=r.original_receipt_no, cause_event_id=str(d.env.id),
                 occurred_at=r.occurred_at), d)
+        await self.store.save(tx.conn, list(accts.values()), entries)
+
+    async def on_cards(self, tx: Tx, batch: list[Delivery]) -> None:
+        """A replaced card (M-17) forfeits the points of programs that do not carry them to a new card; an expired
+        card (L-08) zeroes the whole balance of programs whose points live as long as the card. Otherwise the
+        points stay with the member (accounts are the member's, not the card's)."""
+        cards = [d for d in batch if isinstance(d.data, CardReplaced | CardExpired)]
+        if not cards:
+            return
+        keys = set((await tx.conn.execute(sa.select(accounts.c.member_id, accounts.c.program).where(
+            accounts.c.member_id.in_({d.data.member_id for d in cards})))).tuples().all())
+        accts = await self.store.load(tx.conn, {k for k in keys if k[1] in self.books})
+        entries = []
+        for d in cards:
+            c, at = d.data, d.env.time
+            for (mid, pid), acct in sorted(accts.items()):
+                if mid != c.member_id:
+                    continue
+                program = self.books[pid].at(at)
+                if isinstance(c, CardReplaced):
+                    if program.carry_points_on_replacement:
+                        continue
+                    reason = (f"M-17: card {c.old_card_no} replaced by {c.new_card_no}; program {pid} does not "
+                              "carry points to a renewed card")
+                    detail = {"old_card_no": c.old_card_no, "new_card_no": c.new_card_no}
+                else:
+                    if program.expiry.policy != "card_validity":
+                        continue
+                    reason = f"L-08: card {c.card_no} reached the end of its validity; the whole balance expires"
+                    detail = {"card_no": c.card_no}
+                e = acct.forfeit(at=at, cause=str(uuid.uuid5(d.env.id, pid)), reason=reason, detail=detail)
+                if e is None:
+                    continue
+                entries.append(entry_row(acct, e, None, None))
+                self._emit(tx, acct, PointsExpired(member_id=mid, program=pid, points=-e.points,
+                                                   balance_after=acct.balance, occurred_at=at, reason=reason), d)
         await self.store.save(tx.conn, list(accts.values()), entries)

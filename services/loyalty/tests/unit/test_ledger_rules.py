@@ -200,3 +200,29 @@ def test_l02_a_busy_account_stays_small_and_merged_receipts_stay_refundable() ->
                   lines=[Line(1, 10000, False)], hint=hint)
     assert e is not None and e.points == -100 and a.balance == 29900 and a.tier_spend == 2_990_000
     assert sum(s for _, _, s in a.spends) == 2_990_000
+
+
+def test_l05_merged_small_receipts_do_not_hold_a_tier_like_one_big_receipt() -> None:
+    j = prog("jewelry")
+    p = j.model_copy(update={"tiers": [j.tiers[0], j.tiers[1].model_copy(update={"rolling_spend_min": 10**9})]})
+    small, big = Account("m", "jewelry", "vip"), Account("m2", "jewelry", "vip")
+    for a, first in ((small, [1000] * 70), (big, [68000])):  # 700 yuan in small receipts on one day, or one
+        for i, paid in enumerate(first):
+            sale(a, p, f"D{i}", T0 + timedelta(minutes=i), paid)
+        for i in range(200):
+            sale(a, p, f"L{i}", T0 + timedelta(days=1, minutes=i), 100)
+        assert a.summarised() and all(not k.startswith("S1/D") for _, k, _ in a.spends if a is small)
+    later = T0 + timedelta(days=400)
+    ch = small.downgrade(p, later)
+    assert ch is not None and ch.to_tier.code == "normal"  # a merged day is not one receipt of 700 yuan
+    assert big.downgrade(p, later) is None and any(k == "S1/D0" for _, k, _ in big.spends)  # kept single
+
+
+def test_l02_the_state_says_when_the_ledger_must_be_asked_about_an_old_receipt() -> None:
+    p, a = prog("generic"), Account("m", "generic", "normal")
+    assert not a.may_have_forgotten(T0)  # a new account has earned nothing
+    sale(a, p, "R1", T0, 10000)
+    assert not a.may_have_forgotten(T0 + timedelta(hours=1)) and a.may_have_forgotten(T0 - timedelta(days=1))
+    for i in range(200):
+        sale(a, p, f"R{i + 2}", T0 + timedelta(minutes=i + 1), 100)
+    assert a.summarised() and a.may_have_forgotten(T0 + timedelta(days=1))
