@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -110,6 +111,9 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
         for b in self.background:
             self._tasks.append(asyncio.create_task(b.run(), name=f"{self.name}-{type(b).__name__}"))
+        # Everything built so far (app, routes, models, metadata) lives as long as the process: keep it out of
+        # the collector's generations so a full collection on the request path scans only request garbage.
+        gc.freeze()
         log.info("service started", service=self.name)
 
     async def stop(self) -> None:
