@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from vipcore.http import admin_guard
 from vipcore.httpclient import InternalClient
@@ -29,18 +27,14 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     directory = Directory(settings.pii_index_key.get_secret_value())
     consumers.register(rt, directory)
     desk = SalesDesk(rt.engine, directory, settings.kafka_topic_prefix, rt.relay.wake)
-    loyalty = httpx.AsyncClient(base_url=settings.loyalty_url, timeout=5.0,
-                                headers={"Authorization": f"Bearer {token}"},
-                                limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
-    HTTPXClientInstrumentor.instrument_client(loyalty, tracer_provider=rt.tracer_provider)
     loyalty_api = InternalClient(settings.loyalty_url, peer="loyalty", token=token, tracer_provider=rt.tracer_provider)
     rt.closers.append(loyalty_api.aclose)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
     app = rt.http_app(
         http.pos_router(desk, keys, directory, rt.engine, loyalty_api, SaleCoalescer(desk),
-                        StoredValuePayments(rt.engine, directory, loyalty)),
+                        StoredValuePayments(rt.engine, directory, loyalty_api)),
         http.admin_router(rt.engine, admin_guard(token)),
         credit.credit_router(settings, keys, rt.tracer_provider),
-        redemptions.redemptions_router(keys, directory, rt.engine, loyalty),
+        redemptions.redemptions_router(keys, directory, rt.engine, loyalty_api),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

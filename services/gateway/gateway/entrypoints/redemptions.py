@@ -4,12 +4,12 @@
 import uuid
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import PROBLEM, FieldError, Problem
+from vipcore.httpclient import InternalClient, Unreachable
 from vipcore.telemetry import current_trace_id
 
 from ..domain.models import MemberIn
@@ -36,7 +36,7 @@ class RedemptionIn(BaseModel):
 
 
 def redemptions_router(keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
-                       loyalty: httpx.AsyncClient) -> APIRouter:
+                       loyalty: InternalClient) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"])
 
     async def terminal_store(request: Request) -> str:
@@ -61,15 +61,18 @@ def redemptions_router(keys: KeyVerifier, directory: Directory, engine: AsyncEng
         if card_status not in (None, "active"):
             raise Problem(422, "Refused by a rule", f"card is {card_status}",
                           [FieldError("member.card_no", f"a {card_status} card cannot redeem", "M-17")])
-        resp = await loyalty.post("/internal/redemptions", json={
-            "redemption_id": str(body.redemption_id or uuid.uuid4()), "store_id": body.store_id,
-            "member_id": member_id, "reward_id": body.reward_id, "points_to_cash": body.points_to_cash,
-            "id_verified": body.id_verified})
-        out: dict[str, Any] = resp.json()
-        if resp.status_code >= 500:
+        try:
+            resp = await loyalty.post("/internal/redemptions", {
+                "redemption_id": str(body.redemption_id or uuid.uuid4()), "store_id": body.store_id,
+                "member_id": member_id, "reward_id": body.reward_id, "points_to_cash": body.points_to_cash,
+                "id_verified": body.id_verified})
+        except Unreachable:
+            raise Problem(503, "Loyalty unavailable", "try again with the same redemption_id") from None
+        if resp.status >= 500:
             raise Problem(503, "Loyalty unavailable", "try again with the same redemption_id")
-        if resp.status_code >= 400:
-            return JSONResponse({**out, "trace_id": current_trace_id()}, status_code=resp.status_code,
+        out: dict[str, Any] = resp.body
+        if resp.status >= 400:
+            return JSONResponse({**out, "trace_id": current_trace_id()}, status_code=resp.status,
                                 media_type=PROBLEM)
         return JSONResponse({**out, "member_id": member_id, "trace_id": current_trace_id()},
                             status_code=200 if out.get("replayed") else 201)

@@ -8,10 +8,10 @@ a sale that never arrives (an error, a conflicting body) has its hold released b
 
 from __future__ import annotations
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import FieldError, Problem
+from vipcore.httpclient import InternalClient, Unreachable
 
 from ..adapters.tables import sales
 from ..domain.models import SaleIn
@@ -23,7 +23,7 @@ def pays_with_stored_value(sale: SaleIn) -> bool:
 
 
 class StoredValuePayments:
-    def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: httpx.AsyncClient) -> None:
+    def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: InternalClient) -> None:
         self.engine, self.directory, self.loyalty = engine, directory, loyalty
 
     async def hold(self, sale: SaleIn) -> None:
@@ -48,16 +48,16 @@ class StoredValuePayments:
                           [FieldError("member.card_no", f"a {card_status} card cannot pay", "M-17")])
         amount = sum(p.amount for p in sale.payments if p.method == "stored_value")
         try:
-            resp = await self.loyalty.post("/internal/stored-value/holds", json={
+            resp = await self.loyalty.post("/internal/stored-value/holds", {
                 "store_id": sale.store_id, "receipt_no": sale.receipt_no, "member_id": member_id,
                 "amount": amount})
-        except httpx.HTTPError as e:
+        except Unreachable as e:
             raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({type(e).__name__})",
                           [FieldError(f"payments[{i}].amount", "try again shortly", "L-11")]) from None
-        if resp.status_code == 422:
-            errors = resp.json().get("errors") or [{}]
-            raise Problem(422, "Refused by a rule", resp.json().get("detail"), [FieldError(
+        if resp.status == 422:
+            errors = resp.body.get("errors") or [{}]
+            raise Problem(422, "Refused by a rule", resp.body.get("detail"), [FieldError(
                 f"payments[{i}].amount", errors[0].get("message", "stored-value balance is short"), "L-11")])
-        if resp.status_code not in (200, 201):
-            raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({resp.status_code})",
+        if resp.status not in (200, 201):
+            raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({resp.status})",
                           [FieldError(f"payments[{i}].amount", "try again shortly", "L-11")])
