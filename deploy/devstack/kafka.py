@@ -120,7 +120,7 @@ def start(node: KafkaNode, timeout: float = 90.0) -> None:
     if not (node.home / "data" / "meta.properties").exists():
         cluster_id = _cluster_id()
         subprocess.run(
-            _java(node, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
+            _java(node, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props)),
             check=True,
             stdout=subprocess.DEVNULL,
         )
