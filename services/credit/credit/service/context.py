@@ -30,6 +30,7 @@ class Credit:
     clock: Clock = utc_now
     default_tz: str = "Asia/Shanghai"
     authorization_ttl_s: int = 1800
+    enc_key: str = ""  # AES-GCM key of personal data at rest (staff mobiles)
     _tz_cache: dict[str, str] = field(default_factory=dict)
 
     async def emit(self, conn: AsyncConnection, events: Sequence[tuple[str, EventData]]) -> None:
@@ -45,6 +46,10 @@ class Credit:
                 return self.default_tz  # not cached: the store may be announced later
             self._tz_cache[store_id] = tz
         return self._tz_cache[store_id]
+
+    async def zones(self, conn: AsyncConnection) -> list[str]:
+        """Every time zone a known store runs in, and the default one (stores not announced yet)."""
+        return sorted({self.default_tz, *(await conn.scalars(sa.select(stores.c.timezone).distinct()))})
 
     def business_date(self, tz: str, at: datetime | None = None) -> date:
         """The date at `at` (default now) in the store's time zone."""
