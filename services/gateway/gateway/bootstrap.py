@@ -32,10 +32,12 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
                                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
     HTTPXClientInstrumentor.instrument_client(loyalty, tracer_provider=rt.tracer_provider)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
+    credit_client = credit.credit_client(settings, rt.tracer_provider)
     app = rt.http_app(
-        http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk)),
+        http.pos_router(desk, keys, directory, rt.engine, loyalty, SaleCoalescer(desk),
+                        coupons=credit.CouponGate(credit_client, rt.engine)),
         http.admin_router(rt.engine, admin_guard(token)),
-        credit.credit_router(settings, keys, rt.tracer_provider),
+        credit.credit_router(settings, keys, credit_client),
         redemptions.redemptions_router(keys, directory, rt.engine, loyalty),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app
