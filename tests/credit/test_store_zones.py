@@ -33,6 +33,13 @@ async def test_c03_due_dates_in_each_stores_time_zone(cstack: Stack) -> None:
                 assert (await till.post("/v1/sales", json=sale)).status_code == 201
             (rec,) = await receivables_of(cstack, cust, 1)
             assert rec["due_date"] == due, (store, rec)
+    # the day of one zone only: 11 April in Urumqi finds the Urumqi invoice overdue, not Berlin's or Xi'an's
+    run = await cstack.admin.post(f"{cstack.url('credit')}/admin/daily-runs",
+                                  json={"date": "2026-04-11", "timezone": "Asia/Urumqi"})
+    assert (run.json()["timezone"], run.json()["overdue_invoices"]) == ("Asia/Urumqi", 1)
+    bad = await cstack.admin.post(f"{cstack.url('credit')}/admin/daily-runs",
+                                  json={"date": "2026-04-11", "timezone": "Mars/Olympus"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "timezone"
 
 
 async def test_c07_daily_run_begins_at_midnight_in_each_stores_time_zone(cstack: Stack) -> None:

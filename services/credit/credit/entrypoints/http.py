@@ -148,8 +148,9 @@ def internal_router(c: Credit, guard: Any) -> APIRouter:
 
     @r.post("/admin/daily-runs")
     async def daily_run(body: m.DailyRunIn) -> dict[str, Any]:
-        """Run the credit day for a date (overdue detection, reminders, cheque clearing); idempotent per date."""
-        return await daily.run_daily(c, body.date)
+        """Run the credit day for a date (overdue detection, reminders, cheque clearing); idempotent per date and
+        time zone (C-07)."""
+        return await daily.run_daily(c, body.date, body.timezone)
 
     @r.post("/admin/authorizations/expiry")
     async def release_expired(body: m.ReleaseIn) -> dict[str, int]:

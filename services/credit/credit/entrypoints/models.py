@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -77,8 +78,20 @@ class WriteoffIn(_In):
     reason: str = Field(min_length=2, max_length=500)
 
 
+def _zone(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            ZoneInfo(v)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError("an IANA time zone, e.g. Asia/Urumqi") from None
+    return v
+
+
 class DailyRunIn(_In):
     date: date
+    timezone: Annotated[str | None, AfterValidator(_zone)] = Field(
+        None, description="run the day of the stores in this time zone only (the scheduler's way); "
+                          "default: every store")
 
 
 class ReleaseIn(_In):

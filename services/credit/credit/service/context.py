@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -50,6 +51,15 @@ class Credit:
     async def zones(self, conn: AsyncConnection) -> list[str]:
         """Every time zone a known store runs in, and the default one (stores not announced yet)."""
         return sorted({self.default_tz, *(await conn.scalars(sa.select(stores.c.timezone).distinct()))})
+
+    def zone_sql(self, *store_ids: Any) -> Any:
+        """SQL: the time zone of the first of these stores that is known, else the default zone."""
+        return sa.func.coalesce(*(sa.select(stores.c.timezone).where(stores.c.store_id == s).scalar_subquery()
+                                  for s in store_ids), sa.literal(self.default_tz))
+
+    def local_sql(self, at: Any, store_id: Any) -> Any:
+        """SQL: the store-time wall clock of the instant `at` (a timestamp without zone)."""
+        return sa.func.timezone(self.zone_sql(store_id), at)
 
     def business_date(self, tz: str, at: datetime | None = None) -> date:
         """The date at `at` (default now) in the store's time zone."""

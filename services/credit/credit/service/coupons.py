@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.http import FieldError, Problem
 from vipcore.pii import mask_mobile
 
-from ..adapters.tables import coupon_batches, coupon_movements, coupon_sales, coupons, stores
+from ..adapters.tables import coupon_batches, coupon_movements, coupon_sales, coupons
 from ..domain.coupons import TALLY_HOUR, coupon_numbers, tally_window
 from ..domain.rules import PAYMENT_METHODS, cheque_clears_on
 from .accounts import refuse
@@ -174,11 +174,7 @@ async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
         else:
             lo, hi = (datetime.combine(d, time(TALLY_HOUR)) for d in (day - timedelta(days=1), day))
 
-            def local(at: Any, store: Any) -> Any:  # the store-time wall clock of `at` (SQL)
-                zone = sa.func.coalesce(sa.select(stores.c.timezone).where(stores.c.store_id == store)
-                                        .scalar_subquery(), sa.literal(c.default_tz))
-                return sa.func.timezone(zone, at)
-
+            local = c.local_sql
             sold_in = sa.and_(local(coupon_sales.c.sold_at, coupon_sales.c.store_id) >= lo,
                               local(coupon_sales.c.sold_at, coupon_sales.c.store_id) < hi)
             red_in = sa.and_(local(coupons.c.redeemed_at, coupons.c.redeemed_store_id) >= lo,

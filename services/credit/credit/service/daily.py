@@ -15,7 +15,7 @@ from vipcore.contracts.credit import InvoiceOverdue
 from vipcore.logs import get_logger
 from vipcore.scheduler import Ticker
 
-from ..adapters.tables import accounts, coupon_sales, daily_runs, payments, receivables, stores
+from ..adapters.tables import accounts, coupon_sales, daily_runs, payments, receivables
 from ..domain.rules import reminder_due
 from .accounts import OUTSTANDING
 from .authorizations import release_expired
@@ -27,18 +27,12 @@ log = get_logger(__name__)
 ALL_ZONES = "*"
 
 
-def _zone_of(c: Credit, *store_ids: Any) -> Any:
-    """The time zone of the first of these stores that is known, else the default zone (SQL expression)."""
-    return sa.func.coalesce(*(sa.select(stores.c.timezone).where(stores.c.store_id == s).scalar_subquery()
-                              for s in store_ids), sa.literal(c.default_tz))
-
-
 async def run_daily(c: Credit, day: date, tz: str | None = None) -> dict[str, Any]:
     """Run `day` once for the stores of zone `tz` (every store when None); a second call for the same date and
     zone changes nothing and reports the first run."""
     zone = tz or ALL_ZONES
-    acct_zone = _zone_of(c, accounts.c.store_id)
-    rec_zone = _zone_of(c, accounts.c.store_id, receivables.c.store_id)  # the account's home store first
+    acct_zone = c.zone_sql(accounts.c.store_id)
+    rec_zone = c.zone_sql(accounts.c.store_id, receivables.c.store_id)  # the account's home store first
 
     def in_zone(expr: Any) -> Any:
         return sa.true() if tz is None else expr == tz
@@ -58,7 +52,7 @@ async def run_daily(c: Credit, day: date, tz: str | None = None) -> dict[str, An
         # coupons paid by cheque are released when it clears (C-05, C-09)
         due_coupon_sales = list(await conn.scalars(sa.select(coupon_sales.c.coupon_sale_id).where(
             coupon_sales.c.cheque_status == "pending", coupon_sales.c.clears_on <= day,
-            in_zone(_zone_of(c, coupon_sales.c.store_id)))))
+            in_zone(c.zone_sql(coupon_sales.c.store_id)))))
         if due_coupon_sales:
             await release(conn, due_coupon_sales, True, c.clock())
         cleared += len(due_coupon_sales)

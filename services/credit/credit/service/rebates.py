@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -44,8 +43,8 @@ async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, 
     rebates for the tiers reached."""
     if end < start:
         raise refuse(422, "end", "the period ends before it starts", "C-08")
-    z = ZoneInfo(c.default_tz)
-    lo, hi = datetime.combine(start, time(), z), datetime.combine(end + timedelta(days=1), time(), z)
+    # business dates: each purchase's date in its store's time zone
+    lo, hi = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
     period = f"{start.isoformat()}/{end.isoformat()}"
     async with c.engine.begin() as conn:
         tiers = [(r.min_purchases, r.rate_bp) for r in await conn.execute(sa.select(rebate_tiers))]
@@ -54,9 +53,11 @@ async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, 
         # C-08: everything the buyer bought in the period, on credit (receivables) and not (purchases)
         bought = sa.union_all(
             sa.select(receivables.c.customer_id, (receivables.c.amount - receivables.c.refunded).label("net"))
-            .where(receivables.c.delivered_at >= lo, receivables.c.delivered_at < hi),
+            .where(c.local_sql(receivables.c.delivered_at, receivables.c.store_id) >= lo,
+                   c.local_sql(receivables.c.delivered_at, receivables.c.store_id) < hi),
             sa.select(purchases.c.customer_id, (purchases.c.amount - purchases.c.refunded).label("net"))
-            .where(purchases.c.occurred_at >= lo, purchases.c.occurred_at < hi)).subquery()
+            .where(c.local_sql(purchases.c.occurred_at, purchases.c.store_id) >= lo,
+                   c.local_sql(purchases.c.occurred_at, purchases.c.store_id) < hi)).subquery()
         totals = (await conn.execute(sa.select(bought.c.customer_id, sa.func.sum(bought.c.net))
                                      .group_by(bought.c.customer_id))).all()
         rows = []
