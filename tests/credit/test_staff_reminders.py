@@ -38,6 +38,9 @@ async def test_c07_overdue_invoice_sends_sms_to_customer_and_responsible_staff_m
     assert STAFF_MOBILE not in stored  # N-06: encrypted at rest
     async with staff(nstack, Role.STORE_MANAGER) as mgr, pos(nstack, key) as till:
         cust = await open_account(mgr, "individual", line_leader_staff_id=None)
+        at_rest = await sql_value(nstack.cfg, "credit", "SELECT contact_mobile FROM credit_accounts WHERE "
+                                  "customer_id=$1", cust)
+        assert CUSTOMER_MOBILE not in at_rest  # N-06: the customer's mobile is encrypted too
         a = (await authorize(till, cust, 1, 100_000)).json()
         sale = credit_sale(f"R-OD-{cust}", cust, a["authorization_id"], 100_000, days_ago(nstack, 25))
         assert (await till.post("/v1/sales", json=sale)).status_code == 201

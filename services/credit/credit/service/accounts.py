@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.http import FieldError, Problem
+from vipcore.pii import mask_mobile
 
 from ..adapters.tables import accounts, authorizations, limit_raises, member_classes, receivables
 from ..domain.rules import CLASSES, Exposure, Limits, credit_class, default_case_limit
@@ -44,7 +45,7 @@ async def create_account(c: Credit, body: dict[str, Any], by: str) -> dict[str, 
         raise refuse(422, "limit_cases", f"class {cls} may have at most {default_case_limit(cls)} cases; "
                                          "more needs an approved written application (temporary raise)", "C-02")
     row = {"customer_id": body.get("customer_id") or f"CR-{uuid.uuid4().hex[:12]}", "name": body["name"],
-           "customer_class": cls, "contact_mobile": body.get("contact_mobile"), "store_id": body["store_id"],
+           "customer_class": cls, "contact_mobile": c.seal(body.get("contact_mobile")), "store_id": body["store_id"],
            "responsible_staff_id": body["responsible_staff_id"],
            "line_leader_staff_id": body.get("line_leader_staff_id"), "limit_cases": cases,
            "limit_amount": body["limit_amount"], "created_by": by, "member_id": member_id}
@@ -54,7 +55,8 @@ async def create_account(c: Credit, body: dict[str, Any], by: str) -> dict[str, 
         if res.rowcount == 0:
             raise Problem(409, "Conflict", "a credit account with this customer_id or member_id exists",
                           [FieldError("customer_id", "already has a credit account", "C-01")])
-    return row
+    mobile = body.get("contact_mobile")
+    return {**row, "contact_mobile": mask_mobile(mobile) if mobile else None}  # N-06: never echoed in clear
 
 
 async def limits_and_exposure(conn: AsyncConnection, customer_id: str, now: datetime,
@@ -86,12 +88,11 @@ async def limits_and_exposure(conn: AsyncConnection, customer_id: str, now: date
 
 
 async def account_view(c: Credit, customer_id: str) -> dict[str, Any]:
-    from vipcore.pii import mask_mobile
-
     async with c.engine.connect() as conn:
         acct, lim, exp = await limits_and_exposure(conn, customer_id, c.clock())
     out = dict(acct._mapping)
-    out["contact_mobile"] = mask_mobile(out["contact_mobile"]) if out["contact_mobile"] else None
+    mobile = c.unseal(out["contact_mobile"])
+    out["contact_mobile"] = mask_mobile(mobile) if mobile else None
     out.update(effective_limit_cases=lim.cases, effective_limit_amount=lim.amount,
                outstanding_cases=exp.cases, outstanding_amount=exp.amount,
                available_cases=max(lim.cases - exp.cases, 0), available_amount=max(lim.amount - exp.amount, 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -12,11 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.events import Envelope, EventData
 from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.pii import decrypt, encrypt
 from vipcore.topics import CREDIT_EVENTS
 
 from ..adapters.tables import stores
 
 Clock = Callable[[], datetime]
+CLEAR_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def utc_now() -> datetime:
@@ -33,6 +36,16 @@ class Credit:
     authorization_ttl_s: int = 1800
     enc_key: str = ""  # AES-GCM key of personal data at rest (staff mobiles)
     _tz_cache: dict[str, str] = field(default_factory=dict)
+
+    def seal(self, mobile: str | None) -> str | None:
+        """N-06: a customer's mobile at rest, AES-GCM encrypted."""
+        return encrypt(self.enc_key, mobile) if mobile else None
+
+    def unseal(self, stored: str | None) -> str | None:
+        """The mobile back; accounts opened before mobiles were encrypted hold it as given."""
+        if not stored:
+            return None
+        return stored if CLEAR_MOBILE.fullmatch(stored) else decrypt(self.enc_key, stored)
 
     async def emit(self, conn: AsyncConnection, events: Sequence[tuple[str, EventData]]) -> None:
         """Credit events keyed by customer, through the outbox in the caller's transaction."""
