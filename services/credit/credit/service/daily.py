@@ -68,7 +68,8 @@ async def run_daily(c: Credit, day: date, tz: str | None = None) -> dict[str, An
         await c.emit(conn, [(r.customer_id, InvoiceOverdue(
             receivable_id=r.receivable_id, customer_id=r.customer_id, customer_name=r.name or r.customer_id,
             customer_mobile=c.unseal(r.contact_mobile), store_id=r.store_id, amount_due=r.due,
-            due_date=r.due_date.isoformat(), days_overdue=(day - r.due_date).days, responsible_staff_id=r.responsible_staff_id or "",
+            due_date=r.due_date.isoformat(), days_overdue=(day - r.due_date).days,
+            responsible_staff_id=r.responsible_staff_id or "",
             responsible_staff_mobile=s.mobile if (s := staff.get(r.responsible_staff_id or "")) else None))
             for r in remind])
         if remind:
