@@ -65,6 +65,11 @@ async def test_c09_coupon_payment_in_a_sale_is_spent_once_and_a_second_use_is_re
                                                                       "coupon_nos": [nos[2]], "amount": 10_000})
         assert pre.status_code == 201
         assert (await till.post("/v1/sales", json=coupon_sale("R-C4", [nos[2]], 10_000))).status_code == 201
+        # an older POS: the redemption call, then the sale's coupon payment without numbers
+        assert (await till.post("/v1/credit/coupon-redemptions", json={
+            "store_id": "XA-1", "receipt_no": "R-C7", "coupon_nos": [nos[4]]})).status_code == 201
+        assert (await till.post("/v1/sales", json=coupon_sale("R-C7", [nos[4]], 10_000) | {
+            "payments": [{"method": "coupon", "amount": 10_000}]})).status_code == 201
         # offline catch-up: one bad receipt of the batch is refused, the others recorded
         batch = await till.post("/v1/sales:batch", json={"sales": [coupon_sale("R-C5", [nos[3]], 10_000),
                                                                    coupon_sale("R-C6", [nos[0]], 10_000)]})
@@ -73,7 +78,8 @@ async def test_c09_coupon_payment_in_a_sale_is_spent_once_and_a_second_use_is_re
         pairs = await sql_value(cstack.cfg, "gateway",
                                 "SELECT string_agg(receipt_no || ':' || sale_id, ',') FROM sales")
         sale_ids = dict(kv.split(":") for kv in pairs.split(","))
-        for no, receipt in ((nos[0], "R-C1"), (nos[1], "R-C1"), (nos[2], "R-C4"), (nos[3], "R-C5")):
+        for no, receipt in ((nos[0], "R-C1"), (nos[1], "R-C1"), (nos[2], "R-C4"), (nos[3], "R-C5"),
+                            (nos[4], "R-C7")):
             want = f"(redeemed,{receipt},{sale_ids[receipt]})"
             assert await wait_for(lambda n=no, w=want: _is(cstack, n, w), 30, f"{no} tied to {receipt}")
 
@@ -101,5 +107,8 @@ async def test_c09_a_recorded_sale_naming_a_spent_coupon_leaves_it_with_its_firs
     reason = await wait_for(lambda: sql_value(cstack.cfg, "credit", "SELECT reason FROM coupon_conflicts WHERE "
                                               "sale_id=$1", other), 30, "the conflict recorded")
     assert "already spent by receipt R-D1" in reason
+    async with staff(cstack, Role.STORE_MANAGER) as mgr:
+        seen = (await mgr.get("/v1/reports/coupon-conflicts")).json()["conflicts"]
+    assert [(x["sale_id"], x["coupon_no"]) for x in seen] == [(other, "DUP-000001")]
     assert await sql_value(cstack.cfg, "credit", "SELECT redeemed_sale_id FROM coupons WHERE "
                            "coupon_no='DUP-000001'") == first

@@ -46,6 +46,11 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
         """The daily 17:00 tally of coupon sales (C-09)."""
         return await coupons.tally(c, day, store_id)
 
+    @r.get("/reports/coupon-conflicts")
+    async def conflicts(p: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        """Recorded sales that named coupons they could not spend (already spent, unknown, unpaid): C-09."""
+        return {"conflicts": await coupons.conflicts(c, limit)}
+
     @r.put("/rebate-tiers")
     async def tiers(body: m.TiersIn, p: Finance) -> dict[str, Any]:
         """Set the rebate tiers: purchases over a period -> rate (C-08)."""

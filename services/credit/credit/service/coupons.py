@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.http import FieldError, Problem
 from vipcore.pii import mask_mobile
 
-from ..adapters.tables import coupon_batches, coupon_movements, coupon_sales, coupons
+from ..adapters.tables import coupon_batches, coupon_conflicts, coupon_movements, coupon_sales, coupons
 from ..domain.coupons import TALLY_HOUR, coupon_numbers, tally_window
 from ..domain.rules import PAYMENT_METHODS, cheque_clears_on
 from .accounts import refuse
@@ -191,3 +191,11 @@ async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
             "sales": [{**dict(s), "phone": mask_mobile(s["phone"])} for s in sales],
             "coupons_sold": sum(len(s["coupon_nos"]) for s in sales), "amount": sum(s["amount"] for s in sales),
             "by_method": by_method, "coupons_redeemed": redeemed[0], "redeemed_amount": int(redeemed[1])}
+
+
+async def conflicts(c: Credit, limit: int) -> list[dict[str, Any]]:
+    """C-09: sales that reached credit naming coupons they could not spend, newest first."""
+    async with c.engine.connect() as conn:
+        rows = (await conn.execute(sa.select(coupon_conflicts).order_by(coupon_conflicts.c.at.desc())
+                                   .limit(limit))).mappings().all()
+    return [dict(r) for r in rows]

@@ -25,7 +25,15 @@ PURCHASE_METHODS = frozenset({"cash", "bank_card", "wechat", "alipay", "stored_v
 
 
 async def spend_coupons(tx: Tx, batch: list[Delivery]) -> None:
-    """C-09: each coupon a sale names is spent once, by that sale."""
+    """C-09: each coupon a sale names is spent once, by that sale. A `coupon` payment without numbers (a POS
+    that redeemed them before the sale, POST /v1/credit/coupon-redemptions) gets the coupons of its receipt."""
+    unnamed = [{"s": d.data.store_id, "r": d.data.receipt_no, "sid": d.data.sale_id} for d in batch
+               if isinstance(d.data, SaleRecorded)
+               and any(p.method == "coupon" and not p.coupon_numbers for p in d.data.payments)]
+    if unnamed:
+        await tx.conn.execute(coupons.update().where(
+            coupons.c.redeemed_store_id == sa.bindparam("s"), coupons.c.redeemed_receipt_no == sa.bindparam("r"),
+            coupons.c.redeemed_sale_id.is_(None)).values(redeemed_sale_id=sa.bindparam("sid")), unnamed)
     items = [(d.data, n) for d in batch if isinstance(d.data, SaleRecorded)
              for p in d.data.payments if p.method == "coupon" and p.coupon_numbers for n in p.coupon_numbers]
     if not items:
