@@ -70,6 +70,9 @@ async def test_c07_daily_run_begins_at_midnight_in_each_stores_time_zone(cstack:
         clock.now = datetime(2026, 3, 21, 17, 30, tzinfo=UTC)  # 01:30 on 22 March in Xi'an, 23:30 on 21 in Urumqi
         await sched.tick()
         assert (await overdue("XA-1"), await overdue("UR-1")) == (True, False)
+        async with staff(cstack, Role.HQ_ADMIN) as hq:  # aging on each store's own date
+            rows = {r["store"]: r for r in (await hq.get("/v1/reports/aging", params={"by": "store"})).json()["rows"]}
+        assert (rows["XA-1"]["d1_30"], rows["UR-1"]["current"]) == (1000, 1000)
         clock.now = datetime(2026, 3, 21, 18, 30, tzinfo=UTC)  # 00:30 on 22 March in Urumqi
         await sched.tick()
         assert (await overdue("XA-1"), await overdue("UR-1")) == (True, True)

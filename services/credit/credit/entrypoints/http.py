@@ -113,9 +113,10 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
                            by: Annotated[str, Query(pattern="^(customer|staff|store|region)$")] = "customer",
                            format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
                            region: str | None = None) -> dict[str, Any] | Response:
-        """Aging (C-07, R-04) per customer, staff, store or region; store roles see their own store."""
+        """Aging (C-07, R-04) per customer, staff, store or region; store roles see their own store. Without
+        `as_of`, each invoice is aged on today's date in its store's time zone."""
         day = as_of or reports.default_as_of(c)
-        items = await reports.open_items(c, (p.store_id or "-") if p.role in STORE_SCOPED else None, region)
+        items = await reports.open_items(c, (p.store_id or "-") if p.role in STORE_SCOPED else None, region, as_of)
         name = f"aging-{day.isoformat()}"
         if format == "csv":
             return Response(to_csv(aging(items, day, by), by), media_type="text/csv",

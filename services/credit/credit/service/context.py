@@ -67,8 +67,9 @@ class Credit:
 
     def zone_sql(self, *store_ids: Any) -> Any:
         """SQL: the time zone of the first of these stores that is known, else the default zone."""
-        return sa.func.coalesce(*(sa.select(stores.c.timezone).where(stores.c.store_id == s).scalar_subquery()
-                                  for s in store_ids), sa.literal(self.default_tz))
+        zones = [stores.alias() for _ in store_ids]  # aliases: never correlated with a `stores` outside
+        return sa.func.coalesce(*(sa.select(z.c.timezone).where(z.c.store_id == s).scalar_subquery()
+                                  for z, s in zip(zones, store_ids, strict=True)), sa.literal(self.default_tz))
 
     def local_sql(self, at: Any, store_id: Any) -> Any:
         """SQL: the store-time wall clock of the instant `at` (a timestamp without zone)."""
