@@ -103,7 +103,7 @@ class StackConfig:
             env["STAFF_TOKEN_PRIVATE_KEY"] = self.staff_keys[0]
         if service in ("gateway", "members"):
             env["PII_INDEX_KEY"] = self.pii_index_key
-        if service in ("members", "notify"):
+        if service in ("members", "notify", "credit"):
             env["PII_ENCRYPTION_KEY"] = self.pii_encryption_key
         if service == "gateway":
             env["MEMBERS_URL"] = self.url("members")

@@ -27,10 +27,22 @@ class TestClock:
 
 @pytest_asyncio.fixture
 async def cstack(stack_config: StackConfig) -> AsyncIterator[Stack]:
+    async for s in _stack(stack_config, CREDIT_SERVICES):
+        yield s
+
+
+@pytest_asyncio.fixture
+async def nstack(stack_config: StackConfig) -> AsyncIterator[Stack]:
+    """The credit stack with notify: reminders become SMS in the simulator."""
+    async for s in _stack(stack_config, (*CREDIT_SERVICES, "notify")):
+        yield s
+
+
+async def _stack(stack_config: StackConfig, services: tuple[str, ...]) -> AsyncIterator[Stack]:
     from credit.bootstrap import build
 
     clock = TestClock()
-    async with Stack(stack_config, services=tuple(s for s in CREDIT_SERVICES if s != "credit")) as s:
+    async with Stack(stack_config, services=tuple(s for s in services if s != "credit")) as s:
         app = build(stack_config.settings("credit"), clock=clock)
         async with InProcessServer(app, stack_config.port("credit")):
             s.clock = clock  # type: ignore[attr-defined]

@@ -6,8 +6,9 @@ import uuid
 from typing import Any
 
 import httpx
-from devstack.testing import Stack, wait_for
+from devstack.testing import Stack, produce, sql_value, wait_for
 from vipcore.auth import Principal, Role, TokenIssuer
+from vipcore.events import Envelope, EventData
 
 CREDIT_SERVICES = ("members", "gateway", "credit")
 
@@ -35,8 +36,8 @@ async def open_account(office: httpx.AsyncClient, cls: str = "group_company", li
 
 
 def credit_sale(receipt: str, customer_id: str, auth_id: str | None, amount: int,
-                occurred_at: str = "2026-11-22T12:30:00+08:00") -> dict[str, Any]:
-    return {"store_id": "XA-1", "terminal_id": "T1", "receipt_no": receipt, "occurred_at": occurred_at,
+                occurred_at: str = "2026-11-22T12:30:00+08:00", store_id: str = "XA-1") -> dict[str, Any]:
+    return {"store_id": store_id, "terminal_id": "T1", "receipt_no": receipt, "occurred_at": occurred_at,
             "cashier_staff_id": "S-OP1",
             "lines": [{"line_no": 1, "sku": "BAIJIU-6", "qty": 1, "unit_price": amount, "paid": amount}],
             "payments": [{"method": "credit", "amount": amount, "credit_customer_id": customer_id,
@@ -58,3 +59,27 @@ async def authorize(client: httpx.AsyncClient, customer_id: str, cases: int, amo
     return await client.post("/v1/credit/authorizations", json={
         "store_id": store_id, "customer_id": customer_id, "cases": cases, "amount": amount,
         "responsible_staff_id": "S-OP1"})
+
+
+TOPICS = {"members": "members.events", "pos": "pos.sales"}
+
+
+async def emit(stack: Stack, *events: EventData, subject: str = "k") -> None:
+    """Produce events onto their topics as the owning service would (no dependency on its code)."""
+    for e in events:
+        env = Envelope.new(e, source=e.TYPE.split(".")[0], subject=subject)
+        topic = stack.cfg.topic_prefix + TOPICS[e.TYPE.split(".")[0]]
+        await produce(stack.cfg.kafka_bootstrap, topic, [(subject.encode(), env.body(), env.kafka_headers())])
+
+
+async def add_store_in(stack: Stack, store_id: str, tz: str, region_code: str = "029") -> str:
+    """A store in a time zone of its own (members announces it; credit keeps it); returns its POS API key."""
+    r = await stack.admin.post(f"{stack.url('members')}/v1/stores", json={
+        "store_id": store_id, "name": f"Store {store_id}", "region_code": region_code, "program": "generic",
+        "timezone": tz})
+    r.raise_for_status()
+    r = await stack.admin.post(f"{stack.url('gateway')}/admin/stores/{store_id}/api-keys")
+    r.raise_for_status()
+    await wait_for(lambda: sql_value(stack.cfg, "credit", "SELECT timezone FROM stores WHERE store_id=$1 AND "
+                                     "timezone=$2", store_id, tz), 30, f"credit to know store {store_id}")
+    return str(r.json()["api_key"])

@@ -1,5 +1,6 @@
-"""Measurements (run explicitly: ./dev test tests/credit/measure_credit.py -q -s): the pos.sales credit handler
-per batch, and POS authorisations through the gateway."""
+"""Measurements (run explicitly: ./dev test tests/credit/measure_credit.py -q -s): the pos.sales handler of credit
+per batch (receivables, coupons, purchases), POS authorisations through the gateway, and a sale paid with coupons
+(spent synchronously at credit) against a cash sale."""
 
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ class UntracedTx(Tx):
         super().emit(topic, key, envelope, None)
 
 
-def deliveries(n: int, credit_every: int, customers: list[str]) -> list[Any]:
+def deliveries(n: int, credit_every: int, customers: list[str], members: bool = False) -> list[Any]:
     out = []
     for i in range(n):
         credit = i % credit_every == 0
         pay = ({"method": "credit", "amount": 1000, "credit_customer_id": customers[i % len(customers)],
                 "authorization_id": None} if credit else {"method": "cash", "amount": 1000})
         sale = SaleRecorded(sale_id=str(uuid.uuid4()), store_id="XA-1", terminal_id="T1", receipt_no=f"R{i}",
+                            member_id=f"M-{i}" if members else None,
                             occurred_at=datetime.now(UTC), lines=[{"line_no": 1, "sku": "A", "qty": 1,
                                                                    "unit_price": 1000, "paid": 1000}],
                             payments=[pay])
@@ -43,12 +45,14 @@ def deliveries(n: int, credit_every: int, customers: list[str]) -> list[Any]:
 async def test_measure_sales_handler_and_authorisations(cstack: Stack) -> None:
     from credit.service.context import Credit
     from credit.service.receivables import ReceivableBook
+    from credit.service.sales_in import SalesIn
     from vipcore.db import make_engine
 
     engine = make_engine(cstack.cfg.db_url("credit"), 5)
-    book = ReceivableBook(Credit(engine))
-    for label, every in (("all credit", 1), ("1 in 20 credit", 20), ("no credit", 10**9)):
-        batch = deliveries(1000, every, [f"ORG-{i}" for i in range(50)])
+    book = SalesIn(ReceivableBook(Credit(engine)))
+    for label, every, members in (("all credit", 1, False), ("1 in 20 credit", 20, False),
+                                  ("no credit", 10**9, False), ("no credit, every sale a member's", 10**9, True)):
+        batch = deliveries(1000, every, [f"ORG-{i}" for i in range(50)], members)
         t0 = time.perf_counter()
         async with engine.begin() as conn:
             await book.on_sales(UntracedTx(conn), batch)
@@ -81,3 +85,29 @@ async def test_measure_sales_handler_and_authorisations(cstack: Stack) -> None:
             dt = time.perf_counter() - t0
             print(f"{n} authorisations via gateway, 20 in flight, {'20 customers' if many else 'one customer'}: "
                   f"{dt:.2f} s -> {n / dt:,.0f}/s, granted {codes.count(201)}")
+
+
+
+async def test_measure_coupon_sale_against_cash_sale(cstack: Stack) -> None:
+    key = await cstack.add_store("XA-1", "generic", region_code="029")
+    n = 100
+    async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, pos(cstack, key) as till:
+        await fin.post("/v1/coupon-batches", json={"prefix": "M-", "face_value": 1000, "count": n,
+                                                   "expires_on": "2030-01-01"})
+        nos = [f"M-{i:06d}" for i in range(1, n + 1)]
+        await clerk.post("/v1/coupon-sales", json={"store_id": "XA-1", "unit": "测量单位", "contact": "测量员",
+                                                   "phone": "13900000000", "payment_method": "cash",
+                                                   "coupon_nos": nos})
+        for label in ("cash", "coupon"):
+            t0 = time.perf_counter()
+            for i in range(n):
+                pay = ({"method": "cash", "amount": 1000} if label == "cash" else
+                       {"method": "coupon", "amount": 1000, "coupon_numbers": [nos[i]]})
+                r = await till.post("/v1/sales", json={
+                    "store_id": "XA-1", "terminal_id": "T1", "receipt_no": f"{label}-{i}",
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                    "lines": [{"line_no": 1, "sku": "A", "qty": 1, "unit_price": 1000, "paid": 1000}],
+                    "payments": [pay]})
+                assert r.status_code == 201, r.text
+            each = (time.perf_counter() - t0) * 1000 / n
+            print(f"\n{n} sequential POST /v1/sales paid by {label}: {each:.1f} ms each")

@@ -14,16 +14,19 @@ from .config import CreditSettings
 from .entrypoints import consumers, coupons_http, http
 from .service.context import Clock, Credit, utc_now
 from .service.daily import DailyScheduler
+from .service.members_in import MemberClasses
 from .service.receivables import ReceivableBook
+from .service.staff import StaffDirectory
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
 
 def build(settings: CreditSettings, tracer_provider: TracerProvider | None = None, clock: Clock = utc_now) -> FastAPI:
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
+    enc_key = settings.pii_encryption_key.get_secret_value()
     c = Credit(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock, settings.default_timezone,
-               settings.authorization_ttl_s)
-    consumers.register(rt, ReceivableBook(c))
+               settings.authorization_ttl_s, enc_key)
+    consumers.register(rt, ReceivableBook(c), StaffDirectory(enc_key), MemberClasses())
     rt.background.append(DailyScheduler(c, settings.scheduler_interval_s))
     verifier = TokenVerifier(settings.staff_token_public_key)
     guard = admin_guard(settings.admin_token.get_secret_value())

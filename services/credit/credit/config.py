@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from vipcore.settings import ServiceSettings
 
 
@@ -12,3 +12,4 @@ class CreditSettings(ServiceSettings):
     default_timezone: str = Field("Asia/Shanghai", description="Business dates of stores not yet announced")
     authorization_ttl_s: int = Field(1800, description="C-04: an unused authorisation is released after this")
     scheduler_interval_s: float = Field(60.0, description="How often expired holds and the daily run are checked")
+    pii_encryption_key: SecretStr = Field(description="AES-GCM key for staff mobiles at rest (C-07, N-06)")

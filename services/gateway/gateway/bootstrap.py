@@ -30,11 +30,13 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     loyalty_api = InternalClient(settings.loyalty_url, peer="loyalty", token=token, tracer_provider=rt.tracer_provider)
     rt.closers.append(loyalty_api.aclose)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
+    credit_client = credit.credit_client(settings, rt.tracer_provider)
     app = rt.http_app(
         http.pos_router(desk, keys, directory, rt.engine, loyalty_api, SaleCoalescer(desk),
-                        StoredValuePayments(rt.engine, directory, loyalty_api)),
+                        StoredValuePayments(rt.engine, directory, loyalty_api),
+                        coupons=credit.CouponGate(credit_client, rt.engine)),
         http.admin_router(rt.engine, admin_guard(token)),
-        credit.credit_router(settings, keys, rt.tracer_provider),
+        credit.credit_router(settings, keys, credit_client),
         redemptions.redemptions_router(keys, directory, rt.engine, loyalty_api),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

@@ -37,6 +37,7 @@ class MemberRegistered(EventData):
     card_status: str = "active"
     status: str = "active"
     birthday: date | None = Field(None, description="Year may be 1904 when unknown (M-01)")
+    customer_class: str | None = Field(default=None, description="M-14 class, drives credit terms (C-02, C-03)")
 
 
 @contract

@@ -33,6 +33,8 @@ class Payment(_Part):
     amount: int = Field(ge=0)
     credit_customer_id: str | None = None
     authorization_id: str | None = None
+    coupon_numbers: list[str] | None = Field(
+        None, description="C-09: the group-buy coupons a `coupon` payment spends (each once)")
 
 
 class MemberRef(_Part):

@@ -56,6 +56,7 @@ accounts = sa.Table(
     sa.Column("overdue", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+    sa.Column("member_id", sa.Text, unique=True),  # added by 0004: the account is for this member (M-14)
 )
 
 limit_raises = sa.Table(
@@ -119,6 +120,8 @@ payments = sa.Table(
 daily_runs = sa.Table(
     "daily_runs", metadata,
     sa.Column("run_date", sa.Date, primary_key=True),
+    # added by 0004: the stores' time zone the run was for ("*" = every store, the admin command's default)
+    sa.Column("timezone", sa.Text, primary_key=True, server_default="*"),
     sa.Column("overdue_invoices", sa.Integer, nullable=False),
     sa.Column("reminders", sa.Integer, nullable=False),
     sa.Column("cheques_cleared", sa.Integer, nullable=False),
@@ -174,6 +177,7 @@ coupons = sa.Table(
     sa.Column("redeemed_store_id", sa.Text),
     sa.Column("redeemed_receipt_no", sa.Text),
     sa.Column("redeemed_at", TS),
+    sa.Column("redeemed_sale_id", sa.Text),  # added by 0004: the pos.sales sale that spent it (C-09)
 )
 
 coupon_sales = sa.Table(
@@ -217,3 +221,63 @@ rebates = sa.Table(
     sa.UniqueConstraint("customer_id", "period", name="one_rebate_per_customer_period"),
 )
 rebate_slip_seq = sa.Sequence("rebate_slip_no", metadata=metadata)
+
+
+# added by 0004
+staff_directory = sa.Table(
+    "staff_directory", metadata,  # from members.staff.changed (O-01): who to remind (C-07), line leaders (C-06)
+    sa.Column("staff_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("position", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("mobile_enc", sa.Text),  # AES-GCM (vipcore.pii), never in clear
+    sa.Column("line_leader_staff_id", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+member_classes = sa.Table(
+    "member_classes", metadata,  # M-14 class of member files (members.member.registered / updated)
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("customer_class", sa.Text, nullable=False),
+)
+
+purchases = sa.Table(
+    "purchases", metadata,  # C-08: what a credit customer bought without credit (cash, transfer...)
+    sa.Column("sale_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("occurred_at", TS, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("refunded", sa.BigInteger, nullable=False, server_default="0"),
+)
+sa.Index("purchases_by_time", purchases.c.occurred_at)
+
+coupon_movements = sa.Table(
+    "coupon_movements", metadata,  # C-08: append-only ledger of coupon stock, booked when each movement happens
+    sa.Column("movement_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("coupon_no", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # issued | sold | rebate | returned (a bounced cheque)
+    sa.Column("face_value", sa.BigInteger, nullable=False),
+    sa.Column("at", TS, nullable=False, index=True),
+)
+
+reconciliation_closes = sa.Table(
+    "reconciliation_closes", metadata,  # C-08: a month closed with finance keeps its figures
+    sa.Column("month", sa.Text, primary_key=True),
+    sa.Column("figures", JSONB, nullable=False),
+    sa.Column("closed_by", sa.Text, nullable=False),
+    sa.Column("closed_at", TS, nullable=False),
+)
+
+coupon_conflicts = sa.Table(
+    "coupon_conflicts", metadata,  # C-09: a recorded sale named coupons it could not spend (seen by finance)
+    sa.Column("sale_id", sa.Text, primary_key=True),
+    sa.Column("coupon_no", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("receipt_no", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", TS, nullable=False, server_default=sa.func.now()),
+)

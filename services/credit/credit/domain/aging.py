@@ -22,6 +22,7 @@ class OpenItem:
     region: str
     due: date
     outstanding: int
+    as_of: date | None = None  # the store's own business date; None: the report's date
 
 
 def aging(items: Iterable[OpenItem], as_of: date, by: str) -> list[dict[str, int | str]]:
@@ -30,7 +31,7 @@ def aging(items: Iterable[OpenItem], as_of: date, by: str) -> list[dict[str, int
     for it in items:
         key = getattr(it, by)
         row = rows.setdefault(key, {by: key, **dict.fromkeys(AGING_BUCKETS, 0), "total": 0})
-        b = aging_bucket(it.due, as_of)
+        b = aging_bucket(it.due, it.as_of or as_of)
         row[b] = int(row[b]) + it.outstanding
         row["total"] = int(row["total"]) + it.outstanding
     return [rows[k] for k in sorted(rows)]

@@ -45,9 +45,10 @@ class Reconciliation:
     opening: int
     issued: int
     sold: int
+    returned: int  # coupons back in stock this month: their cheque bounced (C-05)
     rebates: int
     closing: int
 
     @property
     def balanced(self) -> bool:
-        return self.opening + self.issued - self.sold - self.rebates == self.closing
+        return self.opening + self.issued + self.returned - self.sold - self.rebates == self.closing

@@ -12,6 +12,15 @@ ORGANISATIONS = ("government", "soe", "enterprise_institution", "group_company")
 SMALL = ("small_business", "individual")
 CLASSES = ORGANISATIONS + SMALL
 
+MEMBER_CLASS_NAMES = {"state_owned": "soe"}  # the members service's M-14 names that credit spells differently
+
+
+def credit_class(member_class: str | None) -> str | None:
+    """M-14 -> C-01/C-02: the credit class of a member file's customer class (None: not a known class)."""
+    cls = MEMBER_CLASS_NAMES.get(member_class or "", member_class)
+    return cls if cls in CLASSES else None
+
+
 CHEQUE_CLEARING_DAYS = 3  # C-05
 PAYMENT_METHODS = ("cash", "cheque", "transfer", "wire")  # C-05 (cash on delivery / on account are terms)
 AGING_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "over_90")  # C-07

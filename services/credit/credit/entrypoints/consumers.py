@@ -1,20 +1,28 @@
-"""Kafka adapters: credit records receivables from pos.sales and refunds, and knows stores from members."""
+"""Kafka adapters: credit records receivables, spent coupons and purchases from pos.sales and refunds, and knows
+stores, staff and member classes from members."""
 
 from __future__ import annotations
 
 from vipcore.contracts import credit as ev
-from vipcore.contracts.members import StoreRegistered
+from vipcore.contracts.members import MemberRegistered, MemberUpdated, StaffChanged, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import CREDIT_EVENTS, MEMBERS_EVENTS, POS_SALES
 
+from ..service.members_in import MemberClasses
 from ..service.receivables import ReceivableBook
+from ..service.sales_in import SalesIn
+from ..service.staff import StaffDirectory
 
 
-def register(rt: ServiceRuntime, book: ReceivableBook) -> None:
-    rt.consume(POS_SALES, {SaleRecorded.TYPE: book.on_sales, SaleRefunded.TYPE: book.on_refunds},
+def register(rt: ServiceRuntime, book: ReceivableBook, staff: StaffDirectory, classes: MemberClasses) -> None:
+    sales = SalesIn(book)
+    rt.consume(POS_SALES, {SaleRecorded.TYPE: sales.on_sales, SaleRefunded.TYPE: sales.on_refunds},
                accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
-    rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: book.on_stores}, accept={StoreRegistered.TYPE: [StoreRegistered]})
+    rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: book.on_stores, StaffChanged.TYPE: staff.on_staff,
+                                MemberRegistered.TYPE: classes.on_members, MemberUpdated.TYPE: classes.on_members},
+               accept={StoreRegistered.TYPE: [StoreRegistered], StaffChanged.TYPE: [StaffChanged],
+                       MemberRegistered.TYPE: [MemberRegistered], MemberUpdated.TYPE: [MemberUpdated]})
     rt.publishes(CREDIT_EVENTS, ev.ReceivableRecorded, ev.AuthorizationGranted, ev.AuthorizationRefused,
                  ev.AuthorizationReleased, ev.InvoiceOverdue, ev.PaymentReceived, ev.WriteoffApproved,
                  ev.RebateApproved)

@@ -46,6 +46,11 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
         """The daily 17:00 tally of coupon sales (C-09)."""
         return await coupons.tally(c, day, store_id)
 
+    @r.get("/reports/coupon-conflicts")
+    async def conflicts(p: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        """Recorded sales that named coupons they could not spend (already spent, unknown, unpaid): C-09."""
+        return {"conflicts": await coupons.conflicts(c, limit)}
+
     @r.put("/rebate-tiers")
     async def tiers(body: m.TiersIn, p: Finance) -> dict[str, Any]:
         """Set the rebate tiers: purchases over a period -> rate (C-08)."""
@@ -68,8 +73,15 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
 
     @r.get("/reports/coupon-reconciliation")
     async def reconcile(p: Reader, month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]) -> Any:
-        """Monthly reconciliation with finance: opening, issued, sold, rebates, closing (C-08, R-04)."""
+        """Monthly reconciliation with finance: opening, issued, sold, returned, rebates, closing (C-08, R-04);
+        a closed month answers its snapshot."""
         return await rebates.reconciliation(c, month)
+
+    @r.post("/reconciliation-closes", status_code=201)
+    async def close(body: m.CloseIn, p: Finance) -> dict[str, Any]:
+        """Close a month that is over (C-08): its reconciliation is kept as closed; later movements (a cheque
+        bouncing) are booked in the month they happen."""
+        return await rebates.close_month(c, body.month, p.staff_id)
 
     return r
 
@@ -80,7 +92,8 @@ def redemption_router(c: Credit, guard: Any) -> APIRouter:
     @r.post("/internal/coupon-redemptions", status_code=201)
     async def redeem(body: m.RedemptionIn) -> JSONResponse:
         """Spend coupons as a POS payment (C-09): once each; the same receipt again replays (200)."""
-        status, answer = await coupons.redeem(c, body.store_id, body.receipt_no, body.coupon_nos)
+        status, answer = await coupons.redeem(c, body.store_id, body.receipt_no, body.coupon_nos,
+                                              body.amount)
         return JSONResponse(answer, status_code=status)
 
     return r

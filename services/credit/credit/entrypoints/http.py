@@ -113,9 +113,10 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
                            by: Annotated[str, Query(pattern="^(customer|staff|store|region)$")] = "customer",
                            format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
                            region: str | None = None) -> dict[str, Any] | Response:
-        """Aging (C-07, R-04) per customer, staff, store or region; store roles see their own store."""
+        """Aging (C-07, R-04) per customer, staff, store or region; store roles see their own store. Without
+        `as_of`, each invoice is aged on today's date in its store's time zone."""
         day = as_of or reports.default_as_of(c)
-        items = await reports.open_items(c, (p.store_id or "-") if p.role in STORE_SCOPED else None, region)
+        items = await reports.open_items(c, (p.store_id or "-") if p.role in STORE_SCOPED else None, region, as_of)
         name = f"aging-{day.isoformat()}"
         if format == "csv":
             return Response(to_csv(aging(items, day, by), by), media_type="text/csv",
@@ -148,8 +149,9 @@ def internal_router(c: Credit, guard: Any) -> APIRouter:
 
     @r.post("/admin/daily-runs")
     async def daily_run(body: m.DailyRunIn) -> dict[str, Any]:
-        """Run the credit day for a date (overdue detection, reminders, cheque clearing); idempotent per date."""
-        return await daily.run_daily(c, body.date)
+        """Run the credit day for a date (overdue detection, reminders, cheque clearing); idempotent per date and
+        time zone (C-07)."""
+        return await daily.run_daily(c, body.date, body.timezone)
 
     @r.post("/admin/authorizations/expiry")
     async def release_expired(body: m.ReleaseIn) -> dict[str, int]:

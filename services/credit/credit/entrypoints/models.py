@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -25,8 +26,10 @@ class _In(BaseModel):
 class AccountIn(_In):
     customer_id: Id | None = None
     name: str = Field(min_length=2, max_length=100)
-    customer_class: str = Field(description="M-14: government | soe | enterprise_institution | group_company | "
-                                            "small_business | individual")
+    customer_class: str | None = Field(
+        None, description="M-14: government | soe (state_owned) | enterprise_institution | group_company | "
+                          "small_business | individual; taken from the member file when member_id is given")
+    member_id: Id | None = Field(None, description="the account is for this member: its class is the file's (M-14)")
     contact_mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$")
     store_id: Id
     responsible_staff_id: Id
@@ -75,8 +78,20 @@ class WriteoffIn(_In):
     reason: str = Field(min_length=2, max_length=500)
 
 
+def _zone(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            ZoneInfo(v)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError("an IANA time zone, e.g. Asia/Urumqi") from None
+    return v
+
+
 class DailyRunIn(_In):
     date: date
+    timezone: Annotated[str | None, AfterValidator(_zone)] = Field(
+        None, description="run the day of the stores in this time zone only (the scheduler's way); "
+                          "default: every store")
 
 
 class ReleaseIn(_In):
@@ -108,6 +123,7 @@ class RedemptionIn(_In):
     store_id: Id
     receipt_no: Id
     coupon_nos: CouponNos
+    amount: int | None = Field(None, ge=0, description="the payment the coupons cover: at most their face value")
 
 
 class TierIn(_In):
@@ -127,3 +143,7 @@ class RebateRunIn(_In):
 class CollectionIn(_In):
     coupon_nos: CouponNos
     collected_by: str = Field(min_length=2, max_length=40, description="who collected for the customer")
+
+
+class CloseIn(_In):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.http import FieldError, Problem
+from vipcore.pii import mask_mobile
 
-from ..adapters.tables import accounts, authorizations, limit_raises, receivables
-from ..domain.rules import CLASSES, Exposure, Limits, default_case_limit
+from ..adapters.tables import accounts, authorizations, limit_raises, member_classes, receivables
+from ..domain.rules import CLASSES, Exposure, Limits, credit_class, default_case_limit
 from .context import Credit
 
 OUTSTANDING = receivables.c.amount - receivables.c.paid - receivables.c.refunded - receivables.c.written_off
@@ -24,26 +25,38 @@ def refuse(status: int, field: str, message: str, rule: str | None) -> Problem:
 
 
 async def create_account(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
-    """C-01: open credit for an organisation or an individual; C-02 case limit by class."""
-    cls = body["customer_class"]
-    if cls not in CLASSES:
-        raise refuse(422, "customer_class", f"one of {', '.join(CLASSES)}", "M-14")
+    """C-01: open credit for an organisation or an individual; C-02 case limit by class. An account for a member
+    takes the class of the member file (M-14); a different class in the request is refused."""
+    member_id = body.get("member_id")
+    if member_id:
+        async with c.engine.connect() as conn:
+            filed = await conn.scalar(sa.select(member_classes.c.customer_class)
+                                      .where(member_classes.c.member_id == member_id))
+        asked = credit_class(body.get("customer_class")) or body.get("customer_class")
+        if filed and asked and asked != filed:
+            raise refuse(422, "customer_class", f"the member file's class is {filed} (M-14)", "M-14")
+        body = {**body, "customer_class": filed or asked}
+    cls = credit_class(body.get("customer_class"))
+    if cls is None:
+        raise refuse(422, "customer_class", f"one of {', '.join(CLASSES)}"
+                     + ("; the member file has no class yet" if member_id else ""), "M-14")
     cases = body.get("limit_cases") or default_case_limit(cls)
     if cases > default_case_limit(cls):
         raise refuse(422, "limit_cases", f"class {cls} may have at most {default_case_limit(cls)} cases; "
                                          "more needs an approved written application (temporary raise)", "C-02")
     row = {"customer_id": body.get("customer_id") or f"CR-{uuid.uuid4().hex[:12]}", "name": body["name"],
-           "customer_class": cls, "contact_mobile": body.get("contact_mobile"), "store_id": body["store_id"],
+           "customer_class": cls, "contact_mobile": c.seal(body.get("contact_mobile")), "store_id": body["store_id"],
            "responsible_staff_id": body["responsible_staff_id"],
            "line_leader_staff_id": body.get("line_leader_staff_id"), "limit_cases": cases,
-           "limit_amount": body["limit_amount"], "created_by": by}
+           "limit_amount": body["limit_amount"], "created_by": by, "member_id": member_id}
     async with c.engine.begin() as conn:
         res = await conn.execute(
             pg_insert(accounts).values(**row).on_conflict_do_nothing())
         if res.rowcount == 0:
-            raise Problem(409, "Conflict", "a credit account with this customer_id exists",
+            raise Problem(409, "Conflict", "a credit account with this customer_id or member_id exists",
                           [FieldError("customer_id", "already has a credit account", "C-01")])
-    return row
+    mobile = body.get("contact_mobile")
+    return {**row, "contact_mobile": mask_mobile(mobile) if mobile else None}  # N-06: never echoed in clear
 
 
 async def limits_and_exposure(conn: AsyncConnection, customer_id: str, now: datetime,
@@ -75,12 +88,11 @@ async def limits_and_exposure(conn: AsyncConnection, customer_id: str, now: date
 
 
 async def account_view(c: Credit, customer_id: str) -> dict[str, Any]:
-    from vipcore.pii import mask_mobile
-
     async with c.engine.connect() as conn:
         acct, lim, exp = await limits_and_exposure(conn, customer_id, c.clock())
     out = dict(acct._mapping)
-    out["contact_mobile"] = mask_mobile(out["contact_mobile"]) if out["contact_mobile"] else None
+    mobile = c.unseal(out["contact_mobile"])
+    out["contact_mobile"] = mask_mobile(mobile) if mobile else None
     out.update(effective_limit_cases=lim.cases, effective_limit_amount=lim.amount,
                outstanding_cases=exp.cases, outstanding_amount=exp.amount,
                available_cases=max(lim.cases - exp.cases, 0), available_amount=max(lim.amount - exp.amount, 0))

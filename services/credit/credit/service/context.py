@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.events import Envelope, EventData
 from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.pii import decrypt, encrypt
 from vipcore.topics import CREDIT_EVENTS
 
 from ..adapters.tables import stores
 
 Clock = Callable[[], datetime]
+CLEAR_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def utc_now() -> datetime:
@@ -30,7 +34,18 @@ class Credit:
     clock: Clock = utc_now
     default_tz: str = "Asia/Shanghai"
     authorization_ttl_s: int = 1800
+    enc_key: str = ""  # AES-GCM key of personal data at rest (staff mobiles)
     _tz_cache: dict[str, str] = field(default_factory=dict)
+
+    def seal(self, mobile: str | None) -> str | None:
+        """N-06: a customer's mobile at rest, AES-GCM encrypted."""
+        return encrypt(self.enc_key, mobile) if mobile else None
+
+    def unseal(self, stored: str | None) -> str | None:
+        """The mobile back; accounts opened before mobiles were encrypted hold it as given."""
+        if not stored:
+            return None
+        return stored if CLEAR_MOBILE.fullmatch(stored) else decrypt(self.enc_key, stored)
 
     async def emit(self, conn: AsyncConnection, events: Sequence[tuple[str, EventData]]) -> None:
         """Credit events keyed by customer, through the outbox in the caller's transaction."""
@@ -45,6 +60,20 @@ class Credit:
                 return self.default_tz  # not cached: the store may be announced later
             self._tz_cache[store_id] = tz
         return self._tz_cache[store_id]
+
+    async def zones(self, conn: AsyncConnection) -> list[str]:
+        """Every time zone a known store runs in, and the default one (stores not announced yet)."""
+        return sorted({self.default_tz, *(await conn.scalars(sa.select(stores.c.timezone).distinct()))})
+
+    def zone_sql(self, *store_ids: Any) -> Any:
+        """SQL: the time zone of the first of these stores that is known, else the default zone."""
+        zones = [stores.alias() for _ in store_ids]  # aliases: never correlated with a `stores` outside
+        return sa.func.coalesce(*(sa.select(z.c.timezone).where(z.c.store_id == s).scalar_subquery()
+                                  for z, s in zip(zones, store_ids, strict=True)), sa.literal(self.default_tz))
+
+    def local_sql(self, at: Any, store_id: Any) -> Any:
+        """SQL: the store-time wall clock of the instant `at` (a timestamp without zone)."""
+        return sa.func.timezone(self.zone_sql(store_id), at)
 
     def business_date(self, tz: str, at: datetime | None = None) -> date:
         """The date at `at` (default now) in the store's time zone."""

@@ -4,7 +4,7 @@ POS (a coupon is spent once); coupons paid by cheque are released when it clears
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.http import FieldError, Problem
 from vipcore.pii import mask_mobile
 
-from ..adapters.tables import coupon_batches, coupon_sales, coupons
-from ..domain.coupons import coupon_numbers, tally_window
+from ..adapters.tables import coupon_batches, coupon_conflicts, coupon_movements, coupon_sales, coupons
+from ..domain.coupons import TALLY_HOUR, coupon_numbers, tally_window
 from ..domain.rules import PAYMENT_METHODS, cheque_clears_on
 from .accounts import refuse
 from .context import Credit
@@ -37,7 +37,16 @@ async def draw_batch(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]
         await conn.execute(coupons.insert(), [
             {"coupon_no": n, "batch_id": batch_id, "face_value": body["face_value"], "expires_on": body["expires_on"],
              "status": "in_stock", "drawn_at": now} for n in nos])
+        await book(conn, "issued", [(n, body["face_value"]) for n in nos], now)
     return {"batch_id": batch_id, "first_no": nos[0], "last_no": nos[-1], "count": len(nos)}
+
+
+async def book(conn: AsyncConnection, kind: str, items: list[tuple[str, int]], at: Any) -> None:
+    """C-08: every movement of coupon stock goes to the ledger when it happens (issued, sold, rebate, returned);
+    a month's reconciliation is read from it, so a later event never rewrites an earlier month."""
+    if items:
+        await conn.execute(coupon_movements.insert(), [{"coupon_no": n, "kind": kind, "face_value": v, "at": at}
+                                                       for n, v in items])
 
 
 async def take_from_stock(conn: AsyncConnection, nos: list[str], today: date, rule: str) -> list[Any]:
@@ -71,6 +80,7 @@ async def sell(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
             clears_on=cheque_clears_on(today) if cheque else None, sold_by=by))
         await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(body["coupon_nos"])).values(
             status="held" if cheque else "sold", left_stock_at=now, coupon_sale_id=sale_id))
+        await book(conn, "sold", [(r.coupon_no, r.face_value) for r in rows], now)
     return {"coupon_sale_id": sale_id, "amount": amount, "expires_on": expires.isoformat(),
             "coupons": "held until the cheque clears" if cheque else "released"}
 
@@ -85,56 +95,43 @@ async def settle_cheque(c: Credit, sale_id: str, cleared: bool) -> dict[str, Any
         if s.cheque_status != "pending":
             raise Problem(409, "Conflict", "only a sale paid by a pending cheque clears or bounces",
                           [FieldError("coupon_sale_id", f"cheque status {s.cheque_status}", "C-05")])
-        await release(conn, [sale_id], cleared)
+        await release(conn, [sale_id], cleared, c.clock())
     return {"coupon_sale_id": sale_id, "cheque_status": "cleared" if cleared else "bounced"}
 
 
-async def release(conn: AsyncConnection, sale_ids: list[str], cleared: bool) -> None:
+async def release(conn: AsyncConnection, sale_ids: list[str], cleared: bool, now: Any) -> None:
+    """The cheque paying these coupon sales cleared (coupons released) or bounced (back in stock, booked as
+    returned in the month of the bounce, C-08)."""
     await conn.execute(coupon_sales.update().where(coupon_sales.c.coupon_sale_id.in_(sale_ids))
                        .values(cheque_status="cleared" if cleared else "bounced"))
     q = coupons.update().where(coupons.c.coupon_sale_id.in_(sale_ids), coupons.c.status == "held")
-    await conn.execute(q.values(status="sold") if cleared else
-                       q.values(status="in_stock", left_stock_at=None, coupon_sale_id=None))
+    if cleared:
+        await conn.execute(q.values(status="sold"))
+        return
+    back = (await conn.execute(q.values(status="in_stock", left_stock_at=None, coupon_sale_id=None)
+                               .returning(coupons.c.coupon_no, coupons.c.face_value))).all()
+    await book(conn, "returned", [(r.coupon_no, r.face_value) for r in back], now)
 
 
-async def clear_due_cheques(conn: AsyncConnection, day: date) -> int:
-    """Daily: coupon sales whose cheque has had its 3 days are cleared and their coupons released."""
-    due = list((await conn.scalars(sa.select(coupon_sales.c.coupon_sale_id).where(
-        coupon_sales.c.cheque_status == "pending", coupon_sales.c.clears_on <= day))).all())
-    if due:
-        await release(conn, due, True)
-    return len(due)
-
-
-async def redeem(c: Credit, store_id: str, receipt_no: str, nos: list[str]) -> tuple[int, dict[str, Any]]:
-    """C-09: coupons as a POS payment: each is spent once; a second use is refused (the same receipt replays)."""
+async def redeem(c: Credit, store_id: str, receipt_no: str, nos: list[str],
+                 amount: int | None = None) -> tuple[int, dict[str, Any]]:
+    """C-09: coupons as a POS payment: each is spent once; a second use is refused (the same receipt replays).
+    `amount`, when given, is the payment the coupons cover: never more than their face value."""
     now = c.clock()
     async with c.engine.begin() as conn:
         today = c.business_date(await c.store_tz(conn, store_id))
         rows = (await conn.execute(sa.select(coupons).where(coupons.c.coupon_no.in_(nos)).with_for_update())).all()
         found = {r.coupon_no: r for r in rows}
-        answer = {"store_id": store_id, "receipt_no": receipt_no, "coupon_nos": nos,
-                  "amount": sum(r.face_value for r in rows)}
-        if len(found) == len(set(nos)) == len(nos) and all(
+        face = sum(r.face_value for r in rows)
+        answer = {"store_id": store_id, "receipt_no": receipt_no, "coupon_nos": nos, "amount": face}
+        errors = []
+        if amount is not None and amount > face:
+            errors.append(FieldError("amount", f"the coupons are worth {face} fen, the payment is {amount}", "C-09"))
+        if not errors and len(found) == len(set(nos)) == len(nos) and all(
                 (r.status, r.redeemed_store_id, r.redeemed_receipt_no) == ("redeemed", store_id, receipt_no)
                 for r in rows):
             return 200, answer
-        errors = []
-        for n in nos:
-            r = found.get(n)
-            if r is None:
-                errors.append(FieldError("coupon_nos", f"{n}: no such coupon", "C-09"))
-            elif r.status == "redeemed":
-                errors.append(FieldError("coupon_nos", f"{n}: already spent (store {r.redeemed_store_id}, "
-                                                       f"receipt {r.redeemed_receipt_no})", "C-09"))
-            elif r.status == "held":
-                errors.append(FieldError("coupon_nos", f"{n}: paid by a cheque that has not cleared", "C-05"))
-            elif r.status != "sold":
-                errors.append(FieldError("coupon_nos", f"{n}: never sold", "C-09"))
-            elif r.expires_on < today:
-                errors.append(FieldError("coupon_nos", f"{n}: expired on {r.expires_on}", "C-09"))
-        if len(set(nos)) != len(nos):
-            errors.append(FieldError("coupon_nos", "a coupon number is listed twice", "C-09"))
+        errors += refusals(nos, found, today)
         if errors:
             raise Problem(422, "Coupon refused", "; ".join(e["message"] for e in errors), errors)
         await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(nos)).values(
@@ -142,24 +139,63 @@ async def redeem(c: Credit, store_id: str, receipt_no: str, nos: list[str]) -> t
     return 201, answer
 
 
+def refusals(nos: list[str], found: dict[str, Any], today: date) -> list[FieldError]:
+    """Why these coupons cannot be spent now (empty: they can): C-09 once each, C-05 cheque not cleared."""
+    errors = []
+    for n in nos:
+        r = found.get(n)
+        if r is None:
+            errors.append(FieldError("coupon_nos", f"{n}: no such coupon", "C-09"))
+        elif r.status == "redeemed":
+            errors.append(FieldError("coupon_nos", f"{n}: already spent (store {r.redeemed_store_id}, "
+                                                   f"receipt {r.redeemed_receipt_no})", "C-09"))
+        elif r.status == "held":
+            errors.append(FieldError("coupon_nos", f"{n}: paid by a cheque that has not cleared", "C-05"))
+        elif r.status != "sold":
+            errors.append(FieldError("coupon_nos", f"{n}: never sold", "C-09"))
+        elif r.expires_on < today:
+            errors.append(FieldError("coupon_nos", f"{n}: expired on {r.expires_on}", "C-09"))
+    if len(set(nos)) != len(nos):
+        errors.append(FieldError("coupon_nos", "a coupon number is listed twice", "C-09"))
+    return errors
+
+
 async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
-    """C-09: the 17:00 tally — every coupon sale since 17:00 the day before, totals per payment method."""
+    """C-09: the 17:00 tally — every coupon sale since 17:00 the day before, totals per payment method. Each
+    store's 17:00 is its own (its time zone); without a store, every store's window in its own zone."""
     async with c.engine.connect() as conn:
-        tz = await c.store_tz(conn, store_id) if store_id else c.default_tz
-        start, end = tally_window(day, tz)
-        q = sa.select(coupon_sales).where(coupon_sales.c.sold_at >= start, coupon_sales.c.sold_at < end)
         if store_id:
-            q = q.where(coupon_sales.c.store_id == store_id)
-        sales = (await conn.execute(q.order_by(coupon_sales.c.sold_at))).mappings().all()
-        red = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0)).where(
-            coupons.c.redeemed_at >= start, coupons.c.redeemed_at < end)
-        if store_id:
-            red = red.where(coupons.c.redeemed_store_id == store_id)
-        redeemed = (await conn.execute(red)).one()
+            start, end = tally_window(day, await c.store_tz(conn, store_id))
+            sold_in = sa.and_(coupon_sales.c.sold_at >= start, coupon_sales.c.sold_at < end,
+                              coupon_sales.c.store_id == store_id)
+            red_in = sa.and_(coupons.c.redeemed_at >= start, coupons.c.redeemed_at < end,
+                             coupons.c.redeemed_store_id == store_id)
+            window = {"from": start.isoformat(), "to": end.isoformat()}
+        else:
+            lo, hi = (datetime.combine(d, time(TALLY_HOUR)) for d in (day - timedelta(days=1), day))
+
+            local = c.local_sql
+            sold_in = sa.and_(local(coupon_sales.c.sold_at, coupon_sales.c.store_id) >= lo,
+                              local(coupon_sales.c.sold_at, coupon_sales.c.store_id) < hi)
+            red_in = sa.and_(local(coupons.c.redeemed_at, coupons.c.redeemed_store_id) >= lo,
+                             local(coupons.c.redeemed_at, coupons.c.redeemed_store_id) < hi)
+            window = {"from": f"{lo.isoformat()} store time", "to": f"{hi.isoformat()} store time"}
+        sales = (await conn.execute(sa.select(coupon_sales).where(sold_in)
+                                    .order_by(coupon_sales.c.sold_at))).mappings().all()
+        redeemed = (await conn.execute(sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0)).where(red_in))).one()
     by_method: dict[str, int] = {}
     for s in sales:
         by_method[s["payment_method"]] = by_method.get(s["payment_method"], 0) + s["amount"]
-    return {"date": day.isoformat(), "from": start.isoformat(), "to": end.isoformat(),
+    return {"date": day.isoformat(), **window,
             "sales": [{**dict(s), "phone": mask_mobile(s["phone"])} for s in sales],
             "coupons_sold": sum(len(s["coupon_nos"]) for s in sales), "amount": sum(s["amount"] for s in sales),
             "by_method": by_method, "coupons_redeemed": redeemed[0], "redeemed_amount": int(redeemed[1])}
+
+
+async def conflicts(c: Credit, limit: int) -> list[dict[str, Any]]:
+    """C-09: sales that reached credit naming coupons they could not spend, newest first."""
+    async with c.engine.connect() as conn:
+        rows = (await conn.execute(sa.select(coupon_conflicts).order_by(coupon_conflicts.c.at.desc())
+                                   .limit(limit))).mappings().all()
+    return [dict(r) for r in rows]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,11 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.contracts.credit import RebateApproved
 from vipcore.http import FieldError, Problem
 
-from ..adapters.tables import coupons, rebate_slip_seq, rebate_tiers, rebates, receivables
+from ..adapters.tables import (
+    coupon_movements,
+    coupons,
+    purchases,
+    rebate_slip_seq,
+    rebate_tiers,
+    rebates,
+    receivables,
+    reconciliation_closes,
+)
 from ..domain.coupons import Reconciliation, month_window, rebate_for
 from .accounts import decide, refuse
 from .context import Credit
-from .coupons import take_from_stock
+from .coupons import book, take_from_stock
 
 
 async def set_tiers(c: Credit, tiers: list[tuple[int, int]]) -> list[dict[str, int]]:
@@ -31,26 +39,33 @@ async def set_tiers(c: Credit, tiers: list[tuple[int, int]]) -> list[dict[str, i
 
 
 async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, Any]]:
-    """Purchases on credit (net of refunds) delivered in [start, end], per customer; rebates for tiers reached."""
+    """Purchases (net of refunds) in [start, end] per customer — on credit and paid otherwise (C-08);
+    rebates for the tiers reached."""
     if end < start:
         raise refuse(422, "end", "the period ends before it starts", "C-08")
-    z = ZoneInfo(c.default_tz)
-    lo, hi = datetime.combine(start, time(), z), datetime.combine(end + timedelta(days=1), time(), z)
+    # business dates: each purchase's date in its store's time zone
+    lo, hi = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
     period = f"{start.isoformat()}/{end.isoformat()}"
     async with c.engine.begin() as conn:
         tiers = [(r.min_purchases, r.rate_bp) for r in await conn.execute(sa.select(rebate_tiers))]
         if not tiers:
             raise refuse(422, "tiers", "no rebate tiers are set", "C-08")
-        totals = (await conn.execute(
-            sa.select(receivables.c.customer_id, sa.func.sum(receivables.c.amount - receivables.c.refunded))
-            .where(receivables.c.delivered_at >= lo, receivables.c.delivered_at < hi)
-            .group_by(receivables.c.customer_id))).all()
+        # C-08: everything the buyer bought in the period, on credit (receivables) and not (purchases)
+        bought = sa.union_all(
+            sa.select(receivables.c.customer_id, (receivables.c.amount - receivables.c.refunded).label("net"))
+            .where(c.local_sql(receivables.c.delivered_at, receivables.c.store_id) >= lo,
+                   c.local_sql(receivables.c.delivered_at, receivables.c.store_id) < hi),
+            sa.select(purchases.c.customer_id, (purchases.c.amount - purchases.c.refunded).label("net"))
+            .where(c.local_sql(purchases.c.occurred_at, purchases.c.store_id) >= lo,
+                   c.local_sql(purchases.c.occurred_at, purchases.c.store_id) < hi)).subquery()
+        totals = (await conn.execute(sa.select(bought.c.customer_id, sa.func.sum(bought.c.net))
+                                     .group_by(bought.c.customer_id))).all()
         rows = []
-        for cust, purchases in totals:
-            rate, amount = rebate_for(int(purchases), tiers)
+        for cust, bought_fen in totals:
+            rate, amount = rebate_for(int(bought_fen), tiers)
             if amount > 0:
                 rows.append({"rebate_id": f"RB-{uuid.uuid4().hex[:12]}", "customer_id": cust, "period": period,
-                             "purchases": int(purchases), "rate_bp": rate, "amount": amount, "status": "pending",
+                             "purchases": int(bought_fen), "rate_bp": rate, "amount": amount, "status": "pending",
                              "requested_by": by})
         if rows:
             await conn.execute(pg_insert(rebates).on_conflict_do_nothing(), rows)
@@ -91,27 +106,62 @@ async def collect(c: Credit, slip_no: str, coupon_nos: list[str], collected_by: 
             raise refuse(422, "coupon_nos", f"coupons worth {value} fen exceed the rebate of {rb.amount}", "C-08")
         await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(coupon_nos)).values(
             status="sold", left_stock_at=now, rebate_id=rb.rebate_id))
+        await book(conn, "rebate", [(r.coupon_no, r.face_value) for r in rows], now)
         await conn.execute(rebates.update().where(rebates.c.rebate_id == rb.rebate_id).values(
             status="collected", collected_by=collected_by, collected_at=now, coupon_nos=coupon_nos))
     return {"slip_no": slip_no, "rebate_id": rb.rebate_id, "coupon_value": value, "status": "collected"}
 
 
+SIGN = {"issued": 1, "returned": 1, "sold": -1, "rebate": -1}
+
+
 async def reconciliation(c: Credit, month: str) -> dict[str, Any]:
-    """C-08 / R-04: opening, issued, sold, rebates, closing of coupon stock (face value, fen) for a month."""
-    start, end = month_window(month, c.default_tz)
-    fv = sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0)
-    out = coupons.c.left_stock_at
-
-    def in_stock_at(t: datetime) -> Any:
-        return sa.and_(coupons.c.drawn_at < t, sa.or_(out.is_(None), out >= t))
-
+    """C-08 / R-04: opening, issued, sold, returned (cheques bounced this month), rebates, closing of coupon stock
+    (face value, fen) for a month, read from the movement ledger. A closed month answers its snapshot."""
     async with c.engine.connect() as conn:
-        figures = (await conn.execute(sa.select(
-            sa.select(fv).where(in_stock_at(start)).scalar_subquery(),
-            sa.select(fv).where(coupons.c.drawn_at >= start, coupons.c.drawn_at < end).scalar_subquery(),
-            sa.select(fv).where(out >= start, out < end, coupons.c.rebate_id.is_(None)).scalar_subquery(),
-            sa.select(fv).where(out >= start, out < end, coupons.c.rebate_id.is_not(None)).scalar_subquery(),
-            sa.select(fv).where(in_stock_at(end)).scalar_subquery()))).one()
-    rec = Reconciliation(*(int(x) for x in figures))
-    return {"month": month, "opening": rec.opening, "issued": rec.issued, "sold": rec.sold, "rebates": rec.rebates,
-            "closing": rec.closing, "balanced": rec.balanced}
+        closed = (await conn.execute(sa.select(reconciliation_closes)
+                                     .where(reconciliation_closes.c.month == month))).first()
+        if closed is not None:
+            return {**closed.figures, "closed": {"by": closed.closed_by, "at": closed.closed_at.isoformat()}}
+        return {**await _figures(c, conn, month), "closed": None}
+
+
+async def _figures(c: Credit, conn: AsyncConnection, month: str) -> dict[str, Any]:
+    start, end = month_window(month, c.default_tz)
+    mv = coupon_movements
+    fv = sa.func.coalesce(sa.func.sum(mv.c.face_value), 0)
+    signed = sa.func.coalesce(sa.func.sum(mv.c.face_value * sa.case(
+        *((mv.c.kind == k, v) for k, v in SIGN.items()), else_=0)), 0)
+
+    def moved(kind: str) -> Any:
+        return sa.select(fv).where(mv.c.kind == kind, mv.c.at >= start, mv.c.at < end).scalar_subquery()
+
+    row = (await conn.execute(sa.select(
+        sa.select(signed).where(mv.c.at < start).scalar_subquery(), moved("issued"), moved("sold"),
+        moved("returned"), moved("rebate"), sa.select(signed).where(mv.c.at < end).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0))
+        .where(coupons.c.status == "in_stock").scalar_subquery()))).one()
+    rec = Reconciliation(*(int(x) for x in row[:6]))
+    out = {"month": month, "opening": rec.opening, "issued": rec.issued, "sold": rec.sold, "returned": rec.returned,
+           "rebates": rec.rebates, "closing": rec.closing, "balanced": rec.balanced}
+    if end > c.clock():  # the month is not over: its closing must be the stock on hand now, to the fen
+        out["stock_on_hand"] = int(row[6])
+        out["balanced"] = rec.balanced and rec.closing == int(row[6])
+    return out
+
+
+async def close_month(c: Credit, month: str, by: str) -> dict[str, Any]:
+    """C-08: finance closes a month once it is over; its report is kept as it was. A cheque that bounces later is
+    booked (returned) in the month it bounces, never in the closed one."""
+    _, end = month_window(month, c.default_tz)
+    if end > c.clock():
+        raise refuse(422, "month", f"{month} is not over yet", "C-08")
+    async with c.engine.begin() as conn:
+        figures = await _figures(c, conn, month)
+        done = await conn.scalar(pg_insert(reconciliation_closes).values(
+            month=month, figures=figures, closed_by=by, closed_at=c.clock())
+            .on_conflict_do_nothing().returning(reconciliation_closes.c.month))
+        if done is None:
+            raise Problem(409, "Conflict", f"{month} is closed already",
+                          [FieldError("month", "already closed", "C-08")])
+    return {**figures, "closed": {"by": by, "at": c.clock().isoformat()}}

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
 from vipcore.contracts.credit import AuthorizationReleased, ReceivableRecorded
 from vipcore.contracts.members import StoreRegistered
@@ -16,10 +17,22 @@ from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.events import Envelope
 from vipcore.topics import CREDIT_EVENTS
 
-from ..adapters.tables import accounts, authorizations, receivables, stores
+from ..adapters.tables import accounts, authorizations, receivables, staff_directory, stores
 from ..domain.rules import due_date
 from .accounts import OUTSTANDING
 from .context import Credit
+
+
+async def fill_line_leaders(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """C-06: a receivable whose account names no line leader gets the responsible staff member's line leader
+    from the staff directory (members.staff.changed)."""
+    missing = {r["responsible_staff_id"] for r in rows if not r["line_leader_staff_id"] and r["responsible_staff_id"]}
+    if missing:
+        leaders = {s: lead for s, lead in await conn.execute(
+            sa.select(staff_directory.c.staff_id, staff_directory.c.line_leader_staff_id)
+            .where(staff_directory.c.staff_id.in_(missing)))}
+        for r in rows:
+            r["line_leader_staff_id"] = r["line_leader_staff_id"] or leaders.get(r["responsible_staff_id"])
 
 
 class ReceivableBook:
@@ -86,6 +99,7 @@ class ReceivableBook:
             tx.emit(CREDIT_EVENTS, cust, Envelope.new(ReceivableRecorded(
                 receivable_id=rid, customer_id=cust, sale_id=sale.sale_id, store_id=sale.store_id,
                 amount=p.amount, authorization_id=p.authorization_id), source="credit", subject=cust), cause=d)
+        await fill_line_leaders(conn, rows)
         await conn.execute(pg_insert(receivables).on_conflict_do_nothing(), rows)
         if captured:
             await conn.execute(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.contracts.credit import WriteoffApproved
 from vipcore.http import FieldError, Problem
 
-from ..adapters.tables import liabilities, receivables, writeoffs
+from ..adapters.tables import liabilities, receivables, staff_directory, writeoffs
 from ..domain.rules import liability
 from .accounts import OUTSTANDING, decide, refuse
 from .context import Credit
@@ -45,15 +45,17 @@ async def decide_writeoff(c: Credit, writeoff_id: str, approve: bool, by: str) -
                            .values(written_off=receivables.c.written_off + amount))
         await conn.execute(writeoffs.update().where(writeoffs.c.writeoff_id == wo.writeoff_id).values(amount=amount))
         staff = r.responsible_staff_id or "unknown"
+        leader = r.line_leader_staff_id or await conn.scalar(  # C-06: the staff directory's line leader
+            sa.select(staff_directory.c.line_leader_staff_id).where(staff_directory.c.staff_id == staff))
         entries = [{"writeoff_id": wo.writeoff_id, "staff_id": staff, "kind": "charge", "amount": charge,
                     "receivable_id": wo.receivable_id}]
-        if r.line_leader_staff_id and r.line_leader_staff_id != staff:
-            entries.append({"writeoff_id": wo.writeoff_id, "staff_id": r.line_leader_staff_id, "kind": "fine",
+        if leader and leader != staff:
+            entries.append({"writeoff_id": wo.writeoff_id, "staff_id": leader, "kind": "fine",
                             "amount": fine, "receivable_id": wo.receivable_id})
         await conn.execute(liabilities.insert(), entries)
         await c.emit(conn, [(r.customer_id, WriteoffApproved(
             writeoff_id=wo.writeoff_id, receivable_id=wo.receivable_id, customer_id=r.customer_id, amount=amount,
-            responsible_staff_id=staff, line_leader_staff_id=r.line_leader_staff_id))])
+            responsible_staff_id=staff, line_leader_staff_id=leader))])
 
     out = await decide(c, writeoffs, "writeoff_id", writeoff_id, approve, by, apply)
     c.wake()

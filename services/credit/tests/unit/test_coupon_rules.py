@@ -24,8 +24,10 @@ def test_c08_highest_tier_reached_sets_the_rebate_rounded_down_to_the_fen() -> N
 
 
 def test_c08_reconciliation_balances_to_the_fen() -> None:
-    assert Reconciliation(opening=1000, issued=500, sold=700, rebates=100, closing=700).balanced
-    assert not Reconciliation(opening=1000, issued=500, sold=700, rebates=100, closing=701).balanced
+    assert Reconciliation(opening=1000, issued=500, sold=700, returned=0, rebates=100, closing=700).balanced
+    assert not Reconciliation(opening=1000, issued=500, sold=700, returned=0, rebates=100, closing=701).balanced
+    # C-08: coupons back in stock after a bounced cheque are booked in the month of the bounce
+    assert Reconciliation(opening=700, issued=0, sold=0, returned=300, rebates=0, closing=1000).balanced
 
 
 def test_c08_month_window_in_finance_time() -> None:

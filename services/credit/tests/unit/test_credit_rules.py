@@ -14,6 +14,7 @@ from credit.domain.rules import (
     allocate,
     authorize,
     cheque_clears_on,
+    credit_class,
     default_case_limit,
     due_date,
     liability,
@@ -115,3 +116,17 @@ def test_c07_reminders_on_first_overdue_day_then_weekly() -> None:
     assert reminder_due(None, date(2026, 1, 11))
     assert not reminder_due(date(2026, 1, 11), date(2026, 1, 12))
     assert reminder_due(date(2026, 1, 11), date(2026, 1, 18))
+
+
+def test_m14_member_file_classes_are_credit_classes() -> None:
+    assert credit_class("state_owned") == "soe"  # the members service's name of the class
+    assert credit_class("government") == "government" and credit_class("individual") == "individual"
+    assert credit_class("key") is None and credit_class(None) is None  # an account size is not a class
+
+
+def test_c07_each_invoice_is_aged_on_its_own_stores_date() -> None:
+    due = date(2026, 3, 21)
+    items = [OpenItem("C1", "S1", "XA-1", "029", due, 100, as_of=date(2026, 3, 22)),  # past midnight in Xi'an
+             OpenItem("C2", "S1", "UR-1", "991", due, 200, as_of=date(2026, 3, 21))]  # not yet in Urumqi
+    rows = {r["store"]: r for r in aging(items, date(2026, 3, 22), "store")}
+    assert (rows["XA-1"]["d1_30"], rows["UR-1"]["current"], rows["UR-1"]["d1_30"]) == (100, 200, 0)

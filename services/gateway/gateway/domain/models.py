@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 from vipcore.contracts.pos import PaymentMethod
 
 
@@ -44,18 +52,45 @@ class SaleLineIn(BaseModel):
     special_price: bool = False
 
 
+CouponNo = Annotated[str, Field(min_length=1, max_length=32)]
+
+
 class PaymentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"method": "cash", "amount": 86944},
+        {"method": "credit", "amount": 600000, "credit_customer_id": "ORG-1a2b3c4d", "authorization_id": "AUTH-9f…"},
+        {"method": "coupon", "amount": 20000, "coupon_numbers": ["GB-000001", "GB-000002"]}]})
     method: PaymentMethod
     amount: int = Field(ge=0)
-    credit_customer_id: str | None = None
+    credit_customer_id: str | None = Field(
+        None, description="the group buyer: required on `credit`; on other methods it attributes the purchase to "
+                          "the buyer for rebates (C-08)")
     authorization_id: str | None = None
+    coupon_numbers: list[CouponNo] | None = Field(
+        None, min_length=1, max_length=100,
+        description="C-09 (added in v1): the group-buy coupons a `coupon` payment spends. Each coupon is spent "
+                    "once: a coupon already spent, unknown, expired or paid by an uncleared cheque refuses the "
+                    "sale with 422 (rule C-09 / C-05) before it is recorded. `amount` is at most their face value.",
+        examples=[["GB-000001", "GB-000002"]])
 
     @model_validator(mode="after")
     def _credit_names_customer(self) -> PaymentIn:
         if self.method == "credit" and not (self.credit_customer_id and self.authorization_id):
             raise ValueError("a credit payment names credit_customer_id and authorization_id (C-04)")
+        if self.coupon_numbers is not None:
+            if self.method != "coupon":
+                raise ValueError("coupon_numbers belong to a `coupon` payment (C-09)")
+            if len(set(self.coupon_numbers)) != len(self.coupon_numbers):
+                raise ValueError("a coupon number is listed twice (C-09)")
         return self
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_coupons(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A payment without coupon numbers serialises as before the field was added (same idempotency hash)."""
+        out: dict[str, Any] = handler(self)
+        if out.get("coupon_numbers") is None:
+            out.pop("coupon_numbers", None)
+        return out
 
 
 class SaleIn(BaseModel):
@@ -67,7 +102,12 @@ class SaleIn(BaseModel):
         "cashier_staff_id": "S-1001", "booked_by_staff_id": "S-1002",
         "lines": [{"line_no": 1, "sku": "R-001", "qty": 1, "unit_price": 98800, "paid": 86944,
                    "special_price": False}],
-        "payments": [{"method": "cash", "amount": 86944}]}]})
+        "payments": [{"method": "cash", "amount": 86944}]}, {
+        "store_id": "XA-001", "terminal_id": "T1", "receipt_no": "20261122-000124",
+        "occurred_at": "2026-11-22T12:35:00+08:00", "cashier_staff_id": "S-1001",
+        "lines": [{"line_no": 1, "sku": "BAIJIU-6", "qty": 1, "unit_price": 25000, "paid": 25000}],
+        "payments": [{"method": "coupon", "amount": 20000, "coupon_numbers": ["GB-000001", "GB-000002"]},
+                     {"method": "cash", "amount": 5000}]}]})
     store_id: str = Field(min_length=1, max_length=32)
     terminal_id: str = Field(min_length=1, max_length=32)
     receipt_no: str = Field(min_length=1, max_length=64)

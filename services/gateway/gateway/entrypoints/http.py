@@ -23,6 +23,7 @@ from ..service.directory import Directory
 from ..service.quotes import QuoteBatcher
 from ..service.sales import SalesDesk
 from ..service.stored_value import StoredValuePayments, pays_with_stored_value
+from .credit import CouponGate
 
 NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier": None, "points_balance": None,
                                 "card_status": None, "status": None, "birthday_today": False}
@@ -30,7 +31,7 @@ NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier":
 
 def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
                loyalty_api: InternalClient, coalescer: SaleCoalescer | None = None,
-               stored_value: StoredValuePayments | None = None) -> APIRouter:
+               stored_value: StoredValuePayments | None = None, coupons: CouponGate | None = None) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"])
     quotes = QuoteBatcher(loyalty_api)
 
@@ -53,12 +54,17 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                           [FieldError(field, f"a key of store {key_store} cannot act for {store_id}", "O-02")])
 
     @r.post("/sales", status_code=201, responses={200: {"description": "replay of an accepted sale"},
-                                                    409: {"description": "same receipt, different body"}})
+                                                    409: {"description": "same receipt, different body"},
+                                                    422: {"description": "a coupon payment's coupon already spent, "
+                                                                         "unknown or expired (C-09, C-05)"}})
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
-        """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
+        """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt).
+        A `coupon` payment's `coupon_numbers` are spent first, each once (C-09)."""
         same_store(store, sale.store_id)
         if stored_value is not None and pays_with_stored_value(sale):
             await stored_value.hold(sale)  # L-11: refused (422) when the member's free balance is short
+        if coupons:  # after the hold: a refused coupon leaves only a hold that expires, never a spent coupon
+            await coupons.spend(sale)
         out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
         return JSONResponse(out.body, status_code=out.status,
                             media_type="application/problem+json" if out.status == 409 else None)
@@ -79,6 +85,12 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                 results[i] = {"receipt_no": receipt, "status": 403, "errors": [
                     FieldError("store_id", f"a key of store {store} cannot act for {sale.store_id}", "O-02")]}
                 continue
+            if coupons:
+                try:
+                    await coupons.spend(sale)  # C-09: each coupon once, checked before the sale is recorded
+                except Problem as p:
+                    results[i] = {"receipt_no": receipt, "status": p.status, "errors": p.errors}
+                    continue
             valid.append((i, sale))
         if valid:
             outcomes = await desk.record([s for _, s in valid])

@@ -68,3 +68,26 @@ def test_refund_lines_unique() -> None:
         RefundIn.model_validate({"store_id": "S", "receipt_no": "RF", "original_receipt_no": "R1",
                                  "occurred_at": "2026-11-22T12:30:00+08:00",
                                  "lines": [{"line_no": 1, "qty": 1, "paid": 1}] * 2})
+
+
+def test_c09_coupon_numbers_belong_to_a_coupon_payment_and_are_unique() -> None:
+    ok = SaleIn.model_validate(body(payments=[{"method": "coupon", "amount": 86944,
+                                               "coupon_numbers": ["GB-000001", "GB-000002"]}]))
+    assert ok.payments[0].coupon_numbers == ["GB-000001", "GB-000002"]
+    with pytest.raises(ValidationError, match="belong to a `coupon` payment"):
+        SaleIn.model_validate(body(payments=[{"method": "cash", "amount": 86944, "coupon_numbers": ["GB-1"]}]))
+    with pytest.raises(ValidationError, match="listed twice"):
+        SaleIn.model_validate(body(payments=[{"method": "coupon", "amount": 86944,
+                                              "coupon_numbers": ["GB-1", "GB-1"]}]))
+
+
+def test_c09_a_sale_without_coupon_numbers_hashes_as_before_the_field_was_added() -> None:
+    """Idempotency (pos-api.md): a receipt recorded before v1 gained `coupon_numbers` replays with 200, not 409."""
+    from gateway.service.sales import body_hash
+
+    dumped = SaleIn.model_validate(body()).model_dump(mode="json")
+    assert dumped["payments"] == [{"method": "cash", "amount": 86944, "credit_customer_id": None,
+                                   "authorization_id": None}]
+    # the hash this body had before the field existed (commit 1dcccf4)
+    assert body_hash(SaleIn.model_validate(body())) == \
+        "eb4c2903272069faf316906a31e83248a6d12516548c6e06682c0dd5f9771750"
