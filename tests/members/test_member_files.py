@@ -4,6 +4,7 @@ blacklist (M-16) — and the gateway directory following every state and card ev
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -101,6 +102,13 @@ async def test_m02_m04_m05_m06_m07_m16_m17_member_file_lifecycle(stack: Stack) -
     assert card.startswith("755")
     found = await stack.wait_directory(key, card)
     assert found["member_id"] == mid and found["status"] == "active" and found["card_status"] == "active"
+    # M-14: the approved file's customer class travels with members.member.registered (credit terms, C-02/C-03)
+    n = await sql_value(stack.cfg, "members", "SELECT count(*) FROM outbox")
+    registered = [json.loads(r.value) for r in await consume_all(
+        stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "members.events", expect=n)
+        if dict(r.headers).get("ce_type") == b"members.member.registered"]
+    assert [(e["member_id"], e["customer_class"]) for e in registered if e["member_id"] == mid] == [
+        (mid, "enterprise_institution")]
 
     # M-17: a lost card is blocked at once, the new number works; the old one is still recognised
     r = await s1.post(f"/v1/member-files/{mid}/card:report-lost")
@@ -156,8 +164,6 @@ async def status_at_gateway(stack: Stack, key: str, card: str, status: str) -> A
 
 async def sale_stamps(stack: Stack) -> dict[str, tuple[str, str]]:
     """member_status / card_status the gateway stamped into each sale event (read back from pos.sales)."""
-    import json
-
     n = await sql_value(stack.cfg, "gateway", "SELECT count(*) FROM outbox")
     records = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "pos.sales", expect=n)
     out = {}

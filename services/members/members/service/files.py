@@ -241,7 +241,8 @@ class MemberFiles:
                     self._ev(member_id, MemberRegistered(
                         member_id=member_id, store_id=m.store_id, referrer_staff_id=m.referrer_staff_id,
                         display_name=mask_name(m.full_name), name_index=m.name_index, mobile_index=m.mobile_index,
-                        mobile=mobile, card_no=card_no, status="active", birthday=m.birthday)),
+                        mobile=mobile, card_no=card_no, status="active", birthday=m.birthday,
+                        customer_class=(m.details or {}).get("customer_class"))),  # M-14 -> credit terms
                     self._ev(member_id, CardIssued(member_id=member_id, store_id=m.store_id, card_no=card_no,
                                                    valid_until=until))]
             elif to == "active":

@@ -181,7 +181,8 @@ class Importer:
             events.append(OutgoingEvent(self.topic, member_id, Envelope.new(MemberRegistered(
                 member_id=member_id, store_id=store_id, referrer_staff_id=f.get("referrer_staff_id"),
                 display_name=mask_name(f["full_name"]), name_index=name_index, mobile_index=mi, mobile=f["mobile"],
-                card_no=card, birthday=birthday), source="members", subject=member_id, time=now)))
+                card_no=card, birthday=birthday, customer_class=f.get("customer_class")),
+                source="members", subject=member_id, time=now)))
         await conn.execute(members.insert(), rows)
         until = valid_until(now.date(), years)
         await record_cards(conn, [{"card_no": r["card_no"], "member_id": r["member_id"], "store_id": store_id,
