@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,9 +21,36 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A currently unused TCP port on loopback."""
-    with socket.socket() as s:
+    """A currently unused TCP port on loopback, for a server that binds it a moment later.
+
+    Taken below the kernel's ephemeral range (and above the dev system's fixed ports): a port from
+    bind(0) is free when asked but may become the source port of any outgoing connection (Kafka,
+    PostgreSQL clients) before the server binds it, which failed one test run in a few hundred."""
+    low, _ = _ephemeral_range()
+    for _ in range(1000):
+        port = random.randint(20000, max(20001, low - 1))
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as s:  # everything below the range is taken: fall back to the kernel's choice
         s.bind((host, 0))
         return int(s.getsockname()[1])
 

@@ -156,8 +156,15 @@ class InProcessServer:
         self.server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         self.task: asyncio.Task[Any] | None = None
 
+    async def _serve(self) -> None:
+        try:
+            await self.server.serve()
+        except SystemExit as e:  # uvicorn exits on a failed bind; inside a task that would stop the test's loop
+            raise RuntimeError(f"server on 127.0.0.1:{self.server.config.port} could not start (exit {e.code})") \
+                from None
+
     async def __aenter__(self) -> InProcessServer:
-        self.task = asyncio.create_task(self.server.serve())
+        self.task = asyncio.create_task(self._serve())
         deadline = time.monotonic() + 60
         while not self.server.started:
             if self.task.done():
