@@ -95,6 +95,12 @@ async def test_o01_c06_staff_changes_publish_the_staff_directory_with_mobile_and
                                json={"staff_id": "S1", "password": "pw-S1-long"})
     assert r.status_code == 401
     assert (await stack.admin.post(f"{url}/NOBODY/leave")).status_code == 404
+
+    # the whole directory can be published again (seeds a new reader); a reader keeps the latest per staff member
+    r = await stack.admin.post(f"{stack.url('members')}/v1/admin/staff-directory:republish")
+    assert r.status_code == 200 and r.json() == {"published": 5}  # L1, S1, CS1, HQCS, S9
+    again = (await staff_events(stack, "S1", 4))[3]
+    assert (again["active"], again["mobile"], again["position"]) == (False, s1_phone, "floor manager")
     await no_plaintext(stack.cfg, [lead_phone, s1_phone, s9_phone])
     for c in (cs, hq):
         await c.aclose()

@@ -80,6 +80,11 @@ def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, i
         """Run M-03 purge, M-09 dormancy and M-17 card expiry as of a date; a second run changes nothing."""
         return {"date": body.date.isoformat(), **await periodic.daily(body.date)}
 
+    @r.post("/admin/staff-directory:republish")
+    async def republish_staff() -> dict[str, int]:
+        """Publish every staff member as members.staff.changed again (O-01; seeds credit's directory, C-07)."""
+        return {"published": await reg.republish_staff()}
+
     @r.put("/programs/{program}/card-validity")
     async def set_card_validity(program: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
                                 body: ValidityIn) -> dict[str, Any]:

@@ -126,6 +126,18 @@ class Registry:
             self.wake()  # type: ignore[operator]
         return {"staff_id": staff_id, "active": False}
 
+    async def republish_staff(self) -> int:
+        """Publish the whole staff directory again (O-01): seeds a new reader such as credit, or staff
+        registered before the directory was published; readers keep the latest per staff member."""
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            ids = list((await conn.execute(sa.select(staff.c.staff_id).order_by(staff.c.staff_id))).scalars())
+            events = await staffdir.changed_events(conn, {}, ids, self.enc_key, self.topic, now)
+            await add_to_outbox(conn, events)
+        if events:
+            self.wake()  # type: ignore[operator]
+        return len(events)
+
     async def register(self, batch: list[MemberIn]) -> list[dict]:
         """Register members and issue their cards (M-17) in one transaction; all or nothing."""
         async with self.engine.begin() as conn:
