@@ -113,6 +113,7 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(b.run(), name=f"{self.name}-{type(b).__name__}"))
         # Everything built so far (app, routes, models, metadata) lives as long as the process: keep it out of
         # the collector's generations so a full collection on the request path scans only request garbage.
+        gc.collect()  # garbage first: what is frozen is never collected
         gc.freeze()
         log.info("service started", service=self.name)
 
