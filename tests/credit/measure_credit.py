@@ -111,3 +111,30 @@ async def test_measure_coupon_sale_against_cash_sale(cstack: Stack) -> None:
                 assert r.status_code == 201, r.text
             each = (time.perf_counter() - t0) * 1000 / n
             print(f"\n{n} sequential POST /v1/sales paid by {label}: {each:.1f} ms each")
+
+
+async def test_measure_release_of_unclaimed_coupon_spends(cstack: Stack) -> None:
+    """C-09: the scheduler's release of till spends whose sale never came (2,000 coupons on 200 receipts)."""
+    await cstack.add_store("XA-1", "generic", region_code="029")
+    n, per = 2000, 10
+    async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk:
+        await fin.post("/v1/coupon-batches", json={"prefix": "U-", "face_value": 1000, "count": n,
+                                                   "expires_on": "2030-01-01"})
+        nos = [f"U-{i:06d}" for i in range(1, n + 1)]
+        for i in range(0, n, 500):
+            await clerk.post("/v1/coupon-sales", json={"store_id": "XA-1", "unit": "测量单位", "contact": "测量员",
+                                                       "phone": "13900000000", "payment_method": "cash",
+                                                       "coupon_nos": nos[i:i + 500]})
+    credit = cstack.url("credit")
+    for r in range(n // per):
+        resp = await cstack.admin.post(f"{credit}/internal/coupon-redemptions", json={
+            "store_id": "XA-1", "receipt_no": f"U-R{r}", "coupon_nos": nos[r * per:(r + 1) * per]})
+        assert resp.status_code == 201, resp.text
+    cstack.clock.advance(minutes=31)  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    done = (await cstack.admin.post(f"{credit}/admin/coupon-redemptions/release", json={})).json()
+    dt = time.perf_counter() - t0
+    again = (await cstack.admin.post(f"{credit}/admin/coupon-redemptions/release", json={})).json()
+    assert done["released"] == n and again["released"] == 0
+    print(f"\nrelease of {n} unclaimed coupon spends ({n // per} receipts): {dt * 1000:.0f} ms; second run: "
+          f"{again['released']} released")

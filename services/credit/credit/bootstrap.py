@@ -25,7 +25,7 @@ def build(settings: CreditSettings, tracer_provider: TracerProvider | None = Non
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
     enc_key = settings.pii_encryption_key.get_secret_value()
     c = Credit(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock, settings.default_timezone,
-               settings.authorization_ttl_s, enc_key)
+               settings.authorization_ttl_s, enc_key, coupon_release_s=settings.coupon_release_after_s)
     consumers.register(rt, ReceivableBook(c), StaffDirectory(enc_key), MemberClasses())
     rt.background.append(DailyScheduler(c, settings.scheduler_interval_s))
     verifier = TokenVerifier(settings.staff_token_public_key)

@@ -11,5 +11,8 @@ class CreditSettings(ServiceSettings):
     http_port: int = 8003
     default_timezone: str = Field("Asia/Shanghai", description="Business dates of stores not yet announced")
     authorization_ttl_s: int = Field(1800, description="C-04: an unused authorisation is released after this")
+    coupon_release_after_s: int = Field(
+        1800, gt=0, description="C-09: coupons spent at the till for a receipt whose sale has not reached credit "
+                                "after this are released (spendable again)")
     scheduler_interval_s: float = Field(60.0, description="How often expired holds and the daily run are checked")
     pii_encryption_key: SecretStr = Field(description="AES-GCM key for staff mobiles at rest (C-07, N-06)")

@@ -180,6 +180,9 @@ coupons = sa.Table(
     sa.Column("redeemed_sale_id", sa.Text),  # added by 0004: the pos.sales sale that spent it (C-09)
 )
 
+sa.Index("coupons_unclaimed_spends", coupons.c.redeemed_at,  # added by 0005: spends awaiting their sale (C-09)
+         postgresql_where=sa.and_(coupons.c.status == "redeemed", coupons.c.redeemed_sale_id.is_(None)))
+
 coupon_sales = sa.Table(
     "coupon_sales", metadata,
     sa.Column("coupon_sale_id", sa.Text, primary_key=True),
@@ -260,9 +263,15 @@ coupon_movements = sa.Table(
     sa.Column("movement_id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("coupon_no", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),  # issued | sold | rebate | returned (a bounced cheque)
+    # | redemption_released (C-09: a till spend whose sale never came; not a stock movement, no sign in C-08)
     sa.Column("face_value", sa.BigInteger, nullable=False),
     sa.Column("at", TS, nullable=False, index=True),
+    sa.Column("rule", sa.Text),  # added by 0005: the rule a movement applies (C-09 for a released spend)
+    sa.Column("store_id", sa.Text),  # added by 0005: the store and receipt a released spend was made for
+    sa.Column("receipt_no", sa.Text),
 )
+sa.Index("coupon_movements_released", coupon_movements.c.store_id, coupon_movements.c.receipt_no,
+         postgresql_where=coupon_movements.c.kind == "redemption_released")
 
 reconciliation_closes = sa.Table(
     "reconciliation_closes", metadata,  # C-08: a month closed with finance keeps its figures

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 TALLY_HOUR = 17  # C-09: coupon sales are tallied daily at 17:00 store time
+RELEASED = "redemption_released"  # C-09 ledger kind: a spend whose sale never reached credit, undone
 
 
 def coupon_numbers(prefix: str, first: int, count: int) -> list[str]:
@@ -20,6 +21,19 @@ def tally_window(day: date, tz: str) -> tuple[datetime, datetime]:
     z = ZoneInfo(tz)
     end = datetime.combine(day, time(TALLY_HOUR), z)
     return (end - timedelta(days=1)).astimezone(UTC), end.astimezone(UTC)
+
+
+def unclaimed_spend(status: str, sale_id: str | None, spent_at: datetime | None, now: datetime,
+                    window: timedelta) -> bool:
+    """C-09: a coupon spent for a receipt (at the till, before its sale is recorded) whose sale has not reached
+    credit within `window` of the spend is released: the sale was never recorded, the coupon is spendable again.
+    A coupon tied to its sale, or spent less than `window` ago, stays spent."""
+    return status == "redeemed" and sale_id is None and spent_at is not None and now - spent_at >= window
+
+
+def release_cutoff(now: datetime, window: timedelta) -> datetime:
+    """C-09: spends at or before this instant, still without their sale, are due for release."""
+    return now - window
 
 
 def month_window(month: str, tz: str) -> tuple[datetime, datetime]:

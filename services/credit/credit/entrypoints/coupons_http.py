@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from vipcore.auth import Principal, Role, TokenVerifier, require
 
-from ..service import coupons, rebates
+from ..service import coupon_release, coupons, rebates
 from ..service.context import Credit
 from . import models as m
 from .http import APPROVERS, OFFICE, READERS, STAFF
@@ -95,5 +95,12 @@ def redemption_router(c: Credit, guard: Any) -> APIRouter:
         status, answer = await coupons.redeem(c, body.store_id, body.receipt_no, body.coupon_nos,
                                               body.amount)
         return JSONResponse(answer, status_code=status)
+
+    @r.post("/admin/coupon-redemptions/release")
+    async def release(body: m.ReleaseIn) -> dict[str, Any]:
+        """Release coupons spent at the till for a receipt whose sale has not reached credit within the window
+        (C-09), as of now or the given time; the scheduler does this every tick. Idempotent."""
+        done = await coupon_release.release_unclaimed(c, body.as_of)
+        return {"released": len(done), "coupons": done}
 
     return r

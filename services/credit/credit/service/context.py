@@ -35,6 +35,7 @@ class Credit:
     default_tz: str = "Asia/Shanghai"
     authorization_ttl_s: int = 1800
     enc_key: str = ""  # AES-GCM key of personal data at rest (staff mobiles)
+    coupon_release_s: int = 1800  # C-09: a till spend whose sale has not arrived by then is released
     _tz_cache: dict[str, str] = field(default_factory=dict)
 
     def seal(self, mobile: str | None) -> str | None:

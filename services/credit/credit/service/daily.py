@@ -2,7 +2,7 @@
 remind the customer and the responsible staff member (credit.invoice.overdue, with the staff member's mobile
 from the staff directory), set the overdue flags. Each store's business day is its own: the scheduler runs the
 day of each time zone when it begins there (an account belongs to its home store's zone). Idempotent per
-(business date, zone); a scheduler calls it and releases expired holds."""
+(business date, zone); a scheduler calls it, releases expired holds and unclaimed coupon spends."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ..domain.rules import reminder_due
 from .accounts import OUTSTANDING
 from .authorizations import release_expired
 from .context import Credit
+from .coupon_release import release_unclaimed
 from .coupons import release
 from .staff import StaffDirectory
 
@@ -86,7 +87,8 @@ async def run_daily(c: Credit, day: date, tz: str | None = None) -> dict[str, An
 
 
 class DailyScheduler(Ticker):
-    """Background task: release expired holds every tick; run each zone's business day once it has begun there."""
+    """Background task: release expired holds (C-04) and till coupon spends whose sale never came (C-09) every
+    tick; run each zone's business day once it has begun there."""
 
     def __init__(self, c: Credit, interval_s: float) -> None:
         super().__init__(interval_s, "credit daily")
@@ -94,6 +96,7 @@ class DailyScheduler(Ticker):
 
     async def tick(self) -> None:
         await release_expired(self.c)
+        await release_unclaimed(self.c)
         async with self.c.engine.connect() as conn:
             zones = await self.c.zones(conn)
         for tz in zones:

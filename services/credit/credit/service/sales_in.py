@@ -16,7 +16,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from vipcore.consumer import Delivery, Tx
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 
-from ..adapters.tables import accounts, coupon_conflicts, coupons, purchases, receivables
+from ..adapters.tables import accounts, coupon_conflicts, coupon_movements, coupons, purchases, receivables
+from ..domain.coupons import RELEASED
 from .accounts import OUTSTANDING
 from .receivables import ReceivableBook
 
@@ -26,16 +27,19 @@ PURCHASE_METHODS = frozenset({"cash", "bank_card", "wechat", "alipay", "stored_v
 
 async def spend_coupons(tx: Tx, batch: list[Delivery]) -> None:
     """C-09: each coupon a sale names is spent once, by that sale. A `coupon` payment without numbers (a POS
-    that redeemed them before the sale, POST /v1/credit/coupon-redemptions) gets the coupons of its receipt."""
-    unnamed = [{"s": d.data.store_id, "r": d.data.receipt_no, "sid": d.data.sale_id} for d in batch
-               if isinstance(d.data, SaleRecorded)
-               and any(p.method == "coupon" and not p.coupon_numbers for p in d.data.payments)]
+    that redeemed them before the sale, POST /v1/credit/coupon-redemptions) gets the coupons of its receipt.
+    A sale arriving after its coupons were released (no sale within the window, coupon_release) still spends
+    them when they are unspent; spent by another receipt meanwhile, it is a conflict for finance."""
+    sales = [d.data for d in batch if isinstance(d.data, SaleRecorded)]
+    unnamed = [s for s in sales if any(p.method == "coupon" and not p.coupon_numbers for p in s.payments)]
+    items = [(s, n) for s in sales for p in s.payments if p.method == "coupon" and p.coupon_numbers
+             for n in p.coupon_numbers]
     if unnamed:
         await tx.conn.execute(coupons.update().where(
             coupons.c.redeemed_store_id == sa.bindparam("s"), coupons.c.redeemed_receipt_no == sa.bindparam("r"),
-            coupons.c.redeemed_sale_id.is_(None)).values(redeemed_sale_id=sa.bindparam("sid")), unnamed)
-    items = [(d.data, n) for d in batch if isinstance(d.data, SaleRecorded)
-             for p in d.data.payments if p.method == "coupon" and p.coupon_numbers for n in p.coupon_numbers]
+            coupons.c.redeemed_sale_id.is_(None)).values(redeemed_sale_id=sa.bindparam("sid")),
+            [{"s": s.store_id, "r": s.receipt_no, "sid": s.sale_id} for s in unnamed])
+        items += await released_for(tx, unnamed)
     if not items:
         return
     rows = await tx.conn.execute(sa.select(coupons).where(coupons.c.coupon_no.in_({n for _, n in items}))
@@ -65,6 +69,17 @@ async def spend_coupons(tx: Tx, batch: list[Delivery]) -> None:
               "at": r["redeemed_at"]} for n, r in spent.items()])
     if conflicts:
         await tx.conn.execute(pg_insert(coupon_conflicts).on_conflict_do_nothing(), conflicts)
+
+
+async def released_for(tx: Tx, unnamed: list[SaleRecorded]) -> list[tuple[SaleRecorded, str]]:
+    """C-09: the coupons released from these receipts (their sale came after the window): each sale claims them
+    now, as if it had named them."""
+    by_receipt = {(s.store_id, s.receipt_no): s for s in unnamed}
+    rows = await tx.conn.execute(sa.select(coupon_movements.c.store_id, coupon_movements.c.receipt_no,
+                                           coupon_movements.c.coupon_no).distinct().where(
+        coupon_movements.c.kind == RELEASED,
+        sa.tuple_(coupon_movements.c.store_id, coupon_movements.c.receipt_no).in_(list(by_receipt))))
+    return [(by_receipt[(r.store_id, r.receipt_no)], r.coupon_no) for r in rows]
 
 
 async def record_purchases(tx: Tx, batch: list[Delivery]) -> None:

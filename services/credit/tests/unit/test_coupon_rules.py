@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from credit.domain.coupons import Reconciliation, coupon_numbers, month_window, rebate_for, tally_window
+from credit.config import CreditSettings
+from credit.domain.coupons import (
+    Reconciliation,
+    coupon_numbers,
+    month_window,
+    rebate_for,
+    release_cutoff,
+    tally_window,
+    unclaimed_spend,
+)
+from credit.service.context import Credit
 
 
 def test_c09_coupons_are_numbered_in_sequence() -> None:
@@ -33,3 +43,46 @@ def test_c08_reconciliation_balances_to_the_fen() -> None:
 def test_c08_month_window_in_finance_time() -> None:
     assert month_window("2026-12", "Asia/Shanghai") == (datetime(2026, 11, 30, 16, tzinfo=UTC),
                                                         datetime(2026, 12, 31, 16, tzinfo=UTC))
+
+
+class Clock:
+    """An injected clock the test moves."""
+
+    def __init__(self, at: datetime) -> None:
+        self.now = at
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+WINDOW = timedelta(minutes=30)
+
+
+def test_c09_a_till_spend_whose_sale_never_came_is_released_once_the_window_has_passed() -> None:
+    spent = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+    clock = Clock(spent)
+    clock.now += timedelta(minutes=29, seconds=59)
+    assert not unclaimed_spend("redeemed", None, spent, clock(), WINDOW)  # a retry of the receipt still replays
+    clock.now = spent + WINDOW
+    assert unclaimed_spend("redeemed", None, spent, clock(), WINDOW)
+    clock.now += timedelta(days=3)
+    assert unclaimed_spend("redeemed", None, spent, clock(), WINDOW)
+
+
+def test_c09_a_spend_tied_to_its_sale_or_a_coupon_not_spent_is_never_released() -> None:
+    spent = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+    later = spent + timedelta(hours=5)
+    assert not unclaimed_spend("redeemed", "sale-1", spent, later, WINDOW)  # the sale reached credit
+    assert not unclaimed_spend("sold", None, None, later, WINDOW)  # released already: nothing twice
+    assert not unclaimed_spend("held", None, None, later, WINDOW)
+    assert not unclaimed_spend("in_stock", None, None, later, WINDOW)
+
+
+def test_c09_release_cutoff_is_the_window_before_the_clock_and_the_window_defaults_to_30_minutes() -> None:
+    now = datetime(2026, 11, 23, 4, 30, tzinfo=UTC)
+    assert release_cutoff(now, WINDOW) == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+    spent_at_cutoff = release_cutoff(now, WINDOW)
+    assert unclaimed_spend("redeemed", None, spent_at_cutoff, now, WINDOW)
+    assert not unclaimed_spend("redeemed", None, spent_at_cutoff + timedelta(microseconds=1), now, WINDOW)
+    assert CreditSettings.model_fields["coupon_release_after_s"].default == 1800
+    assert Credit.__dataclass_fields__["coupon_release_s"].default == 1800
