@@ -10,47 +10,70 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from typing import Any
+from abc import ABC, abstractmethod
+from typing import Any, Generic, TypeVar
 
 from vipcore.telemetry import current_trace_id, current_traceparent
 
 from ..domain.models import SaleIn
 from .sales import Outcome, SalesDesk
 
+T = TypeVar("T")
+R = TypeVar("R")
 
-class SaleCoalescer:
-    def __init__(self, desk: SalesDesk, max_batch: int = 200) -> None:
-        self.desk = desk
+
+class Gatherer(ABC, Generic[T, R]):
+    """Items submitted while a flush is under way wait for the next flush, which takes them together.
+
+    Each submitter awaits its own answer; the flushing task runs in a clean context (it belongs to no single
+    request's trace). Subclasses say how a group is flushed and settle every future of the group."""
+
+    def __init__(self, max_batch: int) -> None:
         self.max_batch = max_batch
-        self._queue: list[tuple[SaleIn, tuple[str | None, str | None], asyncio.Future[Outcome]]] = []
+        self._queue: list[tuple[T, Any, asyncio.Future[R]]] = []
         self._worker: asyncio.Task[None] | None = None
 
-    async def submit(self, sale: SaleIn) -> Outcome:
-        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.append((sale, (current_traceparent(), current_trace_id()), fut))
+    async def _submit(self, item: T, ctx: Any) -> R:
+        fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, ctx, fut))
         if self._worker is None or self._worker.done():
-            # a clean context: the worker belongs to no single request's trace
             self._worker = asyncio.create_task(self._drain(), context=contextvars.Context())
         return await fut
 
     async def _drain(self) -> None:
         while self._queue:
             group, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
-            try:
-                outs = await self.desk.record([g[0] for g in group], [g[1] for g in group])
-            except Exception as e:  # noqa: BLE001 - decided per sale below
-                if len(group) == 1:
-                    settle(group[0][2], error=e)
-                    continue
-                for sale, trace, fut in group:
-                    try:
-                        (out,) = await self.desk.record([sale], [trace])
-                        settle(fut, out)
-                    except Exception as e1:  # noqa: BLE001
-                        settle(fut, error=e1)
-                continue
-            for (_, _, fut), out in zip(group, outs, strict=True):
-                settle(fut, out)
+            await self._flush(group)
+
+    @abstractmethod
+    async def _flush(self, group: list[tuple[T, Any, asyncio.Future[R]]]) -> None:
+        """Answer every future of the group (settle), never raise."""
+
+
+class SaleCoalescer(Gatherer[SaleIn, Outcome]):
+    def __init__(self, desk: SalesDesk, max_batch: int = 200) -> None:
+        super().__init__(max_batch)
+        self.desk = desk
+
+    async def submit(self, sale: SaleIn) -> Outcome:
+        return await self._submit(sale, (current_traceparent(), current_trace_id()))
+
+    async def _flush(self, group: list[tuple[SaleIn, Any, asyncio.Future[Outcome]]]) -> None:
+        try:
+            outs = await self.desk.record([g[0] for g in group], [g[1] for g in group])
+        except Exception as e:  # noqa: BLE001 - decided per sale below
+            if len(group) == 1:
+                settle(group[0][2], error=e)
+                return
+            for sale, trace, fut in group:
+                try:
+                    (out,) = await self.desk.record([sale], [trace])
+                    settle(fut, out)
+                except Exception as e1:  # noqa: BLE001
+                    settle(fut, error=e1)
+            return
+        for (_, _, fut), out in zip(group, outs, strict=True):
+            settle(fut, out)
 
 
 def settle(fut: asyncio.Future[Any], result: Any = None, error: BaseException | None = None) -> None:

@@ -9,7 +9,6 @@ to no single request's trace: its span links to each request's span instead.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -17,46 +16,38 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from vipcore.httpclient import InternalClient, Reply
 
-from .coalescer import settle
+from .coalescer import Gatherer, settle
 
 
-class QuoteBatcher:
+class QuoteBatcher(Gatherer[dict[str, Any], Reply]):
     def __init__(self, loyalty: InternalClient, max_batch: int = 100) -> None:
+        super().__init__(max_batch)
         self.loyalty = loyalty
-        self.max_batch = max_batch
-        self._queue: list[tuple[dict[str, Any], Context, asyncio.Future[Reply]]] = []
-        self._worker: asyncio.Task[None] | None = None
 
     async def price(self, quote: dict[str, Any]) -> Reply:
         """Loyalty's answer for one basket: 200 with the priced basket, or loyalty's status and problem."""
-        fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._queue.append((quote, otel_context.get_current(), fut))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain(), context=contextvars.Context())
-        return await fut
+        return await self._submit(quote, otel_context.get_current())
 
-    async def _drain(self) -> None:
-        while self._queue:
-            group, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
-            try:
-                if len(group) == 1:
-                    quote, ctx, fut = group[0]
-                    token = otel_context.attach(ctx)  # alone: the call is part of the request's trace
-                    try:
-                        settle(fut, await self.loyalty.post("/internal/quotes", quote))
-                    finally:
-                        otel_context.detach(token)
-                    continue
-                links = [trace.Link(trace.get_current_span(ctx).get_span_context()) for _, ctx, _ in group]
-                reply = await self.loyalty.post("/internal/quotes:batch", {"quotes": [g[0] for g in group]},
-                                                links=links)
-            except Exception as e:  # noqa: BLE001 - every waiting request gets the failure
-                for _, _, fut in group:
-                    settle(fut, error=e)
-                continue
-            if reply.status == 200:
-                for (_, _, fut), res in zip(group, reply.body["results"], strict=True):
-                    settle(fut, Reply(200, res))
-            else:
-                for _, _, fut in group:
-                    settle(fut, reply)
+    async def _flush(self, group: list[tuple[dict[str, Any], Context, asyncio.Future[Reply]]]) -> None:
+        try:
+            if len(group) == 1:
+                quote, ctx, fut = group[0]
+                token = otel_context.attach(ctx)  # alone: the call is part of the request's trace
+                try:
+                    settle(fut, await self.loyalty.post("/internal/quotes", quote))
+                finally:
+                    otel_context.detach(token)
+                return
+            links = [trace.Link(trace.get_current_span(ctx).get_span_context()) for _, ctx, _ in group]
+            reply = await self.loyalty.post("/internal/quotes:batch", {"quotes": [g[0] for g in group]},
+                                            links=links)
+        except Exception as e:  # noqa: BLE001 - every waiting request gets the failure
+            for _, _, fut in group:
+                settle(fut, error=e)
+            return
+        if reply.status == 200:
+            for (_, _, fut), res in zip(group, reply.body["results"], strict=True):
+                settle(fut, Reply(200, res))
+        else:
+            for _, _, fut in group:
+                settle(fut, reply)
