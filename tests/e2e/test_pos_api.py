@@ -127,3 +127,23 @@ async def test_openapi_and_asyncapi_documents(stack: Stack) -> None:
             "SaleRecorded" in str(spec["components"]["schemas"])
         loyalty = (await c.get(stack.url("loyalty") + "/asyncapi.json")).json()
         assert "TierChanged" in str(loyalty) and "pos.sales" in str(loyalty["channels"])
+
+
+async def test_l03_a_refund_is_keyed_like_its_sale_so_it_never_overtakes_it(stack: Stack) -> None:
+    """Sales of an unknown card and anonymous sales naming a credit customer are keyed by card and customer;
+    their refunds carry the same key (same partition, after the sale), not a random one."""
+    key = await stack.add_store("XA-401", "generic")
+    bodies = [sale("XA-401", "K-CARD", "99900001", 1000),
+              {**sale("XA-401", "K-CREDIT", None, 2000),
+               "payments": [{"method": "cash", "amount": 2000, "credit_customer_id": "C-KEY-1"}]}]
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"}) as c:
+        for b in bodies:
+            assert (await c.post("/v1/sales", json=b)).status_code == 201
+            r = await c.post("/v1/refunds", json={"store_id": "XA-401", "receipt_no": "RF-" + b["receipt_no"],
+                                                  "original_receipt_no": b["receipt_no"],
+                                                  "occurred_at": "2026-11-22T15:00:00+08:00",
+                                                  "lines": [{"line_no": 1, "qty": 1, "paid": 100}]})
+            assert r.status_code == 201, r.text
+    for expected in ("99900001", "C-KEY-1"):
+        n = await sql_value(stack.cfg, "gateway", "SELECT count(*) FROM outbox WHERE key = $1", expected)
+        assert n == 2, f"sale and refund keyed {expected}: {n}"

@@ -23,6 +23,7 @@ sales = sa.Table(
     sa.Column("sale_id", sa.Text, nullable=False, unique=True),
     sa.Column("body_hash", sa.Text, nullable=False),
     sa.Column("member_id", sa.Text),
+    sa.Column("event_key", sa.Text),  # the sale event's Kafka key: its refunds use it too, so they follow the sale
     sa.Column("lines", JSONB, nullable=False),      # {line_no: {qty, paid, special_price}}
     sa.Column("refunded", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("response", JSONB, nullable=False),

@@ -67,11 +67,12 @@ class SalesDesk:
                 sale_id = str(uuid.uuid4())
                 response = {"sale_id": sale_id, "member_id": member_id, "status": "accepted",
                             "trace_id": traces[i][1]}
+                ev = events[(s.store_id, s.receipt_no)] = self._sale_event(s, sale_id, found, traces[i][0])
                 rows.append({"store_id": s.store_id, "receipt_no": s.receipt_no, "sale_id": sale_id,
-                             "body_hash": hashes[i], "member_id": member_id, "response": response,
+                             "body_hash": hashes[i], "member_id": member_id, "event_key": ev.key,
+                             "response": response,
                              "lines": {str(ln.line_no): {"qty": ln.qty, "paid": ln.paid,
                                                          "special_price": ln.special_price} for ln in s.lines}})
-                events[(s.store_id, s.receipt_no)] = self._sale_event(s, sale_id, found, traces[i][0])
             # executemany form: compiled once and cached, whatever the batch size
             inserted = set((await conn.execute(
                 pg_insert(sales).on_conflict_do_nothing().returning(sales.c.store_id, sales.c.receipt_no),
@@ -169,7 +170,8 @@ class SalesDesk:
                 original_receipt_no=r.original_receipt_no, occurred_at=r.occurred_at,
                 member_id=orig.member_id,
                 lines=[RefundLine(**ln, special_price=sold[ln["line_no"]]["special_price"]) for ln in lines])
-            await add_to_outbox(conn, [OutgoingEvent(self.topic, orig.member_id,
+            # keyed like the sale (member, card, or credit customer): a consumer never sees the refund first
+            await add_to_outbox(conn, [OutgoingEvent(self.topic, orig.event_key or orig.member_id,
                                                      Envelope.new(data, source="gateway",
                                                                   subject=orig.member_id))])
         self.wake()
