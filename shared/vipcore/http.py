@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import errors
 from .telemetry import current_trace_id, current_traceparent
+
+log = logging.getLogger("vipcore.http")
 
 PROBLEM = "application/problem+json"
 
@@ -40,9 +47,72 @@ class Problem(Exception):
                 "detail": self.detail, "errors": self.errors, "trace_id": current_trace_id()}
 
 
-def problem_response(p: Problem) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if p.status == 401 else None
-    return JSONResponse(p.body(), status_code=p.status, media_type=PROBLEM, headers=headers)
+def problem_response(p: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
+    if p.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(p.body(), status_code=p.status, media_type=PROBLEM, headers=headers or None)
+
+
+def refused_problem(e: errors.Refused) -> Problem:
+    """A domain refusal as problem details naming its rule and field."""
+    detail = f"{e.rule}: {e.message}" if e.rule else e.message
+    return Problem(e.status, e.title, detail, [FieldError(e.field, e.message, e.rule)])
+
+
+class ProblemDoc(BaseModel):
+    """RFC 9457 problem details, as every error of every service is answered."""
+
+    type: str = Field(examples=["https://vip.example/problems/refused-by-a-rule"])
+    title: str = Field(examples=["Refused by a rule"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["L-07: not enough available points"])
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list,
+        examples=[[{"field": "points", "rule": "L-07", "message": "not enough available points"}]],
+        description="each field at fault with the rule it breaks: {field, rule, message}")
+    trace_id: str | None = Field(None, description="the trace of the request that failed")
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ProblemDoc, "content": {PROBLEM: {}}, "description": text}
+    for code, text in ((401, "no valid credential"), (403, "the caller may not do this"),
+                       (404, "not found"), (409, "conflict with the current state"),
+                       (413, "request body too large"),
+                       (422, "input or business rule refused"), (429, "too many requests"),
+                       (500, "unexpected error (problem details with the trace id)"),
+                       (503, "a dependency is unavailable; retry"))
+}
+"""Error answers every route may give; pass as `responses=` to APIRouter so OpenAPI documents them."""
+
+
+def _db_data_error(exc: BaseException) -> bool:
+    """A value the database cannot store (out of range, NUL, bad encoding): the input is at fault."""
+    try:
+        import asyncpg
+        from sqlalchemy import exc as sa_exc
+    except ImportError:  # pragma: no cover - every service has both
+        return False
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, (sa_exc.DataError, asyncpg.exceptions.DataError,
+                          asyncpg.exceptions.CharacterNotInRepertoireError,
+                          asyncpg.exceptions.UntranslatableCharacterError, UnicodeError, OverflowError)):
+            return True
+        if isinstance(e, asyncpg.exceptions.InterfaceError) and "invalid input for query argument" in str(e):
+            return True
+        e = getattr(e, "orig", None) or e.__cause__ or e.__context__
+    return False
+
+
+def _db_conflict(exc: BaseException) -> bool:
+    try:
+        from sqlalchemy import exc as sa_exc
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, sa_exc.IntegrityError)
 
 
 def validation_errors(errors: Sequence[Any]) -> list[FieldError]:
@@ -69,6 +139,24 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(Problem(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(errors.Refused)
+    async def _refused(_: Request, exc: errors.Refused) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.Unavailable) else None
+        return problem_response(refused_problem(exc), headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # values are never put in the answer or the log line: they may be personal data
+        if _db_data_error(exc):
+            return problem_response(Problem(422, "Invalid request",
+                                            "a value cannot be stored (out of range, or characters the database "
+                                            "refuses)", [FieldError("body", "a value cannot be stored", "storable")]))
+        if _db_conflict(exc):
+            return problem_response(Problem(409, "Conflict", "the request conflicts with data written concurrently; "
+                                                             "retry"))
+        log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(Problem(500, "Internal error", "an unexpected error; the trace id names the request"))
 
     app.add_middleware(TraceparentHeader)
 
@@ -133,3 +221,18 @@ def admin_guard(token: str) -> Callable[[Request], Awaitable[None]]:
             raise Problem(403, "Forbidden", "this token may not call admin endpoints")
 
     return guard
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with its assets served by this process (no CDN: stores often have no
+    internet), from the `swagger-ui-bundle` package. Create the app with `docs_url=None`."""
+    import swagger_ui_bundle
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")

@@ -20,7 +20,7 @@ from . import contracts  # noqa: F401 - registers every event contract
 from .consumer import BatchConsumer, BatchHandler, ConsumerMetrics
 from .db import make_engine, upgrade_async
 from .events import EventData
-from .http import install_problem_handlers, ops_router
+from .http import install_docs, install_problem_handlers, ops_router
 from .kafka import make_broker, make_producer
 from .logs import get_logger
 from .outbox import OutboxRelay
@@ -164,8 +164,10 @@ class ServiceRuntime:
             finally:
                 await self.stop()
 
-        app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+        app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
+                      docs_url=None, redoc_url=None)
         install_problem_handlers(app)
+        install_docs(app)
         app.include_router(ops_router(self.registry, self.ready))
         for r in routers:
             app.include_router(r)

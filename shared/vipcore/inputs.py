@@ -1,0 +1,198 @@
+"""Input types every service's request models, path and query parameters are built from.
+
+One place decides what an identifier, a piece of text, an amount or a business time may be, so an
+edge never accepts what a table, a consumer or another service will later refuse:
+
+- identifiers are printable ASCII, non-empty and bounded (they become keys, topics' keys, URLs);
+- text has no control characters and no lone surrogates (PostgreSQL refuses NUL; UTF-8 refuses
+  surrogates) and is bounded;
+- money (fen), quantities and points are strict integers (no `"12"`, no `12.0`, no `true`) with
+  bounds that fit BIGINT and the business;
+- business times carry an offset and lie within a sane window of now (an offline till may upload a
+  few weeks late, never years; a clock may be a little ahead, never a day);
+- mobiles are normalised before they are validated: full-width digits, spaces, dashes and the
+  +86 / 0086 country code are removed, so one phone number has one spelling (M-02, M-06, M-16).
+
+`RequestModel` is the base of every request body: unknown fields are refused (the POS API says
+so), strings are not silently stripped, numbers are not coerced from strings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+# -- identifiers ------------------------------------------------------------------------------------
+
+_PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]+$")
+
+
+def _ident(v: str) -> str:
+    if not _PRINTABLE_ASCII.match(v):
+        raise ValueError("must be printable ASCII without spaces")
+    return v
+
+
+def ident(max_length: int = 64, **field: Any) -> Any:
+    """An identifier type of at most `max_length` printable ASCII characters (no spaces)."""
+    return Annotated[str, Field(min_length=1, max_length=max_length, **field), AfterValidator(_ident)]
+
+
+Ident = ident(64)
+"""Ids of stores, members, accounts, receipts, SKUs... 1-64 printable ASCII characters."""
+ShortIdent = ident(32)
+"""Card numbers, coupon numbers, codes: 1-32 printable ASCII characters."""
+LongIdent = ident(200)
+"""Opaque references (idempotency keys, trace ids, file names) up to 200 characters."""
+
+
+# -- text -------------------------------------------------------------------------------------------
+
+def _clean_text(v: str) -> str:
+    for ch in v:
+        o = ord(ch)
+        if 0xD800 <= o <= 0xDFFF:
+            raise ValueError("must not contain lone surrogates (not valid UTF-8)")
+        if ch not in "\n\t" and unicodedata.category(ch) == "Cc":
+            raise ValueError("must not contain control characters")
+    return v
+
+
+def _one_line(v: str) -> str:
+    if "\n" in v or "\t" in v:
+        raise ValueError("must be one line")
+    return v
+
+
+def text(max_length: int = 200, min_length: int = 0, multiline: bool = False, **field: Any) -> Any:
+    """A text type: no control characters (tabs/newlines only where multiline), no lone surrogates."""
+    checks: list[Any] = [AfterValidator(_clean_text)]
+    if not multiline:
+        checks.append(AfterValidator(_one_line))
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, **field), *checks]
+
+
+Name = text(40, min_length=1)
+"""A person's or a store's name, 1-40 characters, one line."""
+Text = text(200)
+"""A short line of text (a reason, a remark, a title), at most 200 characters."""
+LongText = text(2000, multiline=True)
+"""A message body or a note, at most 2,000 characters, may span lines."""
+
+
+# -- amounts ----------------------------------------------------------------------------------------
+
+MAX_MONEY = 10**12
+"""10 billion yuan in fen: far above any receipt or credit limit, far below BIGINT's 9.2e18."""
+MAX_QTY = 1_000_000
+MAX_POINTS = 10**12
+
+Money = Annotated[int, Strict(), Field(ge=0, le=MAX_MONEY, description="amount in fen (1/100 yuan)")]
+"""A non-negative amount in fen."""
+PositiveMoney = Annotated[int, Strict(), Field(gt=0, le=MAX_MONEY, description="amount in fen (1/100 yuan)")]
+SignedMoney = Annotated[int, Strict(), Field(ge=-MAX_MONEY, le=MAX_MONEY, description="amount in fen")]
+Quantity = Annotated[int, Strict(), Field(gt=0, le=MAX_QTY)]
+Points = Annotated[int, Strict(), Field(ge=0, le=MAX_POINTS)]
+PositivePoints = Annotated[int, Strict(), Field(gt=0, le=MAX_POINTS)]
+SignedPoints = Annotated[int, Strict(), Field(ge=-MAX_POINTS, le=MAX_POINTS)]
+Count = Annotated[int, Strict(), Field(ge=0, le=2**31 - 1)]
+"""A count or a small number (days, months, limits) that fits INTEGER."""
+
+
+# -- times ------------------------------------------------------------------------------------------
+
+PAST_WINDOW = timedelta(days=400)
+"""An offline till uploads late, and a refund may name a sale of last year's season: 400 days back."""
+FUTURE_SKEW = timedelta(hours=12)
+"""A till's clock may run ahead or sit in another zone; twelve hours is the most a real one does."""
+
+
+def _business_time(v: datetime) -> datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError("must be RFC 3339 with an offset, e.g. 2026-11-22T12:30:00+08:00")
+    try:
+        utc = v.astimezone(UTC)
+    except OverflowError as e:
+        raise ValueError("is out of range") from e
+    now = datetime.now(UTC)
+    if utc < now - PAST_WINDOW or utc > now + FUTURE_SKEW:
+        raise ValueError(f"must lie within {PAST_WINDOW.days} days before now and "
+                         f"{int(FUTURE_SKEW.total_seconds() // 3600)} hours after")
+    return v
+
+
+def _aware_time(v: datetime) -> datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError("must be RFC 3339 with an offset, e.g. 2026-11-22T12:30:00+08:00")
+    try:
+        utc = v.astimezone(UTC)
+    except OverflowError as e:
+        raise ValueError("is out of range") from e
+    if not 1970 <= utc.year <= 2200:
+        raise ValueError("must lie between 1970 and 2200")
+    return v
+
+
+BusinessTime = Annotated[datetime, AfterValidator(_business_time)]
+"""When something happened at a store: with an offset, within the window of now above."""
+AwareTime = Annotated[datetime, AfterValidator(_aware_time)]
+"""A time with an offset (report bounds, schedules), between 1970 and 2200."""
+
+
+# -- mobiles ----------------------------------------------------------------------------------------
+
+MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+def normalize_mobile(raw: str) -> str:
+    """One spelling per phone number: NFKC (full-width digits), separators and the +86/0086 prefix
+    removed. Does not validate; `valid_mobile` does."""
+    s = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    if s.startswith("+86"):
+        s = s[3:]
+    elif s.startswith("0086"):
+        s = s[4:]
+    elif s.startswith("86") and len(s) == 13:
+        s = s[2:]
+    return s
+
+
+def valid_mobile(raw: str) -> str:
+    """The normalised mobile, or ValueError naming rule M-02."""
+    s = normalize_mobile(raw)
+    if not MOBILE_PATTERN.match(s):
+        raise ValueError("must be a mainland mobile number: 11 digits starting 13-19 (M-02)")
+    return s
+
+
+def _mobile_before(v: Any) -> Any:
+    if isinstance(v, str):
+        if len(v) > 32:
+            raise ValueError("must be a mainland mobile number: 11 digits starting 13-19 (M-02)")
+        return valid_mobile(v)
+    return v
+
+
+Mobile = Annotated[str, BeforeValidator(_mobile_before),
+                   Field(examples=["13800138000"],
+                         description="mainland mobile; `+86 138-0013-8000` and full-width digits are accepted "
+                                     "and normalised to `13800138000` (M-02)")]
+
+
+# -- base request -----------------------------------------------------------------------------------
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields refused, no silent coercion of strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ResponseModel(BaseModel):
+    """Base of every answer body: fields the service adds later do not break older readers."""
+
+    model_config = ConfigDict(extra="ignore")
