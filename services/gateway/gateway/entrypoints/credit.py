@@ -1,8 +1,6 @@
 """POS API v1: credit authorisation for group buyers (C-04) and group-buy coupons (C-09), asked of the credit
 service (service/credit.py). A sale paying with `coupon_numbers` has them spent by the checkout instead."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends

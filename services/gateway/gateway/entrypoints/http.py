@@ -1,7 +1,5 @@
 """POS API v1 routes: thin adapters over the checkout, the member lookup and quoting (use cases in service/)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import orjson

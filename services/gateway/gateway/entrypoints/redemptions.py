@@ -1,7 +1,5 @@
 """POST /v1/redemptions (POS API): points for a catalogue reward or as money, decided by loyalty (L-07)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
