@@ -112,7 +112,8 @@ async def test_credit_calls_with_nul_or_lone_surrogates_are_422(bad: str) -> Non
     raw = '{"store_id": "XA-001", "customer_id": BAD, "cases": 1, "amount": 100, "responsible_staff_id": "S-1"}'
     esc = '"A\\u0000B"' if bad == "A\x00B" else '"\\ud800"'
     async with client(app()) as c:
-        r = await c.post("/v1/credit/authorizations", content=raw.replace("BAD", esc), headers={"content-type": "application/json"})
+        r = await c.post("/v1/credit/authorizations", content=raw.replace("BAD", esc),
+                         headers={"content-type": "application/json"})
         assert fields(r) == {"customer_id"}
         r = await c.post("/v1/credit/coupon-redemptions", headers={"content-type": "application/json"},
                          content='{"store_id": "XA-001", "receipt_no": "R1", "coupon_nos": [BAD]}'.replace("BAD", esc))
