@@ -14,13 +14,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "docs" / "rules.md"
 SERVICES = ("gateway", "members", "loyalty", "credit", "notify")
-SCANNED = ("services", "shared", "tests", "bench", "deploy", "programs")
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".toml", ".json", ".sql", ".sh", ".cfg", ".ini", ".txt", ".xml",
                  ".html", ".js", ".css", ".env", ".example", ".mako", ""}
 SKIPPED_DIRS = {".git", ".venv", ".cache", ".run", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache",
                 ".pytest_cache"}
 OUTSIDE = "../" + "shared/"  # spelt in two parts so this file does not contain what it looks for
 HEADING = re.compile(r"^#{2,4} .*?\b([A-Z]-\d{2})\b", re.M)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 TEST_REF = re.compile(r"`([\w./-]+\.py)::([\w:]+)(?:\[[^\]`]*\])?`")
 
 
@@ -63,10 +63,6 @@ def read(path: Path) -> str:
         return ""
 
 
-def scanned_files() -> list[Path]:
-    return [p for p in repository_files() if p.relative_to(ROOT).parts[0] in SCANNED]
-
-
 def test_rules_md_defines_every_family_rule_once() -> None:
     text = RULES.read_text(encoding="utf-8")
     headings = HEADING.findall(text)
@@ -78,7 +74,7 @@ def test_rules_md_defines_every_family_rule_once() -> None:
 
 def test_every_cited_rule_is_defined_in_docs_rules_md() -> None:
     undefined: dict[str, list[str]] = {}
-    for path in scanned_files():
+    for path in repository_files():  # code, tests, bench, deploy, programs, compose files, docs
         for rule in cited_in(read(path)) - defined_rules():
             undefined.setdefault(rule, []).append(str(path.relative_to(ROOT)))
     assert not undefined, f"rule IDs cited but not defined in docs/rules.md: {undefined}"
@@ -87,6 +83,23 @@ def test_every_cited_rule_is_defined_in_docs_rules_md() -> None:
 def test_nothing_points_outside_the_repository() -> None:
     offenders = [str(p.relative_to(ROOT)) for p in repository_files() if OUTSIDE in read(p)]
     assert not offenders, f"files pointing at {OUTSIDE} (use docs/ instead): {offenders}"
+
+
+def test_markdown_links_stay_inside_the_repository_and_resolve() -> None:
+    """Relative links in every markdown file point at files that exist; anchors into docs/rules.md exist."""
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', RULES.read_text(encoding="utf-8")))
+    broken = []
+    for md in (p for p in repository_files() if p.suffix == ".md"):
+        for target in LINK.findall(read(md)):
+            if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+                continue  # http(s), mailto, in-page anchors
+            path, _, anchor = target.partition("#")
+            resolved = (md.parent / path).resolve()
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{md.relative_to(ROOT)}: {target}")
+            elif anchor and resolved == RULES and anchor not in anchors:
+                broken.append(f"{md.relative_to(ROOT)}: {target} (no such rule anchor)")
+    assert not broken, f"links that leave the repository or lead nowhere: {broken}"
 
 
 def test_docs_exist_and_link_each_other() -> None:
@@ -142,6 +155,10 @@ def test_service_readme_tables_cite_defined_rules_and_real_tests(service: str) -
         if not path.is_file() or name not in defined_test_names(path):
             missing_tests.append(f"{ref.group(1)}::{name}")
     assert not missing_tests, f"{service} README cites tests that do not exist: {missing_tests}"
+    package = ROOT / "services" / service / service
+    moved = sorted({m for row in rows if len(row) >= 4 for m in re.findall(r"`([\w/]+\.py)`", row[2])
+                    if not (package / m).is_file()})
+    assert not moved, f"{service} README's `where` column names modules that are not in {service}/: {moved}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
