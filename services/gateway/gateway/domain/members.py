@@ -34,5 +34,5 @@ def store_today(now: datetime, tz: str | None) -> date:
 
 
 def is_birthday(birthday: date | None, today: date) -> bool:
-    """L-06: the birthday benefit applies on the member's month and day (the year is optional, M-01)."""
+    """L-06: the birthday benefit applies on the member's month and day (a birth year is optional)."""
     return birthday is not None and (birthday.month, birthday.day) == (today.month, today.day)
