@@ -64,6 +64,7 @@ class Checkout:
         """Each receipt of an upload validated, paid and recorded on its own; one result per receipt, in order."""
         results: list[dict[str, Any] | None] = [None] * len(raw_sales)
         ready: list[tuple[int, SaleIn]] = []
+        paid: set[tuple[str, str]] = set()
         for i, raw in enumerate(raw_sales):
             try:
                 sale = SaleIn.model_validate(raw)
@@ -72,13 +73,16 @@ class Checkout:
                     _error(".".join(str(x) for x in err.get("loc", ())) or "body", err.get("msg", "invalid"),
                            err.get("type")) for err in e.errors()]}
                 continue
+            key = (sale.store_id, sale.receipt_no)
             try:
                 same_store(store, sale.store_id)
-                await self.pay(sale)
+                if key not in paid:  # the same receipt again in this upload: the desk answers 200 or 409
+                    await self.pay(sale)
             except Refused as e:
                 results[i] = {"receipt_no": sale.receipt_no, "status": e.status,
                               "errors": [_error(e.field, e.message, e.rule)]}
                 continue
+            paid.add(key)
             ready.append((i, sale))
         for (i, sale), out in zip(ready, await self._record_each([s for _, s in ready]), strict=True):
             item: dict[str, Any] = {"receipt_no": sale.receipt_no, "status": out.status}

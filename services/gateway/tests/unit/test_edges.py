@@ -168,6 +168,17 @@ async def test_batch_answers_207_each_receipt_on_its_own_and_a_bad_one_spends_no
     assert desk.recorded == ["B1", "B6"]
 
 
+async def test_batch_the_same_receipt_twice_is_paid_once() -> None:
+    """A receipt repeated in one upload (or repeated with another body) spends its coupons once; the desk answers the
+    repeat (200 or 409)."""
+    desk, coupons = Desk(), Coupons()
+    async with client(app(Checkout(desk, coupons=coupons))) as c:  # type: ignore[arg-type]
+        r = await c.post("/v1/sales:batch", json={"sales": [coupon_sale("B1", ["C-1"]), coupon_sale("B1", ["C-1"]),
+                                                             coupon_sale("B1", ["C-9"])]})
+    assert r.status_code == 207
+    assert coupons.spent == ["C-1"]
+
+
 async def test_batch_a_receipt_the_database_refuses_fails_alone() -> None:
     desk = Desk()
     async with client(app(Checkout(desk))) as c:
