@@ -47,11 +47,6 @@ inbox_table = sa.Table(
 sa.Index("outbox_unpublished", outbox_table.c.id, postgresql_where=outbox_table.c.published_at.is_(None))
 
 
-def create_tables(op: Any) -> None:
-    """Called from every service's first Alembic migration."""
-    metadata.create_all(op.get_bind())
-
-
 @dataclass(frozen=True)
 class OutgoingEvent:
     topic: str
