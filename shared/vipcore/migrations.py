@@ -86,7 +86,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif a.action == "history":
         command.history(cfg)
     else:
-        command.revision(cfg, message=a.message, autogenerate=True, rev_id=a.rev_id)
+        revision(cfg, a.service, a.message, a.rev_id)
+
+
+def revision(cfg: Any, service: str, message: str, rev_id: str | None = None) -> Path:
+    """Draft the next revision by comparing an up-to-date database with the tables: <service>_NNNN in NNNN_<slug>.py.
+
+    The draft is a start, not the result: read it, name constraints, add what autogenerate does not see (CHECK
+    constraints, sequences, data moves, partial-index predicates) and a downgrade, then run the drift test.
+    """
+    import re
+
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    n = len(list(ScriptDirectory.from_config(cfg).walk_revisions())) + 1
+    rev_id = rev_id or f"{service}_{n:04d}"
+    script = command.revision(cfg, message=f"{service}: {message}", autogenerate=True, rev_id=rev_id)
+    assert script is not None and not isinstance(script, list)
+    path = Path(str(script.path))
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "revision"
+    target = path.with_name(f"{rev_id.rsplit('_', 1)[-1]}_{slug}.py")
+    path.rename(target)
+    print(f"draft written: {target} (review it by hand)")
+    return target
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from .logs import get_logger
 from .telemetry import context_from_traceparent, current_traceparent
 
 log = get_logger(__name__)
-metadata = sa.MetaData()
+metadata = sa.MetaData()  # in every service database; each service's first migration writes these tables out
 
 outbox_table = sa.Table(
     "outbox", metadata,

@@ -10,21 +10,21 @@ from sqlalchemy import create_engine, pool
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""
 target_metadata = config.attributes.get("target_metadata")
-COMPARE = {"compare_type": True, "compare_server_default": True}
 
 
 def run() -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, transaction_per_migration=True,
-                          **COMPARE)
+                          compare_type=True, compare_server_default=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
 
 
 if context.is_offline_mode():
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True, **COMPARE)
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True, compare_type=True,
+                      compare_server_default=True)
     with context.begin_transaction():
         context.run_migrations()
 else:
