@@ -1,4 +1,4 @@
-"""POS API v1 request and response bodies (the contract in docs: POS API), built from vipcore.inputs types.
+"""POS API v1 request and response bodies (docs/pos-api.md), built from vipcore.inputs types.
 
 Every id is bounded printable ASCII, every name is text without control characters or lone surrogates, every
 amount is a strict integer that fits BIGINT, every business time carries an offset and lies near now: what the
