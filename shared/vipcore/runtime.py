@@ -25,6 +25,7 @@ from .kafka import make_broker, make_producer
 from .logs import get_logger
 from .migrations import target_metadata
 from .outbox import OutboxRelay
+from .scheduler import LeaderLock, Ticker
 from .settings import ServiceSettings
 from .telemetry import make_tracer_provider
 from .topics import Topic
@@ -114,6 +115,8 @@ class ServiceRuntime:
         await self.broker.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
         for b in self.background:
+            if isinstance(b, Ticker) and b.leader is None:  # scheduled work runs on one instance (leader lock)
+                b.leader = LeaderLock(self.engine, f"{self.name}:{b.name}")
             self._tasks.append(asyncio.create_task(b.run(), name=f"{self.name}-{type(b).__name__}"))
         # Everything built so far (app, routes, models, metadata) lives as long as the process: keep it out of
         # the collector's generations so a full collection on the request path scans only request garbage.
