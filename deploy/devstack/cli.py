@@ -2,6 +2,10 @@
 
 up:     resolves Kafka (Maven, once), starts Kafka, PostgreSQL, the SMS simulator and every service in
         the background, then loads the demo (unless --no-demo). Returns with everything running.
+        `up --brokers 3 --instances 2`: a three-node KRaft cluster (replication factor 3, min.insync.replicas
+        2) and two processes of every service (one consumer group per service and topic; the instances of a
+        service share its HTTP port through SO_REUSEPORT). Default: one broker, one instance. A layout stays
+        until `down`.
 down:   stops everything `up` started.
 topics: creates the declared topics at KAFKA_BOOTSTRAP_SERVERS (used by docker-compose too).
 """
@@ -55,10 +59,28 @@ def nodes() -> tuple[kafka.KafkaNode, postgres.PgNode]:
     return k, p
 
 
+DEFAULT_LAYOUT = {"brokers": 1, "instances": 1}
+
+
+def layout() -> dict[str, int]:
+    """How the running (or last) system is laid out: brokers and instances per service (.run/dev/layout.json)."""
+    path = HOME / "layout.json"
+    return {**DEFAULT_LAYOUT, **json.loads(path.read_text())} if path.exists() else dict(DEFAULT_LAYOUT)
+
+
+def kafka_nodes(brokers: int) -> list[kafka.KafkaNode]:
+    """The single node (its own folder, as always) or the three-node cluster (.run/dev/kafka3/node<i>)."""
+    if brokers == 1:
+        return [nodes()[0]]
+    return kafka.cluster(HOME / f"kafka{brokers}", brokers, base_port=int(os.environ.get("DEV_KAFKA_PORT", 19092)),
+                         heap_mb=int(os.environ.get("DEV_KAFKA_HEAP_MB", 512)))
+
+
 def config() -> StackConfig:
-    k, p = nodes()
+    _, p = nodes()
     s = _secrets()
-    cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=k.bootstrap, isolated=False,
+    bootstrap = kafka.bootstrap(kafka_nodes(layout()["brokers"]))
+    cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=bootstrap, isolated=False,
                       admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
                       pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS),
                       staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]))
@@ -69,29 +91,59 @@ def _pidfile(name: str) -> Path:
     return HOME / "pids" / f"{name}.pid"
 
 
+def instance_name(service: str, i: int) -> str:
+    """`gateway` for the first instance (as with one instance), `gateway.2`, `gateway.3`... for the others."""
+    return service if i == 0 else f"{service}.{i + 1}"
+
+
+def _instances(service: str) -> list[str]:
+    """Every instance of `service` with a pid file (running or not), first one first."""
+    extra = sorted(p.stem for p in (HOME / "pids").glob(f"{service}.*.pid"))
+    return [service, *extra]
+
+
+def _running() -> bool:
+    return any(read_pid(_pidfile(n)) is not None for s in [*SERVICES, "smssim"] for n in _instances(s)) or any(
+        read_pid(k.pidfile) is not None for b in (1, 3) for k in kafka_nodes(b))
+
+
 def up(args: argparse.Namespace) -> None:
-    k, p = nodes()
+    want = {"brokers": args.brokers, "instances": args.instances}
+    have = layout()
+    if want != have and _running():
+        raise SystemExit(f"the system runs as {have}; `./dev down` first to start it as {want}")
+    HOME.mkdir(parents=True, exist_ok=True)
+    (HOME / "layout.json").write_text(json.dumps(want))
+    ks = kafka_nodes(args.brokers)
+    _, p = nodes()
     cfg = config()
     with console.status("Resolving Apache Kafka (Maven, first run only)..."):
         kafka.ensure_runtime()
-    with console.status(f"Starting Kafka on {k.bootstrap}..."):
-        kafka.start(k)
+    with console.status(f"Starting Kafka on {kafka.bootstrap(ks)}..."):
+        kafka.start_cluster(ks)
     with console.status(f"Starting PostgreSQL on 127.0.0.1:{p.port}..."):
         postgres.start(p)
     from vipcore.topics import create_topics
 
-    created = asyncio.run(create_topics(k.bootstrap))
-    console.print(f"[green]✓[/] Kafka {k.bootstrap}, PostgreSQL :{p.port}, topics ({len(created)} new)")
+    created = asyncio.run(create_topics(cfg.kafka_bootstrap, replication_factor=min(args.brokers, 3),
+                                        min_partitions=args.instances))
+    console.print(f"[green]✓[/] Kafka {cfg.kafka_bootstrap}, PostgreSQL :{p.port}, topics ({len(created)} new)")
     logs = HOME / "logs"
     if read_pid(_pidfile("smssim")) is None:
         spawn([sys.executable, "-m", "devstack.smssim", "--port", str(PORTS["smssim"])],
               pidfile=_pidfile("smssim"), logfile=logs / "smssim.log", cwd=ROOT)
+    extra = {"HTTP_REUSE_PORT": "true"} if args.instances > 1 else {}
     for s in SERVICES:
-        if read_pid(_pidfile(s)) is None:
-            spawn([sys.executable, "-m", s], pidfile=_pidfile(s), logfile=logs / f"{s}.log",
-                  env={**cfg.env(s), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
+        for i in range(args.instances):
+            name = instance_name(s, i)
+            if read_pid(_pidfile(name)) is None:
+                spawn([sys.executable, "-m", s], pidfile=_pidfile(name), logfile=logs / f"{name}.log",
+                      env={**cfg.env(s), **extra, "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
     asyncio.run(_wait_ready(cfg))
-    console.print(f"[green]✓[/] services up; logs in {logs}")
+    dead = [n for s in SERVICES for n in _instances(s)[:args.instances] if read_pid(_pidfile(n)) is None]
+    if dead:
+        raise SystemExit(f"instances that did not stay up: {', '.join(dead)}; see their logs in {logs}")
+    console.print(f"[green]✓[/] services up ({args.instances} instance(s) each); logs in {logs}")
     if not args.no_demo:
         from .demo import run_demo
 
@@ -123,30 +175,38 @@ async def _wait_ready(cfg: StackConfig, timeout: float = 90) -> None:
 
 def down(_: argparse.Namespace) -> None:
     for s in [*SERVICES, "smssim"]:
-        if stop_pid(_pidfile(s)):
-            console.print(f"stopped {s}")
-    k, p = nodes()
+        for name in _instances(s):
+            if stop_pid(_pidfile(name)):
+                console.print(f"stopped {name}")
+    _, p = nodes()
     if postgres.stop(p):
         console.print("stopped PostgreSQL")
-    if kafka.stop(k):
-        console.print("stopped Kafka")
+    for b in (1, 3):
+        if kafka.stop_cluster(kafka_nodes(b)):
+            console.print(f"stopped Kafka ({b} broker{'s' if b > 1 else ''})")
 
 
 def status(_: argparse.Namespace) -> None:
-    k, p = nodes()
+    _, p = nodes()
     cfg = config()
-    console.print(f"Kafka {k.bootstrap}: {'up' if port_open('127.0.0.1', k.port) else 'down'}")
+    lay = layout()
+    console.print(f"layout: {lay['brokers']} broker(s), {lay['instances']} instance(s) per service")
+    for k in kafka_nodes(lay["brokers"]):
+        console.print(f"Kafka {k.bootstrap}: {'up' if port_open('127.0.0.1', k.port) else 'down'}")
     console.print(f"PostgreSQL :{p.port}: {'up' if port_open('127.0.0.1', p.port) else 'down'}")
     for s in [*SERVICES, "smssim"]:
-        pid = read_pid(_pidfile(s))
-        console.print(f"{s:8} {cfg.url(s):24} {'pid ' + str(pid) if pid else 'down'}")
+        for name in _instances(s):
+            pid = read_pid(_pidfile(name))
+            console.print(f"{name:10} {cfg.url(s):24} {'pid ' + str(pid) if pid else 'down'}")
 
 
-def topics(_: argparse.Namespace) -> None:
+def topics(args: argparse.Namespace) -> None:
     from vipcore.topics import create_topics
 
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", nodes()[0].bootstrap)
-    created = asyncio.run(create_topics(bootstrap, os.environ.get("KAFKA_TOPIC_PREFIX", "")))
+    created = asyncio.run(create_topics(bootstrap, os.environ.get("KAFKA_TOPIC_PREFIX", ""),
+                                        replication_factor=args.replication_factor,
+                                        min_partitions=args.min_partitions))
     console.print(f"created {len(created)} topics at {bootstrap}: {', '.join(created) or '(all existed)'}")
 
 
@@ -162,10 +222,17 @@ def main() -> None:
     u = sub.add_parser("up", help="start everything and load the demo")
     u.add_argument("--no-demo", action="store_true")
     u.add_argument("--sales", type=int, default=3000, help="sales in the demo day")
+    u.add_argument("--brokers", type=int, choices=(1, 3), default=1,
+                   help="1 Kafka node (default) or a 3-node KRaft cluster (RF 3, min.insync.replicas 2)")
+    u.add_argument("--instances", type=int, choices=range(1, 5), default=1, metavar="N",
+                   help="processes per service, 1-4 (default 1); they share consumer groups and HTTP ports")
     u.set_defaults(fn=up)
     sub.add_parser("down", help="stop everything").set_defaults(fn=down)
     sub.add_parser("status", help="what runs where").set_defaults(fn=status)
-    sub.add_parser("topics", help="create topics at KAFKA_BOOTSTRAP_SERVERS").set_defaults(fn=topics)
+    t = sub.add_parser("topics", help="create topics at KAFKA_BOOTSTRAP_SERVERS")
+    t.add_argument("--replication-factor", type=int, default=1, help="3 on a cluster (then min.insync.replicas 2)")
+    t.add_argument("--min-partitions", type=int, default=1, help="at least this many partitions per topic")
+    t.set_defaults(fn=topics)
     d = sub.add_parser("demo", help="load the demo into a running system")
     d.add_argument("--sales", type=int, default=3000)
     d.set_defaults(fn=demo)

@@ -1,4 +1,10 @@
-"""Real Apache Kafka (KRaft, single node) resolved by deploy/kafka/pom.xml and run as a local JVM."""
+"""Real Apache Kafka (KRaft) resolved by deploy/kafka/pom.xml and run as local JVMs.
+
+One node by default (replication factor 1). `cluster(home, n=3)` describes a three-node cluster on loopback: every
+node is broker and controller (a three-voter KRaft quorum), topics default to replication factor 3 with
+`min.insync.replicas=2`, so with the producers' `acks=all` an acknowledged event is on two brokers at least and
+one broker may die without losing or refusing anything. Node i listens on base+2i (broker) and base+2i+1
+(controller)."""
 
 from __future__ import annotations
 
@@ -32,12 +38,16 @@ LOG4J2 = """<?xml version="1.0" encoding="UTF-8"?>
 
 @dataclass(frozen=True)
 class KafkaNode:
-    """One local broker+controller, its folder and ports."""
+    """One local broker+controller, its folder and ports; in a cluster, its id and the quorum's voters."""
 
     home: Path
     port: int = 19092
     controller_port: int = 19093
     heap_mb: int = 768
+    node_id: int = 1
+    voters: str = ""  # "1@host:port,2@host:port,..." for a cluster; empty: this node alone
+    replication: int = 1  # default replication factor of topics (and the internal ones)
+    cluster_id_file: Path | None = None  # shared by every node of a cluster (formatted with the same id)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -66,11 +76,27 @@ def ensure_runtime() -> Path:
     return LIBDIR
 
 
+def cluster(home: Path, n: int = 3, base_port: int = 19092, heap_mb: int = 512) -> list[KafkaNode]:
+    """`n` nodes under `home`/node<i>, ports base_port+2i (broker) and +1 (controller), bounded heaps."""
+    home = Path(home).resolve()
+    voters = ",".join(f"{i + 1}@127.0.0.1:{base_port + 2 * i + 1}" for i in range(n))
+    return [KafkaNode(home=home / f"node{i + 1}", port=base_port + 2 * i, controller_port=base_port + 2 * i + 1,
+                      heap_mb=heap_mb, node_id=i + 1, voters=voters, replication=min(n, 3),
+                      cluster_id_file=home / "cluster.id")
+            for i in range(n)]
+
+
+def bootstrap(nodes: list[KafkaNode]) -> str:
+    return ",".join(n.bootstrap for n in nodes)
+
+
 def _properties(node: KafkaNode) -> str:
     data = node.home / "data"
+    rf = node.replication
+    min_isr = 2 if rf >= 3 else 1
     return f"""process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{node.controller_port}
+node.id={node.node_id}
+controller.quorum.voters={node.voters or f"1@127.0.0.1:{node.controller_port}"}
 listeners=PLAINTEXT://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}
 advertised.listeners=PLAINTEXT://127.0.0.1:{node.port}
 controller.listener.names=CONTROLLER
@@ -79,11 +105,14 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs={data}
 auto.create.topics.enable=false
 num.partitions=1
-offsets.topic.replication.factor=1
+default.replication.factor={rf}
+min.insync.replicas={min_isr}
+offsets.topic.replication.factor={rf}
 offsets.topic.num.partitions=8
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
+transaction.state.log.replication.factor={rf}
+transaction.state.log.min.isr={min_isr}
+share.coordinator.state.topic.replication.factor={rf}
+share.coordinator.state.topic.min.isr={min_isr}
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
@@ -110,26 +139,63 @@ def _java(node: KafkaNode, main: str, *args: str) -> list[str]:
 
 def start(node: KafkaNode, timeout: float = 90.0) -> None:
     """Format storage on first use, start the broker, wait until it answers."""
+    if launch(node):
+        wait_ready(node, timeout)
+
+
+def launch(node: KafkaNode) -> bool:
+    """Format storage on first use and start the node's JVM without waiting; False when it already runs."""
     if read_pid(node.pidfile) is not None and port_open("127.0.0.1", node.port):
-        return
+        return False
     ensure_runtime()
     node.home.mkdir(parents=True, exist_ok=True)
     props = node.home / "server.properties"
     props.write_text(_properties(node))
     (node.home / "log4j2.xml").write_text(LOG4J2.format(log=node.home / "server.log"))
     if not (node.home / "data" / "meta.properties").exists():
-        cluster_id = _cluster_id()
+        cluster_id = _shared_cluster_id(node.cluster_id_file) if node.cluster_id_file else _cluster_id()
         subprocess.run(
             _java(node, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props)),
             check=True,
             stdout=subprocess.DEVNULL,
         )
     spawn(_java(node, "kafka.Kafka", str(props)), pidfile=node.pidfile, logfile=node.logfile)
+    return True
+
+
+def wait_ready(node: KafkaNode, timeout: float = 90.0) -> None:
     try:
         wait_until(lambda: port_open("127.0.0.1", node.port), timeout, f"Kafka on {node.bootstrap}")
     except TimeoutError:
         tail = node.logfile.read_text(errors="replace")[-3000:] if node.logfile.exists() else ""
         raise TimeoutError(f"Kafka did not start; log tail:\n{tail}") from None
+
+
+def start_cluster(nodes: list[KafkaNode], timeout: float = 120.0) -> None:
+    """Start every node first (a KRaft broker opens its port only once the quorum elected a controller),
+    then wait for all of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(nodes)) as pool:  # formatting and JVM start-up in parallel
+        list(pool.map(launch, nodes))
+    for n in nodes:
+        wait_ready(n, timeout)
+
+
+def stop_cluster(nodes: list[KafkaNode]) -> bool:
+    """Stop every node at once: one by one, the last ones wait for a quorum that is already gone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        return any(list(pool.map(stop, nodes)))
+
+
+def _shared_cluster_id(path: Path) -> str:
+    """The cluster's id, made once and kept next to its nodes: every node is formatted with it."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_cluster_id())
+    return path.read_text().strip()
 
 
 def _cluster_id() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -198,5 +199,22 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     from .logs import configure_logging
 
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False, lifespan="on")
+    if not settings.http_reuse_port:
+        uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                    access_log=False, lifespan="on")
+        return
+    # uvicorn has no reuse_port option: bind the socket ourselves and hand it over
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[reuse_port_socket(settings.http_host, settings.http_port)])
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound with SO_REUSEPORT: every instance of a service binds the same port, the kernel
+    balances new connections across the listening processes (and stops sending to a dead one at once)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock

@@ -19,6 +19,9 @@ class ServiceSettings(BaseSettings):
     kafka_topic_prefix: str = Field("", description="Prefix for every topic name (isolated test runs)")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_reuse_port: bool = Field(
+        False, description="Bind the HTTP port with SO_REUSEPORT (Linux): several instances of a service share "
+                           "one port and the kernel spreads connections over them")
     admin_token: SecretStr = Field(description="Bearer token for HQ admin endpoints")
     staff_token_public_key: str | None = Field(
         None, description="Ed25519 public key (base64, raw 32 bytes) verifying staff tokens from members")
