@@ -183,15 +183,19 @@ class InProcessServer:
 class ServiceProcess:
     """One service as a real OS process (python -m <service>), so a test can SIGKILL it."""
 
-    def __init__(self, cfg: StackConfig, service: str, home: Path) -> None:
+    def __init__(self, cfg: StackConfig, service: str, home: Path, instance: int | None = None) -> None:
+        """`instance` (1, 2, ...): one of several processes of the service, sharing its consumer groups and its
+        HTTP port (SO_REUSEPORT); None: the only one."""
         self.cfg = cfg
         self.service = service
-        self.pidfile = home / f"{service}-{cfg.tag}.pid"
-        self.logfile = home / f"{service}-{cfg.tag}.log"
+        name = service if instance is None else f"{service}.{instance}"
+        self.pidfile = home / f"{name}-{cfg.tag}.pid"
+        self.logfile = home / f"{name}-{cfg.tag}.log"
+        self.extra_env = {} if instance is None else {"HTTP_REUSE_PORT": "true"}
 
     def start(self) -> None:
         spawn([sys.executable, "-m", self.service], pidfile=self.pidfile, logfile=self.logfile,
-              env={**self.cfg.env(self.service), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
+              env={**self.cfg.env(self.service), **self.extra_env, "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
 
     async def wait_ready(self, timeout: float = 60) -> None:
         async def ready() -> bool:

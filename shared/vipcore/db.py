@@ -19,12 +19,31 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 
 def upgrade(sync_url: str, versions_dir: Path, target: str = "head",
             metadata: Sequence[MetaData] | None = None) -> None:
-    """Apply a service's Alembic migrations (its own versions folder, the shared env.py, its table metadata)."""
+    """Apply a service's Alembic migrations (its own versions folder, the shared env.py, its table metadata).
+
+    Several instances of a service start together (`./dev up --instances 2`): a session advisory lock makes them
+    migrate one after the other (the later ones find the database at head), instead of racing to create the
+    same tables."""
+    import sqlalchemy as sa
     from alembic import command
 
     from .migrations import alembic_config
 
-    command.upgrade(alembic_config(sync_url, versions_dir, metadata), target)
+    engine = sa.create_engine(sync_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                command.upgrade(alembic_config(sync_url, versions_dir, metadata), target)
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+MIGRATION_LOCK_KEY = 0x76697063_6D696772  # "vipcmigr": one per database, taken by whoever migrates it
 
 
 async def upgrade_async(sync_url: str, versions_dir: Path, metadata: Sequence[MetaData] | None = None) -> None:

@@ -17,7 +17,7 @@ PRODUCER_BATCHING: dict[str, Any] = {"linger_ms": 5, "max_batch_size": 256 * 102
 def make_broker(bootstrap: str, *, client_id: str, tracer_provider: TracerProvider | None) -> KafkaBroker:
     """FastStream broker used for subscribers (and AsyncAPI docs)."""
     return KafkaBroker(
-        bootstrap,
+        [h.strip() for h in bootstrap.split(",") if h.strip()],  # a cluster: "h1:p1,h2:p2,h3:p3"
         client_id=client_id,
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         logger=None,
