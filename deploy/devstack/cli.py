@@ -77,7 +77,7 @@ def kafka_nodes(brokers: int) -> list[kafka.KafkaNode]:
 
 
 def config() -> StackConfig:
-    _, p = nodes()
+    p = nodes()[1]
     s = _secrets()
     bootstrap = kafka.bootstrap(kafka_nodes(layout()["brokers"]))
     cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=bootstrap, isolated=False,
@@ -115,7 +115,7 @@ def up(args: argparse.Namespace) -> None:
     HOME.mkdir(parents=True, exist_ok=True)
     (HOME / "layout.json").write_text(json.dumps(want))
     ks = kafka_nodes(args.brokers)
-    _, p = nodes()
+    p = nodes()[1]
     cfg = config()
     with console.status("Resolving Apache Kafka (Maven, first run only)..."):
         kafka.ensure_runtime()
@@ -178,7 +178,7 @@ def down(_: argparse.Namespace) -> None:
         for name in _instances(s):
             if stop_pid(_pidfile(name)):
                 console.print(f"stopped {name}")
-    _, p = nodes()
+    p = nodes()[1]
     if postgres.stop(p):
         console.print("stopped PostgreSQL")
     for b in (1, 3):
@@ -187,7 +187,7 @@ def down(_: argparse.Namespace) -> None:
 
 
 def status(_: argparse.Namespace) -> None:
-    _, p = nodes()
+    p = nodes()[1]
     cfg = config()
     lay = layout()
     console.print(f"layout: {lay['brokers']} broker(s), {lay['instances']} instance(s) per service")

@@ -95,13 +95,19 @@ def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: dat
     return sales
 
 
-async def _handled(client: httpx.AsyncClient, loyalty_url: str) -> float:
-    """Sale events loyalty has handled so far (its Prometheus counter): earning or not (M-04, M-17)."""
-    text = (await client.get(loyalty_url + "/metrics")).text
-    for line in text.splitlines():
-        if line.startswith("events_handled_total{") and 'topic="pos.sales"' in line:
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+async def _handled(cfg: StackConfig) -> float:
+    """Sale events loyalty has handled so far (earning or not, M-04, M-17): its consumer group's committed
+    offsets on pos.sales, summed. Offsets are committed after the batch's transaction, and they count for every
+    instance of loyalty (a process's own /metrics counter would see only its share)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(f"loyalty.{cfg.topic_prefix}pos.sales")
+        return float(sum(max(o.offset, 0) for o in offsets.values()))
+    finally:
+        await admin.close()
 
 
 async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2026) -> dict[str, Any]:
@@ -144,7 +150,7 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     await wait_for(directory_ready, 60, "the gateway to know the new cards")
     files = await load_member_files(cfg, admin)  # states, a pending review, a blacklisted phone, a hand-over
 
-    handled_before = await _handled(admin, cfg.url("loyalty"))
+    handled_before = await _handled(cfg)
     run = datetime.now(CST).strftime("%H%M%S")  # a second demo the same day gets its own receipts
     day = _sales(rng, sales, members, today, run)
     console.rule(f"[bold]Replaying a day of POS sales ({len(day)} receipts) through the gateway")
@@ -178,9 +184,9 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
 
     with console.status("Waiting for loyalty to handle every sale..."):
         async def counted() -> bool:
-            return await _handled(admin, cfg.url("loyalty")) >= handled_before + accepted
+            return await _handled(cfg) >= handled_before + accepted
 
-        await wait_for(counted, 120, "loyalty to handle the day's sales", interval=0.2)
+        await wait_for(counted, 120, "loyalty to handle the day's sales", interval=0.5)
         stats = (await admin.get(cfg.url("loyalty") + "/v1/stats")).json()
     e2e_s = time.perf_counter() - started
 

@@ -11,7 +11,6 @@ or revoked member had half done is redone by the new owner and applied once."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 from devstack.testing import ServiceProcess, StackConfig, sql_value, wait_for
@@ -59,10 +58,7 @@ async def test_instance_killed_mid_batch_during_a_rebalance_loses_and_repeats_no
             seen.add(await _group_state(cfg.kafka_bootstrap, group))
             return bool(seen & {"PreparingRebalance", "CompletingRebalance"})
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not await rebalancing():
-            await asyncio.sleep(0.02)
-        assert seen & {"PreparingRebalance", "CompletingRebalance"}, f"no rebalance seen (states: {seen})"
+        await wait_for(rebalancing, 60, "the group to rebalance as b joins", interval=0.02)
         a.kill()  # mid-batch (a is busy with a backlog) while the group rebalances
         assert (await _totals(cfg))[0] < n, "the backlog was done before the kill; raise n"
 

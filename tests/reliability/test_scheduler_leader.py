@@ -11,7 +11,6 @@ import time
 from datetime import datetime
 
 import asyncpg
-
 from devstack.testing import StackConfig, create_database, wait_for
 
 INTERVAL_S = 2.0
