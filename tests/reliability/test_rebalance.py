@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from devstack.testing import ServiceProcess, StackConfig, sql_value, wait_for
 
 from tests.reliability.test_delivery_guarantees import _done, _load, _totals
@@ -32,11 +33,12 @@ async def _group_state(bootstrap: str, group: str) -> str:
         await admin.close()
 
 
+@pytest.mark.timeout(600)  # two service processes and two rebalances on a 2-core machine
 async def test_instance_killed_mid_batch_during_a_rebalance_loses_and_repeats_nothing(
         stack_config: StackConfig) -> None:
     cfg = stack_config
     await cfg.prepare()
-    n = 40000
+    n = 20000
     expected_points = await _load(cfg, n, members=300)
     group = f"loyalty.{cfg.topic_prefix}pos.sales"
     a = ServiceProcess(cfg, "loyalty", RUN, instance=1)
