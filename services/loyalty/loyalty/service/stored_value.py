@@ -14,13 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from vipcore.auth import Principal, Role
 from vipcore.consumer import Delivery
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
+from vipcore.errors import Forbidden, RuleViolation
 from vipcore.scheduler import Ticker
 
 from ..adapters.tables import stored_value, stored_value_holds, stored_value_ledger
 from ..domain import stored_value as sv
-from ..domain.account import RuleViolation
 from ..domain.program import ProgramBook
 
 Key = tuple[str, str]  # (member_id, program)
@@ -126,6 +127,12 @@ async def give_back_on_refunds(conn: AsyncConnection, refunds: list[tuple[Delive
                         "store_id": r.store_id, "receipt_no": r.original_receipt_no, "cause_id": d.env.id,
                         "occurred_at": r.occurred_at})
     await _save(conn, balances, out)
+
+
+def check_own_store(who: Principal, store_id: str) -> None:
+    """O-02: store staff act for their own store only; HQ admins (and staff of no store) for any."""
+    if who.store_id is not None and who.role != Role.HQ_ADMIN and who.store_id != store_id:
+        raise Forbidden("O-02", "store_id", f"staff of store {who.store_id} cannot act for store {store_id}")
 
 
 class StoredValueDesk:
