@@ -50,6 +50,21 @@ def _inline(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": walk(schema)}}}}
 
 
+def _quote_from(raw: bytes) -> QuoteIn:
+    """The quote in `raw`, validated by pydantic's own JSON parser (no dicts built first)."""
+    try:
+        return QUOTE.validate_json(raw)
+    except ValidationError as e:
+        if not any(err["type"] == "json_invalid" for err in e.errors()):
+            raise RequestValidationError(e.errors()) from None
+        try:  # valid JSON the fast parser refuses (a lone surrogate escape): judged field by field
+            return QUOTE.validate_python(json.loads(raw))
+        except ValidationError as field_errors:
+            raise RequestValidationError(field_errors.errors()) from None
+        except ValueError:  # not JSON at all
+            raise RequestValidationError(e.errors()) from None
+
+
 def _json(obj: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(obj), status_code=status_code, media_type="application/json")
 
@@ -77,11 +92,7 @@ def internal_router(pricing: Pricing, commands: Commands, desk: StoredValueDesk,
     async def quote_basket(request: Request) -> Response:
         """One basket priced (L-06)."""
         # on the cashier's path: validated from the bytes, answered as orjson bytes, no generic re-encoding
-        try:
-            q = QUOTE.validate_json(await request.body())
-        except ValidationError as e:
-            raise RequestValidationError(e.errors()) from None
-        (res,) = await pricing.price([q])
+        (res,) = await pricing.price([_quote_from(await request.body())])
         if isinstance(res, Refused):
             raise res
         return _json(res)

@@ -103,7 +103,7 @@ class Commands:
             row = (await conn.execute(sa.select(adjustments).where(adjustments.c.id == adj_id)
                                       .with_for_update())).first()
             if row is None:
-                raise NotFound("adjustment_id", "no such adjustment")
+                raise NotFound("adjustment_id", "no such adjustment", rule="exists")
             if row.status != "requested":
                 raise RuleViolation("L-02", "adjustment_id", f"already {row.status}")
             if row.requested_by == decided_by:

@@ -55,7 +55,7 @@ class Jobs:
             return await self.downgrade_notices(day)
         if job == "birthday":
             return await self.birthdays(day, tz)
-        raise NotFound("job", f"no job {job}: expiry | downgrade | downgrade_notice | birthday")
+        raise NotFound("job", f"no job {job}: expiry | downgrade | downgrade_notice | birthday", rule="exists")
 
     async def _once(self, job: str, period: str, work: Callable[[], Any]) -> dict[str, Any]:
         async with self.engine.connect() as conn:
