@@ -16,7 +16,6 @@ from vipcore.http import ProblemDoc
 from vipcore.inputs import (
     Count,
     Ident,
-    LongText,
     Money,
     PositiveMoney,
     PositivePoints,
@@ -24,6 +23,7 @@ from vipcore.inputs import (
     RequestModel,
     ResponseModel,
     SignedPoints,
+    TextOf,
 )
 
 # -- loyalty's own input types ----------------------------------------------------------------------
@@ -47,7 +47,7 @@ ReportFormat = Literal["json", "csv"]
 JobName = Ident
 """expiry | downgrade | downgrade_notice | birthday (an unknown job is a 404)."""
 StatementLimit = Annotated[int, Field(ge=1, le=1000)]
-Reason = Annotated[LongText, Field(min_length=5, max_length=500)]
+Reason = Annotated[str, TextOf(500, min_length=5, multiline=True)]
 """Why points are adjusted: 5-500 characters, may span lines (L-02, M-18)."""
 MAX_TOP_UP = 100_000_000
 """One top-up pays at most 1,000,000 yuan (fen)."""
