@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain import sv_report
+from ..domain.program import ProgramBook
 from .tables import accounts, ledger, members, stored_value, stored_value_ledger, stores
 
 DIMENSIONS = ("program", "store", "region")
@@ -48,9 +48,9 @@ async def stats(engine: AsyncEngine) -> dict[str, Any]:
 
 
 async def points_liability(engine: AsyncEngine,
-                           value: Callable[[str, int], int]) -> dict[str, dict[str, dict[str, int]]]:
-    """Outstanding points and their money value (`value(program, points)`, fen) per program, store and region
-    (R-03); a member's points count for their home store."""
+                           books: dict[str, ProgramBook]) -> dict[str, dict[str, dict[str, int]]]:
+    """Outstanding points and their money value (fen, at each program's current cash rate) per program, store
+    and region (R-03); a member's points count for their home store."""
     sub = sa.select(accounts.c.program, accounts.c.points_balance, _home_store(accounts, ledger)).where(
         accounts.c.points_balance != 0).subquery()
     q = (sa.select(sub.c.program, sub.c.store_id, stores.c.region_code, sa.func.sum(sub.c.points_balance))
@@ -64,7 +64,7 @@ async def points_liability(engine: AsyncEngine,
         for dim, key in zip(DIMENSIONS, (pid, store_id or "unknown", region or "unknown"), strict=True):
             cell = out[dim].setdefault(key, {"points": 0, "value": 0})
             cell["points"] += pts
-            cell["value"] += value(pid, pts)
+            cell["value"] += books[pid].current.cash_value(pts) if pid in books else 0
     return out
 
 

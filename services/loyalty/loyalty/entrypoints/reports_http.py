@@ -38,11 +38,6 @@ def _csv(body: str, filename: str) -> Response:
 def admin_router(engine: AsyncEngine, books: dict[str, ProgramBook], guard: Any, jobs: Jobs) -> APIRouter:
     r = APIRouter(dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
-    def value(pid: str, pts: int) -> int:
-        """Points' money value in fen at the program's cash conversion rate (R-03)."""
-        rate = books[pid].current.redemption.points_per_yuan_cash if pid in books else None
-        return pts * 100 // rate if rate else 0
-
     @r.get("/v1/stats", tags=["reports"], response_model=StatsOut)
     async def stats() -> dict[str, Any]:
         """Ledger entries, outstanding points and members per tier, per program (R-03 basis)."""
@@ -52,7 +47,7 @@ def admin_router(engine: AsyncEngine, books: dict[str, ProgramBook], guard: Any,
            responses={200: {"content": CSV, "description": "JSON, or CSV with `format=csv`"}})
     async def liability(format: Annotated[ReportFormat, Query()] = "json") -> Any:
         """Outstanding points and their money value (fen) per program, store and home store's region (R-03)."""
-        rep = await reports.points_liability(engine, value)
+        rep = await reports.points_liability(engine, books)
         return _csv(reports.liability_csv(rep), "points-liability.csv") if format == "csv" else rep
 
     @r.get("/v1/reports/movements", tags=["reports"], response_model=MovementsOut)
