@@ -24,6 +24,8 @@ from .schemas import (
     AccountOut,
     HoldIn,
     HoldOut,
+    HoldReleaseIn,
+    HoldReleaseOut,
     QuoteIn,
     QuoteOut,
     QuotesIn,
@@ -140,5 +142,10 @@ def internal_router(pricing: Pricing, commands: Commands, desk: StoredValueDesk,
         """Hold a stored-value payment while the cashier rings the sale up; its sale captures it (L-11)."""
         return await desk.hold(store_id=body.store_id, receipt_no=body.receipt_no, member_id=body.member_id,
                                program=await stores.program_of(body.store_id), amount=body.amount)
+
+    @r.post("/internal/stored-value/holds:release", response_model=HoldReleaseOut)
+    async def release_hold(body: HoldReleaseIn) -> dict[str, Any]:
+        """Release a receipt's hold now: the sale was refused after the hold was taken (L-11, C-09)."""
+        return {"released": await desk.release(body.store_id, body.receipt_no)}
 
     return r

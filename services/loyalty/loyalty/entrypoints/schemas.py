@@ -162,6 +162,15 @@ class HoldIn(RequestModel):
     amount: PositiveMoney = Field(description="fen paid with stored value on this receipt")
 
 
+class HoldReleaseIn(RequestModel):
+    store_id: Ident
+    receipt_no: Ident
+
+
+class HoldReleaseOut(ResponseModel):
+    released: int = Field(description="1 when a hold was released, 0 when the receipt held nothing (or was settled)")
+
+
 class HoldOut(ResponseModel):
     amount: int
     status: Literal["held"]

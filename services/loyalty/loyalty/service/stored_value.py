@@ -195,6 +195,11 @@ class StoredValueDesk:
     def _held(amount: int, expires_at: datetime, replayed: bool) -> dict[str, Any]:
         return {"amount": amount, "status": "held", "expires_at": expires_at.isoformat(), "replayed": replayed}
 
+    async def release(self, store_id: str, receipt_no: str) -> int:
+        """Release a receipt's hold at once: the till refused the sale after the hold was taken (L-11, C-09)."""
+        return await self._release(sa.and_(stored_value_holds.c.store_id == store_id,
+                                           stored_value_holds.c.receipt_no == receipt_no))
+
     async def release_expired(self, now: datetime | None = None) -> int:
         """Release holds whose sale never arrived within `HOLD_TTL` (L-11); runnable for a given time."""
         return await self._release(stored_value_holds.c.expires_at <= (now or self.clock()))
