@@ -145,7 +145,7 @@ def internal_router(pricing: Pricing, commands: Commands, desk: StoredValueDesk,
 
     @r.post("/internal/stored-value/holds:release", response_model=HoldReleaseOut)
     async def release_hold(body: HoldReleaseIn) -> dict[str, Any]:
-        """Release a receipt's hold now: the sale was refused after the hold was taken (L-11, C-09)."""
+        """Release a receipt's hold now: the sale was refused after the hold was taken (L-11)."""
         return {"released": await desk.release(body.store_id, body.receipt_no)}
 
     return r

@@ -196,7 +196,8 @@ class StoredValueDesk:
         return {"amount": amount, "status": "held", "expires_at": expires_at.isoformat(), "replayed": replayed}
 
     async def release(self, store_id: str, receipt_no: str) -> int:
-        """Release a receipt's hold at once: the till refused the sale after the hold was taken (L-11, C-09)."""
+        """Release a receipt's hold at once: the till refused the sale after the hold was taken (L-11; e.g. its
+        group-buy coupons were refused)."""
         return await self._release(sa.and_(stored_value_holds.c.store_id == store_id,
                                            stored_value_holds.c.receipt_no == receipt_no))
 
