@@ -2,8 +2,8 @@
 
 Order matters (L-11, C-09): the stored-value hold is taken before the coupons are spent, because a refused hold
 leaves nothing behind while a spent coupon is gone; when the coupons are refused the hold is given back at once.
-An upload of offline receipts (`sales:batch`) gives each receipt the same path and its own answer: a malformed or refused receipt fails alone, before anything of its own is spent, and never fails the
-others."""
+An upload of offline receipts (`sales:batch`) gives each receipt the same path and its own answer: a malformed or
+refused receipt fails alone, before anything of its own is spent, and never fails the others."""
 
 from __future__ import annotations
 
