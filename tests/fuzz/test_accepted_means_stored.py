@@ -90,6 +90,7 @@ NAME_MAX = _limit(MEMBER, "name", "maxLength", 40)
 LINES_MAX = _limit(SALE_SCHEMA, "lines", "maxItems", 500)
 PAYMENTS_MAX = _limit(SALE_SCHEMA, "payments", "maxItems", 20)
 MONEY_MAX = min(inputs.MAX_MONEY, _limit(LINE, "paid", "maximum", inputs.MAX_MONEY))
+LINE_NO_MAX = _limit(LINE, "line_no", "maximum", 2**31 - 1)
 QTY_MAX = min(inputs.MAX_QTY, _limit(LINE, "qty", "maximum", inputs.MAX_QTY))
 METHODS = list(typing.get_args(PaymentMethod))
 RECEIPTS = itertools.count(1)
@@ -152,7 +153,7 @@ def member_refs(known: Known) -> st.SearchStrategy[dict[str, Any] | None]:
 @st.composite
 def sales(draw: st.DrawFn, store_id: str, known: Known, now: datetime) -> dict[str, Any]:
     n_lines = draw(st.one_of(st.integers(1, 4), st.just(LINES_MAX)))
-    line_nos = draw(st.lists(st.integers(1, 2**31 - 1), min_size=n_lines, max_size=n_lines, unique=True))
+    line_nos = draw(st.lists(st.integers(1, LINE_NO_MAX), min_size=n_lines, max_size=n_lines, unique=True))
     cap = MONEY_MAX // n_lines  # the payments must sum to the lines, and each payment is Money too
     lines = [{"line_no": no, "sku": draw(idents(SKU_MAX)), "qty": draw(st.integers(1, QTY_MAX)),
               "unit_price": draw(money(MONEY_MAX)), "paid": draw(money(cap)),
