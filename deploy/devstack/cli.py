@@ -54,7 +54,8 @@ def _secrets() -> dict[str, str]:
 
 def nodes() -> tuple[kafka.KafkaNode, postgres.PgNode]:
     k = kafka.KafkaNode(home=HOME / "kafka", port=int(os.environ.get("DEV_KAFKA_PORT", 19092)),
-                        controller_port=int(os.environ.get("DEV_KAFKA_CONTROLLER_PORT", 19093)))
+                        controller_port=int(os.environ.get("DEV_KAFKA_CONTROLLER_PORT",
+                                                           int(os.environ.get("DEV_KAFKA_PORT", 19092)) + 1)))
     p = postgres.PgNode(home=HOME / "pg", port=int(os.environ.get("DEV_PG_PORT", 15432)), durable=True)
     return k, p
 
