@@ -9,12 +9,15 @@ twice; a discarded entry is skipped by replay-since; every action names its oper
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from devstack.testing import StackConfig, consume_all, produce, sql_value, wait_for
+from devstack.testing import InProcessServer, StackConfig, consume_all, produce, sql_value, wait_for
 from loyalty.adapters.tables import stores
 from loyalty.bootstrap import MIGRATIONS
 from loyalty.config import LoyaltySettings
@@ -49,9 +52,8 @@ async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_confi
     started = datetime.now(UTC) - timedelta(seconds=5)
     kept, dropped = sale_event("M-keep", 25000, 1), sale_event("M-drop", 9900, 2)
     await produce(cfg.kafka_bootstrap, topic, [record(kept), record(dropped)])
-    await rt.start()
-    ops = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://loyalty",
-                            headers={"Authorization": f"Bearer {cfg.admin_token}"})
+    server = await InProcessServer(app, cfg.port("loyalty")).__aenter__()
+    ops = httpx.AsyncClient(base_url=cfg.url("loyalty"), headers={"Authorization": f"Bearer {cfg.admin_token}"})
     ledger = "SELECT count(*) FROM ledger"
     try:
         assert (await ops.get("/ops/dlq", headers={"Authorization": "Bearer wrong-token-123"})).status_code == 403
@@ -80,8 +82,8 @@ async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_confi
         async with rt.engine.begin() as conn:
             await conn.execute(stores.insert().values(store_id="XA-900", program=settings.default_program,
                                                       timezone="Asia/Shanghai"))
-        r = await ops.post(f"/ops/dlq/{d}:discard", json={"operator": "ops-li", "reason": "test sale, voided"})
-        assert r.status_code == 200, r.text
+        out = await dev_dlq(cfg, "--operator", "ops-li", "discard", "loyalty", d, "--reason", "test sale, voided")
+        assert d in out and "ops-li" in out
         r = await ops.post(f"/ops/dlq/{k}:replay", json={"operator": "ops-wang"})
         assert r.status_code == 200, r.text
         assert r.json()["already_applied"] is False and r.json()["topic"] == topic
@@ -120,6 +122,8 @@ async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_confi
         assert [(a["action"], a["operator"], a["reason"]) for a in dropped_shown["actions"]] == [
             ("discard", "ops-li", "test sale, voided")]
         assert (await ops.get("/ops/dlq", params={"status": "pending"})).json()["entries"] == []
+        listed_by_cli = json.loads(await dev_dlq(cfg, "list", "loyalty", "--json"))
+        assert {e["id"]: e["status"] for e in listed_by_cli["entries"]} == {k: "applied", d: "discarded"}
         assert 'dlq_depth{topic="' + topic + '"} 0.0' in (await ops.get("/metrics")).text
 
         # refusals: unknown entry, discard without a reason, discard of an applied event
@@ -129,4 +133,15 @@ async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_confi
                                json={"operator": "ops-li", "reason": "late"})).status_code == 409
     finally:
         await ops.aclose()
-        await rt.stop()
+        await server.__aexit__(None, None, None)
+
+
+async def dev_dlq(cfg: StackConfig, *args: str) -> str:
+    """`./dev dlq ...` (python -m devstack dlq) against the test's service; its standard output."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "devstack", "dlq", "--url", cfg.url("loyalty"), *args,
+        env={**os.environ, "ADMIN_TOKEN": cfg.admin_token, "COLUMNS": "200"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, (out + err).decode()
+    return out.decode()
