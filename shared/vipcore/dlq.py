@@ -247,6 +247,8 @@ class DeadLetters:
         self.producer = producer
         self.depth_gauge = depth_gauge
         self._lock = asyncio.Lock()  # one replay/discard at a time per process: no double replay from a race
+        self._read_lock = asyncio.Lock()
+        self._consumer: AIOKafkaConsumer | None = None
 
     def _producer(self) -> AIOKafkaProducer:
         p = self.producer()
@@ -305,36 +307,51 @@ class DeadLetters:
         tps = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
         if not tps:
             return [], False
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                    client_id=f"{self.service}-dlq-reader", auto_offset_reset="earliest")
         out: list[Any] = []
         truncated = False
-        try:
-            await consumer.start()
-            consumer.assign(tps)
-            starts = await consumer.beginning_offsets(tps)
-            ends = await consumer.end_offsets(tps)
-            todo = {tp for tp in tps if ends[tp] > starts[tp]}
-            for tp in tps:
-                consumer.seek(tp, max(starts[tp], ends[tp] - MAX_RECORDS))
-                truncated |= ends[tp] - starts[tp] > MAX_RECORDS
-            deadline = time.monotonic() + READ_TIMEOUT_S
-            while todo and time.monotonic() < deadline:
-                got = await consumer.getmany(*todo, timeout_ms=500, max_records=5000)
-                for tp, recs in got.items():
-                    out.extend(r for r in recs if r.offset < ends[tp])
-                for tp in list(todo):
-                    if await consumer.position(tp) >= ends[tp]:
-                        todo.discard(tp)
-            if todo:
-                truncated = True
-        except Exception as e:  # noqa: BLE001
-            raise Unavailable("kafka", f"cannot read the dead-letter topics: {type(e).__name__}",
-                              retry_after_s=5) from e
-        finally:
-            await consumer.stop()
+        async with self._read_lock:  # one reader per process, kept between requests (no connect per listing)
+            try:
+                consumer = await self._reader()
+                consumer.assign(tps)
+                starts = await consumer.beginning_offsets(tps)
+                ends = await consumer.end_offsets(tps)
+                todo = {tp for tp in tps if ends[tp] > starts[tp]}
+                for tp in todo:
+                    consumer.seek(tp, max(starts[tp], ends[tp] - MAX_RECORDS))
+                    truncated |= ends[tp] - starts[tp] > MAX_RECORDS
+                deadline = time.monotonic() + READ_TIMEOUT_S
+                while todo and time.monotonic() < deadline:
+                    got = await consumer.getmany(*todo, timeout_ms=500, max_records=5000)
+                    for tp, recs in got.items():
+                        out.extend(r for r in recs if r.offset < ends[tp])
+                    for tp in list(todo):
+                        if await consumer.position(tp) >= ends[tp]:
+                            todo.discard(tp)
+                if todo:
+                    truncated = True
+            except Exception as e:  # noqa: BLE001
+                await self.close()  # a fresh reader next time
+                raise Unavailable("kafka", f"cannot read the dead-letter topics: {type(e).__name__}",
+                                  retry_after_s=5) from e
         out.sort(key=lambda r: (r.timestamp, r.topic, r.offset))
         return out, truncated
+
+    async def _reader(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                                 client_id=f"{self.service}-dlq-reader", auto_offset_reset="earliest")
+            await c.start()
+            self._consumer = c
+        return self._consumer
+
+    async def close(self) -> None:
+        """Stop the DLQ reader (the runtime calls this at stop)."""
+        c, self._consumer = self._consumer, None
+        if c is not None:
+            try:
+                await c.stop()
+            except Exception:  # noqa: BLE001 - closing
+                pass
 
     async def _load_state(self, entries: list[Entry]) -> None:
         if not entries:

@@ -72,6 +72,7 @@ class ServiceRuntime:
             sources=lambda: [Source(c.topic, c.group_id) for c in self.consumers],
             producer=lambda: self.producer, depth_gauge=self.m_dlq_depth)
         self.background.append(DepthRefresher(self.dead_letters))
+        self.closers.append(self.dead_letters.close)
 
     def _instrument_db(self) -> None:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
