@@ -297,14 +297,15 @@ class DeadLetters:
         """Every record of the DLQ topics, from the beginning up to the end offsets seen now."""
         if not topics:
             return [], False
+        producer = self._producer()
+        tps = []
         try:
-            cluster = await self._producer().client.fetch_all_metadata()
-        except Unavailable:
-            raise
+            for t in topics:  # metadata of these topics only (a broker may hold thousands)
+                async with asyncio.timeout(5):
+                    tps += [TopicPartition(t, p) for p in sorted(await producer.partitions_for(t))]
         except Exception as e:  # noqa: BLE001
-            raise Unavailable("kafka", f"cannot read the broker's metadata: {type(e).__name__}",
+            raise Unavailable("kafka", f"cannot read the dead-letter topics' metadata: {type(e).__name__}",
                               retry_after_s=5) from e
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
         if not tps:
             return [], False
         out: list[Any] = []
