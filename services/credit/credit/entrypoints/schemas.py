@@ -106,7 +106,7 @@ class RaiseIn(RequestModel):
 
 
 class DecisionIn(RequestModel):
-    approve: Annotated[bool, Strict()]
+    approve: bool
 
 
 class SuspendIn(RequestModel):
