@@ -125,8 +125,7 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
                            by: Annotated[s.AgingBy, Query()] = "customer",
                            format: Annotated[s.ReportFormat, Query()] = "json",
                            region: Annotated[Ident | None, Query()] = None) -> Any:
-        """Aging (C-07, R-04) per customer, staff, store or region, as JSON, CSV or XLSX; store roles see their own
-        store; without `as_of`, each invoice is aged on today's date in its store's time zone."""
+        """Aging (C-07, R-04) per customer, staff, store or region as JSON, CSV or XLSX; store roles see theirs."""
         out = await reports.aging_report(c, as_of, by, format, store_scope(p), region)
         if isinstance(out, reports.ReportFile):
             return Response(out.content, media_type=out.media_type,
