@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
@@ -184,7 +183,3 @@ class OutboxRelay:
         async with self.engine.begin() as conn:
             await conn.execute(sa.text(
                 "DELETE FROM outbox WHERE published_at < now() - interval '1 hour'"))
-
-
-def headers_json(headers: dict[str, str]) -> bytes:
-    return orjson.dumps(headers)
