@@ -5,7 +5,7 @@ without control characters or lone surrogates, times with an offset, dates withi
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, ConfigDict, Field, Strict
@@ -13,14 +13,14 @@ from vipcore.inputs import (
     AwareTime,
     Count,
     Ident,
+    IdentOf,
     Mobile,
     Money,
     PositiveMoney,
     RequestModel,
     ResponseModel,
     ShortIdent,
-    ident,
-    text,
+    TextOf,
 )
 
 # -- credit's own input types ------------------------------------------------------------------------
@@ -53,24 +53,16 @@ def _zone(v: str | None) -> str | None:
     return v
 
 
-if TYPE_CHECKING:  # the factories build pydantic types mypy cannot read; to mypy they are strings
-    Reason = str
-    ContactName = str
-    OrgName = str
-    Reference = str
-    CustomerClass = str
-    PaymentMethod = str
-    TimeZone = str
-else:
-    Reason = text(500, min_length=2)
-    ContactName = text(40, min_length=2)
-    OrgName = text(100, min_length=2)
-    Reference = text(64)
-    CustomerClass = ident(40, description="M-14: government | soe (state_owned) | enterprise_institution | "
-                                          "group_company | small_business | individual")
-    PaymentMethod = ident(32, description="C-05: cash | cheque | transfer | wire")
-    TimeZone = Annotated[ident(64), AfterValidator(_zone)]
-    """An IANA time zone name, e.g. Asia/Shanghai."""
+Reason = Annotated[str, TextOf(500, min_length=2)]
+ContactName = Annotated[str, TextOf(40, min_length=2)]
+OrgName = Annotated[str, TextOf(100, min_length=2)]
+Reference = Annotated[str, TextOf(64)]
+CustomerClass = Annotated[str, IdentOf(40), Field(description="M-14: government | soe (state_owned) | "
+                                                              "enterprise_institution | group_company | "
+                                                              "small_business | individual")]
+PaymentMethod = Annotated[str, IdentOf(32), Field(description="C-05: cash | cheque | transfer | wire")]
+TimeZone = Annotated[str, IdentOf(64), AfterValidator(_zone)]
+"""An IANA time zone name, e.g. Asia/Shanghai."""
 
 CouponNos = Annotated[list[ShortIdent], Field(min_length=1, max_length=500)]
 AgingBy = Literal["customer", "staff", "store", "region"]
