@@ -30,7 +30,7 @@ from .db import is_transient
 from .events import Envelope, EventData, PoisonMessage, decode
 from .logs import get_logger
 from .outbox import OutgoingEvent, add_to_outbox
-from .telemetry import context_from_headers, traceparent_of
+from .telemetry import business_attributes, context_from_headers, traceparent_of
 from .topics import Topic
 
 log = get_logger(__name__)
@@ -153,7 +153,8 @@ class BatchConsumer:
                 context=context_from_headers(rec.headers),
                 attributes={"messaging.system": "kafka", "messaging.destination.name": rec.topic,
                             "messaging.kafka.partition": rec.partition,
-                            "messaging.kafka.offset": rec.offset, "cloudevents.id": str(env.id)},
+                            "messaging.kafka.offset": rec.offset, "cloudevents.id": str(env.id),
+                            **business_attributes(env.data)},
             )
             deliveries.append(Delivery(env, rec, span))
         try:
@@ -186,6 +187,7 @@ class BatchConsumer:
                 await self._retrying(lambda d=d: self._transaction([d]))  # type: ignore[misc]
             except _Permanent as e:
                 d.span.record_exception(e.__cause__ or e)
+                d.span.set_status(trace.StatusCode.ERROR, "dead-lettered")  # kept whatever the sampling
                 failed.append((d.record, f"handler failed: {e.__cause__!r}"))
         return failed
 

@@ -40,7 +40,8 @@ class ServiceRuntime:
         self.name = settings.service_name
         self.versions_dir = versions_dir
         self.tracer_provider = tracer_provider or make_tracer_provider(
-            self.name, settings.otel_exporter_otlp_endpoint)
+            self.name, settings.otel_exporter_otlp_endpoint, zipkin_endpoint=settings.zipkin_endpoint,
+            sample_ratio=settings.otel_traces_sampler_arg)
         self.registry = CollectorRegistry()
         r = self.registry
         self.m_handled = Counter("events_handled", "Events handled", ["topic"], registry=r)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import FieldError, Problem, validation_errors
 from vipcore.httpclient import InternalClient, Unreachable
-from vipcore.telemetry import current_trace_id
+from vipcore.telemetry import current_trace_id, tag_span
 
 from ..adapters.tables import member_directory, stores
 from ..domain.models import MemberIn, QuoteIn, RefundIn, SaleIn, SalesBatchIn
@@ -66,6 +66,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
         if coupons:  # after the hold: a refused coupon leaves only a hold that expires, never a spent coupon
             await coupons.spend(sale)
         out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
+        tag_span(data=sale, member_id=out.body.get("member_id"))  # the trace is found by receipt
         return JSONResponse(out.body, status_code=out.status,
                             media_type="application/problem+json" if out.status == 409 else None)
 
@@ -102,6 +103,7 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
                 else:
                     item["errors"] = out.body["errors"]
                 results[i] = item
+        tag_span(store_id=store, **{"vip.sales": str(len(batch.sales))})
         return JSONResponse({"results": results, "trace_id": current_trace_id()}, status_code=207)
 
     @r.post("/refunds", status_code=201)

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.contracts.notify import MessageFailed, MessageParked, MessageSent
 from vipcore.events import Envelope, EventData
@@ -186,12 +186,13 @@ class Dispatcher:
         async with self.sem:
             with self.tracer.start_as_current_span(
                 "sms send", kind=SpanKind.CLIENT, context=context_from_traceparent(m.traceparent),
-                attributes={"message.id": str(m.message_id)},
-            ):
+                attributes={"message.id": str(m.message_id), **({"vip.member_id": m.member_id} if m.member_id else {})},
+            ) as span:
                 to = decrypt(self.enc_key, m.mobile_enc)
                 r = await self.provider.send(to=to, body=m.body, sender=m.sender,
                                              idempotency_key=str(m.message_id))
                 if not r.ok:
+                    span.set_status(StatusCode.ERROR, "provider refused")  # kept whatever the sampling
                     log.info("provider refused", to=mask_mobile(to), error=r.error)
                 return r
 
