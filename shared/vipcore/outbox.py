@@ -22,7 +22,7 @@ from .logs import get_logger
 from .telemetry import business_attributes, context_from_traceparent, current_traceparent
 
 log = get_logger(__name__)
-metadata = sa.MetaData()
+metadata = sa.MetaData()  # in every service database; each service's first migration writes these tables out
 
 outbox_table = sa.Table(
     "outbox", metadata,
@@ -45,11 +45,6 @@ inbox_table = sa.Table(
 
 
 sa.Index("outbox_unpublished", outbox_table.c.id, postgresql_where=outbox_table.c.published_at.is_(None))
-
-
-def create_tables(op: Any) -> None:
-    """Called from every service's first Alembic migration."""
-    metadata.create_all(op.get_bind())
 
 
 @dataclass(frozen=True)
@@ -194,7 +189,3 @@ def _attributes_of(payload: bytes) -> dict[str, str]:
         return business_attributes(orjson.loads(payload))
     except orjson.JSONDecodeError:
         return {}
-
-
-def headers_json(headers: dict[str, str]) -> bytes:
-    return orjson.dumps(headers)

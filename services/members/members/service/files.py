@@ -30,7 +30,7 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
-from ..adapters.tables import access_log, blacklist, cards, members, requests, staff, stores
+from ..adapters.tables import access_log, blacklist, members, requests, staff, stores
 from ..domain import validation as v
 from ..domain.access import sees
 from .cards import block_and_replace, next_numbers, record_cards, valid_until
@@ -409,12 +409,6 @@ class MemberFiles:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q)).mappings().all()
         return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
-
-    async def card_history(self, member_id: str) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(cards).where(cards.c.member_id == member_id)
-                                       .order_by(cards.c.issued_at))).mappings().all()
-        return [dict(r) for r in rows]
 
 
 def _birthday(birth: str | None) -> date | None:
