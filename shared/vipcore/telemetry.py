@@ -182,13 +182,14 @@ def business_attributes(data: Any) -> dict[str, str]:
 
 
 def tag_span(span: trace.Span | None = None, data: Any = None, **attrs: str | None) -> None:
-    """Put business attributes on `span` (default: the current one) when it records."""
+    """Put business attributes on `span` (default: the current one) when it records; `attrs` keys are
+    named like the data's (`member_id=` → `vip.member_id`, `sales=` → `vip.sales`)."""
     span = span or trace.get_current_span()
     if not span.is_recording():
         return
     if data is not None:
         span.set_attributes(business_attributes(data))
-    span.set_attributes({BUSINESS_KEYS.get(k, k): v for k, v in attrs.items() if v is not None})
+    span.set_attributes({BUSINESS_KEYS.get(k, f"vip.{k}"): v for k, v in attrs.items() if v is not None})
 
 
 def current_traceparent(ctx: Context | None = None) -> str | None:

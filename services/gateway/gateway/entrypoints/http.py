@@ -6,15 +6,9 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
-<<<<<<< HEAD
-from vipcore.http import FieldError, Problem, validation_errors
-from vipcore.httpclient import InternalClient, Unreachable
-from vipcore.telemetry import current_trace_id, tag_span
-=======
 from vipcore.http import PROBLEM, PROBLEM_RESPONSES
 from vipcore.inputs import Mobile, Name, ShortIdent
-from vipcore.telemetry import current_trace_id
->>>>>>> main
+from vipcore.telemetry import current_trace_id, tag_span
 
 from ..domain.access import same_store
 from ..service.apikeys import KeyVerifier, issue_key
@@ -55,66 +49,19 @@ def pos_router(checkout: Checkout, desk: SalesDesk, keys: KeyVerifier, lookup: M
         422: {"description": "input refused; or a coupon payment's coupon already spent, unknown or expired "
                              "(C-09, C-05); or the stored-value balance short (L-11)"}})
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
-<<<<<<< HEAD
-        """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt).
-        A `coupon` payment's `coupon_numbers` are spent first, each once (C-09)."""
-        same_store(store, sale.store_id)
-        if stored_value is not None and pays_with_stored_value(sale):
-            await stored_value.hold(sale)  # L-11: refused (422) when the member's free balance is short
-        if coupons:  # after the hold: a refused coupon leaves only a hold that expires, never a spent coupon
-            await coupons.spend(sale)
-        out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
-        tag_span(data=sale, member_id=out.body.get("member_id"))  # the trace is found by receipt
-        return JSONResponse(out.body, status_code=out.status,
-                            media_type="application/problem+json" if out.status == 409 else None)
-=======
         """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
         out = await checkout.record(store, sale)
+        tag_span(data=sale, member_id=out.body.get("member_id"))  # the trace is found by receipt
         if out.refusal is not None:
             raise out.refusal
         return JSONResponse(out.body, status_code=out.status)
->>>>>>> main
 
     @r.post("/sales:batch", status_code=207, response_model=SalesBatchOut,
             responses={207: {"content": _json(SalesBatchOut)}})
     async def record_sales_batch(batch: SalesBatchIn, store: Store) -> JSONResponse:
-<<<<<<< HEAD
-        """Upload up to 500 offline receipts; each validated and idempotent on its own."""
-        results: list[dict[str, Any] | None] = [None] * len(batch.sales)
-        valid: list[tuple[int, SaleIn]] = []
-        for i, raw in enumerate(batch.sales):
-            receipt = raw.get("receipt_no") if isinstance(raw, dict) else None
-            try:
-                sale = SaleIn.model_validate(raw)
-            except ValidationError as e:
-                results[i] = {"receipt_no": receipt, "status": 422, "errors": validation_errors(e.errors())}
-                continue
-            if sale.store_id != store:
-                results[i] = {"receipt_no": receipt, "status": 403, "errors": [
-                    FieldError("store_id", f"a key of store {store} cannot act for {sale.store_id}", "O-02")]}
-                continue
-            if coupons:
-                try:
-                    await coupons.spend(sale)  # C-09: each coupon once, checked before the sale is recorded
-                except Problem as p:
-                    results[i] = {"receipt_no": receipt, "status": p.status, "errors": p.errors}
-                    continue
-            valid.append((i, sale))
-        if valid:
-            outcomes = await desk.record([s for _, s in valid])
-            for (i, sale), out in zip(valid, outcomes, strict=True):
-                item: dict[str, Any] = {"receipt_no": sale.receipt_no, "status": out.status}
-                if out.status in (200, 201):
-                    item["sale_id"] = out.body["sale_id"]
-                    item["member_id"] = out.body["member_id"]
-                else:
-                    item["errors"] = out.body["errors"]
-                results[i] = item
-        tag_span(store_id=store, **{"vip.sales": str(len(batch.sales))})
-=======
         """Upload up to 500 offline receipts; each validated, paid and recorded on its own, one status each."""
         results = await checkout.record_batch(store, batch.sales)
->>>>>>> main
+        tag_span(store_id=store, sales=str(len(batch.sales)))
         return JSONResponse({"results": results, "trace_id": current_trace_id()}, status_code=207)
 
     @r.post("/refunds", status_code=201, response_model=RefundAccepted, responses={
