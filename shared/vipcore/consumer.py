@@ -100,6 +100,7 @@ class ConsumerMetrics:
     dlq: Any = None
     latency: Any = None
     lag: Any = None
+    lag_seconds: Any = None
 
 
 class BatchConsumer:
@@ -148,18 +149,24 @@ class BatchConsumer:
                 await msg.nack()
                 await asyncio.sleep(1.0)
                 return
-            self._report_lag(msg)
+            self._report_lag(msg, records)
 
-    def _report_lag(self, msg: Any) -> None:
+    def _report_lag(self, msg: Any, records: Sequence[ConsumerRecord[Any, Any]] = ()) -> None:
         if self.metrics.lag is None:
             return
         consumer: Any = getattr(msg, "consumer", None)
+        # the next unconsumed message is at least as old as the newest one just handled (broker timestamps, ms)
+        newest = {r.partition: r.timestamp for r in records if r.timestamp and r.timestamp > 0}
         try:
             for tp in consumer.assignment():
                 hw = consumer.highwater(tp)
                 pos = consumer._fetcher._subscriptions.subscription.assignment.state_value(tp)
                 if hw is not None and pos is not None and pos.position is not None:
-                    self.metrics.lag.labels(self.topic, str(tp.partition)).set(max(hw - pos.position, 0))
+                    behind = max(hw - pos.position, 0)
+                    self.metrics.lag.labels(self.topic, str(tp.partition)).set(behind)
+                    if self.metrics.lag_seconds is not None and (behind == 0 or tp.partition in newest):
+                        age = 0.0 if behind == 0 else max(time.time() - newest[tp.partition] / 1000, 0.0)
+                        self.metrics.lag_seconds.labels(self.topic, str(tp.partition)).set(age)
         except Exception:  # noqa: BLE001 - lag is best effort, never breaks consumption
             pass
 

@@ -73,7 +73,7 @@ class OutboxRelay:
 
     def __init__(self, engine: AsyncEngine, producer: AIOKafkaProducer | None, *, name: str,
                  batch_size: int, idle_poll_s: float, tracer_provider: Any = None,
-                 backlog_gauge: Any = None, published_counter: Any = None) -> None:
+                 backlog_gauge: Any = None, published_counter: Any = None, oldest_age_gauge: Any = None) -> None:
         self.engine = engine
         self.producer = producer
         self.name = name
@@ -82,6 +82,7 @@ class OutboxRelay:
         self.tracer = trace.get_tracer("vipcore.outbox", tracer_provider=tracer_provider)
         self.backlog_gauge = backlog_gauge
         self.published_counter = published_counter
+        self.oldest_age_gauge = oldest_age_gauge
         self._wake = asyncio.Event()
         self._stopping = False
         self.lock_key = int.from_bytes(f"outbox:{name}".encode()[:8].ljust(8, b"\0"), "big") >> 1
@@ -137,13 +138,16 @@ class OutboxRelay:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(
                 sa.select(outbox_table.c.id, outbox_table.c.topic, outbox_table.c.key,
-                          outbox_table.c.headers, outbox_table.c.payload)
+                          outbox_table.c.headers, outbox_table.c.payload,
+                          (sa.func.extract("epoch", sa.func.now() - outbox_table.c.created_at)).label("age_s"))
                 .where(outbox_table.c.published_at.is_(None))
                 .order_by(outbox_table.c.id).limit(self.batch_size)
             )).all()
             await conn.rollback()
         if self.backlog_gauge is not None:
             self.backlog_gauge.set(len(rows))
+        if self.oldest_age_gauge is not None:
+            self.oldest_age_gauge.set(float(rows[0].age_s) if rows else 0.0)
         if not rows:
             return 0
         assert self.producer is not None, "relay not started"

@@ -55,6 +55,15 @@ async def test_one_sale_is_one_connected_trace_in_zipkin(stack_config: StackConf
             # a lookup by mobile: its query string must not reach any trace
             await pos.get("/v1/members/lookup", params={"mobile": mobile})
 
+        # item 3's metrics move with the same sale (checked here: this stack is already up)
+        async with httpx.AsyncClient(timeout=10) as c:
+            gw = (await c.get(f"{stack.url('gateway')}/metrics")).text
+            loyalty = (await c.get(f"{stack.url('loyalty')}/metrics")).text
+        assert 'http_server_requests_total{method="POST",route="/v1/sales",status="201"} 1.0' in gw
+        assert 'http_server_request_duration_seconds_count{method="POST",route="/v1/sales"} 1.0' in gw
+        assert "outbox_oldest_age_seconds 0.0" in gw  # published: nothing waits
+        assert "consumer_lag_seconds{" in loyalty
+
         async def complete() -> list[dict[str, Any]]:
             spans = await fetch_trace(zipkin_url, trace_id)
             names = {s.get("name", "") for s in spans}
