@@ -26,6 +26,7 @@ from .logs import get_logger
 from .metrics import RequestMetrics
 from .migrations import target_metadata
 from .outbox import OutboxRelay
+from .scheduler import Ticker
 from .settings import ServiceSettings
 from .telemetry import make_tracer_provider
 from .topics import Topic
@@ -57,6 +58,9 @@ class ServiceRuntime:
         self.m_outbox_age = Gauge("outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row",
                                   registry=r)
         self.m_published = Counter("outbox_published", "Outbox rows published", registry=r)
+        self.m_sched_runs = Counter("scheduler_runs", "Scheduled work rounds", ["job", "outcome"], registry=r)
+        self.m_sched_ok = Gauge("scheduler_last_success_timestamp_seconds", "When a job last ran through",
+                                ["job"], registry=r)
         self.engine = make_engine(settings.database_url, settings.db_pool_size)
         self._instrument_db()
         self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name,
@@ -121,6 +125,8 @@ class ServiceRuntime:
         await self.broker.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
         for b in self.background:
+            if isinstance(b, Ticker):
+                b.runs, b.last_success = self.m_sched_runs, self.m_sched_ok
             self._tasks.append(asyncio.create_task(b.run(), name=f"{self.name}-{type(b).__name__}"))
         # Everything built so far (app, routes, models, metadata) lives as long as the process: keep it out of
         # the collector's generations so a full collection on the request path scans only request garbage.
