@@ -89,9 +89,7 @@ def up(args: argparse.Namespace) -> None:
     if not args.no_traces:
         with console.status("Resolving the Zipkin server (Maven, first run only)..."):
             zipkin.ensure_runtime()
-        with console.status(f"Starting the trace viewer (Zipkin) on {z.url}..."):
-            zipkin.start(z)
-        console.print(f"[green]✓[/] trace viewer {z.url}/zipkin/ (in memory, heap {z.heap_mb} MB)")
+        zipkin.start(z, wait=False)  # the JVM starts while Kafka and PostgreSQL do
     with console.status(f"Starting Kafka on {k.bootstrap}..."):
         kafka.start(k)
     with console.status(f"Starting PostgreSQL on 127.0.0.1:{p.port}..."):
@@ -100,6 +98,10 @@ def up(args: argparse.Namespace) -> None:
 
     created = asyncio.run(create_topics(k.bootstrap))
     console.print(f"[green]✓[/] Kafka {k.bootstrap}, PostgreSQL :{p.port}, topics ({len(created)} new)")
+    if not args.no_traces:
+        with console.status(f"Starting the trace viewer (Zipkin) on {z.url}..."):
+            zipkin.wait_ready(z)
+        console.print(f"[green]✓[/] trace viewer {z.url}/zipkin/ (in memory, heap {z.heap_mb} MB)")
     logs = HOME / "logs"
     if read_pid(_pidfile("smssim")) is None:
         spawn([sys.executable, "-m", "devstack.smssim", "--port", str(PORTS["smssim"])],

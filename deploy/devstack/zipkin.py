@@ -74,10 +74,12 @@ def _ready(node: ZipkinNode) -> bool:
         return False
 
 
-def start(node: ZipkinNode, timeout: float = 120.0) -> None:
-    """Start Zipkin (in-memory storage, loopback only) and wait until its API answers."""
-    if read_pid(node.pidfile) is not None and port_open("127.0.0.1", node.port):
-        wait_until(lambda: _ready(node), timeout, f"Zipkin on {node.url}")
+def start(node: ZipkinNode, timeout: float = 180.0, wait: bool = True) -> None:
+    """Start Zipkin (in-memory storage, loopback only) and wait until its API answers (unless not `wait`:
+    then call wait_ready later, the JVM starts while other things do)."""
+    if read_pid(node.pidfile) is not None:
+        if wait:
+            wait_ready(node, timeout)
         return
     ensure_runtime()
     node.home.mkdir(parents=True, exist_ok=True)
@@ -88,7 +90,15 @@ def start(node: ZipkinNode, timeout: float = 120.0) -> None:
            "--armeria.ports[0].protocols=http"]
     env = {"STORAGE_TYPE": "mem", "MEM_MAX_SPANS": str(node.max_spans), "QUERY_PORT": str(node.port),
            "SELF_TRACING_ENABLED": "false", "COLLECTOR_SCRIBE_ENABLED": "false"}
+    if port_open("127.0.0.1", node.port):
+        raise RuntimeError(f"port {node.port} is taken by another process; set another port for Zipkin")
     spawn(cmd, pidfile=node.pidfile, logfile=node.logfile, env=env, cwd=node.home)
+    if wait:
+        wait_ready(node, timeout)
+
+
+def wait_ready(node: ZipkinNode, timeout: float = 180.0) -> None:
+    """Wait until Zipkin's API answers; the log's tail in the error when it does not."""
     try:
         wait_until(lambda: _ready(node), timeout, f"Zipkin on {node.url}", interval=0.5)
     except TimeoutError:
