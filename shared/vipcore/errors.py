@@ -8,6 +8,7 @@ and the field it concerns, so the person at the till or desk knows what to chang
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 
 class Refused(Exception):
@@ -23,7 +24,7 @@ class Refused(Exception):
         self.also = list(also)  # further (field, message, rule) at fault in the same command, answered together
 
     @classmethod
-    def each(cls, problems: Sequence[tuple[str, str, str | None]]) -> Refused:
+    def each(cls, problems: Sequence[tuple[str, str, str | None]]) -> Self:
         """One refusal naming every (field, message, rule) at fault, the first one as its headline."""
         (field, message, rule), *rest = problems
         return cls(rule, field, message, also=rest)
