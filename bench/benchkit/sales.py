@@ -1,4 +1,4 @@
-"""POS sale bodies (shared/pos-api.md), pre-serialised so the client spends little CPU per request.
+"""POS sale bodies (docs/pos-api.md), pre-serialised so the client spends little CPU per request.
 
 Regular sales stay below every single-receipt tier threshold (jewelry VIP at 68,000 fen, generic silver
 at 500,000 fen), so only the deliberate upgrade sales of the paced phase send SMS.

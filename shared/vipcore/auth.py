@@ -1,5 +1,5 @@
 """Staff identity shared by every service: tokens signed by the members service (Ed25519), verified with its
-public key; roles as in domain.md O-02. Services declare what a route needs with `require(...)`."""
+public key; roles as in docs/rules.md O-02. Services declare what a route needs with `require(...)`."""
 
 from __future__ import annotations
 

@@ -21,32 +21,36 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+import annotated_types
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 # -- identifiers ------------------------------------------------------------------------------------
+# Write `Annotated[str, IdentOf(80)]` / `Annotated[str, TextOf(500)]` for other bounds: the metadata
+# objects expand into the checks (pydantic's grouped metadata), and mypy reads the annotation as `str`.
 
-_PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]+$")
-
-
-def _ident(v: str) -> str:
-    if not _PRINTABLE_ASCII.match(v):
-        raise ValueError("must be printable ASCII without spaces")
-    return v
+IDENT_PATTERN = r"^[!-~]+$"  # printable ASCII, no spaces
 
 
-def ident(max_length: int = 64, **field: Any) -> Any:
-    """An identifier type of at most `max_length` printable ASCII characters (no spaces)."""
-    return Annotated[str, Field(min_length=1, max_length=max_length, **field), AfterValidator(_ident)]
+@dataclass(frozen=True)
+class IdentOf(annotated_types.GroupedMetadata):
+    """An identifier: 1..max_length printable ASCII characters, no spaces."""
+
+    max_length: int = 64
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(min_length=1, max_length=self.max_length, pattern=IDENT_PATTERN)
 
 
-Ident = ident(64)
+Ident = Annotated[str, IdentOf(64)]
 """Ids of stores, members, accounts, receipts, SKUs... 1-64 printable ASCII characters."""
-ShortIdent = ident(32)
+ShortIdent = Annotated[str, IdentOf(32)]
 """Card numbers, coupon numbers, codes: 1-32 printable ASCII characters."""
-LongIdent = ident(200)
+LongIdent = Annotated[str, IdentOf(200)]
 """Opaque references (idempotency keys, trace ids, file names) up to 200 characters."""
 
 
@@ -68,19 +72,26 @@ def _one_line(v: str) -> str:
     return v
 
 
-def text(max_length: int = 200, min_length: int = 0, multiline: bool = False, **field: Any) -> Any:
-    """A text type: no control characters (tabs/newlines only where multiline), no lone surrogates."""
-    checks: list[Any] = [AfterValidator(_clean_text)]
-    if not multiline:
-        checks.append(AfterValidator(_one_line))
-    return Annotated[str, Field(min_length=min_length, max_length=max_length, **field), *checks]
+@dataclass(frozen=True)
+class TextOf(annotated_types.GroupedMetadata):
+    """Text: no control characters (tabs/newlines only when multiline), no lone surrogates, bounded."""
+
+    max_length: int = 200
+    min_length: int = 0
+    multiline: bool = False
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(_clean_text)
+        if not self.multiline:
+            yield AfterValidator(_one_line)
 
 
-Name = text(40, min_length=1)
+Name = Annotated[str, TextOf(40, min_length=1)]
 """A person's or a store's name, 1-40 characters, one line."""
-Text = text(200)
+Text = Annotated[str, TextOf(200)]
 """A short line of text (a reason, a remark, a title), at most 200 characters."""
-LongText = text(2000, multiline=True)
+LongText = Annotated[str, TextOf(2000, multiline=True)]
 """A message body or a note, at most 2,000 characters, may span lines."""
 
 

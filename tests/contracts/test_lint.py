@@ -1,4 +1,4 @@
-"""ruff (lint) and mypy on every module, as conventions.md asks; they run with the tests so CI runs them."""
+"""ruff (lint) and mypy on every module, as the project conventions ask; they run with the tests so CI runs them."""
 
 from __future__ import annotations
 

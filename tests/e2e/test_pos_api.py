@@ -1,4 +1,4 @@
-"""The POS API contract (../shared/pos-api.md) on the running gateway: auth, problem details,
+"""The POS API contract (docs/pos-api.md) on the running gateway: auth, problem details,
 idempotency, offline batches, refunds (L-03), lookup by two facts (M-18), quotes."""
 
 from __future__ import annotations

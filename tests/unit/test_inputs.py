@@ -156,3 +156,20 @@ async def test_docs_assets_are_served_locally(app: FastAPI) -> None:
     assert "cdn" not in page.text.lower()
     js = await call(app, "GET", "/docs-assets/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
+
+
+def test_bounds_other_than_the_aliases_are_written_with_the_grouped_metadata() -> None:
+    from typing import Annotated
+
+    from vipcore.inputs import IdentOf, TextOf
+
+    class Other(RequestModel):
+        key: Annotated[str, IdentOf(3)]
+        note: Annotated[str, TextOf(5, multiline=True)]
+
+    assert Other(key="abc", note="a\nb").key == "abc"
+    for bad in ({"key": "abcd", "note": ""}, {"key": "a b", "note": ""}, {"key": "a", "note": "\x00"}):
+        with pytest.raises(ValidationError):
+            Other.model_validate(bad)
+    schema = Other.model_json_schema()["properties"]["key"]
+    assert schema["maxLength"] == 3 and schema["pattern"] == "^[!-~]+$"  # fuzzers and clients see the rule

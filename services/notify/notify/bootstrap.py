@@ -16,12 +16,14 @@ from vipcore.runtime import ServiceRuntime
 from vipcore.topics import NOTIFY_EVENTS
 
 from .adapters.providers import TwilioProvider, make_provider
+from .adapters.reports import MessageReports
 from .config import NotifySettings
 from .entrypoints import campaigns, consumers, http
 from .service.campaigns import Campaigns
 from .service.dispatch import Dispatcher
 from .service.ops import Ops, Purger
 from .service.planner import Planner
+from .service.templates import Templates
 from .service.triggers import Triggers
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -56,6 +58,7 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
     rt.publishes(NOTIFY_EVENTS, MessageSent, MessageDelivered, MessageFailed, MessageParked)
     guard = admin_guard(settings.admin_token.get_secret_value())
     twilio = provider if isinstance(provider, TwilioProvider) else None
-    return rt.http_app(http.router(rt.engine, key, guard, ops), http.webhooks(ops, guard, twilio, settings.public_url),
+    return rt.http_app(http.router(MessageReports(rt.engine, key), Templates(rt.engine), guard, ops),
+                       http.webhooks(ops, guard, twilio, settings.public_url),
                        campaigns.router(camps, guard, settings.company_name),
                        title="Notify", description="SMS and other messages")

@@ -1,4 +1,4 @@
-"""Credit rules as plain functions (domain.md C-01…C-07); no I/O, the clock is a parameter."""
+"""Credit rules as plain functions (docs/rules.md C-01…C-07); no I/O, the clock is a parameter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The POS API v1 request bodies (../shared/pos-api.md), with the checks the contract names."""
+"""The POS API v1 request bodies (docs/pos-api.md), with the checks the contract names."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POS API v1 (../shared/pos-api.md): thin adapters over the sales desk, directory and loyalty."""
+"""POS API v1 (docs/pos-api.md): thin adapters over the sales desk, directory and loyalty."""
 
 
 from datetime import UTC, datetime

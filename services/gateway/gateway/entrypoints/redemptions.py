@@ -1,4 +1,4 @@
-"""POST /v1/redemptions (../shared/pos-api.md): points for a catalogue reward or as money, decided by loyalty (L-07)."""
+"""POST /v1/redemptions (docs/pos-api.md): points for a catalogue reward or as money, decided by loyalty (L-07)."""
 
 
 import uuid

@@ -1,4 +1,4 @@
-"""POS API request rules (../shared/pos-api.md) checked without any server."""
+"""POS API request rules (docs/pos-api.md) checked without any server."""
 
 from __future__ import annotations
 

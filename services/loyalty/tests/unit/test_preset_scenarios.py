@@ -1,7 +1,7 @@
 """Scenario tests: each preset under programs/ walks one member through that program's rules, on the real file.
 
 Pure domain, clock passed in (every step names its instant), store time zone Asia/Shanghai. Figures are the ones
-of ../shared/domain.md (L-04 thresholds, L-06 discounts, L-07 catalogue and windows, L-08 expiry) and the comments
+of docs/rules.md (L-04 thresholds, L-06 discounts, L-07 catalogue and windows, L-08 expiry) and the comments
 of each preset file.
 """
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from pydantic import Field
+from vipcore.inputs import AwareTime, Ident, RequestModel, ShortIdent
 
-from pydantic import BaseModel, Field
 
-
-class Segment(BaseModel):
+class Segment(RequestModel):
     """Every given criterion must hold; lists mean 'any of'."""
 
-    store_ids: list[str] | None = None
-    region_codes: list[str] | None = None
-    tiers: list[str] | None = None
-    customer_classes: list[str] | None = None
-    birthday_month: int | None = Field(None, ge=1, le=12)
-    last_purchase_after: datetime | None = None
-    last_purchase_before: datetime | None = None
+    store_ids: list[Ident] | None = Field(None, max_length=1000)
+    region_codes: list[ShortIdent] | None = Field(None, max_length=1000)
+    tiers: list[ShortIdent] | None = Field(None, max_length=100)
+    customer_classes: list[ShortIdent] | None = Field(None, max_length=100)
+    birthday_month: int | None = Field(None, ge=1, le=12, strict=True)
+    last_purchase_after: AwareTime | None = None
+    last_purchase_before: AwareTime | None = None
     consent_only: bool = Field(True, description="leave out members without marketing consent (N-03) "
                                                  "instead of counting them as suppressed")

@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
+from vipcore.errors import RuleViolation
 
 TIER_CHANGED = "tier_changed"
 LANGUAGES = ("zh-CN", "en")
@@ -64,12 +65,11 @@ DEFAULTS: dict[tuple[str, str], str] = {
 }
 
 
-class TemplateRefused(ValueError):
-    """A template that cannot be saved; `field` names the variable or 'body'."""
+class TemplateRefused(RuleViolation):
+    """N-02: a template that cannot be saved; `field` names the variable or 'body'."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__("N-02", field, message)
 
 
 def variables_of(body: str) -> set[str]:
@@ -77,14 +77,14 @@ def variables_of(body: str) -> set[str]:
     try:
         return set(meta.find_undeclared_variables(_env.parse(body)))
     except TemplateSyntaxError as e:
-        raise TemplateRefused("body", f"N-02: template syntax error line {e.lineno}: {e.message}") from e
+        raise TemplateRefused("body", f"template syntax error line {e.lineno}: {e.message}") from e
 
 
 def check_template(body: str, allowed: set[str] | frozenset[str], event_type: str) -> None:
     """N-02: refuse a template using a variable the event does not carry, naming the first such field."""
     unknown = sorted(variables_of(body) - set(allowed) - COMMON_VARS)
     if unknown:
-        raise TemplateRefused(unknown[0], f"N-02: template uses '{unknown[0]}' which {event_type} does not carry")
+        raise TemplateRefused(unknown[0], f"template uses '{unknown[0]}' which {event_type} does not carry")
 
 
 def compiled(body: str, sender: str, *, marketing: bool = False,

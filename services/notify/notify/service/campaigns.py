@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from vipcore.errors import Conflict, NotFound
 from vipcore.logs import get_logger
 
 from ..adapters.tables import campaigns, contacts, message_history, messages, stores
@@ -86,14 +87,17 @@ class Campaigns:
                 rate_per_s=rate_per_s, scheduled_at=scheduled_at or self.clock(), status="scheduled"))
         return cid
 
-    async def set_status(self, cid: uuid.UUID, to: str) -> str | None:
-        """pause: queued messages go back to held (none is lost or sent twice); resume: release again."""
+    async def set_status(self, cid: uuid.UUID, to: str) -> str:
+        """pause: queued messages go back to held (none is lost or sent twice); resume: release again.
+        Refused (Conflict) when the campaign is in no state to go there."""
         allowed_from = {"paused": ("running", "scheduled"), "running": ("paused",)}[to]
         async with self.engine.begin() as conn:
             cur = (await conn.execute(sa.select(campaigns.c.status).where(campaigns.c.campaign_id == cid)
                                       .with_for_update())).scalar()
-            if cur is None or cur not in allowed_from:
-                return cur
+            if cur is None:
+                raise NotFound("campaign_id", "no such campaign")
+            if cur not in allowed_from:
+                raise Conflict("N-01", "status", f"campaign is {cur}: cannot go from {cur} to {to}")
             resumed_to = to
             if to == "running":
                 started = (await conn.execute(sa.select(sa.func.count()).where(
@@ -104,11 +108,12 @@ class Campaigns:
                 await self._move(conn, cid, "queued", "held", "campaign paused")
             return resumed_to
 
-    async def counts(self, cid: uuid.UUID) -> dict[str, Any] | None:
+    async def counts(self, cid: uuid.UUID) -> dict[str, Any]:
+        """Counts: pending, queued, sent, delivered, failed, suppressed by consent/opt-out/cap, quiet hours."""
         async with self.engine.connect() as conn:
             c = (await conn.execute(sa.select(campaigns).where(campaigns.c.campaign_id == cid))).mappings().first()
             if c is None:
-                return None
+                raise NotFound("campaign_id", "no such campaign")
             rows = (await conn.execute(sa.select(messages.c.status, messages.c.suppressed_reason, messages.c.deferred,
                                                  sa.func.count()).where(messages.c.campaign_id == cid)
                                        .group_by(messages.c.status, messages.c.suppressed_reason,

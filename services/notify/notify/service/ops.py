@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.notify import MessageDelivered, MessageFailed
+from vipcore.errors import Conflict, NotFound
+from vipcore.inputs import normalize_mobile
 from vipcore.logs import get_logger
 from vipcore.pii import blind_index
 from vipcore.scheduler import Ticker
@@ -32,8 +34,9 @@ class Ops:
         self.wake_dispatch = wake_dispatch
         self.wake_relay = wake_relay
 
-    async def receipt(self, r: Receipt) -> str | None:
-        """N-05: a delivery report moves a sent message to delivered / undelivered (once)."""
+    async def receipt(self, r: Receipt) -> str:
+        """N-05: a delivery report moves a sent message to delivered / undelivered (once). A receipt for a send
+        whose outcome is not recorded yet is refused (NotFound): the provider retries it."""
         status = "delivered" if r.delivered else "undelivered"
         async with self.engine.begin() as conn:
             m = (await conn.execute(messages.update().where(
@@ -43,9 +46,13 @@ class Ops:
                         last_error=None if r.delivered else r.error)
                 .returning(messages.c.message_id, messages.c.member_id, messages.c.attempts))).first()
             if m is None:  # a repeated receipt answers what the first did; an unknown id is not ours (yet)
-                return (await conn.execute(sa.select(messages.c.status).where(
+                known = (await conn.execute(sa.select(messages.c.status).where(
                     messages.c.provider_message_id == r.provider_message_id,
                     messages.c.status.in_(("delivered", "undelivered"))))).scalar()
+                if known is None:
+                    raise NotFound("message_id", "no sent message has this provider id; retry the receipt later",
+                                   rule="N-05")
+                return str(known)
             await conn.execute(message_history.insert().values(message_id=m.message_id, status=status,
                                                                detail=r.error or "delivery receipt"))
             data = (MessageDelivered(message_id=str(m.message_id), member_id=m.member_id,
@@ -62,7 +69,7 @@ class Ops:
             return []
         async with self.engine.begin() as conn:
             members = (await conn.execute(contacts.update().where(
-                contacts.c.mobile_hash == blind_index(self.enc_key, from_mobile.strip()))
+                contacts.c.mobile_hash == blind_index(self.enc_key, normalize_mobile(from_mobile)))
                 .values(marketing_consent=False, opted_out_at=sa.func.now())
                 .returning(contacts.c.member_id))).scalars().all()
             if members:
@@ -77,7 +84,7 @@ class Ops:
         log.info("opt-out by reply", members=len(members))
         return list(members)
 
-    async def set_preferences(self, member_id: str, marketing: bool | None, language: str | None) -> bool:
+    async def set_preferences(self, member_id: str, marketing: bool | None, language: str | None) -> None:
         """N-03 marketing consent (given again clears an earlier opt-out) and N-02 message language."""
         async with self.engine.begin() as conn:
             values: dict[str, Any] = {"member_id": member_id}
@@ -88,18 +95,23 @@ class Ops:
             if language is not None:
                 values["language"] = language
             res = await conn.execute(contacts.update().where(contacts.c.member_id == member_id).values(**values))
-        return bool(res.rowcount)
+        if not res.rowcount:
+            raise NotFound("member_id", "no contact known for this member", rule="N-03")
 
-    async def retry(self, message_id: uuid.UUID, operator: str) -> str | None:
-        """N-05: an operator sends a parked message again (fresh attempts, same idempotency key)."""
+    async def retry(self, message_id: uuid.UUID, operator: str) -> str:
+        """N-05: an operator sends a parked message again (fresh attempts, same idempotency key); only a parked
+        message can be retried."""
         async with self.engine.begin() as conn:
             m = (await conn.execute(messages.update().where(messages.c.message_id == message_id,
                                                             messages.c.status == "parked")
                  .values(status="queued", attempts=0, next_attempt_at=sa.func.now(), updated_at=sa.func.now())
                  .returning(messages.c.message_id))).first()
             if m is None:
-                return (await conn.execute(sa.select(messages.c.status)
-                                           .where(messages.c.message_id == message_id))).scalar()
+                status = (await conn.execute(sa.select(messages.c.status)
+                                             .where(messages.c.message_id == message_id))).scalar()
+                if status is None:
+                    raise NotFound("message_id", "no such message")
+                raise Conflict("N-05", "status", f"message is {status}: only a parked message can be retried")
             await conn.execute(message_history.insert().values(message_id=message_id, status="queued",
                                                                detail=f"operator retry by {operator}"))
         self.wake_dispatch()

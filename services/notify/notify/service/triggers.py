@@ -16,6 +16,7 @@ from vipcore.contracts.members import (
     MemberUpdated,
     StoreRegistered,
 )
+from vipcore.inputs import normalize_mobile
 from vipcore.pii import blind_index, encrypt
 from vipcore.telemetry import traceparent_of
 
@@ -84,7 +85,7 @@ class Triggers:
     async def _contact(self, tx: Tx, e: MemberRegistered | MemberUpdated) -> None:
         row: dict[str, Any] = {"member_id": e.member_id, "store_id": e.store_id, "display_name": e.display_name,
                                "mobile_enc": encrypt(self.enc_key, e.mobile),
-                               "mobile_hash": blind_index(self.enc_key, e.mobile),
+                               "mobile_hash": blind_index(self.enc_key, normalize_mobile(e.mobile)),
                                "birthday_month": e.birthday.month if e.birthday else None}
         if isinstance(e, MemberUpdated) and e.customer_class is not None:
             row["customer_class"] = e.customer_class

@@ -1,0 +1,218 @@
+"""Notify's HTTP bodies: what operators and providers send, and what the API answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
+from vipcore.inputs import AwareTime, Count, IdentOf, RequestModel, ResponseModel, ShortIdent, TextOf
+
+from ..domain.segments import Segment
+
+Language = Literal["zh-CN", "en"]
+TemplateKey = Annotated[str, IdentOf(80), Field(examples=["tier_changed", "campaign.spring_sale"])]
+TemplateBody = Annotated[str, TextOf(1000, min_length=1, multiline=True)]
+Brand = Annotated[str, TextOf(60, min_length=1)]
+MessageStatus = Literal["held", "queued", "sending", "sent", "delivered", "undelivered", "parked", "suppressed",
+                        "no_contact"]
+
+
+# -- requests ---------------------------------------------------------------------------------------
+
+class TemplateIn(RequestModel):
+    """N-02: a template's text for one brand and language."""
+
+    body: TemplateBody
+    brand: Brand = Field("*", description="'*' for every brand")
+
+
+class PreferencesIn(RequestModel):
+    """N-03 marketing consent and N-02 message language of one member."""
+
+    marketing_consent: bool | None = None
+    language: Language | None = None
+
+
+class PurgeIn(RequestModel):
+    """N-06: erase bodies of finished messages older than this many days."""
+
+    retention_days: Count = Field(le=36_500)
+
+
+class PreviewIn(RequestModel):
+    """A segment (N-01) and the campaign text to try on it."""
+
+    segment: Segment
+    template_body: TemplateBody
+    brand: Brand | None = Field(None, description="defaults to the company's name (N-02)")
+
+
+class CampaignIn(PreviewIn):
+    """A campaign: segment, text, release rate and start time."""
+
+    name: Annotated[str, TextOf(200, min_length=1)]
+    rate_per_s: int = Field(200, ge=1, le=100_000, strict=True, description="messages released per second")
+    scheduled_at: AwareTime | None = Field(None, description="start time (UTC offset required); now if absent")
+
+
+class SimulatorReceiptIn(RequestModel):
+    """A delivery report from the SMS gateway simulator (N-05)."""
+
+    model_config = ConfigDict(extra="ignore")  # providers add fields over time
+    message_id: Annotated[str, IdentOf(200)]
+    status: ShortIdent = Field(examples=["DELIVERED", "UNDELIVERED"])
+    error: Annotated[str, TextOf(500)] | None = None
+
+
+class SimulatorInboundIn(RequestModel):
+    """A member's reply through the simulator (N-03 opt-out by TD / 退订 / STOP)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    from_: Annotated[str, TextOf(32, min_length=1)] = Field(alias="from")
+    text: Annotated[str, TextOf(1000, multiline=True)]
+
+
+# -- answers ----------------------------------------------------------------------------------------
+
+class HistoryEntry(ResponseModel):
+    status: str
+    detail: str | None = None
+    at: datetime
+
+
+class MessageView(ResponseModel):
+    """One message as operators see it: numbers masked (N-06)."""
+
+    message_id: str
+    cause_event_id: str
+    template: str
+    recipient: str = Field(description="member, customer or staff")
+    member_id: str | None = None
+    category: str
+    campaign_id: str | None = None
+    to: str | None = Field(None, examples=["139****0091"])
+    sender: str | None = None
+    body: str | None = None
+    body_purged: bool
+    encoding: str | None = None
+    segments: int | None = None
+    status: str
+    suppressed_reason: str | None = None
+    deferred: str | None = None
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    provider_message_id: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class MessageWithHistory(MessageView):
+    history: list[HistoryEntry]
+
+
+class MessageList(ResponseModel):
+    counts: dict[str, int] = Field(description="messages per status")
+    messages: list[MessageView]
+
+
+class MemberLog(ResponseModel):
+    member_id: str
+    messages: list[MessageWithHistory]
+
+
+class ParkedList(ResponseModel):
+    count: int
+    messages: list[MessageView]
+
+
+class RetryOut(ResponseModel):
+    message_id: str
+    status: str
+
+
+class TemplateOut(ResponseModel):
+    key: str
+    language: str
+    brand: str
+    body: str
+    encoding: str = Field(description="GSM-7 or UCS-2 (N-04)")
+    template_units: int
+
+
+class StoredTemplate(ResponseModel):
+    brand: str
+    key: str
+    language: str
+    body: str
+    updated_at: datetime | None = None
+
+
+class TemplateList(ResponseModel):
+    templates: list[StoredTemplate]
+
+
+class PreferencesOut(ResponseModel):
+    member_id: str
+    marketing_consent: bool | None = None
+    language: str | None = None
+
+
+class PurgeOut(ResponseModel):
+    purged: int
+
+
+class ReceiptOut(ResponseModel):
+    status: str | None = Field(description="the message's status after the receipt")
+
+
+class InboundOut(ResponseModel):
+    opted_out: list[str] = Field(description="members whose marketing consent the reply withdrew")
+
+
+class PreviewOut(ResponseModel):
+    recipients: int
+    with_consent: int
+    sample: str
+
+
+class CampaignCreated(PreviewOut):
+    campaign_id: str
+    status: str
+
+
+class Suppressed(ResponseModel):
+    model_config = ConfigDict(extra="allow")
+    consent: int
+    opted_out: int
+    cap: int
+
+
+class CampaignCounts(ResponseModel):
+    pending: int
+    queued: int
+    sent: int
+    delivered: int
+    failed: int
+    suppressed: Suppressed
+    deferred_quiet_hours: int
+
+
+class CampaignStatus(ResponseModel):
+    campaign_id: str
+    name: str
+    status: str
+    recipients: int | None = None
+    rate_per_s: int
+    scheduled_at: datetime | None = None
+    finished_at: datetime | None = None
+    counts: CampaignCounts
+    send_rate_per_s: float | None = None
+
+
+class CampaignMoved(ResponseModel):
+    campaign_id: str
+    status: str
+
