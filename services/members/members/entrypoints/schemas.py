@@ -8,9 +8,9 @@ has one spelling, one keyed hash and one file (M-02, M-06, M-16).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, field_validator
@@ -22,8 +22,8 @@ from vipcore.inputs import (
     RequestModel,
     ResponseModel,
     ShortIdent,
+    TextOf,
     normalize_mobile,
-    text,
     valid_mobile,
 )
 
@@ -37,7 +37,10 @@ def _m02(v: Any) -> Any:
     try:
         if len(v) > 32:
             raise ValueError("must be a mainland mobile number: 11 digits starting 13-19 (M-02)")
-        return valid_mobile(v)
+        s = valid_mobile(v)
+        if not s.isascii():  # NFKC keeps other scripts' digits; a mobile is ASCII digits only
+            raise ValueError("must be a mainland mobile number: 11 digits starting 13-19 (M-02)")
+        return s
     except ValueError as e:
         raise PydanticCustomError("mobile", str(e), {"rule": "M-02"}) from None
 
@@ -59,68 +62,49 @@ def _zone(v: str) -> str:
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
 
-if TYPE_CHECKING:  # mypy sees the plain types; pydantic and OpenAPI the bounded ones below
-    Mobile = str
-    FileMobile = str
-    Period = str
-    ProgramId = str
-    RegionCode = str
-    TimeZone = str
-    StaffId = str
-    StoreId = str
-    MemberId = str
-    Name40 = str
-    ShortName = str
-    FullName = str
-    Position = str
-    Reason = str
-    Note = str
-    Password = str
-    LoginPassword = str
-    Line18 = str
-    Line20 = str
-    Line40 = str
-    Line60 = str
-    Line100 = str
-    Line200 = str
-    Summary = str
-    AccessReason = str
-    FileName = str
-    MappingJson = str
-    StatusFilter = str
-    IdCardQuery = str
-    Day = date
-    Hours = int
-    Until = datetime
-else:
-    Mobile = Annotated[str, BeforeValidator(_m02), Field(
-        examples=["13800138000"], description="mainland mobile (M-02); `+86 138-0013-8000` and full-width digits "
-                                              "are accepted and normalised to `13800138000`")]
-    """A mainland mobile, normalised and checked at the edge (M-02)."""
-    FileMobile = Annotated[text(32), BeforeValidator(_normalised), Field(
-        examples=["13800138000"], description="mainland mobile, normalised like every mobile; M-02 is checked with "
-                                              "the file's other fields, so every fault is named in one answer")]
-    """A mobile on a member file or prospect: normalised here, M-02 checked by the domain with the other fields."""
-    Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY, examples=["2026-11-22"])]
-    """A calendar day between 1900 and 2100 (business dates, birthdays, next visits)."""
-    Period = Annotated[str, Field(pattern=r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-10"],
-                                  description="a calendar month, YYYY-MM")]
-    """A calendar month 'YYYY-MM' between 1900 and 2199."""
-    ProgramId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$", examples=["generic"])]
-    """A loyalty program's id (programs/*.yaml)."""
-    RegionCode = Annotated[str, Field(pattern=r"^[0-9]{3}$", examples=["029"])]
-    """A store's region code: three ASCII digits; card numbers start with it (M-17)."""
-    TimeZone = Annotated[text(64, min_length=1), AfterValidator(_zone), Field(examples=["Asia/Shanghai"])]
-    StaffId, StoreId, MemberId = Ident, ShortIdent, ShortIdent
-    Name40, ShortName, FullName = text(40), text(40, min_length=1), text(40, min_length=2)
-    Position, Reason, Note = text(60, min_length=1), text(500, min_length=2), text(500)
-    Password, LoginPassword = text(200, min_length=10), text(200, min_length=1)
-    Line18, Line20, Line40, Line60, Line100, Line200 = text(18), text(20), text(40), text(60), text(100), text(200)
-    Summary = text(1000, min_length=2, multiline=True)
-    AccessReason, FileName, MappingJson = text(200), text(200, min_length=1), text(4000)
-    StatusFilter, IdCardQuery = text(20, min_length=1), text(18, min_length=1)
-    Hours = Annotated[int, Strict(), Field(ge=1, le=72)]
-    Until = AwareTime
+Mobile = Annotated[str, BeforeValidator(_m02), Field(
+    examples=["13800138000"], description="mainland mobile (M-02); `+86 138-0013-8000` and full-width digits "
+                                          "are accepted and normalised to `13800138000`")]
+"""A mainland mobile, normalised and checked at the edge; a refusal names rule M-02."""
+FileMobile = Annotated[str, TextOf(32), BeforeValidator(_normalised), Field(
+    examples=["13800138000"], description="mainland mobile, normalised like every mobile; M-02 is checked with "
+                                          "the file's other fields, so every fault is named in one answer")]
+"""A mobile on a member file or prospect: normalised here, M-02 checked by the domain with the other fields."""
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY, examples=["2026-11-22"])]
+"""A calendar day between 1900 and 2100 (business dates, birthdays, next visits)."""
+Period = Annotated[str, Field(pattern=r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-10"],
+                              description="a calendar month, YYYY-MM")]
+"""A calendar month 'YYYY-MM' between 1900 and 2199."""
+ProgramId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$", examples=["generic"])]
+"""A loyalty program's id (programs/*.yaml)."""
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{3}$", examples=["029"])]
+"""A store's region code: three ASCII digits; card numbers start with it (M-17)."""
+TimeZone = Annotated[str, TextOf(64, min_length=1), AfterValidator(_zone), Field(examples=["Asia/Shanghai"])]
+"""An IANA time zone the server knows (business days use the store's zone)."""
+StaffId = Ident
+StoreId = ShortIdent
+MemberId = ShortIdent
+Name40 = Annotated[str, TextOf(40)]
+ShortName = Annotated[str, TextOf(40, min_length=1)]
+FullName = Annotated[str, TextOf(40, min_length=2)]
+Position = Annotated[str, TextOf(60, min_length=1)]
+Reason = Annotated[str, TextOf(500, min_length=2)]
+Note = Annotated[str, TextOf(500)]
+Password = Annotated[str, TextOf(200, min_length=10)]
+LoginPassword = Annotated[str, TextOf(200, min_length=1)]
+Line18 = Annotated[str, TextOf(18)]
+Line20 = Annotated[str, TextOf(20)]
+Line40 = Annotated[str, TextOf(40)]
+Line60 = Annotated[str, TextOf(60)]
+Line100 = Annotated[str, TextOf(100)]
+Line200 = Annotated[str, TextOf(200)]
+Summary = Annotated[str, TextOf(1000, min_length=2, multiline=True)]
+AccessReason = Annotated[str, TextOf(200)]
+FileName = Annotated[str, TextOf(200, min_length=1)]
+MappingJson = Annotated[str, TextOf(4000)]
+StatusFilter = Annotated[str, TextOf(20, min_length=1)]
+IdCardQuery = Annotated[str, TextOf(18, min_length=1)]
+Hours = Annotated[int, Strict(), Field(ge=1, le=72)]
 
 
 # -- admin (HQ) ------------------------------------------------------------------------------------
@@ -488,7 +472,7 @@ class RequestQueue(ResponseModel):
 
 class LeaveIn(RequestModel):
     delegate_staff_id: StaffId = Field(description="another HQ reviewer")
-    until: Until = Field(description="end of the leave; items route back after it")
+    until: AwareTime = Field(description="end of the leave; items route back after it")
 
 
 class LeaveOut(ResponseModel):
