@@ -30,11 +30,12 @@ from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters import reports
+from ..adapters.cards import block_and_replace, next_numbers, record_cards
 from ..adapters.tables import access_log, blacklist, members, requests, staff, stores
 from ..domain import validation as v
 from ..domain.access import sees
+from ..domain.cards import valid_until
 from ..entrypoints.schemas import BlacklistIn, FileChange, FileIn, ReviewIn
-from .cards import block_and_replace, next_numbers, record_cards, valid_until
 from .validity import CardValidity
 
 REVIEW_TARGET_HOURS = 12  # M-04

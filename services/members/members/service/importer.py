@@ -21,10 +21,11 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, encrypt, mask_mobile, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters.cards import next_numbers, record_cards
 from ..adapters.tables import blacklist, import_rejects, imports, members, staff, stores
 from ..domain import importing
+from ..domain.cards import valid_until
 from ..domain.validation import parse_birth
-from .cards import next_numbers, record_cards, valid_until
 from .validity import CardValidity
 
 log = get_logger(__name__)

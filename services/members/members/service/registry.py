@@ -16,11 +16,12 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, encrypt, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters.cards import next_numbers, record_cards
 from ..adapters.tables import members, staff, stores
+from ..domain.cards import valid_until
 from ..domain.passwords import hash_password
 from ..entrypoints.schemas import MemberIn, StaffIn, StoreIn
 from . import staffdir
-from .cards import next_numbers, record_cards, valid_until
 from .validity import CardValidity
 
 
