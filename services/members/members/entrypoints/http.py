@@ -3,7 +3,6 @@ the bodies are `schemas.py`'s, the decisions the services'."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -58,7 +57,11 @@ def router(reg: Registry, reports: Reports, guard: Any, periodic: Periodic, impo
            validity: CardValidity) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
-    @r.post("/imports", status_code=202)
+    @r.post("/imports", status_code=202, openapi_extra={"requestBody": {
+        "required": True, "description": "the spreadsheet: a header row, then one customer per row",
+        "content": {"text/csv": {"schema": {"type": "string"}},
+                    XLSX: {"schema": {"type": "string", "format": "binary"}},
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
     async def start_import(
             request: Request, store_id: Annotated[StoreId, Query()],
             format: Annotated[Literal["csv", "xlsx"], Query(description=f"csv (UTF-8) or xlsx ({XLSX})")] = "csv",
@@ -122,7 +125,7 @@ def router(reg: Registry, reports: Reports, guard: Any, periodic: Periodic, impo
     @r.post("/staff/{staff_id}/leave")
     async def staff_leaves(staff_id: Annotated[StaffId, Path()]) -> StaffLeftOut:
         """A staff member left (O-03): no more logins; published to the staff directory as inactive."""
-        return StaffLeftOut(**await reg.leave(staff_id, dt.datetime.now(dt.UTC)))
+        return StaffLeftOut(**await reg.leave(staff_id))
 
     @r.post("/members", status_code=201)
     async def register(batch: Annotated[list[MemberIn], Body(min_length=1, max_length=1000)]) -> RegisteredOut:

@@ -75,8 +75,10 @@ class Registry:
         if events:
             self.wake()  # type: ignore[operator]
 
-    async def leave(self, staff_id: str, at: datetime) -> dict[str, Any]:
-        """O-03: a staff member leaves; they log in no more and the directory marks them inactive."""
+    async def leave(self, staff_id: str, at: datetime | None = None) -> dict[str, Any]:
+        """O-03: a staff member leaves (now, unless `at`); they log in no more and the directory marks them
+        inactive."""
+        at = at or datetime.now(UTC)
         async with self.engine.begin() as conn:
             before = await staffdir.snapshot(conn, [staff_id])
             if not before:
