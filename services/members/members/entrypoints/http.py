@@ -58,10 +58,9 @@ def router(reg: Registry, reports: Reports, guard: Any, periodic: Periodic, impo
     r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
     @r.post("/imports", status_code=202, openapi_extra={"requestBody": {
-        "required": True, "description": "the spreadsheet: a header row, then one customer per row",
-        "content": {"text/csv": {"schema": {"type": "string"}},
-                    XLSX: {"schema": {"type": "string", "format": "binary"}},
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+        "required": True, "description": f"the spreadsheet's bytes (CSV in UTF-8, or {XLSX}; `format` says which): a "
+                                         "header row, then one customer per row",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
     async def start_import(
             request: Request, store_id: Annotated[StoreId, Query()],
             format: Annotated[Literal["csv", "xlsx"], Query(description=f"csv (UTF-8) or xlsx ({XLSX})")] = "csv",
