@@ -106,7 +106,6 @@ class StackConfig:
         if service in ("members", "notify", "credit"):
             env["PII_ENCRYPTION_KEY"] = self.pii_encryption_key
         if service == "gateway":
-            env["MEMBERS_URL"] = self.url("members")
             env["LOYALTY_URL"] = self.url("loyalty")
             env["CREDIT_URL"] = self.url("credit")
         if service == "notify":

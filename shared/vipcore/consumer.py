@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -36,17 +36,22 @@ from .topics import Topic
 log = get_logger(__name__)
 
 
+E = TypeVar("E", bound=EventData, covariant=True)
+
+
 @dataclass
-class Delivery:
-    """One decoded event with its Kafka coordinates and its processing span."""
+class Delivery(Generic[E]):
+    """One decoded event with its Kafka coordinates and its processing span.
+
+    `Delivery[SaleRecorded]` is what a handler wired to `SaleRecorded` gets: `.data` is that contract."""
 
     env: Envelope
     record: ConsumerRecord[Any, Any]
     span: Span
 
     @property
-    def data(self) -> Any:
-        return self.env.data
+    def data(self) -> E:
+        return cast(E, self.env.data)
 
 
 @dataclass
@@ -57,13 +62,35 @@ class Tx:
     topic_prefix: str = ""
     outgoing: list[OutgoingEvent] = field(default_factory=list)
 
-    def emit(self, topic: Topic, key: str | None, envelope: Envelope, cause: Delivery | None = None) -> None:
+    def emit(self, topic: Topic, key: str | None, envelope: Envelope,
+             cause: Delivery[EventData] | None = None) -> None:
         """Queue an event for the outbox, written in this transaction, traced as caused by `cause`."""
         tp = traceparent_of(cause.span) if cause is not None else None
         self.outgoing.append(OutgoingEvent(self.topic_prefix + topic.name, key, envelope, tp))
 
 
-BatchHandler = Callable[[Tx, list[Delivery]], Awaitable[None]]
+BatchHandler = Callable[[Tx, list[Delivery[Any]]], Awaitable[None]]
+"""A handler of one batch of events of one type: `async def on_sales(tx, batch: list[Delivery[SaleRecorded]])`."""
+
+Contracts = type[EventData] | tuple[type[EventData], ...]
+"""What a handler is wired to: one contract class, or several versions of the same event type."""
+
+
+def wiring(handlers: Mapping[Contracts, BatchHandler]) -> tuple[dict[str, BatchHandler],
+                                                                 dict[str, tuple[type[EventData], ...]]]:
+    """Split `{SaleRecorded: on_sales, (OldV1, NewV2): on_other}` into a handler and the accepted contract
+    versions per event type (each class names its own `TYPE`; its `VERSION` gives the dataschema). Every
+    version of one type goes to the same handler: deliveries are dispatched by type."""
+    by_type: dict[str, BatchHandler] = {}
+    accept: dict[str, tuple[type[EventData], ...]] = {}
+    for key, handler in handlers.items():
+        for c in key if isinstance(key, tuple) else (key,):
+            if by_type.get(c.TYPE, handler) != handler:
+                raise ValueError(f"{c.TYPE}: every version of an event type goes to one handler")
+            by_type[c.TYPE] = handler
+            if c not in accept.get(c.TYPE, ()):
+                accept[c.TYPE] = (*accept.get(c.TYPE, ()), c)
+    return by_type, accept
 
 
 @dataclass
@@ -76,17 +103,19 @@ class ConsumerMetrics:
 
 
 class BatchConsumer:
-    """Consumes one topic in batches for one service; `handlers` maps event type to a batch handler."""
+    """Consumes one topic in batches for one service; `handlers` maps contract classes to batch handlers.
 
-    def __init__(self, *, service: str, topic: str, topic_prefix: str = "", handlers: Mapping[str, BatchHandler],
-                 accept: Mapping[str, Sequence[type[EventData]]], engine: AsyncEngine,
+    Events of a type not wired here are skipped (another consumer's event on a shared topic); events of a
+    wired type in a version not wired here are poison (DLQ)."""
+
+    def __init__(self, *, service: str, topic: str, topic_prefix: str = "",
+                 handlers: Mapping[Contracts, BatchHandler], engine: AsyncEngine,
                  producer: AIOKafkaProducer | None, tracer_provider: Any = None,
                  metrics: ConsumerMetrics | None = None, on_commit: Callable[[], None] | None = None) -> None:
         self.service = service
         self.topic = topic_prefix + topic
         self.topic_prefix = topic_prefix
-        self.handlers = dict(handlers)
-        self.accept = accept
+        self.handlers, self.accept = wiring(handlers)
         self.engine = engine
         self.producer = producer
         self.tracer = trace.get_tracer(f"{service}.consumer", tracer_provider=tracer_provider)
@@ -137,7 +166,7 @@ class BatchConsumer:
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Handle every record of a batch exactly once; return only when all are done or dead-lettered."""
         started = time.perf_counter()
-        deliveries: list[Delivery] = []
+        deliveries: list[Delivery[EventData]] = []
         poison: list[tuple[ConsumerRecord[Any, Any], str]] = []
         for rec in records:
             etype = _header(rec, "ce_type")
@@ -171,7 +200,7 @@ class BatchConsumer:
         if self.on_commit is not None and deliveries:
             self.on_commit()
 
-    async def _handle_all(self, deliveries: list[Delivery]) -> list[tuple[ConsumerRecord[Any, Any], str]]:
+    async def _handle_all(self, deliveries: list[Delivery[EventData]]) -> list[tuple[ConsumerRecord[Any, Any], str]]:
         if not deliveries:
             return []
         try:
@@ -207,7 +236,7 @@ class BatchConsumer:
                 await asyncio.sleep(delay + random.random() * delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _transaction(self, deliveries: list[Delivery]) -> None:
+    async def _transaction(self, deliveries: list[Delivery[EventData]]) -> None:
         async with self.engine.begin() as conn:
             fresh = await claim(conn, self.group_id, [d.env.id for d in deliveries])
             todo = []
@@ -259,9 +288,9 @@ _CLAIM = sa.text(
     "ON CONFLICT DO NOTHING RETURNING event_id")
 
 
-def _runs(deliveries: list[Delivery]) -> list[tuple[str, list[Delivery]]]:
+def _runs(deliveries: list[Delivery[EventData]]) -> list[tuple[str, list[Delivery[EventData]]]]:
     """Consecutive deliveries of the same type, in arrival order."""
-    out: list[tuple[str, list[Delivery]]] = []
+    out: list[tuple[str, list[Delivery[EventData]]]] = []
     for d in deliveries:
         if out and out[-1][0] == d.env.type:
             out[-1][1].append(d)
@@ -306,4 +335,4 @@ def _no_decode(msg: Any) -> Any:
     return None
 
 
-__all__ = ["BatchConsumer", "BatchHandler", "Delivery", "Tx", "claim", "sa"]
+__all__ = ["BatchConsumer", "BatchHandler", "Contracts", "Delivery", "Tx", "claim", "wiring"]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 SPECVERSION = "1.0"
-CE_PREFIX = "ce_"
 
 
 class EventData(BaseModel):
@@ -110,7 +109,3 @@ def decode(headers: Sequence[tuple[str, bytes]], value: bytes | None,
         )
     except (ValidationError, ValueError) as e:
         raise PoisonMessage(f"violates {schema}: {e}") from e
-
-
-def json_default(o: Any) -> Any:  # pragma: no cover - orjson handles the usual types
-    raise TypeError(type(o))

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
@@ -22,7 +21,7 @@ from .logs import get_logger
 from .telemetry import context_from_traceparent, current_traceparent
 
 log = get_logger(__name__)
-metadata = sa.MetaData()
+metadata = sa.MetaData()  # in every service database; each service's first migration writes these tables out
 
 outbox_table = sa.Table(
     "outbox", metadata,
@@ -45,11 +44,6 @@ inbox_table = sa.Table(
 
 
 sa.Index("outbox_unpublished", outbox_table.c.id, postgresql_where=outbox_table.c.published_at.is_(None))
-
-
-def create_tables(op: Any) -> None:
-    """Called from every service's first Alembic migration."""
-    metadata.create_all(op.get_bind())
 
 
 @dataclass(frozen=True)
@@ -184,7 +178,3 @@ class OutboxRelay:
         async with self.engine.begin() as conn:
             await conn.execute(sa.text(
                 "DELETE FROM outbox WHERE published_at < now() - interval '1 hour'"))
-
-
-def headers_json(headers: dict[str, str]) -> bytes:
-    return orjson.dumps(headers)

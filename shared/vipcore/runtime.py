@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,12 +17,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from . import contracts  # noqa: F401 - registers every event contract
-from .consumer import BatchConsumer, BatchHandler, ConsumerMetrics
+from .consumer import BatchConsumer, BatchHandler, ConsumerMetrics, Contracts
 from .db import make_engine, upgrade_async
 from .events import EventData
 from .http import install_docs, install_problem_handlers, ops_router
 from .kafka import make_broker, make_producer
 from .logs import get_logger
+from .migrations import target_metadata
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
 from .telemetry import make_tracer_provider
@@ -71,12 +72,15 @@ class ServiceRuntime:
         if not inst.is_instrumented_by_opentelemetry:
             inst.instrument(engine=self.engine.sync_engine, tracer_provider=self.tracer_provider)
 
-    def consume(self, topic: Topic, handlers: Mapping[str, BatchHandler],
-                accept: Mapping[str, Sequence[type[EventData]]]) -> BatchConsumer:
-        """Subscribe this service to `topic` with idempotent batch handlers per event type."""
+    def consume(self, topic: Topic, handlers: Mapping[Contracts, BatchHandler]) -> BatchConsumer:
+        """Subscribe this service to `topic` with idempotent batch handlers per event contract.
+
+        `rt.consume(POS_SALES, {SaleRecorded: h.on_sales, SaleRefunded: h.on_refunds})`: each contract class
+        names its event type and version; a key may be a tuple of several versions of one type. Versions
+        not listed go to the dead-letter topic."""
         c = BatchConsumer(
             service=self.name, topic=topic.name, topic_prefix=self.settings.kafka_topic_prefix,
-            handlers=handlers, accept=accept, engine=self.engine,
+            handlers=handlers, engine=self.engine,
             producer=None, tracer_provider=self.tracer_provider,
             metrics=ConsumerMetrics(self.m_handled, self.m_failed, self.m_dlq, self.m_latency, self.m_lag),
             on_commit=self.relay.wake,
@@ -101,7 +105,7 @@ class ServiceRuntime:
         return spec.to_specification().to_jsonable()
 
     async def start(self) -> None:
-        await upgrade_async(self.settings.sync_database_url, self.versions_dir)
+        await upgrade_async(self.settings.sync_database_url, self.versions_dir, target_metadata(self.name))
         self.producer = make_producer(self.settings.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
         self.relay.producer = self.producer
         for c in self.consumers:

@@ -39,12 +39,12 @@ async def test_offsets_stay_behind_a_batch_until_its_transaction_commits(stack_c
     entered, release = asyncio.Event(), asyncio.Event()
     seen: list[str] = []
 
-    async def slow_handler(tx: Tx, batch: list[Delivery]) -> None:
+    async def slow_handler(tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
         entered.set()
         await release.wait()
         seen.extend(str(d.env.id) for d in batch)
 
-    consumer = rt.consume(POS_SALES, {SaleRecorded.TYPE: slow_handler}, accept={SaleRecorded.TYPE: [SaleRecorded]})
+    consumer = rt.consume(POS_SALES, {SaleRecorded: slow_handler})
     await produce(cfg.kafka_bootstrap, cfg.topic_prefix + "pos.sales",
                   [record(sale_event(f"M-{i}", 100, i)) for i in range(10)])
     await rt.start()

@@ -17,12 +17,9 @@ from ..service.staff import StaffDirectory
 
 def register(rt: ServiceRuntime, book: ReceivableBook, staff: StaffDirectory, classes: MemberClasses) -> None:
     sales = SalesIn(book)
-    rt.consume(POS_SALES, {SaleRecorded.TYPE: sales.on_sales, SaleRefunded.TYPE: sales.on_refunds},
-               accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
-    rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: book.on_stores, StaffChanged.TYPE: staff.on_staff,
-                                MemberRegistered.TYPE: classes.on_members, MemberUpdated.TYPE: classes.on_members},
-               accept={StoreRegistered.TYPE: [StoreRegistered], StaffChanged.TYPE: [StaffChanged],
-                       MemberRegistered.TYPE: [MemberRegistered], MemberUpdated.TYPE: [MemberUpdated]})
+    rt.consume(POS_SALES, {SaleRecorded: sales.on_sales, SaleRefunded: sales.on_refunds})
+    rt.consume(MEMBERS_EVENTS, {StoreRegistered: book.on_stores, StaffChanged: staff.on_staff,
+                                MemberRegistered: classes.on_members, MemberUpdated: classes.on_members})
     rt.publishes(CREDIT_EVENTS, ev.ReceivableRecorded, ev.AuthorizationGranted, ev.AuthorizationRefused,
                  ev.AuthorizationReleased, ev.InvoiceOverdue, ev.PaymentReceived, ev.WriteoffApproved,
                  ev.RebateApproved)

@@ -14,7 +14,7 @@ from ..domain.rules import credit_class, default_case_limit
 
 
 class MemberClasses:
-    async def on_members(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_members(self, tx: Tx, batch: list[Delivery[MemberRegistered | MemberUpdated]]) -> None:
         latest: dict[str, str] = {}
         for d in batch:
             e = d.data

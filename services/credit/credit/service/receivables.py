@@ -41,7 +41,7 @@ class ReceivableBook:
     def __init__(self, c: Credit) -> None:
         self.c = c
 
-    async def on_stores(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_stores(self, tx: Tx, batch: list[Delivery[StoreRegistered]]) -> None:
         """Stores give receivables their region and business time zone (O-01)."""
         rows = {d.data.store_id: {"store_id": d.data.store_id, "region_code": d.data.region_code,
                                   "timezone": d.data.timezone} for d in batch if isinstance(d.data, StoreRegistered)}
@@ -54,7 +54,7 @@ class ReceivableBook:
             for s in rows:
                 self.c._tz_cache.pop(s, None)
 
-    async def on_sales(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_sales(self, tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
         credit = [(d, d.data, p) for d in batch if isinstance(d.data, SaleRecorded)
                   for p in d.data.payments if p.method == "credit" and p.credit_customer_id is not None]
         if not credit:
@@ -106,9 +106,9 @@ class ReceivableBook:
                 authorizations.update().where(authorizations.c.authorization_id == sa.bindparam("a_id"))
                 .values(status="captured", sale_id=sa.bindparam("s_id")), captured)
 
-    async def on_refunds(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_refunds(self, tx: Tx, batch: list[Delivery[SaleRefunded]]) -> None:
         """C-04: a refunded credit sale gives back what it owed; fully refunded, its hold is released."""
-        refunds: dict[str, list[tuple[Delivery, int]]] = defaultdict(list)
+        refunds: dict[str, list[tuple[Delivery[SaleRefunded], int]]] = defaultdict(list)
         for d in batch:
             if isinstance(d.data, SaleRefunded):
                 refunds[d.data.sale_id].append((d, sum(ln.paid for ln in d.data.lines)))

@@ -25,7 +25,7 @@ from .receivables import ReceivableBook
 PURCHASE_METHODS = frozenset({"cash", "bank_card", "wechat", "alipay", "stored_value", "cheque", "transfer"})
 
 
-async def spend_coupons(tx: Tx, batch: list[Delivery]) -> None:
+async def spend_coupons(tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
     """C-09: each coupon a sale names is spent once, by that sale. A `coupon` payment without numbers (a POS
     that redeemed them before the sale, POST /v1/credit/coupon-redemptions) gets the coupons of its receipt.
     A sale arriving after its coupons were released (no sale within the window, coupon_release) still spends
@@ -82,7 +82,7 @@ async def released_for(tx: Tx, unnamed: list[SaleRecorded]) -> list[tuple[SaleRe
     return [(by_receipt[(r.store_id, r.receipt_no)], r.coupon_no) for r in rows]
 
 
-async def record_purchases(tx: Tx, batch: list[Delivery]) -> None:
+async def record_purchases(tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
     """C-08: the non-credit part of a sale counts toward its buyer's rebate tier."""
     sales = [d.data for d in batch if isinstance(d.data, SaleRecorded)
              and any(p.method in PURCHASE_METHODS and p.amount > 0 for p in d.data.payments)]
@@ -108,7 +108,7 @@ async def record_purchases(tx: Tx, batch: list[Delivery]) -> None:
         await tx.conn.execute(pg_insert(purchases).on_conflict_do_nothing(), rows)
 
 
-async def refund_purchases(tx: Tx, batch: list[Delivery]) -> None:
+async def refund_purchases(tx: Tx, batch: list[Delivery[SaleRefunded]]) -> None:
     """A refund first gives back what the sale still owes on credit (its receivable), the rest reduces the
     purchase counted for rebates (C-08). Runs before the receivable book handles the same refunds."""
     refunds: dict[str, int] = defaultdict(int)
@@ -141,11 +141,11 @@ class SalesIn:
     def __init__(self, book: ReceivableBook) -> None:
         self.book = book
 
-    async def on_sales(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_sales(self, tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
         await self.book.on_sales(tx, batch)
         await spend_coupons(tx, batch)
         await record_purchases(tx, batch)
 
-    async def on_refunds(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_refunds(self, tx: Tx, batch: list[Delivery[SaleRefunded]]) -> None:
         await refund_purchases(tx, batch)
         await self.book.on_refunds(tx, batch)

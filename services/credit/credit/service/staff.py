@@ -27,7 +27,7 @@ class StaffDirectory:
     def __init__(self, enc_key: str) -> None:
         self.enc_key = enc_key
 
-    async def on_staff(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_staff(self, tx: Tx, batch: list[Delivery[StaffChanged]]) -> None:
         """Keep the latest state of each staff member (events of one staff member arrive in order: keyed by id)."""
         rows = {}
         for d in batch:

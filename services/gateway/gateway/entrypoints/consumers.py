@@ -19,10 +19,12 @@ from vipcore.topics import MEMBERS_EVENTS, POS_SALES
 
 from ..service.directory import Directory
 
-FOLLOWED = (StoreRegistered, MemberRegistered, MemberApproved, MemberStateChanged, MemberBlacklisted,
-            CardIssued, CardLost, CardReplaced, CardExpired)
-
 
 def register(rt: ServiceRuntime, d: Directory) -> None:
-    rt.consume(MEMBERS_EVENTS, d.handlers(), accept={c.TYPE: [c] for c in FOLLOWED})
+    rt.consume(MEMBERS_EVENTS, {
+        StoreRegistered: d.on_stores, MemberRegistered: d.on_members, MemberApproved: d.on_approved,
+        MemberStateChanged: d.on_state_changed, MemberBlacklisted: d.on_blacklisted,
+        CardIssued: d.on_card_issued, CardLost: d.on_card_lost, CardReplaced: d.on_card_replaced,
+        CardExpired: d.on_card_expired,
+    })
     rt.publishes(POS_SALES, SaleRecorded, SaleRefunded)

@@ -60,15 +60,7 @@ class Directory:
             self._members.clear()
         self._members[self._ref_key(ref)] = (member_id, time.monotonic() + self.MEMBER_CACHE_SECONDS)
 
-    def handlers(self) -> dict[str, Any]:
-        """Event type → batch handler, for the members.events consumer."""
-        return {StoreRegistered.TYPE: self.on_stores, MemberRegistered.TYPE: self.on_members,
-                MemberApproved.TYPE: self.on_approved, MemberStateChanged.TYPE: self.on_state_changed,
-                MemberBlacklisted.TYPE: self.on_blacklisted, CardIssued.TYPE: self.on_card_issued,
-                CardLost.TYPE: self.on_card_lost, CardReplaced.TYPE: self.on_card_replaced,
-                CardExpired.TYPE: self.on_card_expired}
-
-    async def on_stores(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_stores(self, tx: Tx, batch: list[Delivery[StoreRegistered]]) -> None:
         rows = [d.data.model_dump(include={"store_id", "name", "region_code", "timezone", "program"})
                 for d in batch if isinstance(d.data, StoreRegistered)]
         stmt = pg_insert(stores)
@@ -76,7 +68,7 @@ class Directory:
             index_elements=["store_id"], set_={c: stmt.excluded[c] for c in
                                                ("name", "region_code", "timezone", "program")}), rows)
 
-    async def on_members(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_members(self, tx: Tx, batch: list[Delivery[MemberRegistered]]) -> None:
         cols = ("member_id", "store_id", "card_no", "mobile_index", "name_index", "display_name",
                 "card_status", "status", "birthday")
         latest = {d.data.member_id: d.data.model_dump(include=set(cols))
@@ -96,19 +88,19 @@ class Directory:
                                               "card_status": stmt.excluded.card_status}),
             [{"card_no": c, "member_id": m, "card_status": s} for c, m, s in cards])
 
-    async def on_approved(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_approved(self, tx: Tx, batch: list[Delivery[MemberApproved]]) -> None:
         """M-04: an approved file earns; only a file waiting for review becomes active here."""
         for d in batch:
             await tx.conn.execute(md.update().where(md.c.member_id == d.data.member_id,
                                                     md.c.status == "pending_review").values(status="active"))
 
-    async def on_state_changed(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_state_changed(self, tx: Tx, batch: list[Delivery[MemberStateChanged]]) -> None:
         """M-08: pending_review / active / dormant / public / blacklisted / deleted, in event order."""
         for d in batch:
             await tx.conn.execute(md.update().where(md.c.member_id == d.data.member_id)
                                   .values(status=d.data.to_state))
 
-    async def on_blacklisted(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_blacklisted(self, tx: Tx, batch: list[Delivery[MemberBlacklisted]]) -> None:
         """M-16: the phone is listed for every store, naming the listing store; a member is blacklisted."""
         for d in batch:
             b: MemberBlacklisted = d.data
@@ -118,23 +110,23 @@ class Directory:
             await tx.conn.execute(md.update().where(md.c.mobile_index == b.mobile_index)
                                   .values(status="blacklisted"))
 
-    async def on_card_issued(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_card_issued(self, tx: Tx, batch: list[Delivery[CardIssued]]) -> None:
         for d in batch:
             await self._cards(tx.conn, [(d.data.card_no, d.data.member_id, "active")])
             await tx.conn.execute(md.update().where(md.c.member_id == d.data.member_id)
                                   .values(card_no=d.data.card_no, card_status="active"))
 
-    async def on_card_lost(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_card_lost(self, tx: Tx, batch: list[Delivery[CardLost]]) -> None:
         """M-17: a card reported lost is blocked at once."""
         for d in batch:
             await self._card_status(tx.conn, d.data.card_no, "blocked")
 
-    async def on_card_expired(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_card_expired(self, tx: Tx, batch: list[Delivery[CardExpired]]) -> None:
         """M-17: an expired card is still recognised but earns nothing."""
         for d in batch:
             await self._card_status(tx.conn, d.data.card_no, "expired")
 
-    async def on_card_replaced(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_card_replaced(self, tx: Tx, batch: list[Delivery[CardReplaced]]) -> None:
         """M-17: the old number stays blocked, the new one is the member's card."""
         for d in batch:
             r: CardReplaced = d.data

@@ -12,15 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.pos import MemberRef, Payment, RefundLine, SaleLine, SaleRecorded, SaleRefunded
+from vipcore.errors import Conflict, Refused, RuleViolation
 from vipcore.events import Envelope
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.telemetry import current_trace_id, current_traceparent
 from vipcore.topics import POS_SALES
 
 from ..adapters.tables import refunds, sales
-from ..domain.models import RefundIn, SaleIn
-from ..domain.refunds import refund_errors
+from ..domain.refunds import check_refund
+from ..entrypoints.schemas import RefundIn, SaleIn
 from .directory import Directory
 
 
@@ -32,6 +32,7 @@ def body_hash(model: Any) -> str:
 class Outcome:
     status: int  # 201 new, 200 replay, 409 conflicting body
     body: dict[str, Any]
+    refusal: Refused | None = None  # set with 409: the edge answers it as problem details
 
 
 class SalesDesk:
@@ -101,10 +102,9 @@ class SalesDesk:
             if prior_hash == hashes[i]:
                 out.append(Outcome(200, prior_resp))
             else:
-                out.append(Outcome(409, Problem(
-                    409, "Conflict", f"receipt {s.receipt_no} was already recorded with a different body",
-                    [FieldError("receipt_no", "same receipt number, different sale", "pos-api.idempotency")]
-                ).body()))
+                out.append(Outcome(409, {}, Conflict(
+                    "pos-api.idempotency", "receipt_no",
+                    f"receipt {s.receipt_no} was already recorded with a different body")))
         return out
 
     def _sale_event(self, s: SaleIn, sale_id: str, found: tuple[str, str, str] | None,
@@ -140,14 +140,12 @@ class SalesDesk:
             if prior is not None:
                 return self._replay(prior, h, r.receipt_no)
             if orig is None:
-                raise Problem(422, "Unknown original receipt", errors=[FieldError(
-                    "original_receipt_no", f"no sale {r.original_receipt_no} in store {r.store_id}", "L-03")])
+                raise RuleViolation("L-03", "original_receipt_no",
+                                    f"no sale {r.original_receipt_no} in store {r.store_id}")
             sold = {int(k): v for k, v in orig.lines.items()}
             done = {int(k): v for k, v in orig.refunded.items()}
             lines = [ln.model_dump() for ln in r.lines]
-            errors = refund_errors(sold, done, lines)
-            if errors:
-                raise Problem(422, "Refund exceeds the sale", "refunding more than was sold", errors)
+            check_refund(sold, done, lines)
             for ln in lines:
                 d = done.setdefault(ln["line_no"], {"qty": 0, "paid": 0})
                 d["qty"] += ln["qty"]
@@ -181,5 +179,5 @@ class SalesDesk:
     def _replay(prior: Any, h: str, receipt_no: str) -> Outcome:
         if prior.body_hash == h:
             return Outcome(200, prior.response)
-        raise Problem(409, "Conflict", f"refund {receipt_no} was already recorded with a different body",
-                      [FieldError("receipt_no", "same receipt number, different refund", "pos-api.idempotency")])
+        raise Conflict("pos-api.idempotency", "receipt_no",
+                       f"refund {receipt_no} was already recorded with a different body")

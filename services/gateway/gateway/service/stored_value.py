@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.http import FieldError, Problem
+from vipcore.errors import RuleViolation, Unavailable
 from vipcore.httpclient import InternalClient, Unreachable
 
 from ..adapters.tables import sales
-from ..domain.models import SaleIn
+from ..entrypoints.schemas import SaleIn
 from .directory import Directory
 
 
@@ -27,12 +27,11 @@ class StoredValuePayments:
         self.engine, self.directory, self.loyalty = engine, directory, loyalty
 
     async def hold(self, sale: SaleIn) -> None:
-        """Hold the sale's stored-value payment (L-11); refused with 422 naming `payments[i].amount` when the
-        member's free balance is short."""
+        """Hold the sale's stored-value payment (L-11); refused (RuleViolation naming `payments[i].amount`) when
+        the member's free balance is short."""
         i = next(n for n, p in enumerate(sale.payments) if p.method == "stored_value" and p.amount)
         if sale.member is None:
-            raise Problem(422, "Refused by a rule", "stored value is spent by a member", [FieldError(
-                f"payments[{i}].method", "name the member whose stored value pays (L-11)", "L-11")])
+            raise RuleViolation("L-11", f"payments[{i}].method", "name the member whose stored value pays (L-11)")
         async with self.engine.connect() as conn:
             recorded = await conn.scalar(sa.select(sa.literal(1)).where(
                 sales.c.store_id == sale.store_id, sales.c.receipt_no == sale.receipt_no))
@@ -40,24 +39,22 @@ class StoredValuePayments:
                 return  # a replay (200) or a conflict (409): the sales desk answers it
             (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()])
         if found is None:
-            raise Problem(422, "Refused by a rule", "no member with these details",
-                          [FieldError("member", "stored value is spent by a known member", "L-11")])
+            raise RuleViolation("L-11", "member", "stored value is spent by a known member")
         member_id, _, card_status = found
         if card_status not in (None, "active"):
-            raise Problem(422, "Refused by a rule", f"card is {card_status}",
-                          [FieldError("member.card_no", f"a {card_status} card cannot pay", "M-17")])
+            raise RuleViolation("M-17", "member.card_no", f"a {card_status} card cannot pay")
         amount = sum(p.amount for p in sale.payments if p.method == "stored_value")
         try:
             resp = await self.loyalty.post("/internal/stored-value/holds", {
                 "store_id": sale.store_id, "receipt_no": sale.receipt_no, "member_id": member_id,
                 "amount": amount})
         except Unreachable as e:
-            raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({type(e).__name__})",
-                          [FieldError(f"payments[{i}].amount", "try again shortly", "L-11")]) from None
+            raise Unavailable(f"payments[{i}].amount", f"stored value could not be checked ({type(e).__name__}); "
+                                                       "try again shortly", "L-11") from None
         if resp.status == 422:
-            errors = resp.body.get("errors") or [{}]
-            raise Problem(422, "Refused by a rule", resp.body.get("detail"), [FieldError(
-                f"payments[{i}].amount", errors[0].get("message", "stored-value balance is short"), "L-11")])
+            errors = (resp.body.get("errors") if isinstance(resp.body, dict) else None) or [{}]
+            raise RuleViolation("L-11", f"payments[{i}].amount",
+                                errors[0].get("message", "stored-value balance is short"))
         if resp.status not in (200, 201):
-            raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({resp.status})",
-                          [FieldError(f"payments[{i}].amount", "try again shortly", "L-11")])
+            raise Unavailable(f"payments[{i}].amount",
+                              f"stored value could not be checked ({resp.status}); try again shortly", "L-11")

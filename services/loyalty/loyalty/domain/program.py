@@ -133,10 +133,6 @@ class Program(_Doc):
         return self
 
     @property
-    def birthday_discount_pct(self) -> int:
-        return self.birthday.discount_pct
-
-    @property
     def entry_tier(self) -> Tier:
         return self.tiers[0]
 

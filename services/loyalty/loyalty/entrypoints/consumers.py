@@ -22,13 +22,9 @@ from ..service.handlers import LoyaltyHandlers
 
 
 def register(rt: ServiceRuntime, h: LoyaltyHandlers) -> None:
-    rt.consume(POS_SALES, {SaleRecorded.TYPE: h.on_sales, SaleRefunded.TYPE: h.on_refunds},
-               accept={SaleRecorded.TYPE: [SaleRecorded], SaleRefunded.TYPE: [SaleRefunded]})
-    rt.consume(MEMBERS_EVENTS, {StoreRegistered.TYPE: h.on_store_registered,
-                                MemberRegistered.TYPE: h.on_members, MemberUpdated.TYPE: h.on_members,
-                                CardReplaced.TYPE: h.on_cards, CardExpired.TYPE: h.on_cards},
-               accept={StoreRegistered.TYPE: [StoreRegistered], MemberRegistered.TYPE: [MemberRegistered],
-                       MemberUpdated.TYPE: [MemberUpdated], CardReplaced.TYPE: [CardReplaced],
-                       CardExpired.TYPE: [CardExpired]})
+    rt.consume(POS_SALES, {SaleRecorded: h.on_sales, SaleRefunded: h.on_refunds})
+    rt.consume(MEMBERS_EVENTS, {StoreRegistered: h.on_store_registered,
+                                MemberRegistered: h.on_members, MemberUpdated: h.on_members,
+                                CardReplaced: h.on_cards, CardExpired: h.on_cards})
     rt.publishes(LOYALTY_EVENTS, TierChanged, PointsEarned, PointsReversed, PointsRedeemed, PointsExpiring,
                  PointsExpired, RewardReady, BirthdayToday, TierDowngradeNotice)

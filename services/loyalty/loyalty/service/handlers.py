@@ -16,7 +16,7 @@ from vipcore.consumer import Delivery, Tx
 from vipcore.contracts.loyalty import PointsEarned, PointsExpired, PointsReversed, RewardReady, TierChanged
 from vipcore.contracts.members import CardExpired, CardReplaced, MemberRegistered, MemberUpdated, StoreRegistered
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
-from vipcore.events import Envelope
+from vipcore.events import Envelope, EventData
 from vipcore.topics import LOYALTY_EVENTS
 
 from ..adapters import state
@@ -88,7 +88,7 @@ class LoyaltyHandlers:
         self.books = books
         self.store = AccountStore(books, default_program)
 
-    async def on_store_registered(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_store_registered(self, tx: Tx, batch: list[Delivery[StoreRegistered]]) -> None:
         rows = {d.data.store_id: {"store_id": d.data.store_id, "program": d.data.program,
                                   "timezone": d.data.timezone, "region_code": d.data.region_code}
                 for d in batch if isinstance(d.data, StoreRegistered)}
@@ -98,7 +98,7 @@ class LoyaltyHandlers:
             set_={"program": stmt.excluded.program, "timezone": stmt.excluded.timezone,
                   "region_code": stmt.excluded.region_code}))
 
-    async def on_members(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_members(self, tx: Tx, batch: list[Delivery[MemberRegistered | MemberUpdated]]) -> None:
         """Keep each member's home store and birthday (birthday prices L-06, birthday events L-10)."""
         rows = {d.data.member_id: {"member_id": d.data.member_id, "store_id": d.data.store_id,
                                    "birthday": d.data.birthday}
@@ -109,11 +109,11 @@ class LoyaltyHandlers:
                 index_elements=["member_id"], set_={"store_id": stmt.excluded.store_id,
                                                     "birthday": stmt.excluded.birthday}))
 
-    def _emit(self, tx: Tx, acct: Account, data: Any, d: Delivery) -> None:
+    def _emit(self, tx: Tx, acct: Account, data: Any, d: Delivery[EventData]) -> None:
         tx.emit(LOYALTY_EVENTS, acct.member_id, Envelope.new(data, source="loyalty", subject=acct.member_id),
                 cause=d)
 
-    async def on_sales(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_sales(self, tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
         """Earn points and check tiers for each eligible member sale (L-01, L-02, L-04, M-04, M-17)."""
         members_sales = [d for d in batch if isinstance(d.data, SaleRecorded) and d.data.member_id]
         if not members_sales:
@@ -152,7 +152,7 @@ class LoyaltyHandlers:
                 self._emit(tx, acct, tier_event(acct, program, change, str(d.env.id), sale.occurred_at), d)
         await self.store.save(tx.conn, list(accts.values()), entries)
 
-    async def _merged_receipts(self, conn: AsyncConnection, refunds: list[Delivery],
+    async def _merged_receipts(self, conn: AsyncConnection, refunds: list[Delivery[SaleRefunded]],
                                accts: dict[tuple[str, str], Account],
                                where: dict[str, tuple[str, str]]) -> dict[tuple[str, str], Lot]:
         """Lines of refunded receipts whose lots were merged or pruned, read back from the ledger in one query:
@@ -185,7 +185,7 @@ class LoyaltyHandlers:
                 lot.refunds.append(str(det.get("refund_id")))
         return out
 
-    async def _earned_before(self, conn: AsyncConnection, sales: list[Delivery],
+    async def _earned_before(self, conn: AsyncConnection, sales: list[Delivery[SaleRecorded]],
                              accts: dict[tuple[str, str], Account],
                              where: dict[str, tuple[str, str]]) -> set[tuple[str, str]]:
         """(member, store/receipt) of sales that earned already although the account state no longer lists them
@@ -198,7 +198,7 @@ class LoyaltyHandlers:
             ledger.c.kind == "earn", sa.tuple_(ledger.c.member_id, ledger.c.store_id, ledger.c.receipt_no).in_(ask)))
         return {(m, f"{s}/{r}") for m, s, r in rows}
 
-    async def on_refunds(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_refunds(self, tx: Tx, batch: list[Delivery[SaleRefunded]]) -> None:
         """Reverse the points and tier spend of refunded lines (L-03) under the program's return policy (L-13)."""
         refunds = [d for d in batch if isinstance(d.data, SaleRefunded) and d.data.member_id]
         if not refunds:
@@ -228,7 +228,7 @@ class LoyaltyHandlers:
                 occurred_at=r.occurred_at), d)
         await self.store.save(tx.conn, list(accts.values()), entries)
 
-    async def on_cards(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_cards(self, tx: Tx, batch: list[Delivery[CardReplaced | CardExpired]]) -> None:
         """A replaced card (M-17) forfeits the points of programs that do not carry them to a new card; an expired
         card (L-08) zeroes the whole balance of programs whose points live as long as the card. Otherwise the
         points stay with the member (accounts are the member's, not the card's)."""

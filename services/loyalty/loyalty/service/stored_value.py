@@ -54,7 +54,7 @@ def _paid_with(sale: SaleRecorded) -> int:
     return sum(p.amount for p in sale.payments if p.method == "stored_value")
 
 
-async def spend_from_sales(conn: AsyncConnection, sales: list[tuple[Delivery, str]]) -> None:
+async def spend_from_sales(conn: AsyncConnection, sales: list[tuple[Delivery[SaleRecorded], str]]) -> None:
     """Capture the hold of each member sale paid with `stored_value` (L-11), one query per step per batch.
 
     A sale without a live hold (an offline upload, or one whose hold expired) spends what the balance covers
@@ -91,7 +91,7 @@ async def spend_from_sales(conn: AsyncConnection, sales: list[tuple[Delivery, st
     await _save(conn, balances, rows)
 
 
-async def give_back_on_refunds(conn: AsyncConnection, refunds: list[tuple[Delivery, str]]) -> None:
+async def give_back_on_refunds(conn: AsyncConnection, refunds: list[tuple[Delivery[SaleRefunded], str]]) -> None:
     """A refund returns stored value first, up to what its receipt paid with it and was not yet returned."""
     if not refunds:
         return

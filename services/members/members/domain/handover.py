@@ -27,7 +27,6 @@ FILE_STEPS = {s.name: s for s in (
     Step("recheck", "confirmed", "rechecked", "handovers.recheck", receiver_only=True),
     Step("approve", "rechecked", "approved", "handovers.approve"),
 )}
-TYPES = ("same_position", "different_position")
 
 
 class WrongState(ValueError):

@@ -24,7 +24,7 @@ from ..service import consumption
 
 
 def register(rt: ServiceRuntime) -> None:
-    rt.consume(POS_SALES, {SaleRecorded.TYPE: consumption.on_sales}, accept={SaleRecorded.TYPE: [SaleRecorded]})
+    rt.consume(POS_SALES, {SaleRecorded: consumption.on_sales})
     rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered, MemberApproved, MemberUpdated,
                  MemberStateChanged, MemberBlacklisted, CardIssued, CardLost, CardReplaced, CardExpired,
                  HandoverCompleted, StaffChanged)

@@ -9,7 +9,7 @@ from vipcore.contracts.pos import SaleRecorded
 from ..adapters.tables import consumptions
 
 
-async def on_sales(tx: Tx, batch: list[Delivery]) -> None:
+async def on_sales(tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
     rows = [{"sale_id": s.sale_id, "member_id": s.member_id, "store_id": s.store_id,
              "cashier_staff_id": s.cashier_staff_id, "booked_by_staff_id": s.booked_by_staff_id,
              "amount": sum(ln.paid for ln in s.lines), "occurred_at": s.occurred_at}

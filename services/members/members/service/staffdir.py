@@ -18,9 +18,6 @@ from vipcore.pii import decrypt
 from ..adapters.tables import staff, stores
 from ..domain import validation as v
 
-# What a directory reader sees of a staff row; a change in any of these is published.
-WATCHED = ("store_id", "name", "position", "role", "mobile_index", "line_leader_staff_id", "opened", "left")
-
 
 def clean_mobile(field: str, mobile: str | None) -> str | None:
     """M-02 for a staff work mobile (it receives service SMS): 11-digit mainland mobile, no landline."""

@@ -31,4 +31,4 @@ def register(rt: ServiceRuntime, t: Triggers) -> None:
     for source, topic in TOPICS.items():
         types = {c.TYPE for c in FACTS[source]} | {tr.event_type for tr in TRIGGERS
                                                    if tr.event_type.startswith(source + ".")}
-        rt.consume(topic, t.handlers(sorted(types)), accept={ty: [by_type[ty]] for ty in types})
+        rt.consume(topic, {by_type[ty]: t.on_events for ty in sorted(types)})

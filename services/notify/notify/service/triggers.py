@@ -16,6 +16,7 @@ from vipcore.contracts.members import (
     MemberUpdated,
     StoreRegistered,
 )
+from vipcore.events import EventData
 from vipcore.inputs import normalize_mobile
 from vipcore.pii import blind_index, encrypt
 from vipcore.telemetry import traceparent_of
@@ -33,25 +34,22 @@ class Triggers:
         self.planner = planner
         self.thresholds = thresholds
 
-    def handlers(self, event_types: list[str]) -> dict[str, Any]:
-        return {t: self.on_events for t in event_types}
-
-    async def on_events(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def on_events(self, tx: Tx, batch: list[Delivery[EventData]]) -> None:
         """Keep the facts an event carries, then create the messages its triggers ask for."""
         await self._facts(tx, batch)
         wanted = [w for d in batch for w in self.wanted(d)]
         if await self.planner.insert(tx.conn, wanted):
             self.wake()
 
-    def wanted(self, d: Delivery) -> list[Wanted]:
+    def wanted(self, d: Delivery[EventData]) -> list[Wanted]:
         data = d.data.model_dump()
         out = []
         for t in rules.triggers_for(d.env.type):
             if not t.matches(data, self.thresholds):
                 continue
-            common = {"cause_event_id": d.env.id, "template": t.template, "category": t.category,
-                      "variables": data, "store_id": data.get("store_id"), "brand": data.get("brand"),
-                      "traceparent": traceparent_of(d.span)}
+            common: dict[str, Any] = {
+                "cause_event_id": d.env.id, "template": t.template, "category": t.category, "variables": data,
+                "store_id": data.get("store_id"), "brand": data.get("brand"), "traceparent": traceparent_of(d.span)}
             if t.audience == "member":
                 out.append(Wanted(recipient=data["member_id"], member_id=data["member_id"], **common))
             elif t.audience == "handover_members":  # M-12: one introduction per handed-over member
@@ -61,7 +59,7 @@ class Triggers:
                 out.append(Wanted(recipient=t.audience, mobile=data.get(t.mobile_field), **common))
         return out
 
-    async def _facts(self, tx: Tx, batch: list[Delivery]) -> None:
+    async def _facts(self, tx: Tx, batch: list[Delivery[EventData]]) -> None:
         for d in batch:
             e = d.data
             if isinstance(e, StoreRegistered):
