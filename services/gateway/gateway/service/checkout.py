@@ -1,10 +1,9 @@
 """Recording sales from the till: what is paid is secured first, then the sale is recorded.
 
 Order matters (L-11, C-09): the stored-value hold is taken before the coupons are spent, because a refused hold
-leaves nothing behind while a spent coupon is gone; a refused coupon leaves only a hold that loyalty releases
-after its expiry. An upload of offline receipts (`sales:batch`) gives each receipt the same path and its own
-answer: a malformed or refused receipt fails alone, before anything of its own is spent, and never fails the
-others."""
+leaves nothing behind while a spent coupon is gone; when the coupons are refused the hold is given back at once.
+An upload of offline receipts (`sales:batch`) gives each receipt the same path and its own answer: a malformed or
+refused receipt fails alone, before anything of its own is spent, and never fails the others."""
 
 from __future__ import annotations
 
@@ -46,10 +45,16 @@ class Checkout:
 
     async def pay(self, sale: SaleIn) -> None:
         """Secure what the sale is paid with: stored value held first (L-11), then coupons spent (C-09)."""
+        held = False
         if self.stored_value is not None and pays_with_stored_value(sale):
-            await self.stored_value.hold(sale)  # L-11: refused when the member's free balance is short
+            held = await self.stored_value.hold(sale)  # L-11: refused when the member's free balance is short
         if self.coupons is not None:
-            await self.coupons.spend(sale)
+            try:
+                await self.coupons.spend(sale)
+            except Refused:
+                if held and self.stored_value is not None:
+                    await self.stored_value.release(sale)  # the refused sale spends nothing
+                raise
 
     async def record(self, store: str, sale: SaleIn) -> Outcome:
         """One sale; durable (database + outbox) before it is answered, idempotent on (store, receipt)."""

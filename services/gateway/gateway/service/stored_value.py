@@ -3,10 +3,13 @@ loyalty to hold the amount against the member's balance; the sale's event captur
 
 Only sales with a stored-value payment take this path (one extra round trip); every other sale goes straight to
 the sales desk. The hold belongs to the receipt (store, receipt_no): a POS retry finds it (same member and amount);
-a sale that never arrives (an error, a conflicting body) has its hold released by loyalty after the hold's expiry.
+a sale refused after its hold was taken (its coupons refused) has the hold released at once; a sale that never
+arrives (the till gave up) has its hold released by loyalty after the hold's expiry.
 """
 
 from __future__ import annotations
+
+import logging
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,6 +20,8 @@ from ..adapters.tables import sales
 from ..entrypoints.schemas import SaleIn
 from .directory import Directory
 
+log = logging.getLogger("gateway.stored_value")
+
 
 def pays_with_stored_value(sale: SaleIn) -> bool:
     return any(p.method == "stored_value" and p.amount for p in sale.payments)
@@ -26,9 +31,9 @@ class StoredValuePayments:
     def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: InternalClient) -> None:
         self.engine, self.directory, self.loyalty = engine, directory, loyalty
 
-    async def hold(self, sale: SaleIn) -> None:
+    async def hold(self, sale: SaleIn) -> bool:
         """Hold the sale's stored-value payment (L-11); refused (RuleViolation naming `payments[i].amount`) when
-        the member's free balance is short."""
+        the member's free balance is short. False when the receipt is recorded already (nothing held now)."""
         i = next(n for n, p in enumerate(sale.payments) if p.method == "stored_value" and p.amount)
         if sale.member is None:
             raise RuleViolation("L-11", f"payments[{i}].method", "name the member whose stored value pays (L-11)")
@@ -36,7 +41,7 @@ class StoredValuePayments:
             recorded = await conn.scalar(sa.select(sa.literal(1)).where(
                 sales.c.store_id == sale.store_id, sales.c.receipt_no == sale.receipt_no))
             if recorded:
-                return  # a replay (200) or a conflict (409): the sales desk answers it
+                return False  # a replay (200) or a conflict (409): the sales desk answers it
             (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()])
         if found is None:
             raise RuleViolation("L-11", "member", "stored value is spent by a known member")
@@ -58,3 +63,14 @@ class StoredValuePayments:
         if resp.status not in (200, 201):
             raise Unavailable(f"payments[{i}].amount",
                               f"stored value could not be checked ({resp.status}); try again shortly", "L-11")
+        return True
+
+    async def release(self, sale: SaleIn) -> None:
+        """Give the receipt's hold back at once (its sale was refused after the hold); if loyalty cannot be
+        reached the hold still lapses at its expiry (L-11)."""
+        try:
+            await self.loyalty.post("/internal/stored-value/holds:release",
+                                    {"store_id": sale.store_id, "receipt_no": sale.receipt_no})
+        except Unreachable as e:
+            log.warning("hold of receipt %s not released now (%s); it lapses at its expiry", sale.receipt_no,
+                        type(e).__name__)
