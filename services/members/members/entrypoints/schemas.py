@@ -14,35 +14,19 @@ from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, field_validator
-from pydantic_core import PydanticCustomError
 from vipcore.auth import Role
 from vipcore.inputs import (
     AwareTime,
     Ident,
+    Mobile,
     RequestModel,
     ResponseModel,
     ShortIdent,
     TextOf,
     normalize_mobile,
-    valid_mobile,
 )
 
 # -- members' own input types ----------------------------------------------------------------------
-
-
-def _m02(v: Any) -> Any:
-    """Normalise, then M-02; the refusal names rule M-02 (the problem details' `errors[].rule`)."""
-    if not isinstance(v, str):
-        return v
-    try:
-        if len(v) > 32:
-            raise ValueError("must be a mainland mobile number: 11 digits starting 13-19 (M-02)")
-        s = valid_mobile(v)
-        if not s.isascii():  # NFKC keeps other scripts' digits; a mobile is ASCII digits only
-            raise ValueError("must be a mainland mobile number: 11 digits starting 13-19 (M-02)")
-        return s
-    except ValueError as e:
-        raise PydanticCustomError("mobile", str(e), {"rule": "M-02"}) from None
 
 
 def _normalised(v: Any) -> Any:
@@ -62,10 +46,6 @@ def _zone(v: str) -> str:
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
 
-Mobile = Annotated[str, BeforeValidator(_m02), Field(
-    examples=["13800138000"], description="mainland mobile (M-02); `+86 138-0013-8000` and full-width digits "
-                                          "are accepted and normalised to `13800138000`")]
-"""A mainland mobile, normalised and checked at the edge; a refusal names rule M-02."""
 FileMobile = Annotated[str, TextOf(32), BeforeValidator(_normalised), Field(
     examples=["13800138000"], description="mainland mobile, normalised like every mobile; M-02 is checked with "
                                           "the file's other fields, so every fault is named in one answer")]
