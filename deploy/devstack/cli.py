@@ -1,13 +1,15 @@
-"""`./dev up | down | status | demo | topics` — the whole system on this machine, no Docker.
+"""`./dev up | down | status | demo | topics | dlq` — the whole system on this machine, no Docker.
 
-up:     resolves Kafka (Maven, once), starts Kafka, PostgreSQL, the SMS simulator and every service in
-        the background, then loads the demo (unless --no-demo). Returns with everything running.
+up:     resolves Kafka and Zipkin (Maven, once), starts Kafka, PostgreSQL, the trace viewer (Zipkin, unless
+        --no-traces), the SMS simulator and every service in the background, then loads the demo (unless
+        --no-demo). Returns with everything running.
         `up --brokers 3 --instances 2`: a three-node KRaft cluster (replication factor 3, min.insync.replicas
         2) and two processes of every service (one consumer group per service and topic; the instances of a
         service share its HTTP port through SO_REUSEPORT). Default: one broker, one instance. A layout stays
-        until `down`.
+        until `down` (docs/scaling.md).
 down:   stops everything `up` started.
 topics: creates the declared topics at KAFKA_BOOTSTRAP_SERVERS (used by docker-compose too).
+dlq:    list, show, replay, replay-since or discard a service's dead-lettered events (devstack/dlq.py).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import kafka, postgres
+from . import kafka, postgres, zipkin
 from .procs import port_open, read_pid, spawn, stop_pid
 from .testing import SERVICES, StackConfig
 
@@ -77,14 +79,24 @@ def kafka_nodes(brokers: int) -> list[kafka.KafkaNode]:
                          heap_mb=int(os.environ.get("DEV_KAFKA_HEAP_MB", 512)))
 
 
-def config() -> StackConfig:
+def viewer() -> zipkin.ZipkinNode:
+    return zipkin.ZipkinNode(home=HOME / "zipkin", port=int(os.environ.get("DEV_ZIPKIN_PORT", 9411)))
+
+
+def config(traces: bool | None = None) -> StackConfig:
+    """The dev system's settings; services export traces to Zipkin when it runs (or `traces` says so)."""
     p = nodes()[1]
     s = _secrets()
+    z = viewer()
+    if traces is None:
+        traces = read_pid(z.pidfile) is not None
     bootstrap = kafka.bootstrap(kafka_nodes(layout()["brokers"]))
     cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=bootstrap, isolated=False,
                       admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
                       pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS),
-                      staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]))
+                      staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]),
+                      zipkin_endpoint=z.spans_endpoint if traces else None,
+                      traces_url=z.url + "/zipkin/" if traces else None)
     return cfg
 
 
@@ -117,9 +129,14 @@ def up(args: argparse.Namespace) -> None:
     (HOME / "layout.json").write_text(json.dumps(want))
     ks = kafka_nodes(args.brokers)
     p = nodes()[1]
-    cfg = config()
+    z = viewer()
+    cfg = config(traces=not args.no_traces)
     with console.status("Resolving Apache Kafka (Maven, first run only)..."):
         kafka.ensure_runtime()
+    if not args.no_traces:
+        with console.status("Resolving the Zipkin server (Maven, first run only)..."):
+            zipkin.ensure_runtime()
+        zipkin.start(z, wait=False)  # the JVM starts while Kafka and PostgreSQL do
     with console.status(f"Starting Kafka on {kafka.bootstrap(ks)}..."):
         kafka.start_cluster(ks)
     with console.status(f"Starting PostgreSQL on 127.0.0.1:{p.port}..."):
@@ -129,6 +146,10 @@ def up(args: argparse.Namespace) -> None:
     created = asyncio.run(create_topics(cfg.kafka_bootstrap, replication_factor=min(args.brokers, 3),
                                         min_partitions=args.instances))
     console.print(f"[green]✓[/] Kafka {cfg.kafka_bootstrap}, PostgreSQL :{p.port}, topics ({len(created)} new)")
+    if not args.no_traces:
+        with console.status(f"Starting the trace viewer (Zipkin) on {z.url}..."):
+            zipkin.wait_ready(z)
+        console.print(f"[green]✓[/] trace viewer {z.url}/zipkin/ (in memory, heap {z.heap_mb} MB)")
     logs = HOME / "logs"
     if read_pid(_pidfile("smssim")) is None:
         spawn([sys.executable, "-m", "devstack.smssim", "--port", str(PORTS["smssim"])],
@@ -179,6 +200,8 @@ def down(_: argparse.Namespace) -> None:
         for name in _instances(s):
             if stop_pid(_pidfile(name)):
                 console.print(f"stopped {name}")
+    if zipkin.stop(viewer()):
+        console.print("stopped Zipkin")
     p = nodes()[1]
     if postgres.stop(p):
         console.print("stopped PostgreSQL")
@@ -195,6 +218,9 @@ def status(_: argparse.Namespace) -> None:
     for k in kafka_nodes(lay["brokers"]):
         console.print(f"Kafka {k.bootstrap}: {'up' if port_open('127.0.0.1', k.port) else 'down'}")
     console.print(f"PostgreSQL :{p.port}: {'up' if port_open('127.0.0.1', p.port) else 'down'}")
+    z = viewer()
+    console.print(f"Zipkin {z.url}/zipkin/: "
+                  f"{'up' if read_pid(z.pidfile) and port_open('127.0.0.1', z.port) else 'down'}")
     for s in [*SERVICES, "smssim"]:
         for name in _instances(s):
             pid = read_pid(_pidfile(name))
@@ -217,11 +243,20 @@ def demo(args: argparse.Namespace) -> None:
     asyncio.run(run_demo(config(), HOME.parent / "demo.json", sales=args.sales))
 
 
+def dlq(args: argparse.Namespace) -> None:
+    from . import dlq as dlq_cli
+
+    default = f"http://127.0.0.1:{PORTS[args.service]}"
+    url = args.url or dlq_cli.base_url(HOME.parent, args.service, default)
+    raise SystemExit(dlq_cli.run(args, url, dlq_cli.admin_token(HOME)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="dev", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     u = sub.add_parser("up", help="start everything and load the demo")
     u.add_argument("--no-demo", action="store_true")
+    u.add_argument("--no-traces", action="store_true", help="do not start the trace viewer (Zipkin)")
     u.add_argument("--sales", type=int, default=3000, help="sales in the demo day")
     u.add_argument("--brokers", type=int, choices=(1, 3), default=1,
                    help="1 Kafka node (default) or a 3-node KRaft cluster (RF 3, min.insync.replicas 2)")
@@ -237,5 +272,8 @@ def main() -> None:
     d = sub.add_parser("demo", help="load the demo into a running system")
     d.add_argument("--sales", type=int, default=3000)
     d.set_defaults(fn=demo)
+    from .dlq import add_parser as add_dlq
+
+    add_dlq(sub, dlq)
     args = ap.parse_args()
     args.fn(args)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -113,6 +114,9 @@ class Ticker(ABC):
 
     leader: LeaderLock | None = None
 
+    runs: Any = None  # Counter scheduler_runs{job,outcome}, set by the ServiceRuntime at start
+    last_success: Any = None  # Gauge scheduler_last_success_timestamp_seconds{job}
+
     def __init__(self, interval_s: float, name: str) -> None:
         self.interval_s = interval_s
         self.name = name
@@ -135,26 +139,33 @@ class Ticker(ABC):
         while not self._stop.is_set():
             wait = self.interval_s
             try:
-                if self.leader is None:
+                if self.leader is None or self.leader.is_held and await self.leader.held():
                     await self.tick()
-                elif self.leader.is_held and await self.leader.held():
-                    await self.tick()
+                    self._count("ok")
                 elif await self.leader.acquire():
                     log.info("scheduler is leader", job=self.name, waits_one_interval=seen_other)
                     if not seen_other:
                         await self.tick()
+                        self._count("ok")
                 else:
                     seen_other, wait = True, self.leader_retry_s
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - retried at the next tick
                 log.warning("scheduled work failed", job=self.name, error=repr(e))
+                self._count("failed")
             if self.leader is not None and not self.leader.is_held:
                 seen_other, wait = True, self.leader_retry_s
             try:
                 await asyncio.wait_for(self._stop.wait(), wait)
             except TimeoutError:
                 pass
+
+    def _count(self, outcome: str) -> None:
+        if self.runs is not None:
+            self.runs.labels(self.name, outcome).inc()
+        if outcome == "ok" and self.last_success is not None:
+            self.last_success.labels(self.name).set(time.time())
 
     def stop(self) -> None:
         self._stop.set()

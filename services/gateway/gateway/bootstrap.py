@@ -32,7 +32,7 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     token = settings.admin_token.get_secret_value()
     directory = Directory(settings.pii_index_key.get_secret_value())
     consumers.register(rt, directory)
-    desk = SalesDesk(rt.engine, directory, settings.kafka_topic_prefix, rt.relay.wake)
+    desk = SalesDesk(rt.engine, directory, settings.kafka_topic_prefix, rt.relay.wake, rt.tracer_provider)
     loyalty_api = InternalClient(settings.loyalty_url, peer="loyalty", token=token, tracer_provider=rt.tracer_provider)
     rt.closers.append(loyalty_api.aclose)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)

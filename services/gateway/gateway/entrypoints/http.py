@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import PROBLEM, PROBLEM_RESPONSES
 from vipcore.inputs import Mobile, Name, ShortIdent
-from vipcore.telemetry import current_trace_id
+from vipcore.telemetry import current_trace_id, tag_span
 
 from ..domain.access import same_store
 from ..service.apikeys import KeyVerifier, issue_key
@@ -51,6 +51,7 @@ def pos_router(checkout: Checkout, desk: SalesDesk, keys: KeyVerifier, lookup: M
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
         """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
         out = await checkout.record(store, sale)
+        tag_span(data=sale, member_id=out.body.get("member_id"))  # the trace is found by receipt
         if out.refusal is not None:
             raise out.refusal
         return JSONResponse(out.body, status_code=out.status)
@@ -60,6 +61,7 @@ def pos_router(checkout: Checkout, desk: SalesDesk, keys: KeyVerifier, lookup: M
     async def record_sales_batch(batch: SalesBatchIn, store: Store) -> JSONResponse:
         """Upload up to 500 offline receipts; each validated, paid and recorded on its own, one status each."""
         results = await checkout.record_batch(store, batch.sales)
+        tag_span(store_id=store, sales=str(len(batch.sales)))
         return JSONResponse({"results": results, "trace_id": current_trace_id()}, status_code=207)
 
     @r.post("/refunds", status_code=201, response_model=RefundAccepted, responses={

@@ -9,13 +9,21 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.pos import MemberRef, Payment, RefundLine, SaleLine, SaleRecorded, SaleRefunded
 from vipcore.errors import Conflict, Refused, RuleViolation
 from vipcore.events import Envelope
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.telemetry import current_trace_id, current_traceparent
+from vipcore.telemetry import (
+    context_from_traceparent,
+    current_trace_id,
+    current_traceparent,
+    span_context_of,
+    tag_span,
+)
 from vipcore.topics import POS_SALES
 
 from ..adapters.tables import refunds, sales
@@ -38,7 +46,9 @@ class Outcome:
 class SalesDesk:
     """Records sales and refunds for the POS API."""
 
-    def __init__(self, engine: AsyncEngine, directory: Directory, topic_prefix: str, wake: Any) -> None:
+    def __init__(self, engine: AsyncEngine, directory: Directory, topic_prefix: str, wake: Any,
+                 tracer_provider: Any = None) -> None:
+        self.tracer = trace.get_tracer("gateway.sales", tracer_provider=tracer_provider)
         self.engine = engine
         self.directory = directory
         self.topic = topic_prefix + POS_SALES.name
@@ -52,6 +62,21 @@ class SalesDesk:
         continues that request's trace; by default the current one."""
         if traces is None:
             traces = [(current_traceparent(), current_trace_id())] * len(batch)
+        # The commit is a child of the first sale's request and links every other sale's: a group commit made
+        # by the coalescer (outside any request) stays in each sale's trace.
+        others = {tp for tp, _ in traces[1:] if tp and tp != traces[0][0]}
+        links = [Link(c) for tp in sorted(others) if (c := span_context_of(tp)) is not None]
+        with self.tracer.start_as_current_span(
+                "gateway commit sales", kind=SpanKind.INTERNAL, context=context_from_traceparent(traces[0][0]),
+                links=links, attributes={"vip.sales": len(batch)}) as span:
+            if len(batch) == 1:
+                tag_span(span, batch[0])
+            out = await self._record(batch, traces)
+            if len(batch) == 1 and out[0].status in (200, 201):
+                tag_span(span, member_id=out[0].body.get("member_id"))
+            return out
+
+    async def _record(self, batch: list[SaleIn], traces: list[tuple[str | None, str | None]]) -> list[Outcome]:
         hashes = [body_hash(s) for s in batch]
         first: dict[tuple[str, str], int] = {}
         for i, s in enumerate(batch):
