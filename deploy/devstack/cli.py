@@ -20,13 +20,14 @@ from rich.console import Console
 
 from . import kafka, postgres
 from .procs import port_open, read_pid, spawn, stop_pid
-from .testing import SERVICES, StackConfig
+from .testing import CONSOLE, SERVICES, StackConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = Path(os.environ.get("DEV_HOME", ROOT / ".run" / "dev"))
 console = Console()
 
-PORTS = {"gateway": 8000, "members": 8001, "loyalty": 8002, "credit": 8003, "notify": 8004, "smssim": 8009}
+PORTS = {"gateway": 8000, "members": 8001, "loyalty": 8002, "credit": 8003, "notify": 8004, "smssim": 8009,
+         CONSOLE: 8010}
 
 
 def _secrets() -> dict[str, str]:
@@ -86,7 +87,7 @@ def up(args: argparse.Namespace) -> None:
     if read_pid(_pidfile("smssim")) is None:
         spawn([sys.executable, "-m", "devstack.smssim", "--port", str(PORTS["smssim"])],
               pidfile=_pidfile("smssim"), logfile=logs / "smssim.log", cwd=ROOT)
-    for s in SERVICES:
+    for s in (*SERVICES, CONSOLE):
         if read_pid(_pidfile(s)) is None:
             spawn([sys.executable, "-m", s], pidfile=_pidfile(s), logfile=logs / f"{s}.log",
                   env={**cfg.env(s), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
@@ -104,7 +105,7 @@ async def _wait_ready(cfg: StackConfig, timeout: float = 90) -> None:
     from .testing import wait_for
 
     async with httpx.AsyncClient() as c:
-        for s in [*SERVICES, "smssim"]:
+        for s in [*SERVICES, CONSOLE, "smssim"]:
             path = "/healthz" if s == "smssim" else "/readyz"
 
             async def ready(s: str = s, path: str = path) -> bool:
@@ -122,7 +123,7 @@ async def _wait_ready(cfg: StackConfig, timeout: float = 90) -> None:
 
 
 def down(_: argparse.Namespace) -> None:
-    for s in [*SERVICES, "smssim"]:
+    for s in [*SERVICES, CONSOLE, "smssim"]:
         if stop_pid(_pidfile(s)):
             console.print(f"stopped {s}")
     k, p = nodes()
@@ -137,7 +138,7 @@ def status(_: argparse.Namespace) -> None:
     cfg = config()
     console.print(f"Kafka {k.bootstrap}: {'up' if port_open('127.0.0.1', k.port) else 'down'}")
     console.print(f"PostgreSQL :{p.port}: {'up' if port_open('127.0.0.1', p.port) else 'down'}")
-    for s in [*SERVICES, "smssim"]:
+    for s in [*SERVICES, CONSOLE, "smssim"]:
         pid = read_pid(_pidfile(s))
         console.print(f"{s:8} {cfg.url(s):24} {'pid ' + str(pid) if pid else 'down'}")
 

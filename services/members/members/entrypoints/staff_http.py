@@ -71,10 +71,13 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     async def search_files(p: As_files_search, mobile: Annotated[str | None, Query(max_length=20)] = None,
                            status: Annotated[str | None, Query(max_length=20)] = None,
                            id_card: Annotated[str | None, Query(max_length=18)] = None,
+                           card_no: Annotated[str | None, Query(max_length=32)] = None,
+                           name: Annotated[str | None, Query(max_length=64)] = None,
                            reason: Reason = "not given") -> dict[str, Any]:
         """Search the files the caller may see (M-07) by mobile or ID card (found by keyed hash, never stored in
-        clear) or state; the result is written to the access log."""
-        return {"members": await files.search(p, mobile, status, reason, id_card=id_card)}
+        clear), card number, name (prefix) or state; the result is written to the access log."""
+        return {"members": await files.search(p, mobile, status, reason, id_card=id_card, card_no=card_no,
+                                              name=name)}
 
     @r.get("/member-files:export")
     async def export_files(p: As_files_export, status: Annotated[str | None, Query(max_length=20)] = None,

@@ -1,0 +1,26 @@
+"""Which screens a role sees (O-02). The owning service still decides every action; this only hides what a
+role could never use, so staff are not shown buttons that would be refused."""
+
+from __future__ import annotations
+
+from vipcore.auth import Role
+
+HQ = frozenset({Role.HQ_ADMIN, Role.HQ_CS})
+STORE_LEADS = frozenset({Role.STORE_MANAGER, Role.STORE_CS_MANAGER})
+
+# screen → roles (mirrors the members role matrix: files.search, files.review_queue, files.review)
+SCREENS: dict[str, frozenset[Role]] = {
+    "search": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
+    "reviews": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "review.decide": frozenset({Role.STORE_CS_MANAGER}),  # M-04
+    "profile": frozenset(Role) - {Role.POS},
+}
+
+
+def may(role: Role, screen: str) -> bool:
+    return role in SCREENS.get(screen, frozenset())
+
+
+def menu(role: Role) -> list[str]:
+    """The navigation entries a role gets, in display order."""
+    return [s for s in ("search", "reviews", "profile") if may(role, s)]

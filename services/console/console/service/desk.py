@@ -1,0 +1,86 @@
+"""What the console's screens do: each is a call (or a few) to the service that owns the data, made with the
+staff member's own token so that service decides what this person may see and do (O-02, M-07)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from vipcore.auth import Principal, Role, TokenVerifier
+
+from ..adapters.upstream import Refusal, Upstream
+
+ACCESS_REASON = "console"  # M-07: every file read is logged by members with a reason
+
+
+@dataclass(frozen=True)
+class Session:
+    """The logged-in staff member: their token (kept in the httponly cookie) and who it says they are."""
+
+    token: str
+    who: Principal
+
+
+@dataclass
+class Section:
+    """One part of a page from one owning service: its data, or why that service refused."""
+
+    data: Any = None
+    refusal: Refusal | None = None
+
+
+class Desk:
+    def __init__(self, upstream: Upstream, verifier: TokenVerifier) -> None:
+        self.up = upstream
+        self.verifier = verifier
+
+    async def login(self, staff_id: str, password: str) -> Session:
+        """O-02: members checks the password and signs the token; the console only keeps it."""
+        ans = await self.up.call("members", "POST", "/v1/auth/login",
+                                 json={"staff_id": staff_id, "password": password})
+        return self.session(str(ans["token"]))
+
+    def session(self, token: str) -> Session:
+        """The session of a cookie; an unsigned, expired or foreign token raises (the user logs in again)."""
+        if self.verifier.key is not None:
+            return Session(token, self.verifier.verify(token))
+        # No public key configured: read the claims for display only; every owning service still verifies.
+        c = jwt.decode(token, options={"verify_signature": False, "require": ["exp", "sub", "role"]})
+        return Session(token, Principal(c["sub"], c.get("store"), c.get("region"), Role(c["role"])))
+
+    async def search(self, s: Session, card_no: str, mobile: str, name: str) -> list[dict[str, Any]]:
+        """Member files by card, mobile or name; members shows only what this person may see (M-07)."""
+        ans = await self.up.call("members", "GET", "/v1/member-files", s.token,
+                                 params={"card_no": card_no.strip(), "mobile": mobile.strip(),
+                                         "name": name.strip()},
+                                 headers={"X-Access-Reason": ACCESS_REASON + ": search"})
+        return list(ans["members"])
+
+    async def member(self, s: Session, member_id: str) -> tuple[dict[str, Any], dict[str, Section]]:
+        """The member page: the file (members, M-07 decides) and the sections other services give this role."""
+        file = await self.up.call("members", "GET", f"/v1/member-files/{member_id}", s.token,
+                                  headers={"X-Access-Reason": ACCESS_REASON + ": member page"})
+        sections: dict[str, Section] = {}
+        for key, service, path in (("ledger", "loyalty", f"/v1/members/{member_id}/ledger"),
+                                   ("messages", "notify", f"/v1/members/{member_id}/messages")):
+            try:
+                sections[key] = Section(await self.up.call(service, "GET", path, s.token, params={"limit": 200}))
+            except Refusal as e:
+                sections[key] = Section(refusal=e)
+        return file, sections
+
+    async def review_queue(self, s: Session) -> list[dict[str, Any]]:
+        """Files waiting for review with their age, overdue past 12 hours (M-04)."""
+        return list((await self.up.call("members", "GET", "/v1/review-queue", s.token))["items"])
+
+    async def review(self, s: Session, member_id: str, approve: bool, note: str) -> dict[str, Any]:
+        """Approve (members issues the card) or send back with a reason (M-04); members records the reviewer."""
+        if not approve and not note.strip():
+            raise Refusal("console", 422, "a reason is required", "M-04: a file is sent back with its reason",
+                          [{"field": "note", "message": "required", "rule": "M-04"}])
+        body: dict[str, Any] = {"decision": "approve" if approve else "reject"}
+        if note.strip():
+            body["note"] = note.strip()
+        return dict(await self.up.call("members", "POST", f"/v1/member-files/{member_id}/review", s.token,
+                                       json=body))

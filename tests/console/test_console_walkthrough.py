@@ -1,0 +1,157 @@
+"""The staff console in a real browser (issue 12): Debian's chromium driven by Playwright. A store's
+customer-service manager logs in, approves a pending file (M-04), finds members by card and by mobile, switches
+to English; a store manager of another store sees none of them (M-07, enforced by members, shown by the console).
+Screenshots go to .run/console/."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from devstack.testing import ROOT, Stack, StackConfig
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = ROOT / ".run" / "console"
+PASSWORD = "console-pw-2026"
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by ./dev and .ci/run")]
+
+
+def mobile() -> str:
+    return f"139{uuid.uuid4().int % 10**8:08d}"
+
+
+async def seed(stack: Stack) -> dict[str, Any]:
+    """Two stores, their staff with logins, a member with a card and a complete file waiting for review."""
+    m = stack.url("members")
+    for sid, region in (("XA-901", "029"), ("SZ-901", "755")):
+        r = await stack.admin.post(f"{m}/v1/stores", json={"store_id": sid, "name": f"金缘珠宝 {sid}",
+                                                            "region_code": region, "program": "jewelry"})
+        assert r.status_code == 201, r.text
+    people = [("C-REF", "XA-901", "staff"), ("C-CSM", "XA-901", "store_cs_manager"),
+              ("C-GM", "XA-901", "store_manager"), ("C-GM2", "SZ-901", "store_manager")]
+    r = await stack.admin.post(f"{m}/v1/staff", json=[
+        {"staff_id": s, "store_id": st, "role": role, "position": role, "name": "王丽华", "password": PASSWORD}
+        for s, st, role in people])
+    assert r.status_code == 201, r.text
+    carded = {"store_id": "XA-901", "full_name": "郑海燕", "mobile": mobile(), "referrer_staff_id": "C-REF"}
+    r = await stack.admin.post(f"{m}/v1/members", json=[carded])
+    assert r.status_code == 201, r.text
+    carded |= r.json()["members"][0]
+    async with httpx.AsyncClient(base_url=m, timeout=30) as c:
+        tok = (await c.post("/v1/auth/login", json={"staff_id": "C-REF", "password": PASSWORD})).json()["token"]
+        pending = {"full_name": "孙美琪", "mobile": mobile(), "gender": "female", "birth_date": "--03-08",
+                   "address": "西安市碑林区东大街12号3单元1201室", "work_unit": "西安某贸易公司", "position": "采购",
+                   "customer_class": "enterprise_institution", "account_size": "general"}
+        r = await c.post("/v1/member-files", json=pending, headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == 201, r.text
+        pending["member_id"] = r.json()["member_id"]
+    return {"carded": carded, "pending": pending}
+
+
+@pytest.fixture
+async def console_stack(stack_config: StackConfig) -> Any:
+    async with Stack(stack_config, services=("members", "loyalty", "notify")) as s:
+        await s.start_console()
+        yield s
+
+
+async def test_m04_m07_console_walkthrough(console_stack: Stack) -> None:
+    from playwright.async_api import async_playwright
+
+    stack = console_stack
+    data = await seed(stack)
+    url = stack.url("console")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            ctx = await browser.new_context(viewport={"width": 820, "height": 1180}, locale="zh-CN")  # a tablet
+            page = await ctx.new_page()
+
+            async def log_in(staff_id: str, password: str = PASSWORD) -> None:
+                await page.goto(f"{url}/login")
+                await page.fill("input[name=staff_id]", staff_id)
+                await page.fill("input[name=password]", password)
+                await page.click("button[type=submit]")
+
+            # a wrong password is refused by members, and the console says so (Chinese first)
+            await page.goto(url + "/members")
+            assert "/login" in page.url
+            await log_in("C-CSM", "wrong-password-x")
+            assert "工号或密码不正确" in await page.inner_text("[role=alert]")
+
+            # O-02: log in; the session cookie holds the staff token, httponly and SameSite=Lax
+            await log_in("C-CSM")
+            cookie = next(c for c in await ctx.cookies() if c["name"] == "console_session")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+            await page.goto(url + "/profile")
+            assert await page.inner_text("[data-field=staff_id]") == "C-CSM"
+            assert "门店客服主管" in await page.inner_text("[data-field=role]")
+
+            # M-04: the review queue shows the pending file; approving it issues the card
+            await page.goto(url + "/reviews")
+            row = page.locator(f"[data-review='{data['pending']['member_id']}']")
+            assert await row.count() == 1
+            await page.screenshot(path=str(SHOTS / "reviews-zh.png"), full_page=True)
+            await row.locator("[data-approve]").click()
+            await page.wait_for_selector("[data-done=approved]")
+            assert await page.locator(f"[data-review='{data['pending']['member_id']}']").count() == 0
+
+            # member search by card (htmx swaps the results in) and by mobile, then the member page
+            await page.goto(url + "/members")
+            await page.fill("input[name=card_no]", data["carded"]["card_no"])
+            await page.click("form.row button[type=submit]")
+            await page.wait_for_selector(f"[data-member='{data['carded']['member_id']}']")
+            await page.goto(url + "/members")
+            await page.fill("input[name=mobile]", data["pending"]["mobile"])
+            await page.click("form.row button[type=submit]")
+            hit = page.locator(f"[data-member='{data['pending']['member_id']}']")
+            await hit.wait_for()
+            await page.screenshot(path=str(SHOTS / "search-zh.png"), full_page=True)
+            await hit.locator("a").click()
+            await page.wait_for_selector("[data-file]")
+            card = await page.inner_text("[data-field=card_no]")
+            assert card.strip() not in ("", "—"), "approved file has its card"
+            assert "孙" in await page.inner_text("[data-field=full_name]")
+            await page.screenshot(path=str(SHOTS / "member-zh.png"), full_page=True)
+
+            # language: English on request, remembered across pages
+            await page.click("[data-lang-switch]")
+            await page.wait_for_selector("[data-file]")
+            assert "Member file" in await page.inner_text("main")
+            await page.goto(url + "/members")
+            assert "Member search" in await page.inner_text("h1")
+            await page.screenshot(path=str(SHOTS / "search-en.png"), full_page=True)
+            await page.click("[data-lang-switch]")
+            assert "会员查询" in await page.inner_text("h1")
+
+            # M-07: a store manager of another store finds nothing and is refused the file itself
+            await page.click("[data-logout]")
+            await page.wait_for_url("**/login*")
+            await log_in("C-GM2")
+            await page.goto(f"{url}/members?mobile={data['carded']['mobile']}")
+            assert await page.locator("[data-empty]").count() == 1
+            assert await page.locator("[data-member]").count() == 0
+            resp = await page.goto(f"{url}/members/{data['carded']['member_id']}")
+            assert resp is not None and resp.status == 403
+            refusal = await page.inner_text("[data-refusal]")
+            assert "members" in refusal and "M-07" in refusal
+            await page.screenshot(path=str(SHOTS / "refused-other-store.png"), full_page=True)
+            assert await page.locator("[data-nav=reviews]").count() == 0  # not a screen of the store manager
+
+            # the store's own manager sees the member
+            await page.click("[data-logout]")
+            await log_in("C-GM")
+            await page.goto(f"{url}/members?mobile={data['carded']['mobile']}")
+            assert await page.locator(f"[data-member='{data['carded']['member_id']}']").count() == 1
+        finally:
+            await browser.close()
+
+
+def test_screenshots_dir_is_under_run() -> None:
+    assert Path(SHOTS).is_relative_to(ROOT / ".run")
