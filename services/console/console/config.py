@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
 import pydantic_settings
+from pydantic import Field
 
 
 class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstack finds *Settings

@@ -51,7 +51,8 @@ class Upstream:
                 body = {}
             if not isinstance(body, dict):
                 body = {}
-            errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+            found = body.get("errors")
+            errors: list[Any] = found if isinstance(found, list) else []
             raise Refusal(service, r.status_code, str(body.get("title") or r.reason_phrase),
                           str(body.get("detail") or ""), [e for e in errors if isinstance(e, dict)])
         return r.json() if r.content else None

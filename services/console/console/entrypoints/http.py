@@ -21,7 +21,7 @@ from .forms import read_form
 
 COOKIE = "console_session"
 LANG_COOKIE = "console_lang"
-HTML = {200: {"content": {"text/html": {}}}}
+HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Search = Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
@@ -127,7 +127,7 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
                 rows = await desk.search(s, card_no, mobile, name)
             except Refusal as e:
                 return refused(request, s, e)
-        ctx = {"q": {"card_no": card_no, "mobile": mobile, "name": name}, "asked": asked,
+        ctx: dict[str, Any] = {"q": {"card_no": card_no, "mobile": mobile, "name": name}, "asked": asked,
                "page": paginate(rows, page, page_size)}
         if request.headers.get("HX-Request"):
             return render(request, "_results.html", s, **ctx)
