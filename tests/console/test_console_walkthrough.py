@@ -28,12 +28,13 @@ def mobile() -> str:
 async def seed(stack: Stack) -> dict[str, Any]:
     """Two stores, their staff with logins, a member with a card and a complete file waiting for review."""
     m = stack.url("members")
-    for sid, region in (("XA-901", "029"), ("SZ-901", "755")):
+    for sid, region in (("XA-901", "029"), ("SZ-901", "755"), ("HQ", "000")):
         r = await stack.admin.post(f"{m}/v1/stores", json={"store_id": sid, "name": f"金缘珠宝 {sid}",
                                                             "region_code": region, "program": "jewelry"})
         assert r.status_code == 201, r.text
     people = [("C-REF", "XA-901", "staff"), ("C-CSM", "XA-901", "store_cs_manager"),
-              ("C-GM", "XA-901", "store_manager"), ("C-GM2", "SZ-901", "store_manager")]
+              ("C-GM", "XA-901", "store_manager"), ("C-GM2", "SZ-901", "store_manager"),
+              ("C-HQCS", "HQ", "hq_cs"), ("C-HQADM", "HQ", "hq_admin")]
     r = await stack.admin.post(f"{m}/v1/staff", json=[
         {"staff_id": s, "store_id": st, "role": role, "position": role, "name": "王丽华", "password": PASSWORD}
         for s, st, role in people])
@@ -149,6 +150,94 @@ async def test_m04_m07_console_walkthrough(console_stack: Stack) -> None:
             await log_in("C-GM")
             await page.goto(f"{url}/members?mobile={data['carded']['mobile']}")
             assert await page.locator(f"[data-member='{data['carded']['member_id']}']").count() == 1
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def office_stack(stack_config: StackConfig) -> Any:
+    async with Stack(stack_config, services=("members", "loyalty", "credit")) as s:
+        await s.start_console()
+        yield s
+
+
+async def test_l02_c07_adjustment_with_second_approver_and_aging_download(office_stack: Stack) -> None:
+    from openpyxl import load_workbook
+    from playwright.async_api import async_playwright
+
+    stack = office_stack
+    data = await seed(stack)
+    member = data["carded"]["member_id"]
+    url = stack.url("console")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            ctx = await browser.new_context(viewport={"width": 820, "height": 1180}, accept_downloads=True)
+            page = await ctx.new_page()
+
+            async def log_in(staff_id: str) -> None:
+                await ctx.clear_cookies()
+                await page.goto(f"{url}/login")
+                await page.fill("input[name=staff_id]", staff_id)
+                await page.fill("input[name=password]", PASSWORD)
+                await page.click("button[type=submit]")
+                await page.wait_for_selector("[data-nav=profile]")
+
+            async def request_adjustment(points: str, reason: str) -> None:
+                await page.goto(f"{url}/members/{member}")
+                form = page.locator("[data-adjust]")
+                await form.locator("select[name=program]").select_option("jewelry")
+                await form.locator("input[name=points]").fill(points)
+                await form.locator("input[name=reason]").fill(reason)
+                await form.locator("button[type=submit]").click()
+                await page.wait_for_selector("[data-done=requested]")
+
+            # L-02: the store's customer-service manager asks; they cannot decide (no buttons, HQ decides)
+            await log_in("C-CSM")
+            await request_adjustment("300", "补录：顾客生日活动积分")
+            row = page.locator(f"[data-adjustment-member='{member}']")
+            assert await row.count() == 1 and await row.locator("[data-approve]").count() == 0
+            await page.screenshot(path=str(SHOTS / "adjustments-requested-zh.png"), full_page=True)
+
+            # L-02: a person never approves their own request — loyalty refuses, the console shows why
+            await log_in("C-HQADM")
+            await request_adjustment("-50", "重复积分冲正 receipt 2026")
+            own = page.locator(f"[data-adjustment-member='{member}']").filter(has_text="C-HQADM")
+            await own.locator("[data-approve]").click()
+            refusal = await page.inner_text("[data-refusal]")
+            assert "loyalty" in refusal and "L-02" in refusal
+
+            # the second person (HQ customer service) approves both; the points are booked
+            await log_in("C-HQCS")
+            await page.goto(f"{url}/adjustments")
+            for _ in range(2):
+                await page.locator(f"[data-adjustment-member='{member}'] [data-approve]").first.click()
+                await page.wait_for_selector("[data-done=adj_approved]")
+            assert await page.locator(f"[data-adjustment-member='{member}']").count() == 0
+            async with httpx.AsyncClient() as c:
+                r = await c.get(f"{stack.url('loyalty')}/v1/members/{member}/ledger",
+                                headers={"Authorization": f"Bearer {stack.cfg.admin_token}"})
+            assert sorted(e["points"] for e in r.json()["entries"]) == [-50, 300]
+
+            # C-07: the aging report, and its workbook downloaded through the console opens in openpyxl
+            await log_in("C-GM")
+            await page.click("[data-nav=aging]")
+            await page.wait_for_selector("[data-aging]")
+            await page.screenshot(path=str(SHOTS / "aging-zh.png"), full_page=True)
+            async with page.expect_download() as dl:
+                await page.click("[data-download=xlsx]")
+            download = await dl.value
+            assert download.suggested_filename.endswith(".xlsx")
+            await download.save_as(SHOTS / "aging.xlsx")
+            wb = load_workbook(SHOTS / "aging.xlsx")
+            assert {"customer", "staff", "store", "region"} <= set(wb.sheetnames)
+
+            # O-02: plain staff get no aging screen, and credit refuses the report if asked directly
+            await log_in("C-REF")
+            assert await page.locator("[data-nav=aging]").count() == 0
+            resp = await page.goto(f"{url}/reports/aging")
+            assert resp is not None and resp.status == 403 and "credit" in await page.inner_text("[data-refusal]")
         finally:
             await browser.close()
 

@@ -24,6 +24,7 @@ def test_ruff_finds_nothing() -> None:
 
 
 def test_mypy_finds_nothing() -> None:
-    paths = "shared:services/gateway:services/members:services/loyalty:services/credit:services/notify:services/console:deploy"
+    paths = ("shared:services/gateway:services/members:services/loyalty:services/credit:services/notify:"
+             "services/console:deploy")
     r = run("mypy", "--explicit-package-bases", *PACKAGES, env={"MYPYPATH": paths})
     assert r.returncode == 0, r.stdout + r.stderr

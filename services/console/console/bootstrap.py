@@ -51,7 +51,8 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
 
     app.include_router(ops_router(CollectorRegistry(), ready))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(http.router(desk, templates, settings.page_size, settings.cookie_secure))
+    programs = tuple(p.strip() for p in settings.programs.split(",") if p.strip())
+    app.include_router(http.router(desk, templates, settings.page_size, settings.cookie_secure, programs))
     FastAPIInstrumentor.instrument_app(app, tracer_provider=tp, excluded_urls="healthz,readyz,metrics,static",
                                        exclude_spans=["receive", "send"])
     return app

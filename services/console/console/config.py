@@ -22,6 +22,8 @@ class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstac
         None, description="Ed25519 public key (base64) verifying staff tokens from members; the cookie is checked")
     cookie_secure: bool = Field(False, description="Send the session cookie only over HTTPS (set behind TLS)")
     upstream_timeout_s: float = 10.0
+    programs: str = Field("jewelry,generic,cosmetics,dental,outdoor",
+                          description="Loyalty programs offered in the points-adjustment form (comma-separated)")
     page_size: int = Field(20, ge=5, le=200, description="Rows per page in every list")
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

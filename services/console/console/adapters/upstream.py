@@ -32,6 +32,17 @@ class Upstream:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    async def download(self, service: str, path: str, token: str, params: dict[str, Any]) -> httpx.Response:
+        """A file answer (XLSX, CSV) passed through as the owning service made it, or Refusal."""
+        try:
+            r = await self.client.get(self.urls[service] + path, params=params,
+                                      headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as e:
+            raise Refusal(service, 503, "unavailable", type(e).__name__) from None
+        if r.status_code >= 400:
+            raise _refusal(service, r)
+        return r
+
     async def call(self, service: str, method: str, path: str, token: str | None = None,
                    json: Any = None, params: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Any:
@@ -45,14 +56,19 @@ class Upstream:
         except httpx.HTTPError as e:
             raise Refusal(service, 503, "unavailable", type(e).__name__) from None
         if r.status_code >= 400:
-            try:
-                body = r.json()
-            except ValueError:
-                body = {}
-            if not isinstance(body, dict):
-                body = {}
-            found = body.get("errors")
-            errors: list[Any] = found if isinstance(found, list) else []
-            raise Refusal(service, r.status_code, str(body.get("title") or r.reason_phrase),
-                          str(body.get("detail") or ""), [e for e in errors if isinstance(e, dict)])
+            raise _refusal(service, r)
         return r.json() if r.content else None
+
+
+def _refusal(service: str, r: httpx.Response) -> Refusal:
+    """The service's problem+json (RFC 9457) as a Refusal; any other error body gives its status alone."""
+    try:
+        body = r.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    found = body.get("errors")
+    errors: list[Any] = found if isinstance(found, list) else []
+    return Refusal(service, r.status_code, str(body.get("title") or r.reason_phrase),
+                   str(body.get("detail") or ""), [e for e in errors if isinstance(e, dict)])

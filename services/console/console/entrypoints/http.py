@@ -3,6 +3,8 @@ write goes to the owning service with the staff member's token."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,10 +25,13 @@ COOKIE = "console_session"
 LANG_COOKIE = "console_lang"
 HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
+Dimension = Annotated[str, Query(pattern="^(customer|staff|store|region)$")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Search = Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
-def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure: bool) -> APIRouter:
+def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure: bool,
+           programs: tuple[str, ...] = ()) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     def lang_of(request: Request) -> str:
@@ -145,7 +150,7 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
             return refused(request, s, e)
         entries = (sections["ledger"].data or {}).get("entries", [])
         msgs = (sections["messages"].data or {}).get("messages", [])
-        return render(request, "member.html", s, m=file, sections=sections,
+        return render(request, "member.html", s, m=file, sections=sections, programs=programs,
                       ledger=paginate(entries, page, page_size), messages=paginate(msgs, 1, page_size))
 
     @r.get("/reviews", response_class=HTMLResponse, responses=HTML)
@@ -177,6 +182,78 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         except Refusal as e:
             return refused(request, s, e)
         return RedirectResponse(f"/reviews?done={'approved' if approve else 'sent_back'}", status_code=303)
+
+    @r.post("/members/{member_id}/adjustments", response_class=HTMLResponse, responses=HTML)
+    async def request_adjustment(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+        """Ask loyalty for a points adjustment on this member; a second person approves it (L-02, M-18)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            f = await read_form(request, {"program": 32, "points": 12, "reason": 500, "receipt_no": 64},
+                                ("program", "points", "reason"))
+            if not re.fullmatch(r"[+-]?\d{1,9}", f["points"].strip()):
+                raise Refusal("console", 422, "invalid form", errors=[{"field": "points", "message": "a whole number",
+                                                                      "rule": "L-02"}])
+            await desk.request_adjustment(s, member_id, f["program"].strip(), int(f["points"]), f["reason"].strip(),
+                                          f["receipt_no"].strip())
+        except Refusal as e:
+            return refused(request, s, e)
+        return RedirectResponse("/adjustments?done=requested", status_code=303)
+
+    @r.get("/adjustments", response_class=HTMLResponse, responses=HTML)
+    async def adjustments(request: Request, page: PageNo = 1,
+                          done: Annotated[str, Query(pattern="^(|requested|adj_approved|rejected)$")] = "") -> Response:
+        """Points adjustments waiting for a second person (L-02)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            items = await desk.adjustments(s)
+        except Refusal as e:
+            return refused(request, s, e)
+        return render(request, "adjustments.html", s, page=paginate(items, page, page_size), done=done)
+
+    @r.post("/adjustments/{adjustment_id}", response_class=HTMLResponse, responses=HTML)
+    async def decide_adjustment(request: Request, adjustment_id: Annotated[uuid.UUID, Path()]) -> Response:
+        """Approve or reject an adjustment; loyalty refuses the person who asked for it (L-02)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            f = await read_form(request, {"decision": 10}, ("decision",))
+            await desk.decide_adjustment(s, str(adjustment_id), f["decision"] == "approve")
+        except Refusal as e:
+            return refused(request, s, e)
+        return RedirectResponse(f"/adjustments?done={'adj_approved' if f['decision'] == 'approve' else 'rejected'}",
+                                status_code=303)
+
+    @r.get("/reports/aging", response_class=HTMLResponse, responses=HTML)
+    async def aging(request: Request, by: Dimension = "customer", page: PageNo = 1) -> Response:
+        """Receivables aging from credit, per customer / staff / store / region (C-07)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            report = await desk.aging(s, by)
+        except Refusal as e:
+            return refused(request, s, e)
+        return render(request, "aging.html", s, report=report, by=by,
+                      page=paginate(report.get("rows", []), page, page_size))
+
+    @r.get("/reports/aging.{fmt}", response_class=Response,
+           responses={200: {"content": {XLSX: {}, "text/csv": {}}}})
+    async def aging_file(request: Request, fmt: Annotated[str, Path(pattern="^(xlsx|csv)$")],
+                         by: Dimension = "customer") -> Response:
+        """The aging workbook or CSV as credit makes it, downloaded through the console (C-07)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            content, ctype, disposition = await desk.aging_file(s, fmt, by)
+        except Refusal as e:
+            return refused(request, s, e)
+        return Response(content, media_type=ctype, headers={"Content-Disposition": disposition})
 
     return r
 

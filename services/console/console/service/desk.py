@@ -84,3 +84,32 @@ class Desk:
             body["note"] = note.strip()
         return dict(await self.up.call("members", "POST", f"/v1/member-files/{member_id}/review", s.token,
                                        json=body))
+
+    async def aging(self, s: Session, by: str) -> dict[str, Any]:
+        """Receivables aging per customer / staff / store / region (C-07); credit scopes store roles to their
+        store and refuses roles that may not read it."""
+        return dict(await self.up.call("credit", "GET", "/v1/reports/aging", s.token, params={"by": by}))
+
+    async def aging_file(self, s: Session, fmt: str, by: str) -> tuple[bytes, str, str]:
+        """The aging workbook (one sheet per dimension) or CSV exactly as credit makes it (C-07)."""
+        r = await self.up.download("credit", "/v1/reports/aging", s.token, {"format": fmt, "by": by})
+        return r.content, r.headers.get("content-type", "application/octet-stream"), \
+            r.headers.get("content-disposition", f'attachment; filename="aging.{fmt}"')
+
+    async def request_adjustment(self, s: Session, member_id: str, program: str, points: int, reason: str,
+                                 receipt_no: str) -> dict[str, Any]:
+        """A manual adjustment or back-filled receipt; loyalty keeps it until a second person decides (L-02)."""
+        body: dict[str, Any] = {"member_id": member_id, "program": program, "points": points, "reason": reason}
+        if receipt_no:
+            body["receipt_no"] = receipt_no
+        return dict(await self.up.call("loyalty", "POST", "/v1/adjustments", s.token, json=body))
+
+    async def adjustments(self, s: Session) -> list[dict[str, Any]]:
+        """Adjustments waiting for a decision (loyalty shows HQ all, a store manager their own)."""
+        return list((await self.up.call("loyalty", "GET", "/v1/adjustments", s.token,
+                                        params={"status": "requested"}))["items"])
+
+    async def decide_adjustment(self, s: Session, adjustment_id: str, approve: bool) -> dict[str, Any]:
+        """Approve (loyalty books the points) or reject; loyalty refuses the requester's own (L-02)."""
+        return dict(await self.up.call("loyalty", "POST", f"/v1/adjustments/{adjustment_id}/"
+                                       f"{'approve' if approve else 'reject'}", s.token))

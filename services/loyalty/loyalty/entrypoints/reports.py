@@ -179,6 +179,15 @@ def staff_router(verifier: TokenVerifier, commands: Commands, desk: StoredValueD
             raise refused(e) from None
         return {"adjustment_id": str(adj), "status": "requested"}
 
+    @r.get("")
+    async def list_adjustments(who: Requester,
+                               status: Annotated[str, Query(pattern="^(requested|approved|rejected)$")] = "requested",
+                               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+        """Adjustments waiting for (or given) a second person's decision (L-02, M-18); a store's customer-service
+        manager sees the ones they asked for, HQ every one."""
+        mine = None if who.role in (Role.HQ_CS, Role.HQ_ADMIN) else who.staff_id
+        return {"items": await commands.list_adjustments(status=status, requested_by=mine, limit=limit)}
+
     @r.post("/{adjustment_id}/approve")
     async def approve(adjustment_id: uuid.UUID, who: Approver) -> dict[str, Any]:
         """Approve and apply an adjustment (not by the requester)."""
