@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import MetaData
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -17,22 +17,18 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
-def upgrade(sync_url: str, versions_dir: Path, target: str = "head") -> None:
-    """Apply a service's Alembic migrations (its own versions folder, the shared env.py)."""
+def upgrade(sync_url: str, versions_dir: Path, target: str = "head",
+            metadata: Sequence[MetaData] | None = None) -> None:
+    """Apply a service's Alembic migrations (its own versions folder, the shared env.py, its table metadata)."""
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
-    cfg.set_main_option("path_separator", "os")
-    cfg.set_main_option("version_locations", str(versions_dir))
-    cfg.set_main_option("sqlalchemy.url", sync_url)
-    cfg.attributes["configure_logger"] = False
-    command.upgrade(cfg, target)
+    from .migrations import alembic_config
+
+    command.upgrade(alembic_config(sync_url, versions_dir, metadata), target)
 
 
-async def upgrade_async(sync_url: str, versions_dir: Path) -> None:
-    await asyncio.to_thread(upgrade, sync_url, versions_dir)
+async def upgrade_async(sync_url: str, versions_dir: Path, metadata: Sequence[MetaData] | None = None) -> None:
+    await asyncio.to_thread(upgrade, sync_url, versions_dir, "head", metadata)
 
 
 def is_transient(e: BaseException) -> bool:

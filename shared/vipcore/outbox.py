@@ -21,7 +21,7 @@ from .logs import get_logger
 from .telemetry import context_from_traceparent, current_traceparent
 
 log = get_logger(__name__)
-metadata = sa.MetaData()
+metadata = sa.MetaData()  # in every service database; each service's first migration writes these tables out
 
 outbox_table = sa.Table(
     "outbox", metadata,
@@ -44,11 +44,6 @@ inbox_table = sa.Table(
 
 
 sa.Index("outbox_unpublished", outbox_table.c.id, postgresql_where=outbox_table.c.published_at.is_(None))
-
-
-def create_tables(op: Any) -> None:
-    """Called from every service's first Alembic migration."""
-    metadata.create_all(op.get_bind())
 
 
 @dataclass(frozen=True)

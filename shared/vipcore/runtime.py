@@ -23,6 +23,7 @@ from .events import EventData
 from .http import install_docs, install_problem_handlers, ops_router
 from .kafka import make_broker, make_producer
 from .logs import get_logger
+from .migrations import target_metadata
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
 from .telemetry import make_tracer_provider
@@ -104,7 +105,7 @@ class ServiceRuntime:
         return spec.to_specification().to_jsonable()
 
     async def start(self) -> None:
-        await upgrade_async(self.settings.sync_database_url, self.versions_dir)
+        await upgrade_async(self.settings.sync_database_url, self.versions_dir, target_metadata(self.name))
         self.producer = make_producer(self.settings.kafka_bootstrap_servers, client_id=f"{self.name}-relay")
         self.relay.producer = self.producer
         for c in self.consumers:
