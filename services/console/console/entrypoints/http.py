@@ -87,7 +87,7 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
             staff_id, nxt = f["staff_id"], f["next"] or "/"
             s = await desk.login(staff_id.strip(), f["password"])
         except Refusal as e:
-            if e.status in (401, 403, 422):
+            if e.service == "members" and e.status in (401, 403, 422):
                 return render(request, "login.html", None, status=401, error="login_failed",
                               next=_safe_next(nxt), staff_id=staff_id)
             return refused(request, None, e)

@@ -39,9 +39,11 @@ def test_o02_screens_follow_the_members_role_matrix() -> None:
     assert SCREENS["search"] == MATRIX["files.search"]
     assert SCREENS["reviews"] == MATRIX["files.review_queue"]
     assert SCREENS["review.decide"] == MATRIX["files.review"]
-    assert menu(Role.STORE_MANAGER) == ["search", "profile"]
-    assert menu(Role.STORE_CS_MANAGER) == ["search", "reviews", "profile"]
-    assert menu(Role.AUDITOR) == ["profile"]
+    assert menu(Role.STORE_MANAGER) == ["search", "aging", "profile"]
+    assert menu(Role.STORE_CS_MANAGER) == ["search", "reviews", "adjustments", "aging", "profile"]
+    assert menu(Role.HQ_CS) == ["search", "reviews", "adjustments", "aging", "profile"]
+    assert menu(Role.STAFF) == ["search", "profile"]
+    assert menu(Role.AUDITOR) == ["aging", "profile"]
     assert not may(Role.POS, "profile")
 
 
