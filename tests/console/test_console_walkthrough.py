@@ -114,6 +114,9 @@ async def test_m04_m07_console_walkthrough(console_stack: Stack) -> None:
             hit = page.locator(f"[data-member='{data['pending']['member_id']}']")
             await hit.wait_for()
             await page.screenshot(path=str(SHOTS / "search-zh.png"), full_page=True)
+            await page.goto(url + "/members?name=" + "郑")  # by name (prefix), as a bookmarkable URL
+            assert await page.locator(f"[data-member='{data['carded']['member_id']}']").count() == 1
+            await page.go_back()
             await hit.locator("a").click()
             await page.wait_for_selector("[data-file]")
             card = await page.inner_text("[data-field=card_no]")
