@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -159,12 +160,13 @@ async def test_m04_m07_console_walkthrough(console_stack: Stack) -> None:
 
 @pytest.fixture
 async def office_stack(stack_config: StackConfig) -> Any:
-    async with Stack(stack_config, services=("members", "loyalty", "credit")) as s:
+    async with Stack(stack_config, services=("members", "loyalty", "credit", "notify")) as s:
         await s.start_console()
         yield s
 
 
-async def test_l02_c07_adjustment_with_second_approver_and_aging_download(office_stack: Stack) -> None:
+async def test_l02_c07_n01_adjustment_second_approver_campaign_pause_resume_aging_download(
+        office_stack: Stack) -> None:
     from openpyxl import load_workbook
     from playwright.async_api import async_playwright
 
@@ -223,6 +225,23 @@ async def test_l02_c07_adjustment_with_second_approver_and_aging_download(office
                                 headers={"Authorization": f"Bearer {stack.cfg.admin_token}"})
             assert sorted(e["points"] for e in r.json()["entries"]) == [-50, 300]
 
+            # N-01: the HQ admin pauses and resumes a campaign through notify
+            start = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+            r = await stack.admin.post(f"{stack.url('notify')}/v1/campaigns", json={
+                "name": "中秋会员答谢", "segment": {"store_ids": ["XA-901"]}, "scheduled_at": start,
+                "template_body": "中秋快乐，到店领取月饼礼盒。"})
+            assert r.status_code == 201, r.text
+            cid = r.json()["campaign_id"]
+            await log_in("C-HQADM")
+            await page.click("[data-nav=campaigns]")
+            await page.locator(f"[data-campaign='{cid}'] [data-pause]").click()
+            await page.wait_for_selector(f"[data-done=paused] >> xpath=//following::*[@data-campaign='{cid}']"
+                                         "[@data-status='paused']")
+            await page.screenshot(path=str(SHOTS / "campaigns-paused-zh.png"), full_page=True)
+            await page.locator(f"[data-campaign='{cid}'] [data-resume]").click()
+            await page.wait_for_selector("[data-done=resumed]")
+            assert await page.get_attribute(f"[data-campaign='{cid}']", "data-status") in ("scheduled", "running")
+
             # C-07: the aging report, and its workbook downloaded through the console opens in openpyxl
             await log_in("C-GM")
             await page.click("[data-nav=aging]")
@@ -231,7 +250,9 @@ async def test_l02_c07_adjustment_with_second_approver_and_aging_download(office
             async with page.expect_download() as dl:
                 await page.click("[data-download=xlsx]")
             download = await dl.value
-            assert download.suggested_filename.endswith(".xlsx")
+            if not download.suggested_filename.endswith(".xlsx"):
+                await download.save_as(SHOTS / "aging-refused.html")
+                pytest.fail((SHOTS / "aging-refused.html").read_text()[-1500:])
             await download.save_as(SHOTS / "aging.xlsx")
             wb = load_workbook(SHOTS / "aging.xlsx")
             assert {"customer", "staff", "store", "region"} <= set(wb.sheetnames)
@@ -241,6 +262,10 @@ async def test_l02_c07_adjustment_with_second_approver_and_aging_download(office
             assert await page.locator("[data-nav=aging]").count() == 0
             resp = await page.goto(f"{url}/reports/aging")
             assert resp is not None and resp.status == 403 and "credit" in await page.inner_text("[data-refusal]")
+            await log_in("C-CSM")  # O-02: campaigns are HQ's; notify refuses a store's manager
+            assert await page.locator("[data-nav=campaigns]").count() == 0
+            resp = await page.goto(f"{url}/campaigns")
+            assert resp is not None and resp.status == 403 and "notify" in await page.inner_text("[data-refusal]")
         finally:
             await browser.close()
 

@@ -16,6 +16,7 @@ SCREENS: dict[str, frozenset[Role]] = {
     "adjust.request": frozenset({Role.STORE_CS_MANAGER, *HQ}),  # loyalty's requesters (L-02, M-18)
     "adjust.decide": HQ,  # loyalty's approvers; never the requester (L-02)
     "adjustments": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "campaigns": frozenset({Role.HQ_ADMIN}),  # notify's campaign roles (N-01)
     "aging": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # credit READERS (C-07)
     "profile": frozenset(Role) - {Role.POS},
 }
@@ -27,4 +28,4 @@ def may(role: Role, screen: str) -> bool:
 
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
-    return [s for s in ("search", "reviews", "adjustments", "aging", "profile") if may(role, s)]
+    return [s for s in ("search", "reviews", "adjustments", "campaigns", "aging", "profile") if may(role, s)]
