@@ -1,7 +1,8 @@
 """`./dev up | down | status | demo | topics` — the whole system on this machine, no Docker.
 
-up:     resolves Kafka (Maven, once), starts Kafka, PostgreSQL, the SMS simulator and every service in
-        the background, then loads the demo (unless --no-demo). Returns with everything running.
+up:     resolves Kafka and Zipkin (Maven, once), starts Kafka, PostgreSQL, the trace viewer (Zipkin, unless
+        --no-traces), the SMS simulator and every service in the background, then loads the demo (unless
+        --no-demo). Returns with everything running.
 down:   stops everything `up` started.
 topics: creates the declared topics at KAFKA_BOOTSTRAP_SERVERS (used by docker-compose too).
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import kafka, postgres
+from . import kafka, postgres, zipkin
 from .procs import port_open, read_pid, spawn, stop_pid
 from .testing import CONSOLE, SERVICES, StackConfig
 
@@ -56,13 +57,23 @@ def nodes() -> tuple[kafka.KafkaNode, postgres.PgNode]:
     return k, p
 
 
-def config() -> StackConfig:
+def viewer() -> zipkin.ZipkinNode:
+    return zipkin.ZipkinNode(home=HOME / "zipkin", port=int(os.environ.get("DEV_ZIPKIN_PORT", 9411)))
+
+
+def config(traces: bool | None = None) -> StackConfig:
+    """The dev system's settings; services export traces to Zipkin when it runs (or `traces` says so)."""
     k, p = nodes()
     s = _secrets()
+    z = viewer()
+    if traces is None:
+        traces = read_pid(z.pidfile) is not None
     cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=k.bootstrap, isolated=False,
                       admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
                       pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS),
-                      staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]))
+                      staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]),
+                      zipkin_endpoint=z.spans_endpoint if traces else None,
+                      traces_url=z.url + "/zipkin/" if traces else None)
     return cfg
 
 
@@ -72,9 +83,14 @@ def _pidfile(name: str) -> Path:
 
 def up(args: argparse.Namespace) -> None:
     k, p = nodes()
-    cfg = config()
+    z = viewer()
+    cfg = config(traces=not args.no_traces)
     with console.status("Resolving Apache Kafka (Maven, first run only)..."):
         kafka.ensure_runtime()
+    if not args.no_traces:
+        with console.status("Resolving the Zipkin server (Maven, first run only)..."):
+            zipkin.ensure_runtime()
+        zipkin.start(z, wait=False)  # the JVM starts while Kafka and PostgreSQL do
     with console.status(f"Starting Kafka on {k.bootstrap}..."):
         kafka.start(k)
     with console.status(f"Starting PostgreSQL on 127.0.0.1:{p.port}..."):
@@ -83,6 +99,10 @@ def up(args: argparse.Namespace) -> None:
 
     created = asyncio.run(create_topics(k.bootstrap))
     console.print(f"[green]✓[/] Kafka {k.bootstrap}, PostgreSQL :{p.port}, topics ({len(created)} new)")
+    if not args.no_traces:
+        with console.status(f"Starting the trace viewer (Zipkin) on {z.url}..."):
+            zipkin.wait_ready(z)
+        console.print(f"[green]✓[/] trace viewer {z.url}/zipkin/ (in memory, heap {z.heap_mb} MB)")
     logs = HOME / "logs"
     if read_pid(_pidfile("smssim")) is None:
         spawn([sys.executable, "-m", "devstack.smssim", "--port", str(PORTS["smssim"])],
@@ -126,6 +146,8 @@ def down(_: argparse.Namespace) -> None:
     for s in [*SERVICES, CONSOLE, "smssim"]:
         if stop_pid(_pidfile(s)):
             console.print(f"stopped {s}")
+    if zipkin.stop(viewer()):
+        console.print("stopped Zipkin")
     k, p = nodes()
     if postgres.stop(p):
         console.print("stopped PostgreSQL")
@@ -138,6 +160,9 @@ def status(_: argparse.Namespace) -> None:
     cfg = config()
     console.print(f"Kafka {k.bootstrap}: {'up' if port_open('127.0.0.1', k.port) else 'down'}")
     console.print(f"PostgreSQL :{p.port}: {'up' if port_open('127.0.0.1', p.port) else 'down'}")
+    z = viewer()
+    console.print(f"Zipkin {z.url}/zipkin/: "
+                  f"{'up' if read_pid(z.pidfile) and port_open('127.0.0.1', z.port) else 'down'}")
     for s in [*SERVICES, CONSOLE, "smssim"]:
         pid = read_pid(_pidfile(s))
         console.print(f"{s:8} {cfg.url(s):24} {'pid ' + str(pid) if pid else 'down'}")
@@ -162,6 +187,7 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     u = sub.add_parser("up", help="start everything and load the demo")
     u.add_argument("--no-demo", action="store_true")
+    u.add_argument("--no-traces", action="store_true", help="do not start the trace viewer (Zipkin)")
     u.add_argument("--sales", type=int, default=3000, help="sales in the demo day")
     u.set_defaults(fn=up)
     sub.add_parser("down", help="stop everything").set_defaults(fn=down)

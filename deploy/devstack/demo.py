@@ -171,7 +171,8 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
                                       headers={"Authorization": f"Bearer {keys[sale['store_id']]}"})
                 resp.raise_for_status()
                 results.append({**resp.json(), "status": resp.status_code})
-                trace_id = trace_id or resp.json()["trace_id"]
+                if trace_id is None and resp.json().get("member_id"):  # a member's sale: every service is on its path
+                    trace_id = resp.json()["trace_id"]
                 bar.advance(task)
             rest = day[20:]
             for store in STORES:  # then offline catch-up batches per store
@@ -218,6 +219,9 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     table.add_row("sale → all points counted", f"{e2e_s:.1f}s for the whole day")
     table.add_row("one trace id", str(trace_id))
     console.print(table)
+    trace_url = f"{cfg.traces_url}traces/{trace_id}" if cfg.traces_url and trace_id else None
+    if trace_url:
+        console.print(f"One sale's trace (gateway → members, loyalty, credit, notify): [cyan]{trace_url}[/]")
     if msgs["messages"]:
         console.print(f"Latest SMS: [cyan]{msgs['messages'][0]['to']}[/] {msgs['messages'][0]['body']}")
     for name in ("gateway", "members", "loyalty", "credit", "notify", "smssim"):
@@ -237,10 +241,11 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
                        for m in members],
            "staff": [{"staff_id": s["staff_id"], "store_id": s["store_id"], "role": s["role"],
                       "line_leader_staff_id": s.get("line_leader_staff_id")} for s in staff],
-           "services": {n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "console",
-                                                "smssim")},
+           "services": {**{n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "console",
+                                                   "smssim")},
+                        **({"traces": cfg.traces_url} if cfg.traces_url else {})},
            "console_logins": logins,
-           "member_files": files, "trace_id": trace_id}
+           "member_files": files, "trace_id": trace_id, "trace_url": trace_url}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
     console.print(f"[green]✓[/] wrote {out}")

@@ -65,6 +65,8 @@ class StackConfig:
     staff_keys: tuple[str, str] = field(default_factory=lambda: _keypair())
 
     isolated: bool = True  # tests: prefixed topics and databases; the dev system: plain names
+    zipkin_endpoint: str | None = None  # trace viewer's span endpoint (devstack.zipkin); None: no export
+    traces_url: str | None = None  # the viewer's UI, for people (demo output)
 
     @property
     def topic_prefix(self) -> str:
@@ -100,6 +102,8 @@ class StackConfig:
             "LOG_LEVEL": "WARNING" if self.isolated else "INFO",
             "STAFF_TOKEN_PUBLIC_KEY": self.staff_keys[1],
         }
+        if self.zipkin_endpoint:
+            env["ZIPKIN_ENDPOINT"] = self.zipkin_endpoint
         if service == "members":
             env["STAFF_TOKEN_PRIVATE_KEY"] = self.staff_keys[0]
         if service in ("gateway", "members"):

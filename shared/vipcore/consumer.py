@@ -30,7 +30,7 @@ from .db import is_transient
 from .events import Envelope, EventData, PoisonMessage, decode
 from .logs import get_logger
 from .outbox import OutgoingEvent, add_to_outbox
-from .telemetry import context_from_headers, traceparent_of
+from .telemetry import business_attributes, context_from_headers, traceparent_of
 from .topics import Topic
 
 log = get_logger(__name__)
@@ -100,6 +100,7 @@ class ConsumerMetrics:
     dlq: Any = None
     latency: Any = None
     lag: Any = None
+    lag_seconds: Any = None
 
 
 class BatchConsumer:
@@ -148,18 +149,24 @@ class BatchConsumer:
                 await msg.nack()
                 await asyncio.sleep(1.0)
                 return
-            self._report_lag(msg)
+            self._report_lag(msg, records)
 
-    def _report_lag(self, msg: Any) -> None:
+    def _report_lag(self, msg: Any, records: Sequence[ConsumerRecord[Any, Any]] = ()) -> None:
         if self.metrics.lag is None:
             return
         consumer: Any = getattr(msg, "consumer", None)
+        # the next unconsumed message is at least as old as the newest one just handled (broker timestamps, ms)
+        newest = {r.partition: r.timestamp for r in records if r.timestamp and r.timestamp > 0}
         try:
             for tp in consumer.assignment():
                 hw = consumer.highwater(tp)
                 pos = consumer._fetcher._subscriptions.subscription.assignment.state_value(tp)
                 if hw is not None and pos is not None and pos.position is not None:
-                    self.metrics.lag.labels(self.topic, str(tp.partition)).set(max(hw - pos.position, 0))
+                    behind = max(hw - pos.position, 0)
+                    self.metrics.lag.labels(self.topic, str(tp.partition)).set(behind)
+                    if self.metrics.lag_seconds is not None and (behind == 0 or tp.partition in newest):
+                        age = 0.0 if behind == 0 else max(time.time() - newest[tp.partition] / 1000, 0.0)
+                        self.metrics.lag_seconds.labels(self.topic, str(tp.partition)).set(age)
         except Exception:  # noqa: BLE001 - lag is best effort, never breaks consumption
             pass
 
@@ -182,7 +189,8 @@ class BatchConsumer:
                 context=context_from_headers(rec.headers),
                 attributes={"messaging.system": "kafka", "messaging.destination.name": rec.topic,
                             "messaging.kafka.partition": rec.partition,
-                            "messaging.kafka.offset": rec.offset, "cloudevents.id": str(env.id)},
+                            "messaging.kafka.offset": rec.offset, "cloudevents.id": str(env.id),
+                            **business_attributes(env.data)},
             )
             deliveries.append(Delivery(env, rec, span))
         try:
@@ -215,6 +223,7 @@ class BatchConsumer:
                 await self._retrying(lambda d=d: self._transaction([d]))  # type: ignore[misc]
             except _Permanent as e:
                 d.span.record_exception(e.__cause__ or e)
+                d.span.set_status(trace.StatusCode.ERROR, "dead-lettered")  # kept whatever the sampling
                 failed.append((d.record, f"handler failed: {e.__cause__!r}"))
         return failed
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .db import is_transient
 from .events import Envelope
 from .logs import get_logger
-from .telemetry import context_from_traceparent, current_traceparent
+from .telemetry import business_attributes, context_from_traceparent, current_traceparent
 
 log = get_logger(__name__)
 metadata = sa.MetaData()  # in every service database; each service's first migration writes these tables out
@@ -72,7 +73,7 @@ class OutboxRelay:
 
     def __init__(self, engine: AsyncEngine, producer: AIOKafkaProducer | None, *, name: str,
                  batch_size: int, idle_poll_s: float, tracer_provider: Any = None,
-                 backlog_gauge: Any = None, published_counter: Any = None) -> None:
+                 backlog_gauge: Any = None, published_counter: Any = None, oldest_age_gauge: Any = None) -> None:
         self.engine = engine
         self.producer = producer
         self.name = name
@@ -81,6 +82,7 @@ class OutboxRelay:
         self.tracer = trace.get_tracer("vipcore.outbox", tracer_provider=tracer_provider)
         self.backlog_gauge = backlog_gauge
         self.published_counter = published_counter
+        self.oldest_age_gauge = oldest_age_gauge
         self._wake = asyncio.Event()
         self._stopping = False
         self.lock_key = int.from_bytes(f"outbox:{name}".encode()[:8].ljust(8, b"\0"), "big") >> 1
@@ -136,13 +138,16 @@ class OutboxRelay:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(
                 sa.select(outbox_table.c.id, outbox_table.c.topic, outbox_table.c.key,
-                          outbox_table.c.headers, outbox_table.c.payload)
+                          outbox_table.c.headers, outbox_table.c.payload,
+                          (sa.func.extract("epoch", sa.func.now() - outbox_table.c.created_at)).label("age_s"))
                 .where(outbox_table.c.published_at.is_(None))
                 .order_by(outbox_table.c.id).limit(self.batch_size)
             )).all()
             await conn.rollback()
         if self.backlog_gauge is not None:
             self.backlog_gauge.set(len(rows))
+        if self.oldest_age_gauge is not None:
+            self.oldest_age_gauge.set(float(rows[0].age_s) if rows else 0.0)
         if not rows:
             return 0
         assert self.producer is not None, "relay not started"
@@ -153,7 +158,9 @@ class OutboxRelay:
                 f"{row.topic} publish", kind=SpanKind.PRODUCER,
                 context=context_from_traceparent(headers.get("traceparent")),
                 attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic},
-            ):
+            ) as span:
+                if span.is_recording():
+                    span.set_attributes(_attributes_of(row.payload))
                 tp = current_traceparent()
                 if tp:
                     headers = {**headers, "traceparent": tp}
@@ -178,3 +185,11 @@ class OutboxRelay:
         async with self.engine.begin() as conn:
             await conn.execute(sa.text(
                 "DELETE FROM outbox WHERE published_at < now() - interval '1 hour'"))
+
+
+def _attributes_of(payload: bytes) -> dict[str, str]:
+    """The receipt/store/member ids of an event's data, for its publish span (other keys never)."""
+    try:
+        return business_attributes(orjson.loads(payload))
+    except orjson.JSONDecodeError:
+        return {}

@@ -23,8 +23,10 @@ from .events import EventData
 from .http import install_docs, install_problem_handlers, ops_router
 from .kafka import make_broker, make_producer
 from .logs import get_logger
+from .metrics import RequestMetrics
 from .migrations import target_metadata
 from .outbox import OutboxRelay
+from .scheduler import Ticker
 from .settings import ServiceSettings
 from .telemetry import make_tracer_provider
 from .topics import Topic
@@ -41,7 +43,8 @@ class ServiceRuntime:
         self.name = settings.service_name
         self.versions_dir = versions_dir
         self.tracer_provider = tracer_provider or make_tracer_provider(
-            self.name, settings.otel_exporter_otlp_endpoint)
+            self.name, settings.otel_exporter_otlp_endpoint, zipkin_endpoint=settings.zipkin_endpoint,
+            sample_ratio=settings.otel_traces_sampler_arg)
         self.registry = CollectorRegistry()
         r = self.registry
         self.m_handled = Counter("events_handled", "Events handled", ["topic"], registry=r)
@@ -49,8 +52,15 @@ class ServiceRuntime:
         self.m_dlq = Counter("events_dead_lettered", "Events sent to the DLQ", ["topic"], registry=r)
         self.m_latency = Histogram("handler_batch_seconds", "Batch handling time", ["topic"], registry=r)
         self.m_lag = Gauge("consumer_lag", "Consumer lag (messages)", ["topic", "partition"], registry=r)
+        self.m_lag_s = Gauge("consumer_lag_seconds", "Age of the oldest message not yet consumed (0: caught up)",
+                             ["topic", "partition"], registry=r)
         self.m_backlog = Gauge("outbox_backlog", "Unpublished outbox rows seen by the relay", registry=r)
+        self.m_outbox_age = Gauge("outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row",
+                                  registry=r)
         self.m_published = Counter("outbox_published", "Outbox rows published", registry=r)
+        self.m_sched_runs = Counter("scheduler_runs", "Scheduled work rounds", ["job", "outcome"], registry=r)
+        self.m_sched_ok = Gauge("scheduler_last_success_timestamp_seconds", "When a job last ran through",
+                                ["job"], registry=r)
         self.engine = make_engine(settings.database_url, settings.db_pool_size)
         self._instrument_db()
         self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name,
@@ -59,7 +69,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             self.engine, None, name=self.name, batch_size=settings.outbox_batch_size,
             idle_poll_s=settings.outbox_idle_poll_ms / 1000, tracer_provider=self.tracer_provider,
-            backlog_gauge=self.m_backlog, published_counter=self.m_published)
+            backlog_gauge=self.m_backlog, published_counter=self.m_published, oldest_age_gauge=self.m_outbox_age)
         self.consumers: list[BatchConsumer] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self.background: list[Any] = []  # objects with async run() and stop()
@@ -82,7 +92,8 @@ class ServiceRuntime:
             service=self.name, topic=topic.name, topic_prefix=self.settings.kafka_topic_prefix,
             handlers=handlers, engine=self.engine,
             producer=None, tracer_provider=self.tracer_provider,
-            metrics=ConsumerMetrics(self.m_handled, self.m_failed, self.m_dlq, self.m_latency, self.m_lag),
+            metrics=ConsumerMetrics(self.m_handled, self.m_failed, self.m_dlq, self.m_latency, self.m_lag,
+                                    self.m_lag_s),
             on_commit=self.relay.wake,
         )
         c.subscribe(self.broker, max_records=self.settings.consumer_max_records,
@@ -114,6 +125,8 @@ class ServiceRuntime:
         await self.broker.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
         for b in self.background:
+            if isinstance(b, Ticker):
+                b.runs, b.last_success = self.m_sched_runs, self.m_sched_ok
             self._tasks.append(asyncio.create_task(b.run(), name=f"{self.name}-{type(b).__name__}"))
         # Everything built so far (app, routes, models, metadata) lives as long as the process: keep it out of
         # the collector's generations so a full collection on the request path scans only request garbage.
@@ -182,6 +195,7 @@ class ServiceRuntime:
             return self.asyncapi()
 
         app.state.runtime = self
+        app.add_middleware(RequestMetrics, registry=self.registry)  # per-route rate, errors, duration
         # one server span per request; the per-message `receive`/`send` spans cost CPU and say nothing
         FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
                                            excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])

@@ -23,6 +23,11 @@ class ServiceSettings(BaseSettings):
     staff_token_public_key: str | None = Field(
         None, description="Ed25519 public key (base64, raw 32 bytes) verifying staff tokens from members")
     otel_exporter_otlp_endpoint: str | None = None
+    zipkin_endpoint: str | None = Field(
+        None, description="Zipkin span endpoint (http://127.0.0.1:9411/api/v2/spans, what ./dev up starts); "
+                          "when set, traces go there instead of OTLP")
+    otel_traces_sampler_arg: float = Field(
+        1.0, ge=0.0, le=1.0, description="Share of root traces sampled (parent-based); error spans always kept")
     log_level: str = "INFO"
     consumer_max_records: int = 1000
     consumer_batch_timeout_ms: int = 50

@@ -14,8 +14,8 @@ import httpx
 from credit.service.context import Credit
 from credit.service.daily import DailyScheduler
 from devstack.testing import Stack, sql_value, wait_for
-from gateway.domain.models import SaleIn
-from gateway.entrypoints.credit import CouponGate
+from gateway.entrypoints.schemas import SaleIn
+from gateway.service.coupons import CouponGate
 from vipcore.auth import Role
 from vipcore.contracts.pos import Payment, SaleLine, SaleRecorded
 from vipcore.db import make_engine

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 from devstack.testing import Stack, produce, sql_value, wait_for
-from loyalty.domain.account import RuleViolation
 from loyalty.domain.program import load_books
 from loyalty.service.commands import Commands, RedeemCommand
 from loyalty.service.handlers import AccountStore
 from vipcore.contracts.pos import SaleRecorded
 from vipcore.db import make_engine
+from vipcore.errors import RuleViolation
 from vipcore.events import Envelope
 
 

@@ -44,6 +44,12 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
         assert r.json()["errors"][0]["field"] == "payments[1].amount" and r.json()["errors"][0]["rule"] == "L-11"
         r = await pos.post("/v1/sales", json={**sv_sale("R-ANON", card, 100), "member": None})
         assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "L-11"  # only a member's money
+        # the receipt's coupons are refused (C-09) after its stored value was held: the hold is given back at once
+        r = await pos.post("/v1/sales", json=sale("HT-001", "R-CPN", card, 30100, payments=[
+            {"method": "stored_value", "amount": 30000},
+            {"method": "coupon", "amount": 100, "coupon_numbers": ["NO-SUCH-1"]}]))
+        assert r.status_code == 422 and r.json()["errors"][0]["rule"].startswith("C-"), r.text
+        assert await sql_value(stack.cfg, "loyalty", HELD, mid) == 0
 
         # two terminals, ten 300-yuan payments at once against 1,100 yuan: exactly three are accepted
         answers = await asyncio.gather(*[

@@ -6,7 +6,7 @@ import uuid
 
 from devstack.testing import StackConfig, consume_all, create_database, sql_value
 from gateway.bootstrap import MIGRATIONS
-from gateway.domain.models import SaleIn
+from gateway.entrypoints.schemas import SaleIn
 from gateway.service.directory import Directory
 from gateway.service.sales import SalesDesk
 from vipcore.db import make_engine, upgrade_async

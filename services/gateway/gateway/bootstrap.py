@@ -13,8 +13,14 @@ from vipcore.runtime import ServiceRuntime
 from .config import GatewaySettings
 from .entrypoints import consumers, credit, http, redemptions
 from .service.apikeys import KeyVerifier
+from .service.checkout import Checkout
 from .service.coalescer import SaleCoalescer
+from .service.coupons import CouponGate
+from .service.credit import CreditDesk, credit_client
 from .service.directory import Directory
+from .service.lookup import MemberLookup
+from .service.quotes import QuoteBatcher, Quoting
+from .service.redemptions import Redemptions
 from .service.sales import SalesDesk
 from .service.stored_value import StoredValuePayments
 
@@ -26,17 +32,19 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     token = settings.admin_token.get_secret_value()
     directory = Directory(settings.pii_index_key.get_secret_value())
     consumers.register(rt, directory)
-    desk = SalesDesk(rt.engine, directory, settings.kafka_topic_prefix, rt.relay.wake)
+    desk = SalesDesk(rt.engine, directory, settings.kafka_topic_prefix, rt.relay.wake, rt.tracer_provider)
     loyalty_api = InternalClient(settings.loyalty_url, peer="loyalty", token=token, tracer_provider=rt.tracer_provider)
     rt.closers.append(loyalty_api.aclose)
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
-    credit_client = credit.credit_client(settings, rt.tracer_provider)
+    credit_api = credit_client(settings, rt.tracer_provider)
+    rt.closers.append(credit_api.aclose)
+    checkout = Checkout(desk, SaleCoalescer(desk), StoredValuePayments(rt.engine, directory, loyalty_api),
+                        CouponGate(credit_api, rt.engine))
     app = rt.http_app(
-        http.pos_router(desk, keys, directory, rt.engine, loyalty_api, SaleCoalescer(desk),
-                        StoredValuePayments(rt.engine, directory, loyalty_api),
-                        coupons=credit.CouponGate(credit_client, rt.engine)),
+        http.pos_router(checkout, desk, keys, MemberLookup(rt.engine, directory, loyalty_api),
+                        Quoting(directory, rt.engine, QuoteBatcher(loyalty_api))),
         http.admin_router(rt.engine, admin_guard(token)),
-        credit.credit_router(settings, keys, credit_client),
-        redemptions.redemptions_router(keys, directory, rt.engine, loyalty_api),
+        credit.credit_router(keys, CreditDesk(credit_api)),
+        redemptions.redemptions_router(keys, Redemptions(rt.engine, directory, loyalty_api)),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

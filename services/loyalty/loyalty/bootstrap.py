@@ -12,12 +12,14 @@ from vipcore.auth import TokenVerifier
 from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
+from .adapters.stores import StoreCache
 from .config import LoyaltySettings
 from .domain.program import load_books
-from .entrypoints import consumers, http, reports, stored_value
+from .entrypoints import consumers, http, reports_http, staff_http
 from .service.commands import Commands
 from .service.handlers import LoyaltyHandlers
 from .service.jobs import Jobs, Scheduler
+from .service.pricing import Pricing
 from .service.stored_value import HoldReleaser, StoredValueDesk
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -39,18 +41,11 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
     if settings.scheduler_enabled:
         rt.background.append(Scheduler(jobs, clock, settings.scheduler_every_s))
     guard = admin_guard(settings.admin_token.get_secret_value())
-    cache = http.StoreCache(rt.engine, settings.default_program)
-
-    async def program_of_store(store_id: str) -> str:
-        return (await cache.get(store_id))[0]
-
+    stores = StoreCache(rt.engine, set(books), settings.default_program)
     desk = StoredValueDesk(rt.engine, books, clock)
     if settings.scheduler_enabled:
         rt.background.append(HoldReleaser(desk, settings.scheduler_every_s))
-    return rt.http_app(http.router(rt.engine, books, settings.default_program, guard, commands, clock, cache),
-                       reports.admin_router(rt.engine, books, guard, jobs),
-                       reports.staff_router(TokenVerifier(settings.staff_token_public_key), commands, desk,
-                                            program_of_store),
-                       stored_value.internal_router(desk, guard, program_of_store),
-                       stored_value.report_router(rt.engine, guard),
+    return rt.http_app(http.internal_router(Pricing(rt.engine, books, stores, clock), commands, desk, stores, guard),
+                       reports_http.admin_router(rt.engine, books, guard, jobs),
+                       staff_http.staff_router(TokenVerifier(settings.staff_token_public_key), commands, desk, stores),
                        title="Loyalty", description="Points ledger, tiers, member prices, redemptions, reports")

@@ -48,7 +48,8 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
         workers=settings.dispatch_workers,
         tracer_provider=rt.tracer_provider, on_events=rt.relay.wake,
         sent_counter=Counter("sms_sent", "SMS accepted by the provider", registry=rt.registry),
-        failed_counter=Counter("sms_failed", "SMS attempts that failed", registry=rt.registry))
+        failed_counter=Counter("sms_failed", "SMS attempts that failed", registry=rt.registry),
+        parked_counter=Counter("sms_parked", "SMS given up (parked for ops)", registry=rt.registry))
     ops = Ops(rt.engine, enc_key=key, topic=topic, wake_dispatch=dispatcher.wake, wake_relay=rt.relay.wake)
     camps = Campaigns(rt.engine, daily_cap=settings.sms_daily_cap, clock=clock, wake_dispatch=dispatcher.wake)
     rt.background += [dispatcher, Purger(ops, settings.body_retention_days), camps]

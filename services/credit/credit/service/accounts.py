@@ -10,18 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from vipcore.http import FieldError, Problem
+from vipcore.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vipcore.pii import mask_mobile
 
+from ..adapters.sql import OUTSTANDING
 from ..adapters.tables import accounts, authorizations, limit_raises, member_classes, receivables
 from ..domain.rules import CLASSES, Exposure, Limits, credit_class, default_case_limit
 from .context import Credit
-
-OUTSTANDING = receivables.c.amount - receivables.c.paid - receivables.c.refunded - receivables.c.written_off
-
-
-def refuse(status: int, field: str, message: str, rule: str | None) -> Problem:
-    return Problem(status, "Refused" if status == 422 else "Not found", message, [FieldError(field, message, rule)])
 
 
 async def create_account(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
@@ -34,16 +29,16 @@ async def create_account(c: Credit, body: dict[str, Any], by: str) -> dict[str, 
                                       .where(member_classes.c.member_id == member_id))
         asked = credit_class(body.get("customer_class")) or body.get("customer_class")
         if filed and asked and asked != filed:
-            raise refuse(422, "customer_class", f"the member file's class is {filed} (M-14)", "M-14")
+            raise RuleViolation("M-14", "customer_class", f"the member file's class is {filed} (M-14)")
         body = {**body, "customer_class": filed or asked}
     cls = credit_class(body.get("customer_class"))
     if cls is None:
-        raise refuse(422, "customer_class", f"one of {', '.join(CLASSES)}"
-                     + ("; the member file has no class yet" if member_id else ""), "M-14")
+        raise RuleViolation("M-14", "customer_class", f"one of {', '.join(CLASSES)}"
+                            + ("; the member file has no class yet" if member_id else ""))
     cases = body.get("limit_cases") or default_case_limit(cls)
     if cases > default_case_limit(cls):
-        raise refuse(422, "limit_cases", f"class {cls} may have at most {default_case_limit(cls)} cases; "
-                                         "more needs an approved written application (temporary raise)", "C-02")
+        raise RuleViolation("C-02", "limit_cases", f"class {cls} may have at most {default_case_limit(cls)} cases; "
+                            "more needs an approved written application (temporary raise)")
     row = {"customer_id": body.get("customer_id") or f"CR-{uuid.uuid4().hex[:12]}", "name": body["name"],
            "customer_class": cls, "contact_mobile": c.seal(body.get("contact_mobile")), "store_id": body["store_id"],
            "responsible_staff_id": body["responsible_staff_id"],
@@ -53,8 +48,7 @@ async def create_account(c: Credit, body: dict[str, Any], by: str) -> dict[str, 
         res = await conn.execute(
             pg_insert(accounts).values(**row).on_conflict_do_nothing())
         if res.rowcount == 0:
-            raise Problem(409, "Conflict", "a credit account with this customer_id or member_id exists",
-                          [FieldError("customer_id", "already has a credit account", "C-01")])
+            raise Conflict("C-01", "customer_id", "a credit account with this customer_id or member_id exists")
     mobile = body.get("contact_mobile")
     return {**row, "contact_mobile": mask_mobile(mobile) if mobile else None}  # N-06: never echoed in clear
 
@@ -65,7 +59,9 @@ async def limits_and_exposure(conn: AsyncConnection, customer_id: str, now: date
     q = sa.select(accounts).where(accounts.c.customer_id == customer_id)
     acct = (await conn.execute(q.with_for_update() if lock else q)).first()
     if acct is None:
-        raise refuse(422 if lock else 404, "customer_id", "no credit account for this customer", "C-01")
+        if lock:  # a command naming an unknown customer is refused by C-01; a read answers 404
+            raise RuleViolation("C-01", "customer_id", "no credit account for this customer")
+        raise NotFound("customer_id", "no credit account for this customer", "C-01")
 
     def total(*cols: Any) -> list[Any]:
         return [sa.func.coalesce(sa.func.sum(col), 0) for col in cols]
@@ -102,14 +98,14 @@ async def account_view(c: Credit, customer_id: str) -> dict[str, Any]:
 async def request_raise(c: Credit, customer_id: str, body: dict[str, Any], by: str) -> dict[str, Any]:
     """C-02: more than the class limit needs a written application; it waits for a manager's approval."""
     if body["expires_at"] <= c.clock():
-        raise refuse(422, "expires_at", "a temporary raise needs an expiry in the future", "C-02")
+        raise RuleViolation("C-02", "expires_at", "a temporary raise needs an expiry in the future")
     row = {"raise_id": f"RAISE-{uuid.uuid4().hex[:12]}", "customer_id": customer_id,
            "extra_cases": body["extra_cases"], "extra_amount": body["extra_amount"], "reason": body["reason"],
            "application_ref": body["application_ref"], "expires_at": body["expires_at"], "status": "pending",
            "requested_by": by}
     async with c.engine.begin() as conn:
         if await conn.scalar(sa.select(accounts.c.customer_id).where(accounts.c.customer_id == customer_id)) is None:
-            raise refuse(404, "customer_id", "no credit account for this customer", "C-01")
+            raise NotFound("customer_id", "no credit account for this customer", "C-01")
         await conn.execute(limit_raises.insert().values(**row))
     return row
 
@@ -123,12 +119,12 @@ async def decide(c: Credit, table: sa.Table, key: str, ident: str, approve: bool
     async with c.engine.begin() as conn:
         row = (await conn.execute(sa.select(table).where(table.c[key] == ident).with_for_update())).first()
         if row is None:
-            raise refuse(404, key, "no such application", None)
+            raise NotFound(key, "no such application")
         if row.status != "pending":
-            raise Problem(409, "Conflict", f"already {row.status}", [FieldError(key, f"already {row.status}")])
+            raise Conflict(None, key, f"already {row.status}")
         if row.requested_by == by:
-            raise Problem(403, "Forbidden", "an application is approved by someone other than its applicant",
-                          [FieldError("approver", "the applicant cannot decide their own application", "C-02")])
+            raise Forbidden("C-02", "approver", "the applicant cannot decide their own application: it is approved "
+                                                "by someone other than its applicant")
         await conn.execute(table.update().where(table.c[key] == ident).values(
             status="approved" if approve else "rejected", decided_by=by))
         if approve and on_approved is not None:
@@ -142,4 +138,4 @@ async def set_suspended(c: Credit, customer_id: str, suspended: bool, reason: st
         res = await conn.execute(accounts.update().where(accounts.c.customer_id == customer_id).values(
             suspended=suspended, suspended_reason=reason if suspended else None))
         if res.rowcount == 0:
-            raise refuse(404, "customer_id", "no credit account for this customer", "C-01")
+            raise NotFound("customer_id", "no credit account for this customer", "C-01")

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from vipcore.contracts.credit import AuthorizationGranted, AuthorizationRefused, AuthorizationReleased
-from vipcore.http import FieldError, Problem
+from vipcore.errors import NotFound, RuleViolation
 
 from ..adapters.tables import authorizations
 from ..domain.rules import authorize
@@ -40,7 +40,7 @@ async def request_authorization(c: Credit, store_id: str, customer_id: str, case
                 expires_at=expires.isoformat(), responsible_staff_id=responsible_staff_id))])
     c.wake()
     if refusal is not None:
-        raise Problem(422, "Credit refused", refusal.reason, [FieldError(refusal.field, refusal.reason, refusal.rule)])
+        raise RuleViolation(refusal.rule, refusal.field, refusal.reason)
     return {"authorization_id": auth_id, "approved": True, "expires_at": expires.isoformat(),
             "available_cases": limits.cases - exposure.cases - cases,
             "available_amount": limits.amount - exposure.amount - amount}
@@ -63,10 +63,10 @@ async def release_expired(c: Credit, now: datetime | None = None) -> int:
 
 
 async def get_authorization(c: Credit, authorization_id: str) -> dict[str, Any]:
+    """One authorisation and its state (held, captured, released)."""
     async with c.engine.connect() as conn:
         row = (await conn.execute(sa.select(authorizations).where(
             authorizations.c.authorization_id == authorization_id))).first()
     if row is None:
-        raise Problem(404, "Not found", "no such authorization",
-                      [FieldError("authorization_id", "unknown authorization")])
+        raise NotFound("authorization_id", "no such authorization")
     return dict(row._mapping)

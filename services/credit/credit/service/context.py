@@ -16,6 +16,7 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import decrypt, encrypt
 from vipcore.topics import CREDIT_EVENTS
 
+from ..adapters.sql import local_sql, zone_sql
 from ..adapters.tables import stores
 
 Clock = Callable[[], datetime]
@@ -68,13 +69,11 @@ class Credit:
 
     def zone_sql(self, *store_ids: Any) -> Any:
         """SQL: the time zone of the first of these stores that is known, else the default zone."""
-        zones = [stores.alias() for _ in store_ids]  # aliases: never correlated with a `stores` outside
-        return sa.func.coalesce(*(sa.select(z.c.timezone).where(z.c.store_id == s).scalar_subquery()
-                                  for z, s in zip(zones, store_ids, strict=True)), sa.literal(self.default_tz))
+        return zone_sql(self.default_tz, *store_ids)
 
     def local_sql(self, at: Any, store_id: Any) -> Any:
         """SQL: the store-time wall clock of the instant `at` (a timestamp without zone)."""
-        return sa.func.timezone(self.zone_sql(store_id), at)
+        return local_sql(self.default_tz, at, store_id)
 
     def business_date(self, tz: str, at: datetime | None = None) -> date:
         """The date at `at` (default now) in the store's time zone."""

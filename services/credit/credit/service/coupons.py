@@ -9,13 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from vipcore.http import FieldError, Problem
+from vipcore.errors import Conflict, NotFound, RuleViolation
 from vipcore.pii import mask_mobile
 
-from ..adapters.tables import coupon_batches, coupon_conflicts, coupon_movements, coupon_sales, coupons
+from ..adapters import reports
+from ..adapters.tables import coupon_batches, coupon_movements, coupon_sales, coupons
 from ..domain.coupons import TALLY_HOUR, coupon_numbers, tally_window
 from ..domain.rules import PAYMENT_METHODS, cheque_clears_on
-from .accounts import refuse
 from .context import Credit
 
 
@@ -28,8 +28,7 @@ async def draw_batch(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]
                                  .where(coupon_batches.c.prefix == body["prefix"]))
         nos = coupon_numbers(body["prefix"], int(used or 0) + 1, body["count"])
         if await conn.scalar(sa.select(sa.func.count()).where(coupons.c.coupon_no.in_(nos))):
-            raise Problem(409, "Conflict", "these coupon numbers exist already",
-                          [FieldError("prefix", "choose a prefix of its own", "C-09")])
+            raise Conflict("C-09", "prefix", "these coupon numbers exist already: choose a prefix of its own")
         batch_id = f"CB-{uuid.uuid4().hex[:10]}"
         await conn.execute(coupon_batches.insert().values(
             batch_id=batch_id, prefix=body["prefix"], face_value=body["face_value"], count=body["count"],
@@ -55,8 +54,8 @@ async def take_from_stock(conn: AsyncConnection, nos: list[str], today: date, ru
     found = {r.coupon_no: r for r in rows}
     bad = [n for n in nos if n not in found or found[n].status != "in_stock" or found[n].expires_on < today]
     if bad or len(set(nos)) != len(nos):
-        raise refuse(422, "coupon_nos", f"not in stock (unknown, sold, given or expired): {', '.join(bad)}"
-                     if bad else "a coupon number is listed twice", rule)
+        raise RuleViolation(rule, "coupon_nos", f"not in stock (unknown, sold, given or expired): {', '.join(bad)}"
+                            if bad else "a coupon number is listed twice")
     return list(rows)
 
 
@@ -64,7 +63,7 @@ async def sell(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
     """C-09: a sale of numbered coupons to an organisation; paid by cheque, they are held until it clears."""
     method = body["payment_method"]
     if method not in PAYMENT_METHODS:
-        raise refuse(422, "payment_method", f"one of {', '.join(PAYMENT_METHODS)}", "C-05")
+        raise RuleViolation("C-05", "payment_method", f"one of {', '.join(PAYMENT_METHODS)}")
     now = c.clock()
     async with c.engine.begin() as conn:
         today = c.business_date(await c.store_tz(conn, body["store_id"]))
@@ -91,10 +90,10 @@ async def settle_cheque(c: Credit, sale_id: str, cleared: bool) -> dict[str, Any
         s = (await conn.execute(sa.select(coupon_sales).where(coupon_sales.c.coupon_sale_id == sale_id)
                                 .with_for_update())).first()
         if s is None:
-            raise refuse(404, "coupon_sale_id", "no such coupon sale", None)
+            raise NotFound("coupon_sale_id", "no such coupon sale")
         if s.cheque_status != "pending":
-            raise Problem(409, "Conflict", "only a sale paid by a pending cheque clears or bounces",
-                          [FieldError("coupon_sale_id", f"cheque status {s.cheque_status}", "C-05")])
+            raise Conflict("C-05", "coupon_sale_id",
+                           f"only a sale paid by a pending cheque clears or bounces (cheque status {s.cheque_status})")
         await release(conn, [sale_id], cleared, c.clock())
     return {"coupon_sale_id": sale_id, "cheque_status": "cleared" if cleared else "bounced"}
 
@@ -124,39 +123,40 @@ async def redeem(c: Credit, store_id: str, receipt_no: str, nos: list[str],
         found = {r.coupon_no: r for r in rows}
         face = sum(r.face_value for r in rows)
         answer = {"store_id": store_id, "receipt_no": receipt_no, "coupon_nos": nos, "amount": face}
-        errors = []
+        errors: list[RuleViolation] = []
         if amount is not None and amount > face:
-            errors.append(FieldError("amount", f"the coupons are worth {face} fen, the payment is {amount}", "C-09"))
+            errors.append(RuleViolation("C-09", "amount", f"the coupons are worth {face} fen, the payment is {amount}"))
         if not errors and len(found) == len(set(nos)) == len(nos) and all(
                 (r.status, r.redeemed_store_id, r.redeemed_receipt_no) == ("redeemed", store_id, receipt_no)
                 for r in rows):
             return 200, answer
         errors += refusals(nos, found, today)
-        if errors:
-            raise Problem(422, "Coupon refused", "; ".join(e["message"] for e in errors), errors)
+        if errors:  # the first refusal names field and rule; the message lists every coupon refused
+            first = errors[0]
+            raise RuleViolation(first.rule, first.field, "; ".join(e.message for e in errors))
         await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(nos)).values(
             status="redeemed", redeemed_store_id=store_id, redeemed_receipt_no=receipt_no, redeemed_at=now))
     return 201, answer
 
 
-def refusals(nos: list[str], found: dict[str, Any], today: date) -> list[FieldError]:
+def refusals(nos: list[str], found: dict[str, Any], today: date) -> list[RuleViolation]:
     """Why these coupons cannot be spent now (empty: they can): C-09 once each, C-05 cheque not cleared."""
-    errors = []
+    errors: list[RuleViolation] = []
     for n in nos:
         r = found.get(n)
         if r is None:
-            errors.append(FieldError("coupon_nos", f"{n}: no such coupon", "C-09"))
+            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: no such coupon"))
         elif r.status == "redeemed":
-            errors.append(FieldError("coupon_nos", f"{n}: already spent (store {r.redeemed_store_id}, "
-                                                   f"receipt {r.redeemed_receipt_no})", "C-09"))
+            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: already spent (store {r.redeemed_store_id}, "
+                                                              f"receipt {r.redeemed_receipt_no})"))
         elif r.status == "held":
-            errors.append(FieldError("coupon_nos", f"{n}: paid by a cheque that has not cleared", "C-05"))
+            errors.append(RuleViolation("C-05", "coupon_nos", f"{n}: paid by a cheque that has not cleared"))
         elif r.status != "sold":
-            errors.append(FieldError("coupon_nos", f"{n}: never sold", "C-09"))
+            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: never sold"))
         elif r.expires_on < today:
-            errors.append(FieldError("coupon_nos", f"{n}: expired on {r.expires_on}", "C-09"))
+            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: expired on {r.expires_on}"))
     if len(set(nos)) != len(nos):
-        errors.append(FieldError("coupon_nos", "a coupon number is listed twice", "C-09"))
+        errors.append(RuleViolation("C-09", "coupon_nos", "a coupon number is listed twice"))
     return errors
 
 
@@ -166,24 +166,12 @@ async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
     async with c.engine.connect() as conn:
         if store_id:
             start, end = tally_window(day, await c.store_tz(conn, store_id))
-            sold_in = sa.and_(coupon_sales.c.sold_at >= start, coupon_sales.c.sold_at < end,
-                              coupon_sales.c.store_id == store_id)
-            red_in = sa.and_(coupons.c.redeemed_at >= start, coupons.c.redeemed_at < end,
-                             coupons.c.redeemed_store_id == store_id)
+            sales, redeemed = await reports.tally_of_store(conn, store_id, start, end)
             window = {"from": start.isoformat(), "to": end.isoformat()}
         else:
             lo, hi = (datetime.combine(d, time(TALLY_HOUR)) for d in (day - timedelta(days=1), day))
-
-            local = c.local_sql
-            sold_in = sa.and_(local(coupon_sales.c.sold_at, coupon_sales.c.store_id) >= lo,
-                              local(coupon_sales.c.sold_at, coupon_sales.c.store_id) < hi)
-            red_in = sa.and_(local(coupons.c.redeemed_at, coupons.c.redeemed_store_id) >= lo,
-                             local(coupons.c.redeemed_at, coupons.c.redeemed_store_id) < hi)
+            sales, redeemed = await reports.tally_of_all_stores(conn, c.default_tz, lo, hi)
             window = {"from": f"{lo.isoformat()} store time", "to": f"{hi.isoformat()} store time"}
-        sales = (await conn.execute(sa.select(coupon_sales).where(sold_in)
-                                    .order_by(coupon_sales.c.sold_at))).mappings().all()
-        redeemed = (await conn.execute(sa.select(
-            sa.func.count(), sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0)).where(red_in))).one()
     by_method: dict[str, int] = {}
     for s in sales:
         by_method[s["payment_method"]] = by_method.get(s["payment_method"], 0) + s["amount"]
@@ -196,6 +184,5 @@ async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
 async def conflicts(c: Credit, limit: int) -> list[dict[str, Any]]:
     """C-09: sales that reached credit naming coupons they could not spend, newest first."""
     async with c.engine.connect() as conn:
-        rows = (await conn.execute(sa.select(coupon_conflicts).order_by(coupon_conflicts.c.at.desc())
-                                   .limit(limit))).mappings().all()
+        rows = await reports.coupon_conflicts_list(conn, limit)
     return [dict(r) for r in rows]

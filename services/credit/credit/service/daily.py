@@ -15,9 +15,9 @@ from vipcore.contracts.credit import InvoiceOverdue
 from vipcore.logs import get_logger
 from vipcore.scheduler import Ticker
 
+from ..adapters.sql import OUTSTANDING
 from ..adapters.tables import accounts, coupon_sales, daily_runs, payments, receivables
 from ..domain.rules import reminder_due
-from .accounts import OUTSTANDING
 from .authorizations import release_expired
 from .context import Credit
 from .coupon_release import release_unclaimed

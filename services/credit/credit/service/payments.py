@@ -10,11 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.contracts.credit import PaymentReceived
-from vipcore.http import FieldError, Problem
+from vipcore.errors import Conflict, NotFound, RuleViolation
 
+from ..adapters.sql import OUTSTANDING
 from ..adapters.tables import accounts, extensions, payments, receivables
 from ..domain.rules import PAYMENT_METHODS, OpenInvoice, allocate, cheque_clears_on
-from .accounts import OUTSTANDING, decide, refuse
+from .accounts import decide
 from .context import Credit
 
 
@@ -29,22 +30,22 @@ async def record_payment(c: Credit, customer_id: str, body: dict[str, Any], by: 
     """Allocate a payment to open invoices; a cheque's allocation stands until it bounces."""
     method, amount = body["method"], body["amount"]
     if method not in PAYMENT_METHODS:
-        raise refuse(422, "method", f"one of {', '.join(PAYMENT_METHODS)}", "C-05")
+        raise RuleViolation("C-05", "method", f"one of {', '.join(PAYMENT_METHODS)}")
     async with c.engine.begin() as conn:
         acct = (await conn.execute(sa.select(accounts).where(accounts.c.customer_id == customer_id)
                                    .with_for_update())).first()
         if acct is None:
-            raise refuse(404, "customer_id", "no credit account for this customer", "C-01")
+            raise NotFound("customer_id", "no credit account for this customer", "C-01")
         today = c.business_date(await c.store_tz(conn, acct.store_id))
         open_ = [OpenInvoice(r.receivable_id, r.outstanding, r.delivered_at.date()) for r in await conn.execute(
             sa.select(receivables.c.receivable_id, receivables.c.delivered_at, OUTSTANDING.label("outstanding"))
             .where(receivables.c.customer_id == customer_id, OUTSTANDING > 0))]
         named = body.get("receivable_id")
         if named and named not in {i.receivable_id for i in open_}:
-            raise refuse(422, "receivable_id", "not an open invoice of this customer", "C-05")
+            raise RuleViolation("C-05", "receivable_id", "not an open invoice of this customer")
         owed = sum(i.outstanding for i in open_)
         if amount > owed:
-            raise refuse(422, "amount", f"the customer owes {owed} fen; a payment cannot exceed it", "C-05")
+            raise RuleViolation("C-05", "amount", f"the customer owes {owed} fen; a payment cannot exceed it")
         alloc = allocate(amount, open_, named)
         pid = f"PAY-{uuid.uuid4().hex[:16]}"
         cheque = method == "cheque"
@@ -74,10 +75,10 @@ async def settle_cheque(c: Credit, payment_id: str, cleared: bool) -> dict[str, 
         p = (await conn.execute(sa.select(payments).where(payments.c.payment_id == payment_id)
                                 .with_for_update())).first()
         if p is None:
-            raise refuse(404, "payment_id", "no such payment", None)
+            raise NotFound("payment_id", "no such payment")
         if p.method != "cheque" or p.status != "pending":
-            raise Problem(409, "Conflict", f"only a pending cheque clears or bounces (this is {p.status} {p.method})",
-                          [FieldError("payment_id", "not a pending cheque", "C-05")])
+            raise Conflict("C-05", "payment_id",
+                           f"only a pending cheque clears or bounces (this is {p.status} {p.method})")
         await conn.execute(payments.update().where(payments.c.payment_id == payment_id)
                            .values(status="cleared" if cleared else "bounced"))
         if not cleared:
@@ -94,9 +95,9 @@ async def request_extension(c: Credit, receivable_id: str, new_due: date, reason
         due = (await conn.execute(sa.select(receivables.c.due_date, OUTSTANDING.label("o"))
                                   .where(receivables.c.receivable_id == receivable_id))).first()
         if due is None or due.o <= 0:
-            raise refuse(404, "receivable_id", "no open invoice with this id", "C-03")
+            raise NotFound("receivable_id", "no open invoice with this id", "C-03")
         if due.due_date is not None and new_due <= due.due_date:
-            raise refuse(422, "new_due_date", f"an extension must be later than {due.due_date}", "C-03")
+            raise RuleViolation("C-03", "new_due_date", f"an extension must be later than {due.due_date}")
         row = {"extension_id": f"EXT-{uuid.uuid4().hex[:12]}", "receivable_id": receivable_id,
                "new_due_date": new_due, "reason": reason, "status": "pending", "requested_by": by}
         await conn.execute(extensions.insert().values(**row))
@@ -104,6 +105,7 @@ async def request_extension(c: Credit, receivable_id: str, new_due: date, reason
 
 
 async def decide_extension(c: Credit, extension_id: str, approve: bool, by: str) -> dict[str, Any]:
+    """C-03: a manager approves or rejects an extension; approved, the invoice gets its new due date."""
     async def apply(conn: AsyncConnection, ext: Any) -> None:
         cust = await conn.scalar(receivables.update().where(receivables.c.receivable_id == ext.receivable_id)
                                  .values(due_date=ext.new_due_date).returning(receivables.c.customer_id))

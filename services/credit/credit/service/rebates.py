@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.contracts.credit import RebateApproved
-from vipcore.http import FieldError, Problem
+from vipcore.errors import Conflict, NotFound, RuleViolation
 
+from ..adapters import reports
 from ..adapters.tables import (
-    coupon_movements,
     coupons,
     purchases,
     rebate_slip_seq,
@@ -24,13 +24,15 @@ from ..adapters.tables import (
     reconciliation_closes,
 )
 from ..domain.coupons import Reconciliation, month_window, rebate_for
-from .accounts import decide, refuse
+from .accounts import decide
 from .context import Credit
 from .coupons import book, take_from_stock
 
 
 async def set_tiers(c: Credit, tiers: list[tuple[int, int]]) -> list[dict[str, int]]:
-    """Replace the rebate tiers (purchases floor in fen -> rate in basis points)."""
+    """Replace the rebate tiers (purchases floor in fen -> rate in basis points); one rate per floor (C-08)."""
+    if len({f for f, _ in tiers}) != len(tiers):
+        raise RuleViolation("C-08", "tiers", "two tiers start at the same purchases: one rate per floor")
     async with c.engine.begin() as conn:
         await conn.execute(sa.delete(rebate_tiers))
         if tiers:
@@ -42,14 +44,14 @@ async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, 
     """Purchases (net of refunds) in [start, end] per customer — on credit and paid otherwise (C-08);
     rebates for the tiers reached."""
     if end < start:
-        raise refuse(422, "end", "the period ends before it starts", "C-08")
+        raise RuleViolation("C-08", "end", "the period ends before it starts")
     # business dates: each purchase's date in its store's time zone
     lo, hi = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
     period = f"{start.isoformat()}/{end.isoformat()}"
     async with c.engine.begin() as conn:
         tiers = [(r.min_purchases, r.rate_bp) for r in await conn.execute(sa.select(rebate_tiers))]
         if not tiers:
-            raise refuse(422, "tiers", "no rebate tiers are set", "C-08")
+            raise RuleViolation("C-08", "tiers", "no rebate tiers are set")
         # C-08: everything the buyer bought in the period, on credit (receivables) and not (purchases)
         bought = sa.union_all(
             sa.select(receivables.c.customer_id, (receivables.c.amount - receivables.c.refunded).label("net"))
@@ -69,8 +71,7 @@ async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, 
                              "requested_by": by})
         if rows:
             await conn.execute(pg_insert(rebates).on_conflict_do_nothing(), rows)
-        out = (await conn.execute(sa.select(rebates).where(rebates.c.period == period)
-                                  .order_by(rebates.c.customer_id))).mappings().all()
+        out = await reports.rebates_of_period(conn, period)
     return [dict(r) for r in out]
 
 
@@ -96,14 +97,13 @@ async def collect(c: Credit, slip_no: str, coupon_nos: list[str], collected_by: 
     async with c.engine.begin() as conn:
         rb = (await conn.execute(sa.select(rebates).where(rebates.c.slip_no == slip_no).with_for_update())).first()
         if rb is None:
-            raise refuse(404, "slip_no", "no such rebate slip", "C-08")
+            raise NotFound("slip_no", "no such rebate slip", "C-08")
         if rb.status != "approved":
-            raise Problem(409, "Conflict", f"this rebate is {rb.status}",
-                          [FieldError("slip_no", f"rebate {rb.status}, not collectable", "C-08")])
+            raise Conflict("C-08", "slip_no", f"this rebate is {rb.status}, not collectable")
         rows = await take_from_stock(conn, coupon_nos, c.business_date(c.default_tz), "C-08")
         value = sum(r.face_value for r in rows)
         if value > rb.amount:
-            raise refuse(422, "coupon_nos", f"coupons worth {value} fen exceed the rebate of {rb.amount}", "C-08")
+            raise RuleViolation("C-08", "coupon_nos", f"coupons worth {value} fen exceed the rebate of {rb.amount}")
         await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(coupon_nos)).values(
             status="sold", left_stock_at=now, rebate_id=rb.rebate_id))
         await book(conn, "rebate", [(r.coupon_no, r.face_value) for r in rows], now)
@@ -112,15 +112,11 @@ async def collect(c: Credit, slip_no: str, coupon_nos: list[str], collected_by: 
     return {"slip_no": slip_no, "rebate_id": rb.rebate_id, "coupon_value": value, "status": "collected"}
 
 
-SIGN = {"issued": 1, "returned": 1, "sold": -1, "rebate": -1}
-
-
 async def reconciliation(c: Credit, month: str) -> dict[str, Any]:
     """C-08 / R-04: opening, issued, sold, returned (cheques bounced this month), rebates, closing of coupon stock
     (face value, fen) for a month, read from the movement ledger. A closed month answers its snapshot."""
     async with c.engine.connect() as conn:
-        closed = (await conn.execute(sa.select(reconciliation_closes)
-                                     .where(reconciliation_closes.c.month == month))).first()
+        closed = await reports.closed_month(conn, month)
         if closed is not None:
             return {**closed.figures, "closed": {"by": closed.closed_by, "at": closed.closed_at.isoformat()}}
         return {**await _figures(c, conn, month), "closed": None}
@@ -128,19 +124,7 @@ async def reconciliation(c: Credit, month: str) -> dict[str, Any]:
 
 async def _figures(c: Credit, conn: AsyncConnection, month: str) -> dict[str, Any]:
     start, end = month_window(month, c.default_tz)
-    mv = coupon_movements
-    fv = sa.func.coalesce(sa.func.sum(mv.c.face_value), 0)
-    signed = sa.func.coalesce(sa.func.sum(mv.c.face_value * sa.case(
-        *((mv.c.kind == k, v) for k, v in SIGN.items()), else_=0)), 0)
-
-    def moved(kind: str) -> Any:
-        return sa.select(fv).where(mv.c.kind == kind, mv.c.at >= start, mv.c.at < end).scalar_subquery()
-
-    row = (await conn.execute(sa.select(
-        sa.select(signed).where(mv.c.at < start).scalar_subquery(), moved("issued"), moved("sold"),
-        moved("returned"), moved("rebate"), sa.select(signed).where(mv.c.at < end).scalar_subquery(),
-        sa.select(sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0))
-        .where(coupons.c.status == "in_stock").scalar_subquery()))).one()
+    row = await reports.ledger_figures(conn, start, end)
     rec = Reconciliation(*(int(x) for x in row[:6]))
     out = {"month": month, "opening": rec.opening, "issued": rec.issued, "sold": rec.sold, "returned": rec.returned,
            "rebates": rec.rebates, "closing": rec.closing, "balanced": rec.balanced}
@@ -155,13 +139,12 @@ async def close_month(c: Credit, month: str, by: str) -> dict[str, Any]:
     booked (returned) in the month it bounces, never in the closed one."""
     _, end = month_window(month, c.default_tz)
     if end > c.clock():
-        raise refuse(422, "month", f"{month} is not over yet", "C-08")
+        raise RuleViolation("C-08", "month", f"{month} is not over yet")
     async with c.engine.begin() as conn:
         figures = await _figures(c, conn, month)
         done = await conn.scalar(pg_insert(reconciliation_closes).values(
             month=month, figures=figures, closed_by=by, closed_at=c.clock())
             .on_conflict_do_nothing().returning(reconciliation_closes.c.month))
         if done is None:
-            raise Problem(409, "Conflict", f"{month} is closed already",
-                          [FieldError("month", "already closed", "C-08")])
+            raise Conflict("C-08", "month", f"{month} is closed already")
     return {**figures, "closed": {"by": by, "at": c.clock().isoformat()}}

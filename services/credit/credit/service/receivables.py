@@ -17,9 +17,9 @@ from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.events import Envelope
 from vipcore.topics import CREDIT_EVENTS
 
+from ..adapters.sql import OUTSTANDING
 from ..adapters.tables import accounts, authorizations, receivables, staff_directory, stores
 from ..domain.rules import due_date
-from .accounts import OUTSTANDING
 from .context import Credit
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from vipcore.consumer import Delivery, Tx
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 
+from ..adapters.sql import OUTSTANDING
 from ..adapters.tables import accounts, coupon_conflicts, coupon_movements, coupons, purchases, receivables
 from ..domain.coupons import RELEASED
-from .accounts import OUTSTANDING
 from .receivables import ReceivableBook
 
 # C-08: what counts as buying (credit is counted by its receivable; coupons and points are not new money)

@@ -1,188 +1,97 @@
-"""POS API v1 (docs/pos-api.md): thin adapters over the sales desk, directory and loyalty."""
+"""POS API v1 routes: thin adapters over the checkout, the member lookup and quoting (use cases in service/)."""
 
-
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import orjson
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.http import FieldError, Problem, validation_errors
-from vipcore.httpclient import InternalClient, Unreachable
-from vipcore.telemetry import current_trace_id
+from vipcore.http import PROBLEM, PROBLEM_RESPONSES
+from vipcore.inputs import Mobile, Name, ShortIdent
+from vipcore.telemetry import current_trace_id, tag_span
 
-from ..adapters.tables import member_directory, stores
-from ..domain.models import MemberIn, QuoteIn, RefundIn, SaleIn, SalesBatchIn
+from ..domain.access import same_store
 from ..service.apikeys import KeyVerifier, issue_key
-from ..service.coalescer import SaleCoalescer
-from ..service.directory import Directory
-from ..service.quotes import QuoteBatcher
+from ..service.checkout import Checkout
+from ..service.lookup import MemberLookup
+from ..service.quotes import Quoting
 from ..service.sales import SalesDesk
-from ..service.stored_value import StoredValuePayments, pays_with_stored_value
-from .credit import CouponGate
+from .deps import terminal_store
+from .schemas import (
+    ApiKeyOut,
+    MemberLookupOut,
+    QuoteIn,
+    QuoteOut,
+    RefundAccepted,
+    RefundIn,
+    SaleAccepted,
+    SaleIn,
+    SalesBatchIn,
+    SalesBatchOut,
+)
 
-NOT_A_MEMBER: dict[str, Any] = {"member_id": None, "display_name": None, "tier": None, "points_balance": None,
-                                "card_status": None, "status": None, "birthday_today": False}
+SALE_ACCEPTED = SaleAccepted.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
 
-def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine: AsyncEngine,
-               loyalty_api: InternalClient, coalescer: SaleCoalescer | None = None,
-               stored_value: StoredValuePayments | None = None, coupons: CouponGate | None = None) -> APIRouter:
-    r = APIRouter(prefix="/v1", tags=["pos"])
-    quotes = QuoteBatcher(loyalty_api)
+def _json(model: type[Any]) -> dict[str, Any]:
+    return {"application/json": {"example": model.model_config["json_schema_extra"]["examples"][0]}}
 
-    async def terminal_store(request: Request) -> str:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise Problem(401, "Unauthorized", "Authorization: Bearer <store API key> is required",
-                          [FieldError("Authorization", "missing store API key")])
-        store = await keys.store_of(auth[7:].strip())
-        if store is None:
-            raise Problem(401, "Unauthorized", "unknown or revoked API key",
-                          [FieldError("Authorization", "unknown store API key")])
-        return store
 
-    Store = Annotated[str, Depends(terminal_store)]
+def pos_router(checkout: Checkout, desk: SalesDesk, keys: KeyVerifier, lookup: MemberLookup,
+               quoting: Quoting) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["pos"], responses=PROBLEM_RESPONSES)
+    Store = Annotated[str, Depends(terminal_store(keys))]
 
-    def same_store(key_store: str, store_id: str, field: str = "store_id") -> None:
-        if key_store != store_id:
-            raise Problem(403, "Forbidden", f"this API key belongs to store {key_store}",
-                          [FieldError(field, f"a key of store {key_store} cannot act for {store_id}", "O-02")])
-
-    @r.post("/sales", status_code=201, responses={200: {"description": "replay of an accepted sale"},
-                                                    409: {"description": "same receipt, different body"},
-                                                    422: {"description": "a coupon payment's coupon already spent, "
-                                                                         "unknown or expired (C-09, C-05)"}})
+    @r.post("/sales", status_code=201, response_model=SaleAccepted, responses={
+        200: {"model": SaleAccepted, "description": "replay of an accepted sale (same body): the first answer"},
+        201: {"content": _json(SaleAccepted)},
+        409: {"description": "same receipt, different body"},
+        422: {"description": "input refused; or a coupon payment's coupon already spent, unknown or expired "
+                             "(C-09, C-05); or the stored-value balance short (L-11)"}})
     async def record_sale(sale: SaleIn, store: Store) -> JSONResponse:
-        """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt).
-        A `coupon` payment's `coupon_numbers` are spent first, each once (C-09)."""
-        same_store(store, sale.store_id)
-        if stored_value is not None and pays_with_stored_value(sale):
-            await stored_value.hold(sale)  # L-11: refused (422) when the member's free balance is short
-        if coupons:  # after the hold: a refused coupon leaves only a hold that expires, never a spent coupon
-            await coupons.spend(sale)
-        out = await coalescer.submit(sale) if coalescer else (await desk.record([sale]))[0]
-        return JSONResponse(out.body, status_code=out.status,
-                            media_type="application/problem+json" if out.status == 409 else None)
+        """Record one sale; durable (database + outbox) before 201, idempotent on (store, receipt)."""
+        out = await checkout.record(store, sale)
+        tag_span(data=sale, member_id=out.body.get("member_id"))  # the trace is found by receipt
+        if out.refusal is not None:
+            raise out.refusal
+        return JSONResponse(out.body, status_code=out.status)
 
-    @r.post("/sales:batch", status_code=207)
+    @r.post("/sales:batch", status_code=207, response_model=SalesBatchOut,
+            responses={207: {"content": _json(SalesBatchOut)}})
     async def record_sales_batch(batch: SalesBatchIn, store: Store) -> JSONResponse:
-        """Upload up to 500 offline receipts; each validated and idempotent on its own."""
-        results: list[dict[str, Any] | None] = [None] * len(batch.sales)
-        valid: list[tuple[int, SaleIn]] = []
-        for i, raw in enumerate(batch.sales):
-            receipt = raw.get("receipt_no") if isinstance(raw, dict) else None
-            try:
-                sale = SaleIn.model_validate(raw)
-            except ValidationError as e:
-                results[i] = {"receipt_no": receipt, "status": 422, "errors": validation_errors(e.errors())}
-                continue
-            if sale.store_id != store:
-                results[i] = {"receipt_no": receipt, "status": 403, "errors": [
-                    FieldError("store_id", f"a key of store {store} cannot act for {sale.store_id}", "O-02")]}
-                continue
-            if coupons:
-                try:
-                    await coupons.spend(sale)  # C-09: each coupon once, checked before the sale is recorded
-                except Problem as p:
-                    results[i] = {"receipt_no": receipt, "status": p.status, "errors": p.errors}
-                    continue
-            valid.append((i, sale))
-        if valid:
-            outcomes = await desk.record([s for _, s in valid])
-            for (i, sale), out in zip(valid, outcomes, strict=True):
-                item: dict[str, Any] = {"receipt_no": sale.receipt_no, "status": out.status}
-                if out.status in (200, 201):
-                    item["sale_id"] = out.body["sale_id"]
-                    item["member_id"] = out.body["member_id"]
-                else:
-                    item["errors"] = out.body["errors"]
-                results[i] = item
+        """Upload up to 500 offline receipts; each validated, paid and recorded on its own, one status each."""
+        results = await checkout.record_batch(store, batch.sales)
+        tag_span(store_id=store, sales=str(len(batch.sales)))
         return JSONResponse({"results": results, "trace_id": current_trace_id()}, status_code=207)
 
-    @r.post("/refunds", status_code=201)
+    @r.post("/refunds", status_code=201, response_model=RefundAccepted, responses={
+        200: {"model": RefundAccepted, "description": "replay of an accepted refund"},
+        201: {"content": _json(RefundAccepted)},
+        422: {"description": "refunding more than was sold, or an unknown original receipt (L-03)"}})
     async def record_refund(refund: RefundIn, store: Store) -> JSONResponse:
         """Refund lines of an earlier receipt; never more than was sold (L-03)."""
         same_store(store, refund.store_id)
         out = await desk.refund(refund)
         return JSONResponse(out.body, status_code=out.status)
 
-    @r.get("/members/lookup")
-    async def lookup(store: Store, card_no: Annotated[str | None, Query(max_length=32)] = None,
-                     mobile: Annotated[str | None, Query(pattern=r"^1[3-9]\d{9}$")] = None,
-                     name: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
-        """Identify a member by card, or by mobile and name (M-18); a blacklisted phone is flagged first,
-        naming the listing store, even when it is not a member (M-16)."""
-        async with engine.connect() as conn:
-            listed = await directory.blacklisted(conn, directory.mobile_index(mobile)) if mobile else None
-            if listed and not card_no and not name:  # M-16: a phone alone is enough to flag the blacklist
-                return {**NOT_A_MEMBER, "blacklisted": listed, "trace_id": current_trace_id()}
-            try:
-                ref = MemberIn(card_no=card_no, mobile=mobile, name=name)
-            except ValidationError as e:
-                raise Problem(422, "Invalid request", errors=[
-                    FieldError("card_no", err["msg"], "M-18") for err in e.errors()]) from None
-            (found,) = await directory.resolve_full(conn, [ref.model_dump()])
-            if found is None:
-                if listed:
-                    return {**NOT_A_MEMBER, "blacklisted": listed, "trace_id": current_trace_id()}
-                raise Problem(404, "Not found", "no member with these details")
-            member_id, _, card_status = found
-            m = (await conn.execute(sa.select(member_directory).where(
-                member_directory.c.member_id == member_id))).one()
-            listed = listed or await directory.blacklisted(conn, m.mobile_index)
-            tz = await conn.scalar(sa.select(stores.c.timezone).where(stores.c.store_id == store))
-        try:
-            acct = await loyalty_api.get(f"/internal/accounts/{member_id}", params={"store_id": store})
-        except Unreachable:
-            raise Problem(503, "Service Unavailable", "points and tier cannot be read right now; retry") from None
-        if acct.status != 200:
-            raise Problem(502, "Bad Gateway", f"loyalty answered {acct.status} to an account read")
-        a = acct.body
-        today = datetime.now(UTC).astimezone(ZoneInfo(tz or "Asia/Shanghai")).date()
-        return {"member_id": member_id, "display_name": m.display_name, "tier": a["tier"],
-                "points_balance": a["points_balance"], "card_status": card_status, "status": m.status,
-                "points_available": a.get("points_available", a["points_balance"]),  # L-14: spendable now
-                "blacklisted": listed,
-                "birthday_today": bool(m.birthday and (m.birthday.month, m.birthday.day) ==
-                                       (today.month, today.day)),
-                "trace_id": current_trace_id()}
+    @r.get("/members/lookup", response_model=MemberLookupOut, responses={200: {"content": _json(MemberLookupOut)}})
+    async def member_lookup(store: Store, card_no: Annotated[ShortIdent | None, Query()] = None,
+                            mobile: Annotated[Mobile | None, Query()] = None,
+                            name: Annotated[Name | None, Query()] = None) -> dict[str, Any]:
+        """Identify a member by card, or by mobile and name (M-18); a blacklisted phone is flagged first (M-16)."""
+        return {**await lookup.find(store, card_no, mobile, name), "trace_id": current_trace_id()}
 
-    @r.post("/quotes", responses={
-        200: {"description": "member price per line, totals and points to earn (L-06)", "content": {
-            "application/json": {"example": {
-                "lines": [{"line_no": 1, "unit_price": 98800, "member_price": 86944, "discount_rule": "L-06 tier"}],
-                "total": 98800, "member_total": 86944, "points_to_earn": 869, "benefit": "tier", "tier": "vip",
-                "member_id": "m-1f2e3d", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}}}},
+    @r.post("/quotes", response_model=QuoteOut, responses={
+        200: {"content": _json(QuoteOut)},
         503: {"description": "loyalty cannot be reached: charge the regular price or retry"}})
-    async def quote(q: QuoteIn, store: Store) -> Any:
+    async def quote(q: QuoteIn, store: Store) -> Response:
         """Price a basket for a member: member price per line and points to earn (L-06)."""
         same_store(store, q.store_id)
-        member_id = None
-        if q.member is not None:
-            ref = q.member.model_dump()
-            member_id = directory.cached_member(ref)
-            if member_id is None:
-                async with engine.connect() as conn:
-                    (member_id,) = await directory.resolve(conn, [ref])
-                directory.remember_member(ref, member_id)
-        try:
-            reply = await quotes.price({
-                "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,
-                "by_mobile": q.member is not None and q.member.card_no is None,  # L-06 birthday proof
-                "lines": [ln.model_dump() for ln in q.lines]})
-        except Unreachable:
-            raise Problem(503, "Service Unavailable", "member prices cannot be computed right now; "
-                          "charge the regular price or retry") from None
+        member_id, reply = await quoting.quote(q)
         if reply.status != 200:
-            if 400 <= reply.status < 500 and isinstance(reply.body, dict):
-                return JSONResponse({**reply.body, "trace_id": current_trace_id()}, status_code=reply.status,
-                                    media_type="application/problem+json")
-            raise Problem(502, "Bad Gateway", f"loyalty answered {reply.status} to a quote")
+            return JSONResponse({**reply.body, "trace_id": current_trace_id()}, status_code=reply.status,
+                                media_type=PROBLEM)
+        # on the cashier's path: orjson bytes, no generic re-encoding
         return Response(orjson.dumps({**reply.body, "member_id": member_id, "trace_id": current_trace_id()}),
                         media_type="application/json")
 
@@ -190,10 +99,10 @@ def pos_router(desk: SalesDesk, keys: KeyVerifier, directory: Directory, engine:
 
 
 def admin_router(engine: AsyncEngine, guard: Any) -> APIRouter:
-    r = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(guard)])
+    r = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
-    @r.post("/stores/{store_id}/api-keys", status_code=201)
-    async def new_key(store_id: str) -> dict[str, str]:
+    @r.post("/stores/{store_id}/api-keys", status_code=201, response_model=ApiKeyOut)
+    async def new_key(store_id: Annotated[ShortIdent, Path()]) -> dict[str, str]:
         """Issue an API key for a store's POS; it is shown only in this answer."""
         return {"store_id": store_id, "api_key": await issue_key(engine, store_id)}
 

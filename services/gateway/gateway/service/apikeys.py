@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..adapters.tables import api_keys
+
+KEY_CHARS = re.compile(r"[\x21-\x7e]{1,200}")  # a header may carry anything; a key is printable ASCII
 
 
 def _hash(secret: str) -> str:
@@ -37,7 +40,7 @@ class KeyVerifier:
         if hit and hit[1] > now:
             return hit[0]
         parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != "vip":
+        if len(parts) != 3 or parts[0] != "vip" or not KEY_CHARS.fullmatch(key):
             return None
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(api_keys.c.store_id, api_keys.c.secret_hash).where(

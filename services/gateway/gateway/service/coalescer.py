@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from vipcore.telemetry import current_trace_id, current_traceparent
 
-from ..domain.models import SaleIn
+from ..entrypoints.schemas import SaleIn
 from .sales import Outcome, SalesDesk
 
 T = TypeVar("T")

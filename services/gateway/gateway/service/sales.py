@@ -9,18 +9,26 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.pos import MemberRef, Payment, RefundLine, SaleLine, SaleRecorded, SaleRefunded
+from vipcore.errors import Conflict, Refused, RuleViolation
 from vipcore.events import Envelope
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.telemetry import current_trace_id, current_traceparent
+from vipcore.telemetry import (
+    context_from_traceparent,
+    current_trace_id,
+    current_traceparent,
+    span_context_of,
+    tag_span,
+)
 from vipcore.topics import POS_SALES
 
 from ..adapters.tables import refunds, sales
-from ..domain.models import RefundIn, SaleIn
-from ..domain.refunds import refund_errors
+from ..domain.refunds import check_refund
+from ..entrypoints.schemas import RefundIn, SaleIn
 from .directory import Directory
 
 
@@ -32,12 +40,15 @@ def body_hash(model: Any) -> str:
 class Outcome:
     status: int  # 201 new, 200 replay, 409 conflicting body
     body: dict[str, Any]
+    refusal: Refused | None = None  # set with 409: the edge answers it as problem details
 
 
 class SalesDesk:
     """Records sales and refunds for the POS API."""
 
-    def __init__(self, engine: AsyncEngine, directory: Directory, topic_prefix: str, wake: Any) -> None:
+    def __init__(self, engine: AsyncEngine, directory: Directory, topic_prefix: str, wake: Any,
+                 tracer_provider: Any = None) -> None:
+        self.tracer = trace.get_tracer("gateway.sales", tracer_provider=tracer_provider)
         self.engine = engine
         self.directory = directory
         self.topic = topic_prefix + POS_SALES.name
@@ -51,6 +62,21 @@ class SalesDesk:
         continues that request's trace; by default the current one."""
         if traces is None:
             traces = [(current_traceparent(), current_trace_id())] * len(batch)
+        # The commit is a child of the first sale's request and links every other sale's: a group commit made
+        # by the coalescer (outside any request) stays in each sale's trace.
+        others = {tp for tp, _ in traces[1:] if tp and tp != traces[0][0]}
+        links = [Link(c) for tp in sorted(others) if (c := span_context_of(tp)) is not None]
+        with self.tracer.start_as_current_span(
+                "gateway commit sales", kind=SpanKind.INTERNAL, context=context_from_traceparent(traces[0][0]),
+                links=links, attributes={"vip.sales": len(batch)}) as span:
+            if len(batch) == 1:
+                tag_span(span, batch[0])
+            out = await self._record(batch, traces)
+            if len(batch) == 1 and out[0].status in (200, 201):
+                tag_span(span, member_id=out[0].body.get("member_id"))
+            return out
+
+    async def _record(self, batch: list[SaleIn], traces: list[tuple[str | None, str | None]]) -> list[Outcome]:
         hashes = [body_hash(s) for s in batch]
         first: dict[tuple[str, str], int] = {}
         for i, s in enumerate(batch):
@@ -101,10 +127,9 @@ class SalesDesk:
             if prior_hash == hashes[i]:
                 out.append(Outcome(200, prior_resp))
             else:
-                out.append(Outcome(409, Problem(
-                    409, "Conflict", f"receipt {s.receipt_no} was already recorded with a different body",
-                    [FieldError("receipt_no", "same receipt number, different sale", "pos-api.idempotency")]
-                ).body()))
+                out.append(Outcome(409, {}, Conflict(
+                    "pos-api.idempotency", "receipt_no",
+                    f"receipt {s.receipt_no} was already recorded with a different body")))
         return out
 
     def _sale_event(self, s: SaleIn, sale_id: str, found: tuple[str, str, str] | None,
@@ -140,14 +165,12 @@ class SalesDesk:
             if prior is not None:
                 return self._replay(prior, h, r.receipt_no)
             if orig is None:
-                raise Problem(422, "Unknown original receipt", errors=[FieldError(
-                    "original_receipt_no", f"no sale {r.original_receipt_no} in store {r.store_id}", "L-03")])
+                raise RuleViolation("L-03", "original_receipt_no",
+                                    f"no sale {r.original_receipt_no} in store {r.store_id}")
             sold = {int(k): v for k, v in orig.lines.items()}
             done = {int(k): v for k, v in orig.refunded.items()}
             lines = [ln.model_dump() for ln in r.lines]
-            errors = refund_errors(sold, done, lines)
-            if errors:
-                raise Problem(422, "Refund exceeds the sale", "refunding more than was sold", errors)
+            check_refund(sold, done, lines)
             for ln in lines:
                 d = done.setdefault(ln["line_no"], {"qty": 0, "paid": 0})
                 d["qty"] += ln["qty"]
@@ -181,5 +204,5 @@ class SalesDesk:
     def _replay(prior: Any, h: str, receipt_no: str) -> Outcome:
         if prior.body_hash == h:
             return Outcome(200, prior.response)
-        raise Problem(409, "Conflict", f"refund {receipt_no} was already recorded with a different body",
-                      [FieldError("receipt_no", "same receipt number, different refund", "pos-api.idempotency")])
+        raise Conflict("pos-api.idempotency", "receipt_no",
+                       f"refund {receipt_no} was already recorded with a different body")

@@ -3,19 +3,24 @@ loyalty to hold the amount against the member's balance; the sale's event captur
 
 Only sales with a stored-value payment take this path (one extra round trip); every other sale goes straight to
 the sales desk. The hold belongs to the receipt (store, receipt_no): a POS retry finds it (same member and amount);
-a sale that never arrives (an error, a conflicting body) has its hold released by loyalty after the hold's expiry.
+a sale refused after its hold was taken (its coupons refused) has the hold released at once; a sale that never
+arrives (the till gave up) has its hold released by loyalty after the hold's expiry.
 """
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.http import FieldError, Problem
+from vipcore.errors import RuleViolation, Unavailable
 from vipcore.httpclient import InternalClient, Unreachable
 
 from ..adapters.tables import sales
-from ..domain.models import SaleIn
+from ..entrypoints.schemas import SaleIn
 from .directory import Directory
+
+log = logging.getLogger("gateway.stored_value")
 
 
 def pays_with_stored_value(sale: SaleIn) -> bool:
@@ -26,38 +31,46 @@ class StoredValuePayments:
     def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: InternalClient) -> None:
         self.engine, self.directory, self.loyalty = engine, directory, loyalty
 
-    async def hold(self, sale: SaleIn) -> None:
-        """Hold the sale's stored-value payment (L-11); refused with 422 naming `payments[i].amount` when the
-        member's free balance is short."""
+    async def hold(self, sale: SaleIn) -> bool:
+        """Hold the sale's stored-value payment (L-11); refused (RuleViolation naming `payments[i].amount`) when
+        the member's free balance is short. False when the receipt is recorded already (nothing held now)."""
         i = next(n for n, p in enumerate(sale.payments) if p.method == "stored_value" and p.amount)
         if sale.member is None:
-            raise Problem(422, "Refused by a rule", "stored value is spent by a member", [FieldError(
-                f"payments[{i}].method", "name the member whose stored value pays (L-11)", "L-11")])
+            raise RuleViolation("L-11", f"payments[{i}].method", "name the member whose stored value pays (L-11)")
         async with self.engine.connect() as conn:
             recorded = await conn.scalar(sa.select(sa.literal(1)).where(
                 sales.c.store_id == sale.store_id, sales.c.receipt_no == sale.receipt_no))
             if recorded:
-                return  # a replay (200) or a conflict (409): the sales desk answers it
+                return False  # a replay (200) or a conflict (409): the sales desk answers it
             (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()])
         if found is None:
-            raise Problem(422, "Refused by a rule", "no member with these details",
-                          [FieldError("member", "stored value is spent by a known member", "L-11")])
+            raise RuleViolation("L-11", "member", "stored value is spent by a known member")
         member_id, _, card_status = found
         if card_status not in (None, "active"):
-            raise Problem(422, "Refused by a rule", f"card is {card_status}",
-                          [FieldError("member.card_no", f"a {card_status} card cannot pay", "M-17")])
+            raise RuleViolation("M-17", "member.card_no", f"a {card_status} card cannot pay")
         amount = sum(p.amount for p in sale.payments if p.method == "stored_value")
         try:
             resp = await self.loyalty.post("/internal/stored-value/holds", {
                 "store_id": sale.store_id, "receipt_no": sale.receipt_no, "member_id": member_id,
                 "amount": amount})
         except Unreachable as e:
-            raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({type(e).__name__})",
-                          [FieldError(f"payments[{i}].amount", "try again shortly", "L-11")]) from None
+            raise Unavailable(f"payments[{i}].amount", f"stored value could not be checked ({type(e).__name__}); "
+                                                       "try again shortly", "L-11") from None
         if resp.status == 422:
-            errors = resp.body.get("errors") or [{}]
-            raise Problem(422, "Refused by a rule", resp.body.get("detail"), [FieldError(
-                f"payments[{i}].amount", errors[0].get("message", "stored-value balance is short"), "L-11")])
+            errors = (resp.body.get("errors") if isinstance(resp.body, dict) else None) or [{}]
+            raise RuleViolation("L-11", f"payments[{i}].amount",
+                                errors[0].get("message", "stored-value balance is short"))
         if resp.status not in (200, 201):
-            raise Problem(503, "Loyalty unavailable", f"stored value could not be checked ({resp.status})",
-                          [FieldError(f"payments[{i}].amount", "try again shortly", "L-11")])
+            raise Unavailable(f"payments[{i}].amount",
+                              f"stored value could not be checked ({resp.status}); try again shortly", "L-11")
+        return True
+
+    async def release(self, sale: SaleIn) -> None:
+        """Give the receipt's hold back at once (its sale was refused after the hold); if loyalty cannot be
+        reached the hold still lapses at its expiry (L-11)."""
+        try:
+            await self.loyalty.post("/internal/stored-value/holds:release",
+                                    {"store_id": sale.store_id, "receipt_no": sale.receipt_no})
+        except Unreachable as e:
+            log.warning("hold of receipt %s not released now (%s); it lapses at its expiry", sale.receipt_no,
+                        type(e).__name__)

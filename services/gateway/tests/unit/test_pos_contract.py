@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from gateway.domain.models import MemberIn, RefundIn, SaleIn
 from gateway.domain.refunds import refund_errors
+from gateway.entrypoints.schemas import MemberIn, RefundIn, SaleIn
 from pydantic import ValidationError
 
 
@@ -59,8 +59,8 @@ def test_l03_refund_more_than_sold_is_refused_per_line() -> None:
     sold = {1: {"qty": 2, "paid": 2000, "special_price": False}}
     assert refund_errors(sold, {}, [{"line_no": 1, "qty": 1, "paid": 1000}]) == []
     errs = refund_errors(sold, {1: {"qty": 1, "paid": 1000}}, [{"line_no": 1, "qty": 2, "paid": 1001}])
-    assert {(e["field"], e["rule"]) for e in errs} == {("lines.0.qty", "L-03"), ("lines.0.paid", "L-03")}
-    assert refund_errors(sold, {}, [{"line_no": 9, "qty": 1, "paid": 1}])[0]["field"] == "lines.0.line_no"
+    assert {(e.field, e.rule) for e in errs} == {("lines.0.qty", "L-03"), ("lines.0.paid", "L-03")}
+    assert refund_errors(sold, {}, [{"line_no": 9, "qty": 1, "paid": 1}])[0].field == "lines.0.line_no"
 
 
 def test_refund_lines_unique() -> None:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from vipcore.errors import RuleViolation
+
 from .program import Program, Tier
 from .rules import Line, eligible_paid, line_points
 
@@ -20,14 +22,6 @@ KEEP_RECEIPTS = 64  # receipts kept in detail per account; older ones merge into
 # Merging loses nothing the rules need: a merged receipt's lines and reversals are read back from its ledger
 # entries (refunds, L-03), its earn entry stops a second earning (L-02), and receipts big enough to hold a tier
 # on their own are never merged (L-05).
-
-
-class RuleViolation(Exception):
-    """A command refused by a rule; `rule` is the rule ID (e.g. L-07), `field` the input it concerns."""
-
-    def __init__(self, rule: str, field: str, message: str) -> None:
-        super().__init__(message)
-        self.rule, self.field, self.message = rule, field, message
 
 
 @dataclass

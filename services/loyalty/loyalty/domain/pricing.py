@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from vipcore.errors import RuleViolation
+from vipcore.inputs import MAX_MONEY
+
 from .program import Program
 from .rules import Line, points_for
 
@@ -50,6 +53,8 @@ def quote(program: Program, tier: str | None, lines: list[QuoteLine], *, birthda
           proof: bool) -> Quote:
     """Price a basket: one discount for the whole basket, whichever gives the lower total (L-06)."""
     total = sum(ln.unit_price * ln.qty for ln in lines)
+    if total > MAX_MONEY:  # each line may be in bounds and the basket not: a total must fit the till and BIGINT
+        raise RuleViolation("less_than_equal", "lines", f"the basket's total must be at most {MAX_MONEY} fen")
     options: list[tuple[str, int]] = []
     if tier is not None and program.tier(tier).discount_pct:
         options.append(("tier", program.tier(tier).discount_pct))

@@ -153,6 +153,11 @@ class Program(_Doc):
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.redemption.catalogue if r.id == reward_id), None)
 
+    def cash_value(self, points: int) -> int:
+        """Points' money value in fen at the program's cash conversion rate; 0 where points are not money (R-03)."""
+        rate = self.redemption.points_per_yuan_cash
+        return points * 100 // rate if rate else 0
+
 
 class ProgramBook:
     """Every version of one program; a sale is evaluated under the version in force at its time."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .account import RuleViolation
+from vipcore.errors import RuleViolation
+
 from .program import Program
 
 HOLD_TTL = timedelta(minutes=30)  # far beyond the sale event's normal way to loyalty (milliseconds)

@@ -1,7 +1,7 @@
 """Stored-value money report (R-03, L-11): what the chain owes its members in prepaid value, and how it moved.
 
 Per program: opening + top-ups (cash paid) + bonus granted - spend + refunds given back = closing, to the fen.
-Outstanding (the liability) per program, store and region. Pure assembly; the queries live in the entrypoint.
+Outstanding (the liability) per program, store and region. Pure assembly; the queries live in `adapters/reports.py`.
 """
 
 from __future__ import annotations

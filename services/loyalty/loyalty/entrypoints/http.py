@@ -1,175 +1,151 @@
-"""Loyalty HTTP API for the gateway and HQ: balances and tiers, quotes, redemptions (internal, admin token)."""
+"""Loyalty's internal HTTP API for the gateway (admin token): standing, quotes, redemptions, stored-value holds."""
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Callable
-from datetime import datetime
+import json
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import orjson
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field, model_validator
-from sqlalchemy.ext.asyncio import AsyncEngine
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from vipcore.errors import Refused
+from vipcore.http import PROBLEM_RESPONSES, Problem, refused_problem, validation_errors
+from vipcore.inputs import Ident
 
-from ..adapters import state
-from ..adapters.tables import accounts, members, stores
-from ..domain.account import Account, RuleViolation
-from ..domain.pricing import QuoteLine, birthday_proven, is_birthday, quote
-from ..domain.program import ProgramBook
+from ..adapters.stores import StoreCache
 from ..service.commands import Commands, RedeemCommand
-from ..service.handlers import DEFAULT_TZ
-from .problems import refused
+from ..service.pricing import Pricing
+from ..service.stored_value import StoredValueDesk
+from .schemas import (
+    ENVELOPE,
+    QUOTE,
+    QUOTES,
+    AccountOut,
+    HoldIn,
+    HoldOut,
+    HoldReleaseIn,
+    HoldReleaseOut,
+    QuoteIn,
+    QuoteOut,
+    QuotesIn,
+    QuotesOut,
+    RedemptionIn,
+    RedemptionOut,
+)
 
 
-class AccountOut(BaseModel):
-    member_id: str
-    program: str
-    tier: str
-    tier_name: str
-    points_balance: int = Field(description="sum of the ledger entries (L-02)")
-    points_available: int = Field(description="spendable now (L-14)")
-    points_pending: int
+def _inline(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its `$defs` written in place, for a body the route validates itself."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": walk(schema)}}}}
 
 
-class QuoteLineIn(BaseModel):
-    line_no: int
-    sku: str | None = None
-    qty: int = Field(1, gt=0)
-    unit_price: int = Field(ge=0)
-    special_price: bool = False
+def _quote_from(raw: bytes) -> QuoteIn:
+    """The quote in `raw`, validated by pydantic's own JSON parser (no dicts built first)."""
+    try:
+        return QUOTE.validate_json(raw)
+    except ValidationError as e:
+        if not any(err["type"] == "json_invalid" for err in e.errors()):
+            raise RequestValidationError(e.errors()) from None
+        try:  # valid JSON the fast parser refuses (a lone surrogate escape): judged field by field
+            return QUOTE.validate_python(json.loads(raw))
+        except ValidationError as field_errors:
+            raise RequestValidationError(field_errors.errors()) from None
+        except ValueError:  # not JSON at all
+            raise RequestValidationError(e.errors()) from None
 
 
-class QuoteIn(BaseModel):
-    store_id: str
-    member_id: str | None = None
-    id_verified: bool = False
-    by_mobile: bool = Field(False, description="identified by the registered mobile (L-06 birthday proof)")
-    lines: list[QuoteLineIn] = Field(min_length=1, max_length=500)
+def _json(obj: Any, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status_code=status_code, media_type="application/json")
 
 
-class QuotesIn(BaseModel):
-    quotes: list[QuoteIn] = Field(min_length=1, max_length=200)
+def _invalid(e: ValidationError) -> dict[str, Any]:
+    """The problem `/internal/quotes` answers for this quote alone."""
+    return Problem(422, "Invalid request", "The request breaks the API contract",
+                   validation_errors(e.errors())).body()
 
 
-class RedemptionIn(BaseModel):
-    redemption_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    store_id: str
-    member_id: str
-    reward_id: str | None = None
-    points_to_cash: int | None = Field(None, gt=0)
-    id_verified: bool = False
-
-    @model_validator(mode="after")
-    def _one(self) -> RedemptionIn:
-        if (self.reward_id is None) == (self.points_to_cash is None):
-            raise ValueError("give exactly one of reward_id or points_to_cash (L-07)")
-        return self
+def _answer(res: dict[str, Any] | Refused) -> dict[str, Any]:
+    return refused_problem(res).body() if isinstance(res, Refused) else res
 
 
-# L-06 pricing facts of members: birthday and tier under each program they have an account in (built once).
-_ids = sa.func.unnest(sa.bindparam("ids", type_=sa.ARRAY(sa.Text))).table_valued("member_id").render_derived("q")
-PRICING_FACTS = (sa.select(_ids.c.member_id, members.c.birthday, accounts.c.program, accounts.c.tier)
-                 .select_from(_ids.outerjoin(members, members.c.member_id == _ids.c.member_id)
-                              .outerjoin(accounts, accounts.c.member_id == _ids.c.member_id)))
+def internal_router(pricing: Pricing, commands: Commands, desk: StoredValueDesk, stores: StoreCache,
+                    guard: Any) -> APIRouter:
+    r = APIRouter(tags=["internal"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
+    @r.get("/internal/accounts/{member_id}", response_model=AccountOut)
+    async def account(member_id: Annotated[Ident, Path()], store_id: Annotated[Ident, Query()]) -> AccountOut:
+        """Tier and points (total, spendable, pending) of a member under the program of `store_id` (L-14)."""
+        return AccountOut(**await pricing.account(member_id, store_id))
 
-class StoreCache:
-    """store → (program, time zone) kept in memory: the quote path must stay cheap (L-06 at the POS)."""
-
-    def __init__(self, engine: AsyncEngine, default_program: str, ttl_s: float = 30.0) -> None:
-        self.engine, self.default, self.ttl = engine, default_program, ttl_s
-        self._map: dict[str, tuple[str, str, float]] = {}
-
-    async def get(self, store_id: str) -> tuple[str, str]:
-        hit = self._map.get(store_id)
-        if hit and hit[2] > time.monotonic():
-            return hit[0], hit[1]
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(stores.c.program, stores.c.timezone)
-                                      .where(stores.c.store_id == store_id))).first()
-        prog, tz = (row.program, row.timezone) if row else (self.default, DEFAULT_TZ)
-        if row is not None:  # an unknown store is not cached: its registration may be on its way
-            self._map[store_id] = (prog, tz, time.monotonic() + self.ttl)
-        return prog, tz
-
-
-def router(engine: AsyncEngine, books: dict[str, ProgramBook], default_program: str, guard: object,
-           commands: Commands, clock: Callable[[], datetime], cache: StoreCache) -> APIRouter:
-    r = APIRouter(dependencies=[Depends(guard)])  # type: ignore[arg-type]
-    reader = engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool; single-statement reads
-
-    async def book_of(store_id: str) -> tuple[ProgramBook, str]:
-        pid, tz = await cache.get(store_id)
-        return books.get(pid) or books[default_program], tz
-
-    @r.get("/internal/accounts/{member_id}", response_model=AccountOut, tags=["internal"])
-    async def account(member_id: str, store_id: Annotated[str, Query()]) -> AccountOut:
-        """Tier and points (total, spendable, pending) of a member under the program of `store_id`."""
-        book, _ = await book_of(store_id)
-        program = book.at(clock())
-        async with engine.connect() as conn:
-            row = (await conn.execute(sa.select(accounts).where(
-                accounts.c.member_id == member_id, accounts.c.program == program.id))).first()
-        acct = (state.load(member_id, program.id, row.tier, row.points_balance, row.tier_spend, row.state)
-                if row else Account(member_id, program.id, program.entry_tier.code))
-        now = clock()
-        return AccountOut(member_id=member_id, program=program.id, tier=acct.tier,
-                          tier_name=program.tier(acct.tier).name, points_balance=acct.balance,
-                          points_available=acct.available(now), points_pending=acct.pending(now))
-
-    async def price(quotes: list[QuoteIn]) -> list[dict[str, Any]]:
-        """Member price per line (best single benefit: tier or birthday; specials excluded) and points (L-06).
-
-        All the members' pricing facts (birthday, tier per program) come in one autocommit round trip."""
-        ids = sorted({q.member_id for q in quotes if q.member_id})
-        facts: dict[str, tuple[Any, dict[str, str]]] = {}
-        if ids:
-            async with reader.connect() as conn:
-                for row in await conn.execute(PRICING_FACTS, {"ids": ids}):
-                    tiers = facts.setdefault(row.member_id, (row.birthday, {}))[1]
-                    if row.program is not None:
-                        tiers[row.program] = row.tier
-        now = clock()
-        out = []
-        for q in quotes:
-            book, tz = await book_of(q.store_id)
-            program = book.at(now)
-            tier: str | None = None
-            birthday = None
-            if q.member_id:
-                birthday, tiers = facts.get(q.member_id, (None, {}))
-                tier = tiers.get(program.id) or program.entry_tier.code
-            res = quote(program, tier, [QuoteLine(ln.line_no, ln.qty, ln.unit_price, ln.special_price)
-                                        for ln in q.lines],
-                        birthday_today=is_birthday(birthday, now.astimezone(ZoneInfo(tz)).date()),
-                        proof=birthday_proven(program, q.id_verified, q.by_mobile))
-            out.append({"lines": res.lines, "total": res.total, "member_total": res.member_total,
-                        "points_to_earn": res.points_to_earn, "benefit": res.benefit, "tier": tier})
-        return out
-
-    @r.post("/internal/quotes", tags=["internal"])
-    async def quote_basket(q: QuoteIn) -> Response:
+    @r.post("/internal/quotes", response_model=QuoteOut, openapi_extra=_inline(QuoteIn))
+    async def quote_basket(request: Request) -> Response:
         """One basket priced (L-06)."""
-        (res,) = await price([q])  # on the cashier's path: orjson bytes, no generic re-encoding
-        return Response(orjson.dumps(res), media_type="application/json")
+        # on the cashier's path: validated from the bytes, answered as orjson bytes, no generic re-encoding
+        (res,) = await pricing.price([_quote_from(await request.body())])
+        if isinstance(res, Refused):
+            raise res
+        return _json(res)
 
-    @r.post("/internal/quotes:batch", tags=["internal"])
-    async def quote_baskets(body: QuotesIn) -> Response:
-        """Baskets of several cashiers priced together: one request and one read for all (L-06).
-        The gateway sends what queued while its previous call was in flight."""
-        return Response(orjson.dumps({"results": await price(body.quotes)}), media_type="application/json")
-
-    @r.post("/internal/redemptions", status_code=201, tags=["internal"])
-    async def redeem(body: RedemptionIn) -> dict[str, Any]:
-        """Redeem from the catalogue or as money (L-07); refused with the rule; cannot be cancelled."""
+    @r.post("/internal/quotes:batch", response_model=QuotesOut, openapi_extra=_inline(QuotesIn))
+    async def quote_baskets(request: Request) -> Response:
+        """Baskets of several cashiers priced together, one answer per quote in order (L-06)."""
+        # The gateway sends what queued while its previous call was in flight: one request and one read for all.
+        # A quote that cannot be priced gets its own problem (with `status`) in its place; the others are priced.
+        raw = await request.body()
         try:
-            return await commands.redeem(RedeemCommand(body.redemption_id, body.store_id, body.member_id,
-                                                       body.reward_id, body.points_to_cash, body.id_verified))
-        except RuleViolation as e:
-            raise refused(e) from None
+            results = await pricing.price(QUOTES.validate_json(raw).quotes)
+        except ValidationError:
+            results = await _one_by_one(raw)
+        return _json({"results": [_answer(x) for x in results]})
+
+    async def _one_by_one(raw: bytes) -> list[dict[str, Any] | Refused]:
+        try:
+            items = ENVELOPE.validate_python(json.loads(raw)).quotes
+        except ValidationError as e:
+            raise RequestValidationError(e.errors()) from None
+        except ValueError as e:  # not JSON at all
+            raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error",
+                                           "input": {}, "ctx": {"error": type(e).__name__}}]) from None
+        slots: list[dict[str, Any] | None] = []
+        valid: list[QuoteIn] = []
+        for item in items:
+            try:
+                valid.append(QUOTE.validate_python(item))
+                slots.append(None)
+            except ValidationError as e:
+                slots.append(_invalid(e))
+        priced = iter(await pricing.price(valid)) if valid else iter(())
+        return [s if s is not None else next(priced) for s in slots]
+
+    @r.post("/internal/redemptions", status_code=201, response_model=RedemptionOut,
+            response_model_exclude_unset=True)
+    async def redeem(body: RedemptionIn) -> dict[str, Any]:
+        """Redeem from the catalogue or as money (L-07, L-09, L-14); refused with the rule; cannot be cancelled."""
+        return await commands.redeem(RedeemCommand(body.redemption_id, body.store_id, body.member_id,
+                                                   body.reward_id, body.points_to_cash, body.id_verified))
+
+    @r.post("/internal/stored-value/holds", status_code=201, response_model=HoldOut)
+    async def hold(body: HoldIn) -> dict[str, Any]:
+        """Hold a stored-value payment while the cashier rings the sale up; its sale captures it (L-11)."""
+        return await desk.hold(store_id=body.store_id, receipt_no=body.receipt_no, member_id=body.member_id,
+                               program=await stores.program_of(body.store_id), amount=body.amount)
+
+    @r.post("/internal/stored-value/holds:release", response_model=HoldReleaseOut)
+    async def release_hold(body: HoldReleaseIn) -> dict[str, Any]:
+        """Release a receipt's hold now: the sale was refused after the hold was taken (L-11)."""
+        return {"released": await desk.release(body.store_id, body.receipt_no)}
 
     return r

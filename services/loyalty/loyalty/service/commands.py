@@ -14,13 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.loyalty import PointsRedeemed
+from vipcore.errors import NotFound, RuleViolation
 from vipcore.events import Envelope, EventData
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.topics import LOYALTY_EVENTS
 
+from ..adapters.stores import DEFAULT_TZ
 from ..adapters.tables import adjustments, ledger
-from ..domain.account import RuleViolation
-from .handlers import DEFAULT_TZ, AccountStore, entry_row
+from .handlers import AccountStore, entry_row
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Commands:
     async def request_adjustment(self, *, member_id: str, program: str, points: int, reason: str,
                                  receipt_no: str | None, requested_by: str) -> uuid.UUID:
         """A manual adjustment or back-filled receipt waits for a second person (L-02, M-18)."""
+        if points == 0:
+            raise RuleViolation("L-02", "points", "an adjustment adds or takes points; 0 changes nothing")
         if program not in self.store.books:
             raise RuleViolation("L-02", "program", f"unknown program {program}")
         adj_id = uuid.uuid4()
@@ -113,7 +116,7 @@ class Commands:
             row = (await conn.execute(sa.select(adjustments).where(adjustments.c.id == adj_id)
                                       .with_for_update())).first()
             if row is None:
-                raise RuleViolation("L-02", "adjustment_id", "no such adjustment")
+                raise NotFound("adjustment_id", "no such adjustment", rule="exists")
             if row.status != "requested":
                 raise RuleViolation("L-02", "adjustment_id", f"already {row.status}")
             if row.requested_by == decided_by:

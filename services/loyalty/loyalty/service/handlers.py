@@ -20,13 +20,12 @@ from vipcore.events import Envelope, EventData
 from vipcore.topics import LOYALTY_EVENTS
 
 from ..adapters import state
+from ..adapters.stores import DEFAULT_TZ
 from ..adapters.tables import accounts, ledger, members, stores
 from ..domain.account import Account, Entry, Lot, TierChange
 from ..domain.program import Program, ProgramBook
 from ..domain.rules import Line, may_earn
 from .stored_value import give_back_on_refunds, spend_from_sales
-
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 def tier_event(acct: Account, program: Program, change: TierChange, cause: str, at: datetime) -> TierChanged:

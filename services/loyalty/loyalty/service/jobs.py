@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.contracts.loyalty import BirthdayToday, PointsExpired, PointsExpiring, TierDowngradeNotice
+from vipcore.errors import NotFound
 from vipcore.events import Envelope, EventData
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
@@ -43,6 +44,18 @@ class Jobs:
     def _out(self, key: str, data: EventData) -> OutgoingEvent:
         return OutgoingEvent(self.prefix + LOYALTY_EVENTS.name, key, Envelope.new(data, source="loyalty",
                                                                                   subject=key))
+
+    async def run(self, job: str, day: date, tz: str) -> dict[str, Any]:
+        """Run the named job for `day` (`tz`: the stores' time zone, birthdays only); an unknown job is NotFound."""
+        if job == "expiry":
+            return await self.expiry(day)
+        if job == "downgrade":
+            return await self.downgrade(day)
+        if job == "downgrade_notice":
+            return await self.downgrade_notices(day)
+        if job == "birthday":
+            return await self.birthdays(day, tz)
+        raise NotFound("job", f"no job {job}: expiry | downgrade | downgrade_notice | birthday", rule="exists")
 
     async def _once(self, job: str, period: str, work: Callable[[], Any]) -> dict[str, Any]:
         async with self.engine.connect() as conn:

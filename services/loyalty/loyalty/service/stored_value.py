@@ -14,13 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from vipcore.auth import Principal, Role
 from vipcore.consumer import Delivery
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
+from vipcore.errors import Forbidden, RuleViolation
 from vipcore.scheduler import Ticker
 
 from ..adapters.tables import stored_value, stored_value_holds, stored_value_ledger
 from ..domain import stored_value as sv
-from ..domain.account import RuleViolation
 from ..domain.program import ProgramBook
 
 Key = tuple[str, str]  # (member_id, program)
@@ -128,6 +129,12 @@ async def give_back_on_refunds(conn: AsyncConnection, refunds: list[tuple[Delive
     await _save(conn, balances, out)
 
 
+def check_own_store(who: Principal, store_id: str) -> None:
+    """O-02: store staff act for their own store only; HQ admins (and staff of no store) for any."""
+    if who.store_id is not None and who.role != Role.HQ_ADMIN and who.store_id != store_id:
+        raise Forbidden("O-02", "store_id", f"staff of store {who.store_id} cannot act for store {store_id}")
+
+
 class StoredValueDesk:
     def __init__(self, engine: AsyncEngine, books: dict[str, ProgramBook], clock: Callable[[], datetime]) -> None:
         self.engine, self.books, self.clock = engine, books, clock
@@ -187,6 +194,12 @@ class StoredValueDesk:
     @staticmethod
     def _held(amount: int, expires_at: datetime, replayed: bool) -> dict[str, Any]:
         return {"amount": amount, "status": "held", "expires_at": expires_at.isoformat(), "replayed": replayed}
+
+    async def release(self, store_id: str, receipt_no: str) -> int:
+        """Release a receipt's hold at once: the till refused the sale after the hold was taken (L-11; e.g. its
+        group-buy coupons were refused)."""
+        return await self._release(sa.and_(stored_value_holds.c.store_id == store_id,
+                                           stored_value_holds.c.receipt_no == receipt_no))
 
     async def release_expired(self, now: datetime | None = None) -> int:
         """Release holds whose sale never arrived within `HOLD_TTL` (L-11); runnable for a given time."""

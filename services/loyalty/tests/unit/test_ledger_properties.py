@@ -10,9 +10,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loyalty.domain.account import Account, RuleViolation, add_months
+from loyalty.domain.account import Account, add_months
 from loyalty.domain.program import Program, load_books
 from loyalty.domain.rules import Line
+from vipcore.errors import RuleViolation
 
 BOOKS = load_books(Path(__file__).resolve().parents[4] / "programs")
 TZ = "Asia/Shanghai"

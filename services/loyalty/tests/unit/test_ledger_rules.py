@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from loyalty.domain.account import Account, RuleViolation
+from loyalty.domain.account import Account
 from loyalty.domain.program import Program, load_books
 from loyalty.domain.rules import Line, may_earn
+from vipcore.errors import RuleViolation
 
 BOOKS = load_books(Path(__file__).resolve().parents[4] / "programs")
 TZ = "Asia/Shanghai"

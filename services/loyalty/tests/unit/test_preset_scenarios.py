@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from loyalty.domain import stored_value as sv
-from loyalty.domain.account import Account, RuleViolation, TierChange
+from loyalty.domain.account import Account, TierChange
 from loyalty.domain.pricing import QuoteLine, birthday_proven, is_birthday, quote
 from loyalty.domain.program import Program, load_program
 from loyalty.domain.rules import Line
+from vipcore.errors import RuleViolation
 
 PROGRAMS = Path(__file__).resolve().parents[4] / "programs"
 TZ = "Asia/Shanghai"

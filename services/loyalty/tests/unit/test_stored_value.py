@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from loyalty.domain.account import RuleViolation
 from loyalty.domain.program import load_books
 from loyalty.domain.stored_value import check_hold, refund_back, spend, top_up
+from vipcore.errors import RuleViolation
 
 GENERIC = load_books(Path(__file__).resolve().parents[4] / "programs")["generic"].current
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.contracts.notify import MessageFailed, MessageParked, MessageSent
 from vipcore.events import Envelope, EventData
@@ -34,6 +34,7 @@ class Dispatcher:
                  concurrency: int, batch: int, idle_poll_s: float, topic: str, stuck_after_s: float = 60,
                  workers: int = 1,
                  tracer_provider: Any = None, sent_counter: Any = None, failed_counter: Any = None,
+                 parked_counter: Any = None,
                  on_events: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.provider = provider
@@ -48,6 +49,7 @@ class Dispatcher:
         self.tracer = trace.get_tracer("notify.dispatch", tracer_provider=tracer_provider)
         self.sent_counter = sent_counter
         self.failed_counter = failed_counter
+        self.parked_counter = parked_counter
         self.on_events = on_events or (lambda: None)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -163,6 +165,8 @@ class Dispatcher:
                 events.append(self._event(m, MessageFailed(message_id=str(m.message_id), member_id=m.member_id,
                                                            attempt=m.attempts, error=r.error or "")))
                 if park:
+                    if self.parked_counter is not None:
+                        self.parked_counter.inc()
                     history.append({"message_id": m.message_id, "status": "parked", "detail": reason})
                     events.append(self._event(m, MessageParked(message_id=str(m.message_id),
                                                                member_id=m.member_id, reason=reason)))
@@ -186,12 +190,13 @@ class Dispatcher:
         async with self.sem:
             with self.tracer.start_as_current_span(
                 "sms send", kind=SpanKind.CLIENT, context=context_from_traceparent(m.traceparent),
-                attributes={"message.id": str(m.message_id)},
-            ):
+                attributes={"message.id": str(m.message_id), **({"vip.member_id": m.member_id} if m.member_id else {})},
+            ) as span:
                 to = decrypt(self.enc_key, m.mobile_enc)
                 r = await self.provider.send(to=to, body=m.body, sender=m.sender,
                                              idempotency_key=str(m.message_id))
                 if not r.ok:
+                    span.set_status(StatusCode.ERROR, "provider refused")  # kept whatever the sampling
                     log.info("provider refused", to=mask_mobile(to), error=r.error)
                 return r
 

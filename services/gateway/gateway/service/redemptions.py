@@ -1,0 +1,41 @@
+"""Redeeming points at the till (L-07): the member named as for a sale, the decision is loyalty's."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.errors import NotFound, RuleViolation, Unavailable
+from vipcore.httpclient import InternalClient, Reply, Unreachable
+
+from ..domain.access import same_store
+from ..entrypoints.schemas import RedemptionIn
+from .directory import Directory
+
+
+class Redemptions:
+    def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: InternalClient) -> None:
+        self.engine, self.directory, self.loyalty = engine, directory, loyalty
+
+    async def redeem(self, store: str, body: RedemptionIn) -> tuple[str, Reply]:
+        """(member_id, loyalty's answer): 2xx with the redemption, or loyalty's refusal naming its rule (L-07)."""
+        same_store(store, body.store_id)
+        async with self.engine.connect() as conn:
+            (found,) = await self.directory.resolve_full(conn, [body.member.model_dump()])
+        if found is None:
+            raise NotFound("member", "no member with these details", "M-18")
+        member_id, _, card_status = found
+        if card_status not in (None, "active"):
+            raise RuleViolation("M-17", "member.card_no", f"a {card_status} card cannot redeem")
+        try:
+            resp = await self.loyalty.post("/internal/redemptions", {
+                "redemption_id": str(body.redemption_id or uuid.uuid4()), "store_id": body.store_id,
+                "member_id": member_id, "reward_id": body.reward_id, "points_to_cash": body.points_to_cash,
+                "id_verified": body.id_verified})
+        except Unreachable:
+            raise Unavailable("redemption_id", "loyalty is unavailable; try again with the same redemption_id",
+                              "L-07") from None
+        if resp.status >= 500 or not isinstance(resp.body, dict):
+            raise Unavailable("redemption_id", "loyalty is unavailable; try again with the same redemption_id",
+                              "L-07")
+        return member_id, resp
