@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 from vipcore.auth import Principal, TokenVerifier, require
+from vipcore.inputs import Name, ShortIdent
 
 from ..domain.access import MATRIX, REQUEST_KINDS, RequestKind
 from ..domain.handover import FILE_STEPS, STEPS
@@ -71,8 +72,8 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     async def search_files(p: As_files_search, mobile: Annotated[str | None, Query(max_length=20)] = None,
                            status: Annotated[str | None, Query(max_length=20)] = None,
                            id_card: Annotated[str | None, Query(max_length=18)] = None,
-                           card_no: Annotated[str | None, Query(max_length=32)] = None,
-                           name: Annotated[str | None, Query(max_length=64)] = None,
+                           card_no: Annotated[ShortIdent | None, Query()] = None,
+                           name: Annotated[Name | None, Query(description="prefix of the full name")] = None,
                            reason: Reason = "not given") -> dict[str, Any]:
         """Search the files the caller may see (M-07) by mobile or ID card (found by keyed hash, never stored in
         clear), card number, name (prefix) or state; the result is written to the access log."""
