@@ -7,6 +7,9 @@ and the field it concerns, so the person at the till or desk knows what to chang
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Self
+
 
 class Refused(Exception):
     """A command refused; `status` is the HTTP status the edge answers with."""
@@ -14,9 +17,17 @@ class Refused(Exception):
     status = 422
     title = "Refused by a rule"
 
-    def __init__(self, rule: str | None, field: str, message: str) -> None:
+    def __init__(self, rule: str | None, field: str, message: str,
+                 also: Sequence[tuple[str, str, str | None]] = ()) -> None:
         super().__init__(f"{rule}: {message}" if rule else message)
         self.rule, self.field, self.message = rule, field, message
+        self.also = list(also)  # further (field, message, rule) at fault in the same command, answered together
+
+    @classmethod
+    def each(cls, problems: Sequence[tuple[str, str, str | None]]) -> Self:
+        """One refusal naming every (field, message, rule) at fault, the first one as its headline."""
+        (field, message, rule), *rest = problems
+        return cls(rule, field, message, also=rest)
 
 
 class RuleViolation(Refused):

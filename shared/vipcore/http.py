@@ -57,7 +57,8 @@ def problem_response(p: Problem, headers: dict[str, str] | None = None) -> JSONR
 def refused_problem(e: errors.Refused) -> Problem:
     """A domain refusal as problem details naming its rule and field."""
     detail = f"{e.rule}: {e.message}" if e.rule else e.message
-    return Problem(e.status, e.title, detail, [FieldError(e.field, e.message, e.rule)])
+    return Problem(e.status, e.title, detail, [FieldError(e.field, e.message, e.rule),
+                                               *(FieldError(f, m, r) for f, m, r in e.also)])
 
 
 class ProblemDoc(BaseModel):

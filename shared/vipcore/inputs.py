@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 import annotated_types
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # -- identifiers ------------------------------------------------------------------------------------
 # Write `Annotated[str, IdentOf(80)]` / `Annotated[str, TextOf(500)]` for other bounds: the metadata
@@ -156,7 +157,7 @@ AwareTime = Annotated[datetime, AfterValidator(_aware_time)]
 
 # -- mobiles ----------------------------------------------------------------------------------------
 
-MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: NFKC keeps other scripts' digits
 _SEPARATORS = re.compile(r"[\s\-().]")
 
 
@@ -182,11 +183,15 @@ def valid_mobile(raw: str) -> str:
 
 
 def _mobile_before(v: Any) -> Any:
-    if isinstance(v, str):
+    """Normalise, then M-02; the refusal names rule M-02 (the problem details' `errors[].rule`)."""
+    if not isinstance(v, str):
+        return v
+    try:
         if len(v) > 32:
             raise ValueError("must be a mainland mobile number: 11 digits starting 13-19 (M-02)")
         return valid_mobile(v)
-    return v
+    except ValueError as e:
+        raise PydanticCustomError("mobile", str(e), {"rule": "M-02"}) from None
 
 
 Mobile = Annotated[str, BeforeValidator(_mobile_before),

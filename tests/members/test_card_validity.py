@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from devstack.testing import Stack, sql_value
-from members.service.cards import valid_until
+from members.domain.cards import valid_until
 
 from tests.members.test_member_files import complete, login, mobile, setup
 

@@ -72,9 +72,13 @@ def test_m02_one_mobile_one_spelling(raw: str) -> None:
     assert normalize_mobile(raw) == "13800138000"
 
 
-@pytest.mark.parametrize("raw", ["12800138000", "1380013800", "138001380001", "phone", "1" * 40])
+@pytest.mark.parametrize("raw", ["12800138000", "1380013800", "138001380001", "phone", "1" * 40,
+                                 "١٣٨٠٠١٣٨٠٠٠"])  # other scripts' digits survive NFKC: not a mobile
 def test_m02_not_a_mobile(raw: str) -> None:
     assert refused(mobile=raw) == ["mobile"]
+    with pytest.raises(ValidationError) as e:
+        ok(mobile=raw)
+    assert e.value.errors()[0]["ctx"]["rule"] == "M-02"  # the problem details name the rule
 
 
 def test_unknown_fields_are_refused() -> None:

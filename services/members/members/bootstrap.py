@@ -11,6 +11,7 @@ from vipcore.auth import TokenIssuer, TokenVerifier
 from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
+from .adapters.reports import Reports
 from .config import MembersSettings
 from .entrypoints import consumers, http, staff_http
 from .service.engagement import Engagement
@@ -44,7 +45,8 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     handovers = Handovers(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
     key = settings.staff_token_private_key
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
-    return rt.http_app(http.router(reg, rt.engine, admin_guard(settings.admin_token.get_secret_value()),
+    reports = Reports(rt.engine)
+    return rt.http_app(http.router(reg, reports, admin_guard(settings.admin_token.get_secret_value()),
                                    periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
                                                       rt.relay.wake, clock=lambda: datetime.now(UTC),
                                                       validity=validity), validity),
@@ -52,5 +54,5 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,
                                                                clock=lambda: datetime.now(UTC)),
                                          Merges(rt.engine, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
-                                                clock=lambda: datetime.now(UTC))),
+                                                clock=lambda: datetime.now(UTC)), reports),
                        title="Members", description="Member files, cards, organisation")

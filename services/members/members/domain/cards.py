@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 def card_number(region_code: str, seq: int) -> str:
     """At least 5 sequence digits; a region past 99,999 cards grows a digit (region codes are 3 digits, so numbers
@@ -11,6 +13,14 @@ def card_number(region_code: str, seq: int) -> str:
     if seq < 1:
         raise ValueError("card sequence starts at 1")
     return f"{region_code}{seq:05d}"
+
+
+def valid_until(issued: date, years: int) -> date:
+    """M-17: validity per program (1 or 2 years); 29 February becomes 28 February."""
+    try:
+        return issued.replace(year=issued.year + years)
+    except ValueError:
+        return issued.replace(year=issued.year + years, day=28)
 
 
 VALID_YEARS = (1, 2)  # M-17: a program's cards are valid 1 or 2 years, then renewed

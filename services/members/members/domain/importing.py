@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,26 @@ DEFAULT_MAPPING = {
     "推荐人": "referrer_staff_id", "referrer": "referrer_staff_id", "referrer_staff_id": "referrer_staff_id",
 }
 GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
+
+
+FIELDS = frozenset(DEFAULT_MAPPING.values())
+
+
+class BadMapping(ValueError):
+    """The column mapping sent with an upload is not a JSON object of header → known field."""
+
+
+def parse_mapping(raw: str | None) -> dict[str, str] | None:
+    """The request's extra mapping: a JSON object {"column header": "field"} naming known fields only."""
+    if raw is None:
+        return None
+    try:
+        extra = json.loads(raw)
+    except ValueError:
+        raise BadMapping("mapping must be a JSON object") from None
+    if not isinstance(extra, dict) or not all(isinstance(k, str) and v in FIELDS for k, v in extra.items()):
+        raise BadMapping(f"mapping must be a JSON object of column header → one of {', '.join(sorted(FIELDS))}")
+    return extra
 
 
 def read_rows(content: bytes, fmt: str) -> Iterator[list[Any]]:
@@ -55,6 +76,8 @@ def row_fields(cols: dict[int, str], row: list[Any]) -> dict[str, str]:
         s = str(val).strip()
         if s:
             out[field] = s
+    if "mobile" in out:
+        out["mobile"] = v.normalized_mobile(out["mobile"])  # one spelling per phone (M-02, M-06)
     if "gender" in out:
         out["gender"] = GENDERS.get(out["gender"].lower(), out["gender"])
     return out

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from vipcore.inputs import normalize_mobile
+
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Honorific placeholders instead of a real name (M-02): surname (or X) + title.
 HONORIFICS = ("先生", "女士", "小姐", "太太", "老师", "总", "经理", "老板", "师傅", "阿姨", "同学", "哥", "姐")
@@ -20,7 +22,7 @@ ACCOUNT_SIZES = ("key", "general", "occasional")  # M-14
 STAGE1 = ("full_name", "gender", "mobile", "birth_date")  # M-03 basic
 STAGE2 = ("address", "work_unit", "position", "customer_class", "account_size")  # M-03 complete
 
-Problem = tuple[str, str, str]
+Fault = tuple[str, str, str]  # (field, message, rule)
 
 
 def name_problem(name: str) -> str | None:
@@ -38,14 +40,19 @@ def name_problem(name: str) -> str | None:
 
 def mobile_problem(mobile: str) -> str | None:
     """M-02: a mainland mobile (11 digits, 1[3-9]...); landlines, switchboards, 10/12 digits refused."""
-    m = mobile.strip().replace(" ", "").replace("-", "")
-    if not m.isdigit():
+    m = normalized_mobile(mobile)
+    if not m.isascii() or not m.isdigit():
         return "digits only"
     if len(m) != 11:
         return f"a mobile has 11 digits, this has {len(m)}"
     if not MOBILE.match(m):
         return "not a mainland mobile number (landline or switchboard numbers are refused)"
     return None
+
+
+def normalized_mobile(mobile: str) -> str:
+    """One spelling per phone (M-02, M-06): full-width digits, separators and +86/0086 removed."""
+    return normalize_mobile(mobile)
 
 
 def address_problem(address: str) -> str | None:
@@ -86,9 +93,9 @@ class FileFields:
     id_card: str | None = None
 
 
-def check(f: FileFields) -> list[Problem]:
+def check(f: FileFields) -> list[Fault]:
     """Every M-01/M-02 problem of the given fields (fields not given are not checked here)."""
-    out: list[Problem] = []
+    out: list[Fault] = []
     if f.full_name is not None and (p := name_problem(f.full_name)):
         out.append(("full_name", p, "M-02"))
     if f.mobile is not None and (p := mobile_problem(f.mobile)):
@@ -106,7 +113,7 @@ def check(f: FileFields) -> list[Problem]:
         out.append(("customer_class", f"one of {', '.join(CUSTOMER_CLASSES)}", "M-14"))
     if f.account_size is not None and f.account_size not in ACCOUNT_SIZES:
         out.append(("account_size", f"one of {', '.join(ACCOUNT_SIZES)}", "M-14"))
-    if f.id_card is not None and not re.fullmatch(r"\d{17}[\dXx]", f.id_card):
+    if f.id_card is not None and not re.fullmatch(r"[0-9]{17}[0-9Xx]", f.id_card):
         out.append(("id_card", "an 18-character resident ID number", "M-01"))
     return out
 

@@ -1,143 +1,145 @@
-"""Members HTTP API (HQ admin for now; staff roles arrive with the members issue)."""
+"""Members HTTP API for HQ admin (admin token): stores, staff, members, imports, periodic rules. Thin routes:
+the bodies are `schemas.py`'s, the decisions the services'."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import zipfile
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.http import FieldError, Problem
-from vipcore.pii import mask_name
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import Response
+from vipcore.http import PROBLEM_RESPONSES
+from vipcore.inputs import LongIdent
 
-from ..adapters.tables import consumptions, members
+from ..adapters.reports import Reports
 from ..service.importer import Importer
 from ..service.periodic import Periodic
-from ..service.registry import MemberIn, Registry, StaffIn, StoreIn
+from ..service.registry import Registry
 from ..service.validity import CardValidity
+from .schemas import (
+    CardValidityOut,
+    ConsumptionsOut,
+    CountOut,
+    DailyOut,
+    DayIn,
+    FileName,
+    ImportProgress,
+    ImportStarted,
+    MappingJson,
+    MemberId,
+    MemberIn,
+    MemberSummary,
+    MonthEndOut,
+    MonthIn,
+    ProgramId,
+    PublishedOut,
+    RegisteredOut,
+    StaffId,
+    StaffIn,
+    StaffLeftOut,
+    StoreId,
+    StoreIn,
+    StoreOut,
+    ValidityIn,
+)
+
+ImportId = Annotated[LongIdent, Path(description="as answered by POST /v1/imports")]
+Program = Annotated[ProgramId, Path(description="a loyalty program's id (programs/*.yaml)")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class MonthIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
+class CsvResponse(Response):
+    """A CSV download (UTF-8)."""
+
+    media_type = "text/csv"
 
 
-class DayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    date: dt.date
-
-
-class ValidityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    validity_years: Literal[1, 2] = Field(description="M-17: cards of the program are valid 1 or 2 years")
-
-
-def router(reg: Registry, engine: AsyncEngine, guard: Any, periodic: Periodic, importer: Importer,
+def router(reg: Registry, reports: Reports, guard: Any, periodic: Periodic, importer: Importer,
            validity: CardValidity) -> APIRouter:
-    r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)])
+    r = APIRouter(prefix="/v1", tags=["members"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
-    @r.post("/imports", status_code=202)
-    async def start_import(request: Request, store_id: Annotated[str, Query(min_length=1, max_length=32)],
-                           format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
-                           filename: Annotated[str, Query(max_length=200)] = "upload",
-                           mapping: Annotated[str | None, Query(max_length=4000, description=(
-                               'JSON {"column header": "field"} added to the default mapping'))] = None
-                           ) -> dict[str, Any]:
+    @r.post("/imports", status_code=202, openapi_extra={"requestBody": {
+        "required": True, "description": f"the spreadsheet's bytes (CSV in UTF-8, or {XLSX}; `format` says which): a "
+                                         "header row, then one customer per row",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def start_import(
+            request: Request, store_id: Annotated[StoreId, Query()],
+            format: Annotated[Literal["csv", "xlsx"], Query(description=f"csv (UTF-8) or xlsx ({XLSX})")] = "csv",
+            filename: Annotated[FileName, Query()] = "upload",
+            mapping: Annotated[MappingJson | None, Query(
+                description='JSON {"column header": "field"} added to the default mapping')] = None,
+    ) -> ImportStarted:
         """Import existing customers from a CSV/XLSX body (M-19); follow it at /v1/imports/{import_id}."""
-        try:
-            extra = json.loads(mapping) if mapping else None
-            if extra is not None and not isinstance(extra, dict):
-                raise ValueError("mapping must be a JSON object")
-            import_id = await importer.start(store_id, filename, format, await request.body(), extra)
-        except (ValueError, KeyError, zipfile.BadZipFile) as e:
-            raise Problem(422, "Unreadable file", str(e), [FieldError("body", str(e), "M-19")]) from None
-        return {"import_id": import_id, "progress": f"/v1/imports/{import_id}"}
+        import_id = await importer.start(store_id, filename, format, await request.body(), mapping)
+        return ImportStarted(import_id=import_id, progress=f"/v1/imports/{import_id}")
 
     @r.get("/imports/{import_id}")
-    async def import_progress(import_id: str) -> dict[str, Any]:
+    async def import_progress(import_id: ImportId) -> ImportProgress:
         """Progress of an import: total, processed, imported, rejected, percent (M-19)."""
-        p = await importer.progress(import_id)
-        if p is None:
-            raise Problem(404, "Not found", f"no import {import_id}")
-        return p
+        return ImportProgress(**await importer.progress(import_id))
 
-    @r.get("/imports/{import_id}/rejected.csv")
-    async def import_rejects(import_id: str) -> Response:
+    @r.get("/imports/{import_id}/rejected.csv", response_class=CsvResponse,
+           responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                            "description": "row, reasons, full_name, mobile (masked)"}})
+    async def import_rejects(import_id: ImportId) -> CsvResponse:
         """Every rejected row with its reasons, as CSV (M-19)."""
-        return Response(await importer.rejects_csv(import_id), media_type="text/csv; charset=utf-8")
+        return CsvResponse(await importer.rejects_csv(import_id), media_type="text/csv; charset=utf-8")
 
     @r.post("/admin/month-end")
-    async def month_end(body: MonthIn) -> dict[str, Any]:
+    async def month_end(body: MonthIn) -> MonthEndOut:
         """Run M-10 detachment and M-11 claiming for a finished month; a second run changes nothing."""
-        return {"period": body.period, **await periodic.month_end(body.period)}
+        return MonthEndOut(period=body.period, **await periodic.month_end(body.period))
 
     @r.post("/admin/daily")
-    async def daily(body: DayIn) -> dict[str, Any]:
+    async def daily(body: DayIn) -> DailyOut:
         """Run M-03 purge, M-09 dormancy and M-17 card expiry as of a date; a second run changes nothing."""
-        return {"date": body.date.isoformat(), **await periodic.daily(body.date)}
+        return DailyOut(date=body.date.isoformat(), **await periodic.daily(body.date))
 
     @r.post("/admin/staff-directory:republish")
-    async def republish_staff() -> dict[str, int]:
+    async def republish_staff() -> PublishedOut:
         """Publish every staff member as members.staff.changed again (O-01; seeds credit's directory, C-07)."""
-        return {"published": await reg.republish_staff()}
+        return PublishedOut(published=await reg.republish_staff())
 
     @r.put("/programs/{program}/card-validity")
-    async def set_card_validity(program: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
-                                body: ValidityIn) -> dict[str, Any]:
+    async def set_card_validity(program: Program, body: ValidityIn) -> CardValidityOut:
         """Set a program's card validity (M-17); cards issued from now on by its stores follow it."""
-        return await validity.set(program, body.validity_years)
+        return CardValidityOut(**await validity.set(program, body.validity_years))
 
     @r.get("/programs/{program}/card-validity")
-    async def card_validity(program: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]) -> dict[str, Any]:
+    async def card_validity(program: Program) -> CardValidityOut:
         """A program's card validity and where it comes from: HQ setting, program document or default (M-17)."""
-        return await validity.get(program)
+        return CardValidityOut(**await validity.get(program))
 
     @r.post("/stores", status_code=201)
-    async def add_store(store: StoreIn) -> dict[str, str]:
+    async def add_store(store: StoreIn) -> StoreOut:
         """Open (or update) a store: region, time zone and the loyalty program it runs (O-01)."""
         await reg.add_store(store)
-        return {"store_id": store.store_id}
+        return StoreOut(store_id=store.store_id)
 
     @r.post("/staff", status_code=201)
-    async def add_staff(people: list[StaffIn]) -> dict[str, int]:
-        """Add or update staff members of stores: mobile (M-02, kept encrypted), line leader (C-06); every new
-        or changed staff member is published as members.staff.changed."""
+    async def add_staff(people: Annotated[list[StaffIn], Body(min_length=1, max_length=1000)]) -> CountOut:
+        """Add or update 1-1,000 staff: mobile (M-02, encrypted), line leader (C-06); each change is published."""
         await reg.add_staff(people)
-        return {"count": len(people)}
+        return CountOut(count=len(people))
 
     @r.post("/staff/{staff_id}/leave")
-    async def staff_leaves(staff_id: str) -> dict[str, Any]:
+    async def staff_leaves(staff_id: Annotated[StaffId, Path()]) -> StaffLeftOut:
         """A staff member left (O-03): no more logins; published to the staff directory as inactive."""
-        return await reg.leave(staff_id, dt.datetime.now(dt.UTC))
+        return StaffLeftOut(**await reg.leave(staff_id))
 
     @r.post("/members", status_code=201)
-    async def register(batch: list[MemberIn]) -> dict[str, Any]:
-        """Register members and issue their cards (M-17); all of the list or none."""
-        if not 1 <= len(batch) <= 1000:
-            raise Problem(422, "Invalid request", errors=[FieldError("body", "send 1 to 1000 members")])
-        return {"members": await reg.register(batch)}
+    async def register(batch: Annotated[list[MemberIn], Body(min_length=1, max_length=1000)]) -> RegisteredOut:
+        """Register 1-1,000 members and issue their cards (M-17); all of the list or none (M-06 per store)."""
+        return RegisteredOut.model_validate({"members": await reg.register(batch)})
 
     @r.get("/members/{member_id}")
-    async def get_member(member_id: str) -> dict[str, Any]:
-        """A member file, masked."""
-        async with engine.connect() as conn:
-            m = (await conn.execute(sa.select(members).where(members.c.member_id == member_id))).first()
-        if m is None:
-            raise Problem(404, "Not found", f"no member {member_id}")
-        return {"member_id": m.member_id, "store_id": m.store_id, "display_name": mask_name(m.full_name),
-                "card_no": m.card_no, "card_status": m.card_status, "status": m.status,
-                "referrer_staff_id": m.referrer_staff_id}
+    async def get_member(member_id: Annotated[MemberId, Path()]) -> MemberSummary:
+        """A member, the name masked."""
+        return MemberSummary(**await reports.member(member_id))
 
     @r.get("/members/{member_id}/consumptions")
-    async def member_consumptions(member_id: str) -> dict[str, Any]:
+    async def member_consumptions(member_id: Annotated[MemberId, Path()]) -> ConsumptionsOut:
         """Every consumption of a member: store, staff, amount, time."""
-        async with engine.connect() as conn:
-            rows = (await conn.execute(sa.select(consumptions).where(consumptions.c.member_id == member_id)
-                                       .order_by(consumptions.c.occurred_at))).mappings().all()
-        return {"member_id": member_id, "consumptions": [dict(r) for r in rows]}
+        return ConsumptionsOut.model_validate({"member_id": member_id,
+                                               "consumptions": await reports.consumptions(member_id)})
 
     return r

@@ -5,37 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Principal, Role
-from vipcore.http import FieldError, Problem
+from vipcore.errors import Forbidden, RuleViolation
 from vipcore.pii import blind_index, encrypt, mask_name
 
-from ..adapters.tables import members, prospects, referrer_losses, revisits, staff
+from ..adapters import reports
+from ..adapters.tables import members, prospects, revisits
 from ..domain import kpi
 from ..domain.periodic import month_bounds
 from ..domain.validation import mobile_problem, name_problem
+from ..entrypoints.schemas import ProspectIn, RevisitIn
 from .files import MemberFiles
 
 HOME_TZ = ZoneInfo("Asia/Shanghai")
-
-
-class RevisitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    summary: str = Field(min_length=2, max_length=1000)
-    next_date: date | None = Field(None, description="default: a year later (M-20: at least yearly)")
-
-
-class ProspectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    full_name: str = Field(max_length=40)
-    mobile: str = Field(max_length=20)
-    intent: Literal["H", "A", "B", "C"]
-    note: str | None = Field(None, max_length=500)
 
 
 class Engagement:
@@ -95,9 +82,9 @@ class Engagement:
         errs = [(f, m) for f, m in (("full_name", name_problem(b.full_name)), ("mobile", mobile_problem(b.mobile)))
                 if m]
         if errs:
-            raise Problem(422, "Invalid prospect", errors=[FieldError(f, m, "M-02") for f, m in errs])
+            raise RuleViolation.each([(f, m, "M-02") for f, m in errs])
         if not p.store_id:
-            raise Problem(403, "Forbidden", errors=[FieldError("store", "prospects belong to a store", "M-20")])
+            raise Forbidden("M-20", "store", "prospects belong to a store")
         pid = "P" + uuid.uuid4().hex[:15]
         nxt = kpi.next_visit(b.intent, self.today())
         async with self.engine.begin() as conn:
@@ -112,15 +99,7 @@ class Engagement:
         store = store_id if p.role in (Role.HQ_ADMIN, Role.HQ_CS) and store_id else p.store_id
         _, end = month_bounds(period)
         async with self.engine.connect() as conn:
-            people = (await conn.execute(sa.select(staff).where(staff.c.store_id == store)
-                                         .order_by(staff.c.staff_id))).all()
-            held = dict((await conn.execute(
-                sa.select(members.c.referrer_staff_id, sa.func.count()).where(
-                    members.c.store_id == store, members.c.status == "active")
-                .group_by(members.c.referrer_staff_id))).tuples().all())
-            lost = dict((await conn.execute(
-                sa.select(referrer_losses.c.staff_id, sa.func.count()).where(referrer_losses.c.period == period)
-                .group_by(referrer_losses.c.staff_id))).tuples().all())
+            people, held, lost = await reports.kpi_inputs(conn, store, period)
         rows = []
         for s in people:
             month_no = kpi.month_in_position(s.started_on, end) if s.started_on else None

@@ -8,10 +8,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.auth import Principal, Role
 from vipcore.contracts.members import (
@@ -24,74 +23,31 @@ from vipcore.contracts.members import (
     MemberStateChanged,
     MemberUpdated,
 )
+from vipcore.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vipcore.events import EventData
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters import reports
+from ..adapters.cards import block_and_replace, next_numbers, record_cards
 from ..adapters.tables import access_log, blacklist, members, requests, staff, stores
 from ..domain import validation as v
 from ..domain.access import sees
-from .cards import block_and_replace, next_numbers, record_cards, valid_until
+from ..domain.cards import valid_until
+from ..entrypoints.schemas import BlacklistIn, FileChange, FileIn, ReviewIn
 from .validity import CardValidity
 
 REVIEW_TARGET_HOURS = 12  # M-04
 SEES_MOBILE = {Role.STAFF, Role.STORE_CS_MANAGER}  # the referrer calls; the CS manager verifies (M-07, N-06)
 
 
-class FileIn(BaseModel):
-    """A member file as entered by staff (M-01); stage 2 fields may follow later (M-03)."""
-
-    model_config = ConfigDict(extra="forbid")
-    full_name: str = Field(max_length=40)
-    gender: Literal["female", "male"] | None = None
-    mobile: str = Field(max_length=20, description="M-02: mainland mobile, 11 digits")
-    birth_date: str | None = Field(None, description="M-01: YYYY-MM-DD, or --MM-DD when the year is unknown")
-    address: str | None = Field(None, max_length=200)
-    work_unit: str | None = Field(None, max_length=100)
-    position: str | None = Field(None, max_length=60)
-    customer_class: str | None = None
-    account_size: str | None = None
-    id_card: str | None = Field(None, max_length=18)
-    referrer_staff_id: str | None = Field(None, description="store leads may enter a file for a staff member")
-
-
-class FileChange(BaseModel):
-    """M-13: a change to a file; it goes back through review."""
-
-    model_config = ConfigDict(extra="forbid")
-    full_name: str | None = Field(None, max_length=40)
-    gender: Literal["female", "male"] | None = None
-    mobile: str | None = Field(None, max_length=20)
-    birth_date: str | None = None
-    address: str | None = Field(None, max_length=200)
-    work_unit: str | None = Field(None, max_length=100)
-    position: str | None = Field(None, max_length=60)
-    customer_class: str | None = None
-    account_size: str | None = None
-    id_card: str | None = Field(None, max_length=18)
-
-
-class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve", "reject"]
-    note: str | None = Field(None, max_length=500)
-
-
-class BlacklistIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    mobile: str = Field(max_length=20)
-    full_name: str = Field(min_length=1, max_length=40)
-    reason: str = Field(min_length=2, max_length=500)
-
-
 DETAIL_FIELDS = ("gender", "birth_date", "address", "work_unit", "position", "customer_class", "account_size")
 
 
-def _problems(errs: list[v.Problem]) -> Problem:
-    return Problem(422, "Invalid member file", "; ".join(f"{f}: {m} ({r})" for f, m, r in errs),
-                   [FieldError(f, m, r) for f, m, r in errs])
+def _problems(errs: list[v.Fault]) -> RuleViolation:
+    """Every M-01/M-02/M-14 fault of a file in one refusal: staff fix them all at once."""
+    return RuleViolation.each([(f, m, r) for f, m, r in errs])
 
 
 class MemberFiles:
@@ -130,13 +86,11 @@ class MemberFiles:
             await self._refuse_staff_and_blacklisted(conn, mi)
             ref_store = await conn.scalar(sa.select(staff.c.store_id).where(staff.c.staff_id == referrer))
             if ref_store != p.store_id:
-                raise Problem(422, "Unknown referrer", errors=[FieldError(
-                    "referrer_staff_id", f"{referrer} is not staff of store {p.store_id}", "M-06")])
+                raise RuleViolation("M-06", "referrer_staff_id", f"{referrer} is not staff of store {p.store_id}")
             if await conn.scalar(sa.select(members.c.member_id).where(
                     members.c.store_id == p.store_id, members.c.mobile_index == mi)):
-                raise Problem(409, "Member already on file", errors=[FieldError(
-                    "mobile", "this mobile already has a file (and a referrer) in this store; the store's "
-                    "customer-service manager may merge files by agreement", "M-06")])
+                raise Conflict("M-06", "mobile", "this mobile already has a file (and a referrer) in this store; "
+                               "the store's customer-service manager may merge files by agreement")
             await conn.execute(members.insert().values(
                 member_id=member_id, store_id=p.store_id, referrer_staff_id=referrer, full_name=f.full_name.strip(),
                 name_index=blind_index(self.index_key, f.full_name.strip()), mobile_enc=encrypt(self.enc_key, mobile),
@@ -154,12 +108,11 @@ class MemberFiles:
 
     async def _refuse_staff_and_blacklisted(self, conn: AsyncConnection, mi: str) -> None:
         if await conn.scalar(sa.select(staff.c.staff_id).where(staff.c.mobile_index == mi).limit(1)):
-            raise Problem(422, "Employee", errors=[FieldError(
-                "mobile", "this mobile belongs to a company employee; employees cannot be members", "M-05")])
+            raise RuleViolation("M-05", "mobile",
+                                "this mobile belongs to a company employee; employees cannot be members")
         listed = await conn.scalar(sa.select(blacklist.c.store_id).where(blacklist.c.mobile_index == mi))
         if listed:
-            raise Problem(422, "Blacklisted", errors=[FieldError(
-                "mobile", f"this phone is blacklisted by store {listed}", "M-16")])
+            raise RuleViolation("M-16", "mobile", f"this phone is blacklisted by store {listed}")
 
     async def change(self, p: Principal, member_id: str, c: FileChange) -> dict[str, Any]:
         """M-13: edit a file; a reviewed file goes back to pending_review, an incomplete one may become complete."""
@@ -171,7 +124,7 @@ class MemberFiles:
         async with self.engine.begin() as conn:
             m = await self._visible_row(conn, p, member_id, "update", lock=True)
             if m.status in ("blacklisted", "deleted"):
-                raise Problem(409, "File closed", errors=[FieldError("status", f"file is {m.status}", "M-08")])
+                raise Conflict("M-08", "status", f"file is {m.status}")
             fields = self._fields(m)
             for k, val in given.items():
                 setattr(fields, k, val)
@@ -184,9 +137,8 @@ class MemberFiles:
                 if await conn.scalar(sa.select(members.c.member_id).where(
                         members.c.store_id == m.store_id, members.c.mobile_index == mi,
                         members.c.member_id != member_id)):
-                    raise Problem(409, "Member already on file", errors=[FieldError(
-                        "mobile", "another file of this store has this mobile; the store's customer-service "
-                        "manager may merge the two by agreement", "M-06")])
+                    raise Conflict("M-06", "mobile", "another file of this store has this mobile; "
+                                   "the store's customer-service manager may merge the two by agreement")
                 values |= {"mobile_enc": encrypt(self.enc_key, given["mobile"]), "mobile_index": mi}
             if "birth_date" in given:
                 values["birthday"] = _birthday(given["birth_date"])
@@ -220,10 +172,9 @@ class MemberFiles:
             m = (await conn.execute(sa.select(members).where(members.c.member_id == member_id)
                                     .with_for_update())).first()
             if m is None or m.store_id != p.store_id:
-                raise Problem(404, "Not found", f"no member file {member_id} in store {p.store_id}")
+                raise NotFound("member_id", f"no member file {member_id} in store {p.store_id}")
             if m.status != "pending_review":
-                raise Problem(409, "Not waiting for review", errors=[FieldError(
-                    "status", f"file is {m.status}; only complete files pending review are decided", "M-03")])
+                raise Conflict("M-03", "status", f"file is {m.status}; only complete files pending review are decided")
             to = "active" if r.decision == "approve" else "rejected"
             values: dict[str, Any] = {"status": to, "reviewed_by": p.staff_id, "reviewed_at": now,
                                       "review_note": r.note}
@@ -270,8 +221,7 @@ class MemberFiles:
         async with self.engine.begin() as conn:
             m = await self._visible_row(conn, p, member_id, "card_lost", lock=True)
             if m.card_no is None or m.card_status != "active":
-                raise Problem(409, "No active card", errors=[FieldError(
-                    "card_no", "the member has no active card to report lost", "M-17")])
+                raise Conflict("M-17", "card_no", "the member has no active card to report lost")
             region = await conn.scalar(sa.select(stores.c.region_code).where(stores.c.store_id == m.store_id))
             years = await self.validity.years_for_store(conn, m.store_id)
             old, new, until = await block_and_replace(conn, member_id, str(region), now, years)
@@ -291,7 +241,7 @@ class MemberFiles:
             raise _problems([("mobile", err, "M-02")])
         store = p.store_id
         if not store:
-            raise Problem(403, "Forbidden", errors=[FieldError("store", "only a store may blacklist", "M-16")])
+            raise Forbidden("M-16", "store", "only a store may blacklist")
         mi = blind_index(self.index_key, b.mobile.strip())
         now = self.clock()
         async with self.engine.begin() as conn:
@@ -328,13 +278,12 @@ class MemberFiles:
         q = sa.select(members).where(members.c.member_id == member_id)
         m = (await conn.execute(q.with_for_update() if lock else q)).first()
         if m is None:
-            raise Problem(404, "Not found", f"no member file {member_id}")
+            raise NotFound("member_id", f"no member file {member_id}")
         if not sees(p, m.store_id, m.referrer_staff_id) and not await self._granted(conn, p, member_id):
-            # The refusal is logged in its own transaction: the caller's is rolled back by the Problem.
+            # The refusal is logged in its own transaction: the caller's is rolled back by the refusal.
             async with self.engine.begin() as log_conn:
                 await self._log(log_conn, p, "refused:" + action, [member_id], reason or "not given")
-            raise Problem(403, "Not your member", errors=[FieldError(
-                "member_id", "this file belongs to another staff member; ask a manager for a grant", "M-07")])
+            raise Forbidden("M-07", "member_id", "this file belongs to another staff member; ask a manager for a grant")
         return m
 
     async def _granted(self, conn: AsyncConnection, p: Principal, member_id: str) -> bool:
@@ -390,13 +339,10 @@ class MemberFiles:
 
     async def review_queue(self, p: Principal) -> list[dict[str, Any]]:
         """M-04: files waiting for review with their age; past the 12-hour target they are flagged overdue."""
-        q = sa.select(members.c.member_id, members.c.store_id, members.c.referrer_staff_id, members.c.submitted_at,
-                      members.c.full_name).where(members.c.status == "pending_review").order_by(members.c.submitted_at)
-        if p.role not in (Role.HQ_ADMIN, Role.HQ_CS):
-            q = q.where(members.c.store_id == p.store_id)
         now = self.clock()
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(q)).all()
+            rows = await reports.review_queue_rows(conn, None if p.role in (Role.HQ_ADMIN, Role.HQ_CS)
+                                                   else p.store_id)
         out = []
         for r in rows:
             age = (now - r.submitted_at).total_seconds() / 3600 if r.submitted_at else 0.0
@@ -404,17 +350,6 @@ class MemberFiles:
                         "referrer_staff_id": r.referrer_staff_id, "age_hours": round(age, 2),
                         "overdue": age > REVIEW_TARGET_HOURS})
         return out
-
-    async def access_entries(self, staff_id: str | None, member_id: str | None, limit: int) -> list[dict[str, Any]]:
-        """M-07: the access log for auditors, newest first."""
-        q = sa.select(access_log).order_by(access_log.c.id.desc()).limit(limit)
-        if staff_id:
-            q = q.where(access_log.c.staff_id == staff_id)
-        if member_id:
-            q = q.where(access_log.c.member_ids.any(member_id))
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(q)).mappings().all()
-        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
 
 
 def _birthday(birth: str | None) -> date | None:

@@ -5,39 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Principal, Role
 from vipcore.contracts.members import HandoverCompleted
+from vipcore.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vipcore.events import Envelope
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import handover_files, handovers, members, staff
 from ..domain.access import HQ
 from ..domain.handover import FILE_STEPS, STEPS, FileProgress, WrongState, advance, file_step, state_of
+from ..entrypoints.schemas import HandoverIn, StepIn
 
 OPEN_FILES = ("incomplete", "pending_review", "rejected", "active")
-
-
-class HandoverIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    from_staff_id: str = Field(min_length=1, max_length=64)
-    to_staff_id: str = Field(min_length=1, max_length=64)
-    type: Literal["same_position", "different_position"]
-    reason: str = Field(min_length=2, max_length=500, examples=["resigned", "transferred", "long leave"])
-    member_ids: list[str] | None = Field(None, max_length=10000, description="default: all the referrer's files")
-
-
-class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve", "reject"] = "approve"
-    note: str | None = Field(None, max_length=500)
 
 
 class Handovers:
@@ -56,8 +41,7 @@ class Handovers:
                 .where(staff.c.staff_id.in_([h.from_staff_id, h.to_staff_id])))).all()}
             for f in ("from_staff_id", "to_staff_id"):
                 if people.get(getattr(h, f)) != p.store_id:
-                    raise Problem(422, "Unknown staff", errors=[FieldError(
-                        f, f"{getattr(h, f)} is not staff of store {p.store_id}", "M-12")])
+                    raise RuleViolation("M-12", f, f"{getattr(h, f)} is not staff of store {p.store_id}")
             q = sa.select(members.c.member_id).where(members.c.store_id == p.store_id,
                                                      members.c.referrer_staff_id == h.from_staff_id,
                                                      members.c.status.in_(OPEN_FILES))
@@ -65,8 +49,8 @@ class Handovers:
                 q = q.where(members.c.member_id.in_(h.member_ids))
             ids = list((await conn.execute(q.order_by(members.c.member_id))).scalars())
             if not ids or (h.member_ids is not None and len(ids) != len(set(h.member_ids))):
-                raise Problem(422, "Nothing to hand over", errors=[FieldError(
-                    "member_ids", f"name open files referred by {h.from_staff_id} in this store", "M-12")])
+                raise RuleViolation("M-12", "member_ids",
+                                    f"name open files referred by {h.from_staff_id} in this store")
             hid = "H" + uuid.uuid4().hex[:15]
             await conn.execute(handovers.insert().values(
                 handover_id=hid, store_id=p.store_id, from_staff_id=h.from_staff_id, to_staff_id=h.to_staff_id,
@@ -82,14 +66,13 @@ class Handovers:
             h = (await conn.execute(sa.select(handovers).where(handovers.c.handover_id == handover_id)
                                     .with_for_update())).first()
             if h is None or (p.role not in HQ and h.store_id != p.store_id):
-                raise Problem(404, "Not found", f"no hand-over {handover_id}")
+                raise NotFound("handover_id", f"no hand-over {handover_id}")
             if s.receiver_only and p.staff_id != h.to_staff_id:
-                raise Problem(403, "Not the receiver", errors=[FieldError(
-                    "staff_id", f"only the receiver {h.to_staff_id} takes the '{step}' step", "M-12")])
+                raise Forbidden("M-12", "staff_id", f"only the receiver {h.to_staff_id} takes the '{step}' step")
             try:
                 state = advance(h.state, step, body.decision == "approve")
             except WrongState as e:
-                raise Problem(409, "Wrong hand-over state", errors=[FieldError("state", str(e), "M-12")]) from None
+                raise Conflict("M-12", "state", str(e)) from None
             if state == "confirmed":  # formal link: the files move; consumptions stay with whoever earned them
                 await conn.execute(pg_insert(handover_files).on_conflict_do_nothing(),
                                    [{"handover_id": handover_id, "member_id": m} for m in h.member_ids])
@@ -118,12 +101,11 @@ class Handovers:
             h = (await conn.execute(sa.select(handovers).where(handovers.c.handover_id == handover_id)
                                     .with_for_update())).first()
             if h is None or (p.role not in HQ and h.store_id != p.store_id):
-                raise Problem(404, "Not found", f"no hand-over {handover_id}")
+                raise NotFound("handover_id", f"no hand-over {handover_id}")
             if FILE_STEPS[step].receiver_only and p.staff_id != h.to_staff_id:
-                raise Problem(403, "Not the receiver", errors=[FieldError(
-                    "staff_id", f"only the receiver {h.to_staff_id} re-checks the files", "M-12")])
+                raise Forbidden("M-12", "staff_id", f"only the receiver {h.to_staff_id} re-checks the files")
             if member_id not in h.member_ids:
-                raise Problem(404, "Not found", f"member {member_id} is not in hand-over {handover_id}")
+                raise NotFound("member_id", f"member {member_id} is not in hand-over {handover_id}")
             rows = {r.member_id: r for r in (await conn.execute(
                 sa.select(handover_files).where(handover_files.c.handover_id == handover_id))).all()}
             progress = {m: FileProgress(m, rows[m].rechecked_at is not None, rows[m].approved_at is not None)
@@ -131,7 +113,7 @@ class Handovers:
             try:
                 after = file_step(h.state, progress[member_id], step, body.decision == "approve")
             except WrongState as e:
-                raise Problem(409, "Wrong hand-over state", errors=[FieldError("state", str(e), "M-12")]) from None
+                raise Conflict("M-12", "state", str(e)) from None
             progress[member_id] = after
             values: dict[str, Any] = (
                 {"rechecked_by": p.staff_id, "rechecked_at": now, "recheck_note": body.note} if step == "recheck"
@@ -157,7 +139,7 @@ class Handovers:
                                         .order_by(handover_files.c.member_id))).mappings().all()
         if h is None or (p.role not in HQ and h.store_id != p.store_id) or (
                 p.role == Role.STAFF and p.staff_id not in (h.from_staff_id, h.to_staff_id)):
-            raise Problem(404, "Not found", f"no hand-over {handover_id}")
+            raise NotFound("handover_id", f"no hand-over {handover_id}")
         return {**h._asdict(), "raised_at": h.raised_at.isoformat(),
                 "files": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in f.items()
                            if k != "handover_id"} for f in files]}

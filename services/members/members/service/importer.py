@@ -14,16 +14,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.members import MemberRegistered
 from vipcore.db import is_transient
+from vipcore.errors import NotFound, RuleViolation
 from vipcore.events import Envelope
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, encrypt, mask_mobile, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters.cards import next_numbers, record_cards
 from ..adapters.tables import blacklist, import_rejects, imports, members, staff, stores
 from ..domain import importing
+from ..domain.cards import valid_until
 from ..domain.validation import parse_birth
-from .cards import next_numbers, record_cards, valid_until
 from .validity import CardValidity
 
 log = get_logger(__name__)
@@ -42,19 +44,25 @@ class Importer:
         self.clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def start(self, store_id: str, filename: str, fmt: str, content: bytes,
-                    mapping: dict[str, str] | None) -> str:
-        """Parse the file, record the import and run it in the background; returns the import id."""
-        rows = list(importing.read_rows(content, fmt))
+    async def start(self, store_id: str, filename: str, fmt: str, content: bytes, mapping: str | None) -> str:
+        """Parse the file, record the import and run it in the background; returns the import id. A file (or a
+        mapping) that cannot be read is refused as a whole (M-19)."""
+        try:
+            extra = importing.parse_mapping(mapping)
+        except importing.BadMapping as e:
+            raise RuleViolation("M-19", "mapping", str(e)) from None
+        try:
+            rows = list(importing.read_rows(content, fmt))
+        except Exception as e:  # noqa: BLE001 - whatever the reader trips on, the upload is at fault
+            raise RuleViolation("M-19", "body", str(e) if isinstance(e, ValueError)
+                                else f"unreadable {fmt} file ({type(e).__name__})") from None
         header, body = (rows[0], rows[1:]) if rows else ([], [])
-        cols = importing.header_map(header, mapping)
+        cols = importing.header_map(header, extra)
         import_id = "I" + uuid.uuid4().hex[:15]
         async with self.engine.begin() as conn:
             region = await conn.scalar(sa.select(stores.c.region_code).where(stores.c.store_id == store_id))
             if region is None:
-                from vipcore.http import FieldError, Problem
-
-                raise Problem(422, "Unknown store", errors=[FieldError("store_id", f"no store {store_id}", "O-01")])
+                raise RuleViolation("O-01", "store_id", f"no store {store_id}")
             await conn.execute(imports.insert().values(
                 import_id=import_id, store_id=store_id, filename=filename, status="running", total=len(body),
                 processed=0, imported=0, rejected=0, started_at=self.clock()))
@@ -190,11 +198,12 @@ class Importer:
         await add_to_outbox(conn, events)
         return len(rows)
 
-    async def progress(self, import_id: str) -> dict[str, Any] | None:
+    async def progress(self, import_id: str) -> dict[str, Any]:
+        """Where an import stands: total, processed, imported, rejected, percent (M-19)."""
         async with self.engine.connect() as conn:
             r = (await conn.execute(sa.select(imports).where(imports.c.import_id == import_id))).first()
         if r is None:
-            return None
+            raise NotFound("import_id", f"no import {import_id}")
         secs = ((r.finished_at or self.clock()) - r.started_at).total_seconds()
         return {**r._asdict(), "started_at": r.started_at.isoformat(),
                 "finished_at": r.finished_at.isoformat() if r.finished_at else None,

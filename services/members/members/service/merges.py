@@ -13,27 +13,19 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Principal
 from vipcore.contracts.members import MemberStateChanged, MemberUpdated
+from vipcore.errors import Conflict, NotFound, RuleViolation
 from vipcore.events import Envelope, EventData
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import decrypt, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import access_log, cards, members, merges
+from ..entrypoints.schemas import MergeIn
 
 CLOSED = ("deleted", "blacklisted")
-
-
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    duplicate_member_id: str = Field(min_length=1, max_length=32, description="the file that ends merged")
-    referrer_staff_id: str = Field(min_length=1, max_length=64,
-                                   description="M-06: the referrer kept — one of the two files' referrers, agreed")
-    reason: str = Field(min_length=2, max_length=500, examples=["same customer, second phone; 张 and 李 agreed"])
 
 
 class Merges:
@@ -52,28 +44,24 @@ class Merges:
         now = self.clock()
         dup_id = body.duplicate_member_id
         if dup_id == kept_id:
-            raise Problem(422, "Nothing to merge", errors=[FieldError(
-                "duplicate_member_id", "name another file of the same customer", "M-06")])
+            raise RuleViolation("M-06", "duplicate_member_id", "name another file of the same customer")
         async with self.engine.begin() as conn:
             rows = {r.member_id: r for r in (await conn.execute(
                 sa.select(members).where(members.c.member_id.in_(sorted([kept_id, dup_id])))
                 .order_by(members.c.member_id).with_for_update())).all()}  # fixed lock order: no deadlock
             for mid, field in ((kept_id, "member_id"), (dup_id, "duplicate_member_id")):
                 if mid not in rows or rows[mid].store_id != p.store_id:
-                    raise Problem(404, "Not found", f"no member file {mid} in store {p.store_id}")
+                    raise NotFound(field, f"no member file {mid} in store {p.store_id}")
                 if rows[mid].status in CLOSED:
-                    raise Problem(409, "File closed", errors=[FieldError(
-                        field, f"file {mid} is {rows[mid].status}", "M-08")])
+                    raise Conflict("M-08", field, f"file {mid} is {rows[mid].status}")
             kept, dup = rows[kept_id], rows[dup_id]
             if dup.card_no is not None and kept.card_no is None:
-                raise Problem(409, "Merge the other way round", errors=[FieldError(
-                    "duplicate_member_id", "the duplicate holds the customer's card and the kept file none: keep "
-                    "the carded file", "M-06")])
+                raise Conflict("M-06", "duplicate_member_id", "the duplicate holds the customer's card and the kept "
+                               "file none: keep the carded file")
             referrers = {kept.referrer_staff_id, dup.referrer_staff_id} - {None}
             if body.referrer_staff_id not in referrers:
-                raise Problem(422, "One of the two referrers", errors=[FieldError(
-                    "referrer_staff_id", f"keep one of the two files' referrers: {', '.join(sorted(referrers))}",
-                    "M-06")])
+                raise RuleViolation("M-06", "referrer_staff_id",
+                                    f"keep one of the two files' referrers: {', '.join(sorted(referrers))}")
             dropped = next(iter(referrers - {body.referrer_staff_id}), None)
             merge_id = "G" + uuid.uuid4().hex[:15]
             await conn.execute(merges.insert().values(

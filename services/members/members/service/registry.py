@@ -3,63 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.auth import Role
 from vipcore.contracts.members import MemberRegistered, StoreRegistered
+from vipcore.errors import Conflict, NotFound, RuleViolation
 from vipcore.events import Envelope
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, encrypt, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters.cards import next_numbers, record_cards
 from ..adapters.tables import members, staff, stores
+from ..domain.cards import valid_until
 from ..domain.passwords import hash_password
+from ..entrypoints.schemas import MemberIn, StaffIn, StoreIn
 from . import staffdir
-from .cards import next_numbers, record_cards, valid_until
 from .validity import CardValidity
-
-
-class StoreIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    store_id: str = Field(min_length=1, max_length=32)
-    name: str
-    region_code: str = Field(pattern=r"^\d{3}$")
-    timezone: str = "Asia/Shanghai"
-    program: str
-
-
-class StaffIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    staff_id: str
-    store_id: str
-    name: str
-    position: str
-    role: Role = Role.STAFF
-    mobile: str | None = Field(None, max_length=20, description=(
-        "M-02 mobile: work number for service SMS (C-07), kept encrypted; M-05: matched against members"))
-    line_leader_staff_id: str | None = Field(None, max_length=64, description="C-06: the staff member's line leader")
-    password: str | None = Field(None, min_length=10, description="O-03: opens the account (stored as scrypt)")
-    started_on: date | None = Field(None, description="M-21: first day in the position (KPI ramp month 1)")
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _legacy_role(cls, v: object) -> object:
-        return "store_cs_manager" if v == "cs_manager" else v  # the name the first demo used
-
-
-class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    store_id: str
-    full_name: str = Field(min_length=2, max_length=40)
-    mobile: str = Field(pattern=r"^1[3-9]\d{9}$", description="M-02: mainland mobile, 11 digits")
-    birthday: date | None = None
-    referrer_staff_id: str | None = None
 
 
 class Registry:
@@ -89,9 +52,9 @@ class Registry:
         async with self.engine.begin() as conn:
             known = set((await conn.execute(sa.select(stores.c.store_id).where(
                 stores.c.store_id.in_({p.store_id for p in people})))).scalars())
-            if errors := [FieldError(f"{i}.store_id", f"unknown store {p.store_id}", "O-01")
+            if errors := [(f"{i}.store_id", f"unknown store {p.store_id}", "O-01")
                           for i, p in enumerate(people) if p.store_id not in known]:
-                raise Problem(422, "Invalid staff member", errors=errors)
+                raise RuleViolation.each(errors)
             await staffdir.check_leaders(conn, [(f"{i}.line_leader_staff_id", p.staff_id, p.line_leader_staff_id)
                                                 for i, p in enumerate(people)], set(ids))
             before = await staffdir.snapshot(conn, ids)
@@ -112,12 +75,14 @@ class Registry:
         if events:
             self.wake()  # type: ignore[operator]
 
-    async def leave(self, staff_id: str, at: datetime) -> dict[str, Any]:
-        """O-03: a staff member leaves; they log in no more and the directory marks them inactive."""
+    async def leave(self, staff_id: str, at: datetime | None = None) -> dict[str, Any]:
+        """O-03: a staff member leaves (now, unless `at`); they log in no more and the directory marks them
+        inactive."""
+        at = at or datetime.now(UTC)
         async with self.engine.begin() as conn:
             before = await staffdir.snapshot(conn, [staff_id])
             if not before:
-                raise Problem(404, "Not found", f"no staff member {staff_id}")
+                raise NotFound("staff_id", f"no staff member {staff_id}")
             await conn.execute(staff.update().where(staff.c.staff_id == staff_id, staff.c.left_at.is_(None))
                                .values(left_at=at))
             events = await staffdir.changed_events(conn, before, [staff_id], self.enc_key, self.topic, at)
@@ -144,10 +109,10 @@ class Registry:
             store_rows = (await conn.execute(sa.select(stores.c.store_id, stores.c.region_code).where(
                 stores.c.store_id.in_({m.store_id for m in batch})))).all()
             region = {r.store_id: r.region_code for r in store_rows}
-            errors = [FieldError(f"{i}.store_id", f"unknown store {m.store_id}", "O-01")
+            errors = [(f"{i}.store_id", f"unknown store {m.store_id}", "O-01")
                       for i, m in enumerate(batch) if m.store_id not in region]
             if errors:
-                raise Problem(422, "Invalid members", errors=errors)
+                raise RuleViolation.each(errors)
             per_region: dict[str, int] = {}
             for m in batch:
                 per_region[region[m.store_id]] = per_region.get(region[m.store_id], 0) + 1
@@ -182,8 +147,7 @@ class Registry:
                     [(r["store_id"], r["mobile_index"]) for r in rows])))).all()
             seen = {(r["store_id"], r["mobile_index"]) for r in rows}
             if dup or len(seen) != len(rows):
-                raise Problem(409, "Member already on file", errors=[FieldError(
-                    "mobile", "this mobile already has a file in this store", "M-06")])
+                raise Conflict("M-06", "mobile", "this mobile already has a file in this store")
             await conn.execute(members.insert(), rows)
             now = datetime.now(UTC)
             years = {st: await self.validity.years_for_store(conn, st) for st in sorted(region)}  # M-17

@@ -7,20 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.auth import Principal, Role
-from vipcore.http import FieldError, Problem
+from vipcore.errors import RuleViolation
 
 from ..adapters.tables import requests, reviewer_leave, staff
 from ..domain.access import routed_to
-
-
-class LeaveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    delegate_staff_id: str = Field(min_length=1, max_length=64, description="another HQ reviewer")
-    until: datetime = Field(description="end of the leave (UTC); items route back after it")
+from ..entrypoints.schemas import LeaveIn
 
 
 async def on_leave(conn: AsyncConnection, now: datetime) -> dict[str, str]:
@@ -51,18 +45,15 @@ async def routes(conn: AsyncConnection, now: datetime) -> Any:
 async def set_leave(conn: AsyncConnection, p: Principal, body: LeaveIn, now: datetime) -> dict[str, Any]:
     """O-03: the caller goes on leave until `until`, naming an HQ reviewer who is present as delegate."""
     if body.until <= now:
-        raise Problem(422, "Invalid leave", errors=[FieldError("until", "the leave must end in the future", "O-03")])
+        raise RuleViolation("O-03", "until", "the leave must end in the future")
     if body.delegate_staff_id == p.staff_id:
-        raise Problem(422, "Invalid leave", errors=[FieldError(
-            "delegate_staff_id", "name someone else as delegate", "O-03")])
+        raise RuleViolation("O-03", "delegate_staff_id", "name someone else as delegate")
     d = (await conn.execute(sa.select(staff.c.role, staff.c.left_at).where(
         staff.c.staff_id == body.delegate_staff_id))).first()
     if d is None or d.role != Role.HQ_CS.value or d.left_at is not None:
-        raise Problem(422, "Invalid delegate", errors=[FieldError(
-            "delegate_staff_id", f"{body.delegate_staff_id} is not an HQ reviewer", "O-03")])
+        raise RuleViolation("O-03", "delegate_staff_id", f"{body.delegate_staff_id} is not an HQ reviewer")
     if body.delegate_staff_id in await on_leave(conn, now):
-        raise Problem(422, "Invalid delegate", errors=[FieldError(
-            "delegate_staff_id", f"{body.delegate_staff_id} is on leave too", "O-03")])
+        raise RuleViolation("O-03", "delegate_staff_id", f"{body.delegate_staff_id} is on leave too")
     values = {"delegate_staff_id": body.delegate_staff_id, "until": body.until, "set_at": now}
     await conn.execute(pg_insert(reviewer_leave).values(staff_id=p.staff_id, **values)
                        .on_conflict_do_update(index_elements=["staff_id"], set_=values))

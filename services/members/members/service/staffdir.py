@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.contracts.members import StaffChanged
+from vipcore.errors import RuleViolation
 from vipcore.events import Envelope
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent
 from vipcore.pii import decrypt
 
@@ -24,8 +24,8 @@ def clean_mobile(field: str, mobile: str | None) -> str | None:
     if mobile is None:
         return None
     if (err := v.mobile_problem(mobile)) is not None:
-        raise Problem(422, "Invalid staff member", f"{field}: {err} (M-02)", [FieldError(field, err, "M-02")])
-    return mobile.strip().replace(" ", "").replace("-", "")
+        raise RuleViolation("M-02", field, err)
+    return v.normalized_mobile(mobile)
 
 
 async def check_leaders(conn: AsyncConnection, wanted: list[tuple[str, str, str | None]],
@@ -38,11 +38,9 @@ async def check_leaders(conn: AsyncConnection, wanted: list[tuple[str, str, str 
         if leader is None:
             continue
         if leader == staff_id:
-            raise Problem(422, "Invalid staff member", errors=[FieldError(
-                field, "a staff member cannot be their own line leader", "C-06")])
+            raise RuleViolation("C-06", field, "a staff member cannot be their own line leader")
         if leader not in known and leader not in in_batch:
-            raise Problem(422, "Invalid staff member", errors=[FieldError(
-                field, f"line leader {leader} is not on the staff register", "C-06")])
+            raise RuleViolation("C-06", field, f"line leader {leader} is not on the staff register")
 
 
 def _select() -> Any:

@@ -6,15 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Principal, Role
 from vipcore.contracts.members import MemberStateChanged
+from vipcore.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vipcore.events import Envelope
-from vipcore.http import FieldError, Problem
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile
 from vipcore.topics import MEMBERS_EVENTS
@@ -22,33 +21,9 @@ from vipcore.topics import MEMBERS_EVENTS
 from ..adapters.tables import access_log, members, requests, staff
 from ..domain.access import HQ, RequestKind
 from ..domain.passwords import hash_password
+from ..entrypoints.schemas import DecisionIn, LeaveIn, RequestIn
 from . import reviewers, staffdir
 from .files import MemberFiles
-
-
-class AccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    staff_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=2, max_length=40)
-    position: str = Field(min_length=1, max_length=60)
-    role: Literal["staff", "store_manager", "store_cs_manager"] = "staff"
-    mobile: str | None = Field(None, max_length=20, description="M-02: work mobile for service SMS")
-    line_leader_staff_id: str | None = Field(None, max_length=64, description="C-06: the new hire's line leader")
-
-
-class RequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=2, max_length=500)
-    member_id: str | None = Field(None, max_length=32, description="deletions and grants")
-    account: AccountIn | None = Field(None, description="account requests (O-03)")
-    hours: int = Field(8, ge=1, le=72, description="grants: how long the grant lasts once approved")
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve", "reject"]
-    note: str | None = Field(None, max_length=500)
-    initial_password: str | None = Field(None, min_length=10, max_length=200, description="account requests")
 
 
 class Workflows:
@@ -64,21 +39,21 @@ class Workflows:
 
     async def raise_request(self, k: RequestKind, p: Principal, body: RequestIn) -> dict[str, Any]:
         if not p.store_id:
-            raise Problem(403, "Forbidden", errors=[FieldError("store", "requests are raised by a store", k.rule)])
+            raise Forbidden(k.rule, "store", "requests are raised by a store")
         payload: dict[str, Any] = {"hours": body.hours} if k.kind == "grant" else {}
         if k.kind == "account":
             if body.account is None:
-                raise Problem(422, "Invalid request", errors=[FieldError("account", "name the new account", k.rule)])
+                raise RuleViolation(k.rule, "account", "name the new account")
             a = body.account
             phone = staffdir.clean_mobile("account.mobile", a.mobile)  # kept encrypted until the account opens
             payload = a.model_dump(exclude={"mobile"}) | ({"mobile_enc": encrypt(self.enc_key, phone)} if phone else {})
         elif not body.member_id:
-            raise Problem(422, "Invalid request", errors=[FieldError("member_id", "name the member", k.rule)])
+            raise RuleViolation(k.rule, "member_id", "name the member")
         async with self.engine.begin() as conn:
             if body.member_id:
                 store = await conn.scalar(sa.select(members.c.store_id).where(members.c.member_id == body.member_id))
                 if store != p.store_id:
-                    raise Problem(404, "Not found", f"no member file {body.member_id} in store {p.store_id}")
+                    raise NotFound("member_id", f"no member file {body.member_id} in store {p.store_id}")
             rid = "R" + uuid.uuid4().hex[:15]
             now = self.clock()
             reviewer = await reviewers.assign(conn, k.kind, now) if k.assigned else None
@@ -95,21 +70,19 @@ class Workflows:
             r = (await conn.execute(sa.select(requests).where(requests.c.request_id == request_id,
                                                               requests.c.kind == k.kind).with_for_update())).first()
             if r is None or (p.role not in HQ and r.store_id != p.store_id):
-                raise Problem(404, "Not found", f"no {k.kind} request {request_id}")
+                raise NotFound("request_id", f"no {k.kind} request {request_id}")
             if r.status != "pending":
-                raise Problem(409, "Already decided", errors=[FieldError("status", f"request is {r.status}", k.rule)])
+                raise Conflict(k.rule, "status", f"request is {r.status}")
             who = (await reviewers.routes(conn, now))(r.reviewer)
             if who is not None and who != p.staff_id:  # O-03: the assigned reviewer, or their delegate on leave
-                raise Problem(403, "Assigned to another reviewer", errors=[FieldError(
-                    "reviewer", f"request {request_id} is with {who}" + (
-                        f" (delegate of {r.reviewer}, on leave)" if who != r.reviewer else ""), "O-03")])
+                raise Forbidden("O-03", "reviewer", f"request {request_id} is with {who}" + (
+                        f" (delegate of {r.reviewer}, on leave)" if who != r.reviewer else ""))
             values: dict[str, Any] = {"status": "approved" if d.decision == "approve" else "rejected",
                                       "decided_by": p.staff_id, "decided_at": now}
             if d.decision == "approve":
                 if k.kind == "account":
                     if not d.initial_password:
-                        raise Problem(422, "Invalid decision", errors=[FieldError(
-                            "initial_password", "opening an account sets its first password", k.rule)])
+                        raise RuleViolation(k.rule, "initial_password", "opening an account sets its first password")
                     events += await self._open_account(conn, r.store_id, r.payload, d.initial_password, now)
                 elif k.kind == "deletion":
                     m = (await conn.execute(sa.select(members).where(members.c.member_id == r.member_id)
@@ -133,8 +106,7 @@ class Workflows:
                             now: datetime) -> list[OutgoingEvent]:
         """O-03: HQ opens the account; the new staff member enters the directory (members.staff.changed)."""
         if await conn.scalar(sa.select(staff.c.staff_id).where(staff.c.staff_id == a["staff_id"])):
-            raise Problem(409, "Staff id taken", errors=[FieldError(
-                "account.staff_id", f"{a['staff_id']} is already on the staff register", "O-03")])
+            raise Conflict("O-03", "account.staff_id", f"{a['staff_id']} is already on the staff register")
         leader = a.get("line_leader_staff_id")
         await staffdir.check_leaders(conn, [("account.line_leader_staff_id", a["staff_id"], leader)], set())
         mobile = decrypt(self.enc_key, a["mobile_enc"]) if a.get("mobile_enc") else None
@@ -171,7 +143,7 @@ class Workflows:
                         "account": self._account_view(r["payload"]) if k.kind == "account" else None})
         return out
 
-    async def set_leave(self, p: Principal, body: reviewers.LeaveIn) -> dict[str, Any]:
+    async def set_leave(self, p: Principal, body: LeaveIn) -> dict[str, Any]:
         """O-03: a reviewer on leave names a delegate; their queue goes to the delegate until the leave ends."""
         async with self.engine.begin() as conn:
             return await reviewers.set_leave(conn, p, body, self.clock())

@@ -4,8 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from members.domain.cards import card_number, document_validity_years, validity_years
-from members.service.cards import valid_until
+from members.domain.cards import card_number, document_validity_years, valid_until, validity_years
 from members.service.validity import read_documents
 
 

@@ -66,7 +66,7 @@ def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached(),  # type: ignore[arg-type]
-                                      Reached(), Reached(), Reached()))  # type: ignore[arg-type]
+                                      Reached(), Reached(), Reached(), Reached()))  # type: ignore[arg-type]
     return TestClient(app)
 
 

@@ -1,4 +1,4 @@
-"""Card numbers and card history (M-17): region code + a per-region sequence, gap-free under concurrency."""
+"""Card repository (M-17): numbers from a per-region sequence, gap-free under concurrency, and card rows."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..adapters.tables import card_sequences, cards, members
-from ..domain.cards import card_number
+from ..domain.cards import card_number, valid_until
+from .tables import card_sequences, cards, members
 
 
 async def next_numbers(conn: AsyncConnection, region_code: str, n: int) -> list[str]:
@@ -26,15 +26,8 @@ async def next_numbers(conn: AsyncConnection, region_code: str, n: int) -> list[
     return [card_number(region_code, s) for s in range(top - n + 1, top + 1)]
 
 
-def valid_until(issued: date, years: int) -> date:
-    """M-17: validity per program (1 or 2 years); 29 February becomes 28 February."""
-    try:
-        return issued.replace(year=issued.year + years)
-    except ValueError:
-        return issued.replace(year=issued.year + years, day=28)
-
-
 async def record_cards(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Card rows issued in the caller's transaction (the card history)."""
     if rows:
         await conn.execute(cards.insert(), rows)
 

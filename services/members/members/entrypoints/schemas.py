@@ -1,0 +1,597 @@
+"""Every request and response body of the members HTTP API, built from `vipcore.inputs` types.
+
+Request bodies refuse unknown fields (`RequestModel`); identifiers, text, dates and mobiles are bounded
+here, so nothing reaches the database or an event that either would refuse. Mobiles are normalised
+(`+86 138-0013-8000` and full-width digits become `13800138000`) before M-02 is checked, so one phone
+has one spelling, one keyed hash and one file (M-02, M-06, M-16).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, field_validator
+from vipcore.auth import Role
+from vipcore.inputs import (
+    AwareTime,
+    Ident,
+    Mobile,
+    RequestModel,
+    ResponseModel,
+    ShortIdent,
+    TextOf,
+    normalize_mobile,
+)
+
+# -- members' own input types ----------------------------------------------------------------------
+
+
+def _normalised(v: Any) -> Any:
+    return normalize_mobile(v) if isinstance(v, str) else v
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _zone(v: str) -> str:
+    if v not in _zones():
+        raise ValueError("must be an IANA time zone, e.g. Asia/Shanghai")
+    return v
+
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
+FileMobile = Annotated[str, TextOf(32), BeforeValidator(_normalised), Field(
+    examples=["13800138000"], description="mainland mobile, normalised like every mobile; M-02 is checked with "
+                                          "the file's other fields, so every fault is named in one answer")]
+"""A mobile on a member file or prospect: normalised here, M-02 checked by the domain with the other fields."""
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY, examples=["2026-11-22"])]
+"""A calendar day between 1900 and 2100 (business dates, birthdays, next visits)."""
+Period = Annotated[str, Field(pattern=r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-10"],
+                              description="a calendar month, YYYY-MM")]
+"""A calendar month 'YYYY-MM' between 1900 and 2199."""
+ProgramId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$", examples=["generic"])]
+"""A loyalty program's id (programs/*.yaml)."""
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{3}$", examples=["029"])]
+"""A store's region code: three ASCII digits; card numbers start with it (M-17)."""
+TimeZone = Annotated[str, TextOf(64, min_length=1), AfterValidator(_zone), Field(examples=["Asia/Shanghai"])]
+"""An IANA time zone the server knows (business days use the store's zone)."""
+StaffId = Ident
+StoreId = ShortIdent
+MemberId = ShortIdent
+Name40 = Annotated[str, TextOf(40)]
+ShortName = Annotated[str, TextOf(40, min_length=1)]
+FullName = Annotated[str, TextOf(40, min_length=2)]
+Position = Annotated[str, TextOf(60, min_length=1)]
+Reason = Annotated[str, TextOf(500, min_length=2)]
+Note = Annotated[str, TextOf(500)]
+Password = Annotated[str, TextOf(200, min_length=10)]
+LoginPassword = Annotated[str, TextOf(200, min_length=1)]
+Line18 = Annotated[str, TextOf(18)]
+Line20 = Annotated[str, TextOf(20)]
+Line40 = Annotated[str, TextOf(40)]
+Line60 = Annotated[str, TextOf(60)]
+Line100 = Annotated[str, TextOf(100)]
+Line200 = Annotated[str, TextOf(200)]
+Summary = Annotated[str, TextOf(1000, min_length=2, multiline=True)]
+AccessReason = Annotated[str, TextOf(200)]
+FileName = Annotated[str, TextOf(200, min_length=1)]
+MappingJson = Annotated[str, TextOf(4000)]
+StatusFilter = Annotated[str, TextOf(20, min_length=1)]
+IdCardQuery = Annotated[str, TextOf(18, min_length=1)]
+Hours = Annotated[int, Strict(), Field(ge=1, le=72)]
+
+
+# -- admin (HQ) ------------------------------------------------------------------------------------
+
+class StoreIn(RequestModel):
+    """A store and the program it runs (O-01)."""
+
+    store_id: StoreId
+    name: ShortName
+    region_code: RegionCode
+    timezone: TimeZone = "Asia/Shanghai"
+    program: ProgramId
+
+
+class StaffIn(RequestModel):
+    """A staff member of a store (O-01); new or changed ones are published to the staff directory."""
+
+    staff_id: StaffId
+    store_id: StoreId
+    name: ShortName
+    position: Position
+    role: Role = Role.STAFF
+    mobile: Mobile | None = Field(None, description=(
+        "M-02 mobile: work number for service SMS (C-07), kept encrypted; M-05: matched against members"))
+    line_leader_staff_id: StaffId | None = Field(None, description="C-06: the staff member's line leader")
+    password: Password | None = Field(None, description="O-03: opens the account (stored as scrypt)")
+    started_on: Day | None = Field(None, description="M-21: first day in the position (KPI ramp month 1)")
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _legacy_role(cls, v: object) -> object:
+        return "store_cs_manager" if v == "cs_manager" else v  # the name the first demo used
+
+
+class MemberIn(RequestModel):
+    """A member registered by HQ with a card at once (M-17)."""
+
+    store_id: StoreId
+    full_name: FullName
+    mobile: Mobile
+    birthday: Day | None = None
+    referrer_staff_id: StaffId | None = None
+
+
+class MonthIn(RequestModel):
+    period: Period
+
+
+class DayIn(RequestModel):
+    date: Day
+
+
+class ValidityIn(RequestModel):
+    validity_years: Literal[1, 2] = Field(description="M-17: cards of the program are valid 1 or 2 years")
+
+
+class StoreOut(ResponseModel):
+    store_id: str
+
+
+class CountOut(ResponseModel):
+    count: int
+
+
+class PublishedOut(ResponseModel):
+    published: int
+
+
+class StaffLeftOut(ResponseModel):
+    staff_id: str
+    active: bool
+
+
+class RegisteredMember(ResponseModel):
+    member_id: str
+    card_no: str
+    store_id: str
+
+
+class RegisteredOut(ResponseModel):
+    members: list[RegisteredMember]
+
+
+class MemberSummary(ResponseModel):
+    """A member as HQ admin sees it: the name masked."""
+
+    member_id: str
+    store_id: str
+    display_name: str
+    card_no: str | None
+    card_status: str
+    status: str
+    referrer_staff_id: str | None
+
+
+class Consumption(ResponseModel):
+    sale_id: str
+    member_id: str
+    store_id: str
+    cashier_staff_id: str | None = None
+    booked_by_staff_id: str | None = None
+    amount: int = Field(description="fen")
+    occurred_at: str
+
+
+class ConsumptionsOut(ResponseModel):
+    member_id: str
+    consumptions: list[Consumption]
+
+
+class ImportStarted(ResponseModel):
+    import_id: str
+    progress: str = Field(description="where to follow the import")
+
+
+class ImportProgress(ResponseModel):
+    import_id: str
+    store_id: str
+    filename: str
+    status: Literal["running", "done", "failed"]
+    total: int
+    processed: int
+    imported: int
+    rejected: int
+    started_at: str
+    finished_at: str | None
+    percent: float
+    seconds: float
+
+
+class MonthEndOut(ResponseModel):
+    period: str
+    detached: int
+    claimed: int
+    tied: int
+    already_ran: bool
+
+
+class DailyOut(ResponseModel):
+    date: str
+    purged: int
+    dormant: int
+    expired: int
+    already_ran: bool
+
+
+class CardValidityOut(ResponseModel):
+    program: str
+    validity_years: int
+    source: Literal["hq_setting", "program_document", "default"]
+
+
+# -- staff: login and member files -----------------------------------------------------------------
+
+class LoginIn(RequestModel):
+    staff_id: StaffId
+    password: LoginPassword
+
+
+class TokenOut(ResponseModel):
+    token: str
+    token_type: str
+    staff_id: str
+    store_id: str | None
+    region_code: str | None
+    role: str
+
+
+class FileIn(RequestModel):
+    """A member file as entered by staff (M-01); stage 2 fields may follow later (M-03)."""
+
+    full_name: Name40
+    gender: Literal["female", "male"] | None = None
+    mobile: FileMobile = Field(description="M-02: mainland mobile, 11 digits (normalised)")
+    birth_date: Line20 | None = Field(
+        None, description="M-01: YYYY-MM-DD, or --MM-DD when the year is unknown")
+    address: Line200 | None = None
+    work_unit: Line100 | None = None
+    position: Line60 | None = None
+    customer_class: Line40 | None = None
+    account_size: Line20 | None = None
+    id_card: Line18 | None = None
+    referrer_staff_id: StaffId | None = Field(None, description="store leads may enter a file for a staff member")
+
+
+class FileChange(RequestModel):
+    """M-13: a change to a file; it goes back through review."""
+
+    full_name: Name40 | None = None
+    gender: Literal["female", "male"] | None = None
+    mobile: FileMobile | None = None
+    birth_date: Line20 | None = None
+    address: Line200 | None = None
+    work_unit: Line100 | None = None
+    position: Line60 | None = None
+    customer_class: Line40 | None = None
+    account_size: Line20 | None = None
+    id_card: Line18 | None = None
+
+
+class ReviewIn(RequestModel):
+    decision: Literal["approve", "reject"]
+    note: Note | None = None
+
+
+class BlacklistIn(RequestModel):
+    mobile: Mobile
+    full_name: ShortName
+    reason: Reason
+
+
+class FileSaved(ResponseModel):
+    member_id: str
+    status: str
+    stage: int = Field(description="M-03: 0 basic incomplete, 1 basic complete, 2 complete")
+    missing: list[str]
+
+
+class MemberFile(ResponseModel):
+    """A file as the caller's role may see it: mobile and ID card masked unless the role needs them (M-07)."""
+
+    member_id: str
+    store_id: str
+    referrer_staff_id: str | None
+    full_name: str
+    mobile: str
+    id_card: str | None
+    status: str
+    stage: int
+    card_no: str | None
+    card_status: str
+    gender: str | None = None
+    birth_date: str | None = None
+    address: str | None = None
+    work_unit: str | None = None
+    position: str | None = None
+    customer_class: str | None = None
+    account_size: str | None = None
+    created_at: str
+    review_note: str | None
+
+
+class MemberFiles(ResponseModel):
+    members: list[MemberFile]
+
+
+class ReviewOut(ResponseModel):
+    member_id: str
+    status: str
+    card_no: str | None
+
+
+class ReviewItem(ResponseModel):
+    member_id: str
+    store_id: str
+    display_name: str
+    referrer_staff_id: str | None
+    age_hours: float
+    overdue: bool
+
+
+class ReviewQueue(ResponseModel):
+    items: list[ReviewItem]
+
+
+class CardReplacedOut(ResponseModel):
+    member_id: str
+    blocked_card_no: str
+    card_no: str
+    valid_until: str
+
+
+class BlacklistOut(ResponseModel):
+    store_id: str
+    since: str
+    members: list[str]
+
+
+class AccessEntry(ResponseModel):
+    id: int
+    at: str
+    staff_id: str
+    role: str
+    action: str
+    member_ids: list[str]
+    reason: str
+
+
+class AccessLog(ResponseModel):
+    entries: list[AccessEntry]
+
+
+class MergeIn(RequestModel):
+    duplicate_member_id: MemberId = Field(description="the file that ends merged")
+    referrer_staff_id: StaffId = Field(
+        description="M-06: the referrer kept — one of the two files' referrers, agreed")
+    reason: Reason = Field(examples=["same customer, second phone; 张 and 李 agreed"])
+
+
+class MergeOut(ResponseModel):
+    merge_id: str
+    kept_member_id: str
+    merged_member_id: str
+    referrer_staff_id: str
+    dropped_referrer_staff_id: str | None
+    merged_state: str
+
+
+# -- requests (O-03, M-15, M-07) and reviewer leave ------------------------------------------------
+
+class AccountIn(RequestModel):
+    staff_id: StaffId
+    name: FullName
+    position: Position
+    role: Literal["staff", "store_manager", "store_cs_manager"] = "staff"
+    mobile: Mobile | None = Field(None, description="M-02: work mobile for service SMS")
+    line_leader_staff_id: StaffId | None = Field(None, description="C-06: the new hire's line leader")
+
+
+class RequestIn(RequestModel):
+    reason: Reason
+    member_id: MemberId | None = Field(None, description="deletions and grants")
+    account: AccountIn | None = Field(None, description="account requests (O-03)")
+    hours: Hours = Field(8, description="grants: how long the grant lasts once approved")
+
+
+class DecisionIn(RequestModel):
+    decision: Literal["approve", "reject"]
+    note: Note | None = None
+    initial_password: Password | None = Field(None, description="account requests")
+
+
+class RequestRaised(ResponseModel):
+    request_id: str
+    status: str
+    reviewer: str | None
+    routed_to: str | None
+
+
+class RequestDecided(ResponseModel):
+    request_id: str
+    status: str
+    valid_until: str | None
+
+
+class RequestItem(ResponseModel):
+    request_id: str
+    store_id: str
+    member_id: str | None
+    raised_by: str
+    reason: str
+    status: str
+    raised_at: str
+    age_hours: float
+    overdue: bool
+    valid_until: str | None
+    reviewer: str | None
+    routed_to: str | None
+    account: dict[str, Any] | None = Field(description="account requests: the account asked for, mobile masked")
+
+
+class RequestQueue(ResponseModel):
+    items: list[RequestItem]
+
+
+class LeaveIn(RequestModel):
+    delegate_staff_id: StaffId = Field(description="another HQ reviewer")
+    until: AwareTime = Field(description="end of the leave; items route back after it")
+
+
+class LeaveOut(ResponseModel):
+    staff_id: str
+    delegate_staff_id: str
+    until: str
+
+
+class BackFromLeave(ResponseModel):
+    staff_id: str
+    on_leave: bool
+
+
+# -- revisits, prospects, KPIs (M-20, M-21) --------------------------------------------------------
+
+class RevisitIn(RequestModel):
+    summary: Summary
+    next_date: Day | None = Field(None, description="default: a year later (M-20: at least yearly)")
+
+
+class RevisitOut(ResponseModel):
+    member_id: str
+    next_date: str
+
+
+class ProspectIn(RequestModel):
+    full_name: Name40
+    mobile: FileMobile
+    intent: Literal["H", "A", "B", "C"]
+    note: Note | None = None
+
+
+class ProspectOut(ResponseModel):
+    prospect_id: str
+    intent: str
+    next_visit: str
+
+
+class DueMember(ResponseModel):
+    member_id: str
+    display_name: str
+    referrer_staff_id: str | None
+    planned: str | None
+
+
+class KeyAccount(ResponseModel):
+    member_id: str
+    display_name: str
+
+
+class HolidayCalls(ResponseModel):
+    holidays: list[str]
+    key_accounts: list[KeyAccount]
+
+
+class DueProspect(ResponseModel):
+    prospect_id: str
+    display_name: str
+    intent: str
+    next_visit: str
+
+
+class RevisitPlan(ResponseModel):
+    on: str
+    members: list[DueMember]
+    holiday_calls: HolidayCalls
+    prospects: list[DueProspect]
+
+
+class StaffKpi(ResponseModel):
+    staff_id: str
+    position: str
+    month_in_position: int | None
+    target: int | None
+    held: int
+    lost_this_month: int
+    met: bool | None
+    short_by: int | None
+
+
+class KpiOut(ResponseModel):
+    store_id: str | None
+    period: str
+    staff: list[StaffKpi]
+
+
+# -- hand-overs (M-12) -----------------------------------------------------------------------------
+
+class HandoverIn(RequestModel):
+    from_staff_id: StaffId
+    to_staff_id: StaffId
+    type: Literal["same_position", "different_position"]
+    reason: Reason = Field(examples=["resigned", "transferred", "long leave"])
+    member_ids: list[MemberId] | None = Field(None, min_length=1, max_length=10000,
+                                              description="default: all the referrer's files")
+
+
+class StepIn(RequestModel):
+    decision: Literal["approve", "reject"] = "approve"
+    note: Note | None = None
+
+
+class HandoverRequested(ResponseModel):
+    handover_id: str
+    state: str
+    member_ids: list[str]
+
+
+class HandoverStepOut(ResponseModel):
+    handover_id: str
+    state: str
+
+
+class HandoverFileStepOut(ResponseModel):
+    handover_id: str
+    member_id: str
+    file: Literal["approved", "rechecked", "to_recheck"]
+    state: str
+
+
+class HandoverFile(ResponseModel):
+    member_id: str
+    rechecked_by: str | None
+    rechecked_at: str | None
+    recheck_note: str | None
+    approved_by: str | None
+    approved_at: str | None
+    approval_note: str | None
+
+
+class HandoverOut(ResponseModel):
+    handover_id: str
+    store_id: str
+    from_staff_id: str
+    to_staff_id: str
+    type: str
+    reason: str
+    member_ids: list[str]
+    state: str
+    history: list[dict[str, Any]] = Field(description="every step: {step, state, by, at, note}")
+    raised_at: str
+    files: list[HandoverFile]
