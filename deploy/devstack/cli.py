@@ -1,10 +1,11 @@
-"""`./dev up | down | status | demo | topics` — the whole system on this machine, no Docker.
+"""`./dev up | down | status | demo | topics | dlq` — the whole system on this machine, no Docker.
 
 up:     resolves Kafka and Zipkin (Maven, once), starts Kafka, PostgreSQL, the trace viewer (Zipkin, unless
         --no-traces), the SMS simulator and every service in the background, then loads the demo (unless
         --no-demo). Returns with everything running.
 down:   stops everything `up` started.
 topics: creates the declared topics at KAFKA_BOOTSTRAP_SERVERS (used by docker-compose too).
+dlq:    list, show, replay, replay-since or discard a service's dead-lettered events (devstack/dlq.py).
 """
 
 from __future__ import annotations
@@ -182,6 +183,14 @@ def demo(args: argparse.Namespace) -> None:
     asyncio.run(run_demo(config(), HOME.parent / "demo.json", sales=args.sales))
 
 
+def dlq(args: argparse.Namespace) -> None:
+    from . import dlq as dlq_cli
+
+    default = f"http://127.0.0.1:{PORTS[args.service]}"
+    url = args.url or dlq_cli.base_url(HOME.parent, args.service, default)
+    raise SystemExit(dlq_cli.run(args, url, dlq_cli.admin_token(HOME)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="dev", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -196,5 +205,8 @@ def main() -> None:
     d = sub.add_parser("demo", help="load the demo into a running system")
     d.add_argument("--sales", type=int, default=3000)
     d.set_defaults(fn=demo)
+    from .dlq import add_parser as add_dlq
+
+    add_dlq(sub, dlq)
     args = ap.parse_args()
     args.fn(args)

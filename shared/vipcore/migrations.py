@@ -1,9 +1,9 @@
 """Alembic for every service: one shared env.py, each service's own versions folder and table metadata.
 
 A service's schema is described twice on purpose: by its tables (`<service>.adapters.tables.metadata`, plus the
-outbox and inbox of `vipcore.outbox`) and by its migrations, written out as explicit operations. The metadata is
-given to env.py as `target_metadata`, so Alembic can compare the two (tests/contracts/test_migrations.py fails on
-any drift) and draft the next revision:
+outbox and inbox of `vipcore.outbox` and the `dlq_actions` audit of `vipcore.dlq`) and by its migrations, written
+out as explicit operations. The metadata is given to env.py as `target_metadata`, so Alembic can compare the two
+(tests/contracts/test_migrations.py fails on any drift) and draft the next revision:
 
     python -m vipcore.migrations <service> upgrade [head]        # DATABASE_URL, or --url
     python -m vipcore.migrations <service> downgrade base
@@ -26,11 +26,12 @@ ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
 
 def target_metadata(service: str) -> list[sa.MetaData]:
-    """Everything a service's database holds: its own tables and vipcore's outbox and inbox."""
+    """Everything a service's database holds: its own tables, vipcore's outbox and inbox, and the DLQ audit."""
+    from .dlq import metadata as dlq_metadata
     from .outbox import metadata as outbox_metadata
 
     tables = importlib.import_module(f"{service}.adapters.tables")
-    return [tables.metadata, outbox_metadata]
+    return [tables.metadata, outbox_metadata, dlq_metadata]
 
 
 def versions_dir(service: str) -> Path:

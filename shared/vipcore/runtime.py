@@ -19,8 +19,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from . import contracts  # noqa: F401 - registers every event contract
 from .consumer import BatchConsumer, BatchHandler, ConsumerMetrics, Contracts
 from .db import make_engine, upgrade_async
+from .dlq import DeadLetters, DepthRefresher, Source, dlq_router
 from .events import EventData
-from .http import install_docs, install_problem_handlers, ops_router
+from .http import admin_guard, install_docs, install_problem_handlers, ops_router
 from .kafka import make_broker, make_producer
 from .logs import get_logger
 from .metrics import RequestMetrics
@@ -74,6 +75,14 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[Any]] = []
         self.background: list[Any] = []  # objects with async run() and stop()
         self.closers: list[Callable[[], Awaitable[None]]] = []  # e.g. HTTP client pools, closed at stop
+        self.m_dlq_depth = Gauge("dlq_depth", "Dead-lettered events not yet replayed, applied or discarded",
+                                 ["topic"], registry=r)
+        self.dead_letters = DeadLetters(
+            service=self.name, engine=self.engine, bootstrap=settings.kafka_bootstrap_servers,
+            sources=lambda: [Source(c.topic, c.group_id) for c in self.consumers],
+            producer=lambda: self.producer, depth_gauge=self.m_dlq_depth)
+        self.background.append(DepthRefresher(self.dead_letters))
+        self.closers.append(self.dead_letters.close)
 
     def _instrument_db(self) -> None:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -186,6 +195,7 @@ class ServiceRuntime:
         install_problem_handlers(app)
         install_docs(app)
         app.include_router(ops_router(self.registry, self.ready))
+        app.include_router(dlq_router(self.dead_letters, admin_guard(self.settings.admin_token.get_secret_value())))
         for r in routers:
             app.include_router(r)
 

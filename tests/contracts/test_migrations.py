@@ -1,5 +1,6 @@
 """Every service's migrations, written out, give exactly its tables: an empty database upgraded to head has no drift
-from the models (`<service>.adapters.tables` + `vipcore.outbox`), and downgrade to base then upgrade again works.
+from the models (`<service>.adapters.tables` + `vipcore.outbox` + `vipcore.dlq`), and downgrade to base then upgrade
+again works.
 
 Alembic's comparison covers tables, columns (types, nullability, server defaults, comments, identities), primary,
 unique and foreign keys and indexes; what it does not compare — named CHECK constraints, partial-index predicates,
