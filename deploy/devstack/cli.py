@@ -26,13 +26,14 @@ from rich.console import Console
 
 from . import kafka, postgres, zipkin
 from .procs import port_open, read_pid, spawn, stop_pid
-from .testing import SERVICES, StackConfig
+from .testing import CONSOLE, SERVICES, StackConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = Path(os.environ.get("DEV_HOME", ROOT / ".run" / "dev"))
 console = Console()
 
-PORTS = {"gateway": 8000, "members": 8001, "loyalty": 8002, "credit": 8003, "notify": 8004, "smssim": 8009}
+PORTS = {"gateway": 8000, "members": 8001, "loyalty": 8002, "credit": 8003, "notify": 8004, "smssim": 8009,
+         CONSOLE: 8010}
 
 
 def _secrets() -> dict[str, str]:
@@ -116,7 +117,7 @@ def _instances(service: str) -> list[str]:
 
 
 def _running() -> bool:
-    return any(read_pid(_pidfile(n)) is not None for s in [*SERVICES, "smssim"] for n in _instances(s)) or any(
+    return any(read_pid(_pidfile(n)) is not None for s in [*SERVICES, CONSOLE, "smssim"] for n in _instances(s)) or any(
         read_pid(k.pidfile) is not None for b in (1, 3) for k in kafka_nodes(b))
 
 
@@ -161,6 +162,9 @@ def up(args: argparse.Namespace) -> None:
             if read_pid(_pidfile(name)) is None:
                 spawn([sys.executable, "-m", s], pidfile=_pidfile(name), logfile=logs / f"{name}.log",
                       env={**cfg.env(s), **extra, "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
+    if read_pid(_pidfile(CONSOLE)) is None:  # the console holds no state of its own: one instance serves
+        spawn([sys.executable, "-m", CONSOLE], pidfile=_pidfile(CONSOLE), logfile=logs / f"{CONSOLE}.log",
+              env={**cfg.env(CONSOLE), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
     asyncio.run(_wait_ready(cfg))
     dead = [n for s in SERVICES for n in _instances(s)[:args.instances] if read_pid(_pidfile(n)) is None]
     if dead:
@@ -178,7 +182,7 @@ async def _wait_ready(cfg: StackConfig, timeout: float = 90) -> None:
     from .testing import wait_for
 
     async with httpx.AsyncClient() as c:
-        for s in [*SERVICES, "smssim"]:
+        for s in [*SERVICES, CONSOLE, "smssim"]:
             path = "/healthz" if s == "smssim" else "/readyz"
 
             async def ready(s: str = s, path: str = path) -> bool:
@@ -196,7 +200,7 @@ async def _wait_ready(cfg: StackConfig, timeout: float = 90) -> None:
 
 
 def down(_: argparse.Namespace) -> None:
-    for s in [*SERVICES, "smssim"]:
+    for s in [*SERVICES, CONSOLE, "smssim"]:
         for name in _instances(s):
             if stop_pid(_pidfile(name)):
                 console.print(f"stopped {name}")
@@ -221,7 +225,7 @@ def status(_: argparse.Namespace) -> None:
     z = viewer()
     console.print(f"Zipkin {z.url}/zipkin/: "
                   f"{'up' if read_pid(z.pidfile) and port_open('127.0.0.1', z.port) else 'down'}")
-    for s in [*SERVICES, "smssim"]:
+    for s in [*SERVICES, CONSOLE, "smssim"]:
         for name in _instances(s):
             pid = read_pid(_pidfile(name))
             console.print(f"{name:10} {cfg.url(s):24} {'pid ' + str(pid) if pid else 'down'}")

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .demo_members import load_member_files
+from .demo_members import PASSWORD, load_member_files
 from .testing import StackConfig, wait_for
 
 console = Console()
@@ -34,6 +34,10 @@ PRICE_YUAN = {"jewelry": (120, 1500), "generic": (60, 900), "cosmetics": (50, 13
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
          "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "晓东", "雪梅", "海燕", "志强", "文博", "欣怡"]
+# One console login per role (issue 12); most are the member-file demo's staff, two are added here.
+CONSOLE_LOGINS = [("staff", "D-REF-1", "XA-001"), ("store_cs_manager", "D-CSM", "XA-001"),
+                  ("store_manager", "D-GM", "XA-001"), ("store_manager", "D-GM-SZ", "SZ-001"),
+                  ("hq_cs", "D-HQCS", "HQ"), ("hq_admin", "D-HQADM", "HQ"), ("auditor", "D-AUD", "HQ")]
 POSITIONS = [("customer_service_manager", "cs_manager"), ("floor_manager", "staff"),
              ("sales_assistant", "staff"), ("customer_service_rep", "staff")]
 
@@ -149,6 +153,13 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
 
     await wait_for(directory_ready, 60, "the gateway to know the new cards")
     files = await load_member_files(cfg, admin)  # states, a pending review, a blacklisted phone, a hand-over
+    (await admin.post(cfg.url("members") + "/v1/staff", json=[
+        {"staff_id": "D-HQADM", "store_id": "HQ", "role": "hq_admin", "position": "hq_admin", "name": "刘洋",
+         "password": PASSWORD},
+        {"staff_id": "D-GM-SZ", "store_id": "SZ-001", "role": "store_manager", "position": "store_gm",
+         "name": "黄磊", "password": PASSWORD}])).raise_for_status()
+    logins = [{"role": role, "username": who, "password": PASSWORD, "store_id": store}
+              for role, who, store in CONSOLE_LOGINS]
 
     handled_before = await _handled(cfg)
     run = datetime.now(CST).strftime("%H%M%S")  # a second demo the same day gets its own receipts
@@ -222,6 +233,10 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     for name in ("gateway", "members", "loyalty", "credit", "notify", "smssim"):
         console.print(f"  {name:8} {cfg.url(name)}{'/docs' if name != 'smssim' else '/v1/messages'}")
     console.print(f"Admin token for the HQ APIs: see {out.parent / 'dev' / 'secrets.json'}")
+    console.print(f"[bold]Staff console:[/] [cyan]{cfg.url('console')}[/]  (log in as one of these; start at the "
+                  "member search, 会员查询)")
+    for login in logins:
+        console.print(f"  {login['role']:17} {login['username']:8} / {login['password']}  store {login['store_id']}")
 
     doc = {"gateway_url": gw,
            "stores": [{"store_id": s["store_id"], "api_key": keys[s["store_id"]], "program": s["program"]}
@@ -232,8 +247,10 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
                        for m in members],
            "staff": [{"staff_id": s["staff_id"], "store_id": s["store_id"], "role": s["role"],
                       "line_leader_staff_id": s.get("line_leader_staff_id")} for s in staff],
-           "services": {**{n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "smssim")},
+           "services": {**{n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "console",
+                                                   "smssim")},
                         **({"traces": cfg.traces_url} if cfg.traces_url else {})},
+           "console_logins": logins,
            "member_files": files, "trace_id": trace_id, "trace_url": trace_url}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))

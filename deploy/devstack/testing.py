@@ -26,6 +26,7 @@ from .procs import free_port, spawn, stop_pid
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("gateway", "members", "loyalty", "credit", "notify")
+CONSOLE = "console"  # the staff console: no database, no topics; calls the services above over HTTP
 
 
 async def wait_for(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, what: str = "condition",
@@ -114,6 +115,9 @@ class StackConfig:
             env["CREDIT_URL"] = self.url("credit")
         if service == "notify":
             env["SMS_SIMULATOR_URL"] = self.url("smssim")
+        if service == CONSOLE:
+            env = {k: env[k] for k in ("HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "STAFF_TOKEN_PUBLIC_KEY")}
+            env |= {f"{s.upper()}_URL": self.url(s) for s in ("members", "loyalty", "credit", "notify")}
         return env
 
     def settings(self, service: str) -> Any:
@@ -125,7 +129,7 @@ class StackConfig:
         """Create this stack's databases and topics."""
         from vipcore.topics import create_topics
 
-        for s in SERVICES:
+        for s in SERVICES:  # the console keeps no database
             await create_database(self.admin_dsn, self.db_name(s))
         await create_topics(self.kafka_bootstrap, self.topic_prefix)
 
@@ -240,6 +244,12 @@ class Stack:
             app = build_app(s, self.cfg.settings(s), self.tracer_providers.get(s))
             await self._exit.enter_async_context(InProcessServer(app, self.cfg.port(s)))
         return self
+
+    async def start_console(self) -> str:
+        """Start the staff console against this stack's services; returns its URL."""
+        app = build_app(CONSOLE, self.cfg.settings(CONSOLE))
+        await self._exit.enter_async_context(InProcessServer(app, self.cfg.port(CONSOLE)))
+        return self.url(CONSOLE)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.admin.aclose()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["shared/vipcore", "services/gateway/gateway", "services/members/members", "services/loyalty/loyalty",
-            "services/credit/credit", "services/notify/notify", "deploy/devstack"]
+            "services/credit/credit", "services/notify/notify", "services/console/console", "deploy/devstack"]
 
 
 def run(*cmd: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,6 +24,7 @@ def test_ruff_finds_nothing() -> None:
 
 
 def test_mypy_finds_nothing() -> None:
-    paths = "shared:services/gateway:services/members:services/loyalty:services/credit:services/notify:deploy"
+    paths = ("shared:services/gateway:services/members:services/loyalty:services/credit:services/notify:"
+             "services/console:deploy")
     r = run("mypy", "--explicit-package-bases", *PACKAGES, env={"MYPYPATH": paths})
     assert r.returncode == 0, r.stdout + r.stderr

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import Counter
+from vipcore.auth import TokenVerifier
 from vipcore.contracts.notify import MessageDelivered, MessageFailed, MessageParked, MessageSent
 from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
@@ -61,5 +62,6 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
     twilio = provider if isinstance(provider, TwilioProvider) else None
     return rt.http_app(http.router(MessageReports(rt.engine, key), Templates(rt.engine), guard, ops),
                        http.webhooks(ops, guard, twilio, settings.public_url),
-                       campaigns.router(camps, guard, settings.company_name),
+                       campaigns.router(camps, guard, settings.company_name,
+                                        TokenVerifier(settings.staff_token_public_key)),
                        title="Notify", description="SMS and other messages")

@@ -193,6 +193,24 @@ class AdjustmentRequested(ResponseModel):
     status: Literal["requested"]
 
 
+class AdjustmentListed(ResponseModel):
+    adjustment_id: str
+    member_id: str
+    program: str
+    points: int
+    reason: str
+    receipt_no: str | None
+    requested_by: str
+    requested_at: datetime
+    status: Literal["requested", "approved", "rejected"]
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class AdjustmentList(ResponseModel):
+    items: list[AdjustmentListed]
+
+
 class AdjustmentDecided(ResponseModel):
     adjustment_id: str
     status: Literal["approved", "rejected"]

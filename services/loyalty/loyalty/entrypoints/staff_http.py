@@ -1,7 +1,7 @@
 """Staff routes (staff tokens, O-02): manual adjustments with a second approver, stored-value top-ups."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from vipcore.auth import Principal, Role, TokenVerifier, require
@@ -14,6 +14,7 @@ from ..service.stored_value import StoredValueDesk, check_own_store
 from .schemas import (
     AdjustmentDecided,
     AdjustmentIn,
+    AdjustmentList,
     AdjustmentRequested,
     StoredValueBalance,
     TopUpIn,
@@ -52,6 +53,16 @@ def staff_router(verifier: TokenVerifier, commands: Commands, desk: StoredValueD
                                                 points=body.points, reason=body.reason,
                                                 receipt_no=body.receipt_no, requested_by=who.staff_id)
         return AdjustmentRequested(adjustment_id=str(adj), status="requested")
+
+    @r.get("")
+    async def list_adjustments(who: Requester,
+                               status: Annotated[Literal["requested", "approved", "rejected"], Query()] = "requested",
+                               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> AdjustmentList:
+        """Adjustments waiting for (or given) a second person's decision (L-02, M-18); a store's customer-service
+        manager sees the ones they asked for, HQ every one."""
+        mine = None if who.role in (Role.HQ_CS, Role.HQ_ADMIN) else who.staff_id
+        return AdjustmentList.model_validate(
+            {"items": await commands.list_adjustments(status=status, requested_by=mine, limit=limit)})
 
     @r.post("/{adjustment_id}/approve", response_model=AdjustmentDecided)
     async def approve(adjustment_id: uuid.UUID, who: Approver) -> dict[str, Any]:

@@ -96,6 +96,19 @@ class Commands:
                 receipt_no=receipt_no, requested_by=requested_by, status="requested"))
         return adj_id
 
+    async def list_adjustments(self, *, status: str, requested_by: str | None, limit: int) -> list[dict[str, Any]]:
+        """Adjustments in one state, oldest first, for the second person to find (L-02, M-18)."""
+        q = sa.select(adjustments).where(adjustments.c.status == status).order_by(adjustments.c.requested_at)
+        if requested_by is not None:
+            q = q.where(adjustments.c.requested_by == requested_by)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q.limit(limit))).mappings().all()
+        return [{"adjustment_id": str(r["id"]), "member_id": r["member_id"], "program": r["program"],
+                 "points": r["points"], "reason": r["reason"], "receipt_no": r["receipt_no"],
+                 "requested_by": r["requested_by"], "requested_at": r["requested_at"].isoformat(),
+                 "status": r["status"], "decided_by": r["decided_by"],
+                 "decided_at": r["decided_at"].isoformat() if r["decided_at"] else None} for r in rows]
+
     async def decide_adjustment(self, adj_id: uuid.UUID, *, approve: bool, decided_by: str) -> dict[str, Any]:
         """Approve (applies the entry) or reject; never by the person who asked (L-02, M-18)."""
         now = self.clock()

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query
 from vipcore.auth import Principal, TokenVerifier, require
 from vipcore.http import PROBLEM_RESPONSES
+from vipcore.inputs import Name, ShortIdent
 
 from ..adapters.reports import Reports
 from ..domain.access import MATRIX, REQUEST_KINDS, RequestKind
@@ -117,10 +118,14 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
                            mobile: Annotated[Mobile | None, Query(description="M-02; normalised")] = None,
                            status: FileStatus = None,
                            id_card: Annotated[IdCardQuery | None, Query()] = None,
+                           card_no: Annotated[ShortIdent | None, Query()] = None,
+                           name: Annotated[Name | None, Query(description="prefix of the full name")] = None,
                            reason: Reason = "not given") -> MemberFileList:
-        """Search the files the caller may see (M-07) by mobile or ID card (keyed hash) or state; access-logged."""
+        """Search the files the caller may see (M-07) by mobile or ID card (keyed hash), card number, name (prefix)
+        or state; access-logged."""
         return MemberFileList.model_validate({"members": await files.search(p, mobile, status, reason,
-                                                                            id_card=id_card)})
+                                                                            id_card=id_card, card_no=card_no,
+                                                                            name=name)})
 
     @r.get("/member-files:export")
     async def export_files(p: As_files_export, status: FileStatus = None,

@@ -317,13 +317,19 @@ class MemberFiles:
         return sa.and_(members.c.store_id == p.store_id, members.c.referrer_staff_id == p.staff_id)
 
     async def search(self, p: Principal, mobile: str | None, status: str | None, reason: str,
-                     export: bool = False, limit: int = 100, id_card: str | None = None) -> list[dict[str, Any]]:
-        """Files the caller may see (M-07), by exact mobile or ID card (blind indexes) or state; logged."""
+                     export: bool = False, limit: int = 100, id_card: str | None = None,
+                     card_no: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """Files the caller may see (M-07), by exact mobile or ID card (blind indexes), card number, name (prefix)
+        or state; logged."""
         q = sa.select(members).where(self._scope(p)).order_by(members.c.created_at).limit(limit)
         if mobile:
             q = q.where(members.c.mobile_index == blind_index(self.index_key, mobile.strip()))
         if id_card:
             q = q.where(members.c.id_card_index == blind_index(self.index_key, id_card.strip().upper()))
+        if card_no:
+            q = q.where(members.c.card_no == card_no.strip())
+        if name:
+            q = q.where(members.c.full_name.startswith(name.strip(), autoescape=True))
         if status:
             q = q.where(members.c.status == status)
         async with self.engine.begin() as conn:

@@ -1,21 +1,57 @@
-"""Campaign API (admin token): preview a segment with a template, schedule, pause, resume, status counts."""
+"""Campaign API (admin token, or an HQ admin's staff token from the console): preview a segment with a template,
+schedule, list, pause, resume, status counts."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
-from vipcore.http import PROBLEM_RESPONSES
+from fastapi import APIRouter, Depends, Query, Request
+from vipcore.auth import Role, TokenVerifier
+from vipcore.http import PROBLEM_RESPONSES, FieldError, Problem
 
 from ..service.campaigns import Campaigns
 from ..service.templates import check_campaign_text
-from .schemas import CampaignCreated, CampaignIn, CampaignMoved, CampaignStatus, PreviewIn, PreviewOut
+from .schemas import (
+    CampaignCreated,
+    CampaignIn,
+    CampaignList,
+    CampaignMoved,
+    CampaignStatus,
+    PreviewIn,
+    PreviewOut,
+)
+
+CAMPAIGN_ROLES = frozenset({Role.HQ_ADMIN})  # O-02: campaigns are HQ's (marketing works under the HQ admin role)
 
 
-def router(c: Campaigns, guard: Any, company_name: str) -> APIRouter:
-    r = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], dependencies=[Depends(guard)],
+def admin_or_hq(guard: Any, verifier: TokenVerifier | None) -> Any:
+    """The admin token, or a staff token (a signed JWT, as the console sends) of a role that runs campaigns."""
+
+    async def dep(request: Request) -> None:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if verifier is not None and verifier.key is not None and token.count(".") == 2:
+            p = verifier.verify(token)
+            if p.role not in CAMPAIGN_ROLES:
+                raise Problem(403, "Forbidden", f"role {p.role.value} may not run campaigns",
+                              [FieldError("role", "needs hq_admin", "O-02")])
+            return
+        await guard(request)
+
+    return dep
+
+
+def router(c: Campaigns, guard: Any, company_name: str, verifier: TokenVerifier | None = None) -> APIRouter:
+    r = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], dependencies=[Depends(admin_or_hq(guard, verifier))],
                   responses=PROBLEM_RESPONSES)
+
+    @r.get("")
+    async def list_campaigns(status: Annotated[Literal["scheduled", "running", "paused", "done"] | None,
+                                               Query()] = None,
+                             limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> CampaignList:
+        """Campaigns, newest first, with their state (N-01)."""
+        return CampaignList.model_validate({"campaigns": await c.listing(status, limit)})
 
     @r.post("/preview")
     async def preview(body: PreviewIn) -> PreviewOut:

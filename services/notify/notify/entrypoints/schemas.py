@@ -216,3 +216,18 @@ class CampaignMoved(ResponseModel):
     campaign_id: str
     status: str
 
+
+
+class CampaignListed(ResponseModel):
+    campaign_id: str
+    name: str
+    status: str
+    recipients: int | None = None
+    rate_per_s: int
+    scheduled_at: datetime
+    finished_at: datetime | None = None
+    created_at: datetime
+
+
+class CampaignList(ResponseModel):
+    campaigns: list[CampaignListed]

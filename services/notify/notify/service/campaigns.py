@@ -87,6 +87,17 @@ class Campaigns:
                 rate_per_s=rate_per_s, scheduled_at=scheduled_at or self.clock(), status="scheduled"))
         return cid
 
+    async def listing(self, status: str | None, limit: int) -> list[dict[str, Any]]:
+        """Campaigns, newest first (N-01): what the console lists with pause / resume."""
+        q = sa.select(campaigns.c.campaign_id, campaigns.c.name, campaigns.c.status, campaigns.c.recipients,
+                      campaigns.c.rate_per_s, campaigns.c.scheduled_at, campaigns.c.finished_at,
+                      campaigns.c.created_at).order_by(campaigns.c.created_at.desc()).limit(limit)
+        if status:
+            q = q.where(campaigns.c.status == status)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q)).mappings().all()
+        return [{**dict(r), "campaign_id": str(r["campaign_id"])} for r in rows]
+
     async def set_status(self, cid: uuid.UUID, to: str) -> str:
         """pause: queued messages go back to held (none is lost or sent twice); resume: release again.
         Refused (Conflict) when the campaign is in no state to go there."""

@@ -1,0 +1,74 @@
+"""The owning services' HTTP APIs, called with the logged-in staff member's token (never their databases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class Refusal(Exception):
+    """An owning service said no (4xx/5xx problem+json) or could not be reached; shown to the user as is."""
+
+    def __init__(self, service: str, status: int, title: str, detail: str = "",
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(f"{service} {status} {title}: {detail}")
+        self.service, self.status, self.title, self.detail = service, status, title, detail
+        self.errors = errors or []
+
+    @property
+    def rules(self) -> list[str]:
+        return sorted({str(e["rule"]) for e in self.errors if e.get("rule")})
+
+
+class Upstream:
+    """One pooled HTTP client for the four owning services."""
+
+    def __init__(self, urls: dict[str, str], timeout_s: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.urls = {k: v.rstrip("/") for k, v in urls.items()}
+        self.client = httpx.AsyncClient(timeout=timeout_s, transport=transport)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def download(self, service: str, path: str, token: str, params: dict[str, Any]) -> httpx.Response:
+        """A file answer (XLSX, CSV) passed through as the owning service made it, or Refusal."""
+        try:
+            r = await self.client.get(self.urls[service] + path, params=params,
+                                      headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as e:
+            raise Refusal(service, 503, "unavailable", type(e).__name__) from None
+        if r.status_code >= 400:
+            raise _refusal(service, r)
+        return r
+
+    async def call(self, service: str, method: str, path: str, token: str | None = None,
+                   json: Any = None, params: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Any:
+        """The JSON answer, or Refusal carrying the service's problem details."""
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        try:
+            r = await self.client.request(method, self.urls[service] + path, json=json, headers=h,
+                                          params={k: v for k, v in (params or {}).items() if v not in (None, "")})
+        except httpx.HTTPError as e:
+            raise Refusal(service, 503, "unavailable", type(e).__name__) from None
+        if r.status_code >= 400:
+            raise _refusal(service, r)
+        return r.json() if r.content else None
+
+
+def _refusal(service: str, r: httpx.Response) -> Refusal:
+    """The service's problem+json (RFC 9457) as a Refusal; any other error body gives its status alone."""
+    try:
+        body = r.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    found = body.get("errors")
+    errors: list[Any] = found if isinstance(found, list) else []
+    return Refusal(service, r.status_code, str(body.get("title") or r.reason_phrase),
+                   str(body.get("detail") or ""), [e for e in errors if isinstance(e, dict)])

@@ -1,0 +1,29 @@
+"""Console service settings: where the owning services answer, and the console's own port."""
+
+from __future__ import annotations
+
+import pydantic_settings
+from pydantic import Field
+
+
+class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstack finds *Settings
+    """The console keeps no database and reads no topic: it only calls the other services' HTTP APIs."""
+
+    model_config = pydantic_settings.SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    service_name: str = "console"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8010
+    members_url: str = Field("http://127.0.0.1:8001", description="members API (login, files, review queue)")
+    loyalty_url: str = Field("http://127.0.0.1:8002", description="loyalty API (ledger, adjustments)")
+    credit_url: str = Field("http://127.0.0.1:8003", description="credit API (aging)")
+    notify_url: str = Field("http://127.0.0.1:8004", description="notify API (messages, campaigns)")
+    staff_token_public_key: str | None = Field(
+        None, description="Ed25519 public key (base64) verifying staff tokens from members; the cookie is checked")
+    cookie_secure: bool = Field(False, description="Send the session cookie only over HTTPS (set behind TLS)")
+    upstream_timeout_s: float = 10.0
+    programs: str = Field("jewelry,generic,cosmetics,dental,outdoor",
+                          description="Loyalty programs offered in the points-adjustment form (comma-separated)")
+    page_size: int = Field(20, ge=5, le=200, description="Rows per page in every list")
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"

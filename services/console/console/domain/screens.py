@@ -1,0 +1,31 @@
+"""Which screens a role sees (O-02). The owning service still decides every action; this only hides what a
+role could never use, so staff are not shown buttons that would be refused."""
+
+from __future__ import annotations
+
+from vipcore.auth import Role
+
+HQ = frozenset({Role.HQ_ADMIN, Role.HQ_CS})
+STORE_LEADS = frozenset({Role.STORE_MANAGER, Role.STORE_CS_MANAGER})
+
+# screen → roles (mirrors the members role matrix: files.search, files.review_queue, files.review; credit's readers)
+SCREENS: dict[str, frozenset[Role]] = {
+    "search": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),
+    "reviews": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "review.decide": frozenset({Role.STORE_CS_MANAGER}),  # M-04
+    "adjust.request": frozenset({Role.STORE_CS_MANAGER, *HQ}),  # loyalty's requesters (L-02, M-18)
+    "adjust.decide": HQ,  # loyalty's approvers; never the requester (L-02)
+    "adjustments": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "campaigns": frozenset({Role.HQ_ADMIN}),  # notify's campaign roles (N-01)
+    "aging": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # credit READERS (C-07)
+    "profile": frozenset(Role) - {Role.POS},
+}
+
+
+def may(role: Role, screen: str) -> bool:
+    return role in SCREENS.get(screen, frozenset())
+
+
+def menu(role: Role) -> list[str]:
+    """The navigation entries a role gets, in display order."""
+    return [s for s in ("search", "reviews", "adjustments", "campaigns", "aging", "profile") if may(role, s)]

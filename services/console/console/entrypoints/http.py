@@ -1,0 +1,291 @@
+"""The console's pages: thin routes rendering server-side templates (htmx swaps fragments); every read and
+write goes to the owning service with the staff member's token."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from vipcore.http import Problem
+from vipcore.inputs import Ident
+
+from ..adapters.upstream import Refusal
+from ..domain import i18n
+from ..domain.paging import paginate
+from ..domain.screens import may, menu
+from ..service.desk import Desk, Session
+from .forms import read_form
+
+COOKIE = "console_session"
+LANG_COOKIE = "console_lang"
+HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+Dimension = Annotated[str, Query(pattern="^(customer|staff|store|region)$")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Search = Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure: bool,
+           programs: tuple[str, ...] = ()) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    def lang_of(request: Request) -> str:
+        return i18n.pick(request.cookies.get(LANG_COOKIE))
+
+    def session_of(request: Request) -> Session | None:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        try:
+            return desk.session(token)
+        except (Problem, Exception):  # noqa: BLE001 - any bad cookie means: log in again
+            return None
+
+    def render(request: Request, name: str, s: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = lang_of(request)
+        return templates.TemplateResponse(request, name, {
+            "t": i18n.translator(lang), "lang": lang, "s": s, "menu": menu(s.who.role) if s else [],
+            "may": (lambda screen: may(s.who.role, screen)) if s else (lambda screen: False), **ctx},
+            status_code=status)
+
+    def to_login(request: Request) -> RedirectResponse:
+        nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        resp = RedirectResponse(f"/login?next={nxt}", status_code=303)
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    def refused(request: Request, s: Session | None, e: Refusal) -> HTMLResponse:
+        status = e.status if 400 <= e.status < 600 else 502
+        if request.headers.get("HX-Request"):
+            return render(request, "_refusal.html", s, status=200, e=e)  # htmx swaps 2xx only
+        return render(request, "refused.html", s, status=status, e=e)
+
+    @r.get("/", response_class=RedirectResponse)
+    async def home(request: Request) -> Response:
+        """Start at the member search (or the login)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        return RedirectResponse("/members" if may(s.who.role, "search") else "/profile", status_code=303)
+
+    @r.get("/login", response_class=HTMLResponse, responses=HTML)
+    async def login_page(request: Request, next: Annotated[str, Query(max_length=300)] = "/") -> HTMLResponse:
+        """The login form."""
+        return render(request, "login.html", None, next=_safe_next(next))
+
+    @r.post("/login", response_class=HTMLResponse, responses=HTML)
+    async def login(request: Request) -> Response:
+        """Log in through members (O-02); the token goes into an httponly, SameSite=Lax cookie."""
+        staff_id, nxt = "", "/"
+        try:
+            f = await read_form(request, {"staff_id": 64, "password": 200, "next": 300}, ("staff_id", "password"))
+            staff_id, nxt = f["staff_id"], f["next"] or "/"
+            s = await desk.login(staff_id.strip(), f["password"])
+        except Refusal as e:
+            if e.service == "members" and e.status in (401, 403, 422):
+                return render(request, "login.html", None, status=401, error="login_failed",
+                              next=_safe_next(nxt), staff_id=staff_id)
+            return refused(request, None, e)
+        resp = RedirectResponse(_safe_next(nxt), status_code=303)
+        resp.set_cookie(COOKIE, s.token, httponly=True, samesite="lax", secure=cookie_secure, path="/")
+        return resp
+
+    @r.post("/logout", response_class=RedirectResponse)
+    async def logout() -> Response:
+        """Forget the session cookie."""
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    @r.get("/lang/{to}", response_class=RedirectResponse)
+    async def switch_language(to: Annotated[str, Path(pattern="^(zh|en)$")],
+                              next: Annotated[str, Query(max_length=300)] = "/") -> Response:
+        """Chinese first; English on request, remembered in a cookie."""
+        resp = RedirectResponse(_safe_next(next), status_code=303)
+        resp.set_cookie(LANG_COOKIE, to, max_age=365 * 86400, samesite="lax", secure=cookie_secure, path="/")
+        return resp
+
+    @r.get("/profile", response_class=HTMLResponse, responses=HTML)
+    async def profile(request: Request) -> Response:
+        """Who is logged in: staff id, role, store, region (from the signed token)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        return render(request, "profile.html", s)
+
+    @r.get("/members", response_class=HTMLResponse, responses=HTML)
+    async def search(request: Request, card_no: Search = "", mobile: Search = "", name: Search = "",
+                     page: PageNo = 1) -> Response:
+        """Member search by card, mobile or name; members decides what this person may see (M-07)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        asked = bool(card_no.strip() or mobile.strip() or name.strip())
+        rows: list[dict[str, Any]] = []
+        if asked:
+            try:
+                rows = await desk.search(s, card_no, mobile, name)
+            except Refusal as e:
+                return refused(request, s, e)
+        ctx: dict[str, Any] = {"q": {"card_no": card_no, "mobile": mobile, "name": name}, "asked": asked,
+               "page": paginate(rows, page, page_size)}
+        if request.headers.get("HX-Request"):
+            return render(request, "_results.html", s, **ctx)
+        return render(request, "search.html", s, **ctx)
+
+    @r.get("/members/{member_id}", response_class=HTMLResponse, responses=HTML)
+    async def member(request: Request, member_id: Annotated[Ident, Path()], page: PageNo = 1) -> Response:
+        """The member page: file, card and the ledger and messages the owning services give this role."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            file, sections = await desk.member(s, member_id)
+        except Refusal as e:
+            return refused(request, s, e)
+        entries = (sections["ledger"].data or {}).get("entries", [])
+        msgs = (sections["messages"].data or {}).get("messages", [])
+        return render(request, "member.html", s, m=file, sections=sections, programs=programs,
+                      ledger=paginate(entries, page, page_size), messages=paginate(msgs, 1, page_size))
+
+    @r.get("/reviews", response_class=HTMLResponse, responses=HTML)
+    async def reviews(request: Request, page: PageNo = 1,
+                      done: Annotated[str, Query(pattern="^(|approved|sent_back)$")] = "") -> Response:
+        """Files waiting for review with their age; overdue flagged (M-04)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            items = await desk.review_queue(s)
+        except Refusal as e:
+            return refused(request, s, e)
+        return render(request, "reviews.html", s, page=paginate(items, page, page_size), done=done)
+
+    @r.post("/reviews/{member_id}", response_class=HTMLResponse, responses=HTML)
+    async def decide(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+        """Approve or send back with a reason; members decides whether this person may (M-04)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            f = await read_form(request, {"decision": 10, "note": 500}, ("decision",))
+            approve = f["decision"] == "approve"
+            if not approve and f["decision"] != "reject":
+                raise Refusal("console", 422, "invalid form", errors=[{"field": "decision",
+                                                                      "message": "approve or reject"}])
+            await desk.review(s, member_id, approve, f["note"])
+        except Refusal as e:
+            return refused(request, s, e)
+        return RedirectResponse(f"/reviews?done={'approved' if approve else 'sent_back'}", status_code=303)
+
+    @r.post("/members/{member_id}/adjustments", response_class=HTMLResponse, responses=HTML)
+    async def request_adjustment(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+        """Ask loyalty for a points adjustment on this member; a second person approves it (L-02, M-18)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            f = await read_form(request, {"program": 32, "points": 12, "reason": 500, "receipt_no": 64},
+                                ("program", "points", "reason"))
+            if not re.fullmatch(r"[+-]?\d{1,9}", f["points"].strip()):
+                raise Refusal("console", 422, "invalid form", errors=[{"field": "points", "message": "a whole number",
+                                                                      "rule": "L-02"}])
+            await desk.request_adjustment(s, member_id, f["program"].strip(), int(f["points"]), f["reason"].strip(),
+                                          f["receipt_no"].strip())
+        except Refusal as e:
+            return refused(request, s, e)
+        return RedirectResponse("/adjustments?done=requested", status_code=303)
+
+    @r.get("/adjustments", response_class=HTMLResponse, responses=HTML)
+    async def adjustments(request: Request, page: PageNo = 1,
+                          done: Annotated[str, Query(pattern="^(|requested|adj_approved|rejected)$")] = "") -> Response:
+        """Points adjustments waiting for a second person (L-02)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            items = await desk.adjustments(s)
+        except Refusal as e:
+            return refused(request, s, e)
+        return render(request, "adjustments.html", s, page=paginate(items, page, page_size), done=done)
+
+    @r.post("/adjustments/{adjustment_id}", response_class=HTMLResponse, responses=HTML)
+    async def decide_adjustment(request: Request, adjustment_id: Annotated[uuid.UUID, Path()]) -> Response:
+        """Approve or reject an adjustment; loyalty refuses the person who asked for it (L-02)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            f = await read_form(request, {"decision": 10}, ("decision",))
+            await desk.decide_adjustment(s, str(adjustment_id), f["decision"] == "approve")
+        except Refusal as e:
+            return refused(request, s, e)
+        return RedirectResponse(f"/adjustments?done={'adj_approved' if f['decision'] == 'approve' else 'rejected'}",
+                                status_code=303)
+
+    @r.get("/campaigns", response_class=HTMLResponse, responses=HTML)
+    async def campaigns(request: Request, page: PageNo = 1,
+                        done: Annotated[str, Query(pattern="^(|paused|resumed)$")] = "") -> Response:
+        """SMS campaigns with their state, pause and resume (N-01)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            items = await desk.campaigns(s)
+        except Refusal as e:
+            return refused(request, s, e)
+        return render(request, "campaigns.html", s, page=paginate(items, page, page_size), done=done)
+
+    @r.post("/campaigns/{campaign_id}", response_class=HTMLResponse, responses=HTML)
+    async def move_campaign(request: Request, campaign_id: Annotated[uuid.UUID, Path()]) -> Response:
+        """Pause or resume a campaign through notify (N-01)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            f = await read_form(request, {"action": 10}, ("action",))
+            pause = f["action"] == "pause"
+            await desk.move_campaign(s, str(campaign_id), pause)
+        except Refusal as e:
+            return refused(request, s, e)
+        return RedirectResponse(f"/campaigns?done={'paused' if pause else 'resumed'}", status_code=303)
+
+    @r.get("/reports/aging", response_class=HTMLResponse, responses=HTML)
+    async def aging(request: Request, by: Dimension = "customer", page: PageNo = 1) -> Response:
+        """Receivables aging from credit, per customer / staff / store / region (C-07)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            report = await desk.aging(s, by)
+        except Refusal as e:
+            return refused(request, s, e)
+        return render(request, "aging.html", s, report=report, by=by,
+                      page=paginate(report.get("rows", []), page, page_size))
+
+    @r.get("/reports/aging.{fmt}", response_class=Response,
+           responses={200: {"content": {XLSX: {}, "text/csv": {}}}})
+    async def aging_file(request: Request, fmt: Annotated[str, Path(pattern="^(xlsx|csv)$")],
+                         by: Dimension = "customer") -> Response:
+        """The aging workbook or CSV as credit makes it, downloaded through the console (C-07)."""
+        s = session_of(request)
+        if s is None:
+            return to_login(request)
+        try:
+            content, ctype, disposition = await desk.aging_file(s, fmt, by)
+        except Refusal as e:
+            return refused(request, s, e)
+        return Response(content, media_type=ctype, headers={"Content-Disposition": disposition})
+
+    return r
+
+
+def _safe_next(nxt: str) -> str:
+    """Only a path on this site (no open redirect)."""
+    return nxt if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt else "/"
+

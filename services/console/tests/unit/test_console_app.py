@@ -1,0 +1,64 @@
+"""The console app without the other services: no session means the login page, odd input never a 500, htmx
+served by the console itself (no CDN), a down owning service shown as such (O-02)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from console.bootstrap import build
+from console.config import ConsoleSettings
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = build(ConsoleSettings(members_url="http://127.0.0.1:9", loyalty_url="http://127.0.0.1:9",  # nothing there
+                                upstream_timeout_s=2))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as c:
+        yield c
+
+
+async def test_pages_need_a_session_and_bad_cookies_mean_log_in_again(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/members", "/reviews", "/profile", "/adjustments", "/reports/aging", "/members/M1"):
+        r = await client.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
+    r = await client.get("/members", cookies={"console_session": "not-a-token"})
+    assert r.status_code == 303 and "console_session" in r.headers.get("set-cookie", "")
+    r = await client.get("/login")
+    assert r.status_code == 200 and "工号" in r.text and 'lang="zh-CN"' in r.text
+
+
+async def test_language_switch_is_a_cookie_and_redirects_only_inside(client: httpx.AsyncClient) -> None:
+    r = await client.get("/lang/en", params={"next": "//evil.example/x"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "console_lang=en" in r.headers["set-cookie"]
+    r = await client.get("/login", cookies={"console_lang": "en"})
+    assert "Staff ID" in r.text and 'lang="en"' in r.text
+    assert (await client.get("/lang/fr")).status_code == 422
+
+
+async def test_odd_input_is_refused_not_a_server_error(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/login", json={"staff_id": "x"})).status_code == 415
+    r = await client.post("/login", content=b"staff_id=%00&password=x",
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422
+    r = await client.post("/login", content=b"staff_id=" + b"a" * 20000,
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+    r = await client.post("/login", content=b"staff_id=%ff&password=x",
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422
+    assert (await client.get("/members", params={"page": "99999999999999999999"})).status_code in (303, 422)
+
+
+async def test_a_down_members_service_is_shown_as_unavailable(client: httpx.AsyncClient) -> None:
+    r = await client.post("/login", data={"staff_id": "D-CSM", "password": "x" * 12})
+    assert r.status_code == 503 and "服务暂不可用" in r.text and "members" in r.text
+
+
+async def test_htmx_is_served_by_the_console(client: httpx.AsyncClient) -> None:
+    r = await client.get("/static/htmx.min.js")
+    assert r.status_code == 200 and "htmx" in r.text[:2000]
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).status_code == 200
