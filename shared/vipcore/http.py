@@ -184,16 +184,27 @@ class TraceparentHeader:
         await self.app(scope, receive, send_with_trace)
 
 
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ok", "unavailable"])
+    checks: dict[str, str] = Field(examples=[{"database": "ok", "kafka": "ok"}],
+                                   description="each dependency: ok, or why it is unavailable")
+
+
 def ops_router(registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
     """/healthz (process alive), /readyz (database and broker reachable), /metrics (Prometheus)."""
     r = APIRouter(tags=["ops"])
 
     @r.get("/healthz")
-    async def healthz() -> dict[str, str]:
+    async def healthz() -> Health:
         """Liveness: the process answers."""
-        return {"status": "ok"}
+        return Health(status="ok")
 
-    @r.get("/readyz")
+    @r.get("/readyz", response_model=Readiness,
+           responses={503: {"model": Readiness, "description": "the database or the broker is unreachable"}})
     async def readyz() -> Response:
         """Readiness: database and Kafka reachable."""
         checks = await ready()
@@ -201,7 +212,9 @@ def ops_router(registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[s
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
                             status_code=200 if ok else 503)
 
-    @r.get("/metrics")
+    @r.get("/metrics", response_class=Response, responses={200: {
+        "description": "Prometheus text exposition format",
+        "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}})
     async def metrics() -> Response:
         """Prometheus metrics of this service."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
