@@ -14,6 +14,8 @@ class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstac
     service_name: str = "console"
     http_host: str = "127.0.0.1"
     http_port: int = 8010
+    http_reuse_port: bool = Field(False, description="bind with SO_REUSEPORT so several console processes "
+                                                     "share the port (docs/scaling.md)")
     members_url: str = Field("http://127.0.0.1:8001", description="members API (login, files, review queue)")
     loyalty_url: str = Field("http://127.0.0.1:8002", description="loyalty API (ledger, adjustments)")
     credit_url: str = Field("http://127.0.0.1:8003", description="credit API (aging)")
