@@ -63,7 +63,9 @@ def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: dat
     by_store: dict[str, list[dict[str, Any]]] = {}
     for m in members:
         by_store.setdefault(m["store_id"], []).append(m)
-    opening = datetime.combine(today, datetime.min.time(), CST) + timedelta(hours=10)
+    # the day's trading ends now: the gateway refuses a sale timed more than a few hours ahead (BusinessTime)
+    opening = min(datetime.combine(today, datetime.min.time(), CST) + timedelta(hours=10),
+                  datetime.now(CST) - timedelta(seconds=41400))
     sales = []
     for i in range(n):
         s = rng.choice(STORES)
