@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ class Guard:
 def check_not_locked(guard: Guard, now: datetime, rule: str) -> None:
     if guard.locked(now):
         assert guard.locked_until is not None
-        wait = max(1, int((guard.locked_until - now).total_seconds() // 60) + 1)
+        wait = max(1, math.ceil((guard.locked_until - now).total_seconds() / 60))
         raise Forbidden(rule, "proof", f"too many wrong answers: spending proofs are locked for this member for "
                                        f"{wait} more minute(s)")
 
@@ -131,7 +132,7 @@ def judge_code(challenge: Challenge | None, code: str, key: str, now: datetime, 
 
 
 REFUSALS: dict[str, str] = {
-    "no_code": "no live code for this member: ask for one (POST /v1/members/{card_no}/proof-codes)",
+    "no_code": "no live code for this member: ask for one (POST /v1/members/{{card_no}}/proof-codes)",
     "expired": "the code has expired: ask for a new one",
     "wrong": "wrong code",
     "wrong_pin": "wrong PIN",
