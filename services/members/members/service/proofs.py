@@ -72,7 +72,7 @@ class Proofs:
         m = (await conn.execute(sa.select(members.c.member_id, members.c.mobile_enc, members.c.card_no,
                                           members.c.status).where(members.c.member_id == member_id))).first()
         if m is None:
-            raise NotFound("member_id", "no such member", "M-18")
+            raise NotFound("member_id", "no such member", "exists")
         return m
 
     async def _guard(self, conn: AsyncConnection, member_id: str) -> rules.Guard:
@@ -227,7 +227,7 @@ class Proofs:
             m = (await conn.execute(sa.select(members.c.store_id, members.c.card_no)
                                     .where(members.c.member_id == member_id))).first()
             if m is None:
-                raise NotFound("member_id", "no such member", "M-18")
+                raise NotFound("member_id", "no such member", "exists")
             if who.role not in (Role.HQ_ADMIN, Role.HQ_CS) and who.store_id != m.store_id:
                 raise Forbidden("O-02", "member_id", "a member's PIN is set at the desk of the member's store")
             values = {"pin_hash": pin_hash, "set_by": who.staff_id, "set_at": now}
