@@ -113,6 +113,9 @@ class StackConfig:
         if service == "gateway":
             env["LOYALTY_URL"] = self.url("loyalty")
             env["CREDIT_URL"] = self.url("credit")
+            env["MEMBERS_URL"] = self.url("members")
+        if service == "members":
+            env["NOTIFY_URL"] = self.url("notify")
         if service == "notify":
             env["SMS_SIMULATOR_URL"] = self.url("smssim")
         if service == CONSOLE:

@@ -19,6 +19,7 @@ from .service.coupons import CouponGate
 from .service.credit import CreditDesk, credit_client
 from .service.directory import Directory
 from .service.lookup import MemberLookup
+from .service.proofs import MemberProofs
 from .service.quotes import QuoteBatcher, Quoting
 from .service.redemptions import Redemptions
 from .service.sales import SalesDesk
@@ -38,13 +39,16 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     keys = KeyVerifier(rt.engine, settings.api_key_cache_seconds)
     credit_api = credit_client(settings, rt.tracer_provider)
     rt.closers.append(credit_api.aclose)
-    checkout = Checkout(desk, SaleCoalescer(desk), StoredValuePayments(rt.engine, directory, loyalty_api),
+    members_api = InternalClient(settings.members_url, peer="members", token=token, tracer_provider=rt.tracer_provider)
+    rt.closers.append(members_api.aclose)
+    proofs = MemberProofs(members_api)
+    checkout = Checkout(desk, SaleCoalescer(desk), StoredValuePayments(rt.engine, directory, loyalty_api, proofs),
                         CouponGate(credit_api, rt.engine))
     app = rt.http_app(
         http.pos_router(checkout, desk, keys, MemberLookup(rt.engine, directory, loyalty_api),
                         Quoting(directory, rt.engine, QuoteBatcher(loyalty_api))),
         http.admin_router(rt.engine, admin_guard(token)),
         credit.credit_router(keys, CreditDesk(credit_api)),
-        redemptions.redemptions_router(keys, Redemptions(rt.engine, directory, loyalty_api)),
+        redemptions.redemptions_router(keys, Redemptions(rt.engine, directory, loyalty_api, proofs)),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

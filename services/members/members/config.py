@@ -18,4 +18,5 @@ class MembersSettings(ServiceSettings):
     staff_token_private_key: SecretStr | None = None  # Ed25519 (base64 raw) signing staff tokens
     card_validity_years: int = 2  # M-17: default card validity where neither HQ nor the program document sets one
     programs_dir: Path = REPO / "programs"  # program documents: a stated card validity is used (M-17)
+    notify_url: str = "http://127.0.0.1:8004"  # L-07, L-11: one-time spending codes go out as transactional SMS
     periodic_interval_s: float = 3600.0  # how often the scheduler runs the time-driven rules (M-03, M-09..M-11)
