@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from vipcore.http import PROBLEM, PROBLEM_RESPONSES
 from vipcore.telemetry import current_trace_id
@@ -10,21 +10,23 @@ from vipcore.telemetry import current_trace_id
 from ..service.apikeys import KeyVerifier
 from ..service.redemptions import Redemptions
 from .deps import terminal_store
+from .limits import PosLimits
 from .schemas import RedemptionIn, RedemptionOut
 
 
-def redemptions_router(keys: KeyVerifier, redemptions: Redemptions) -> APIRouter:
+def redemptions_router(keys: KeyVerifier, redemptions: Redemptions, limits: PosLimits) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"], responses=PROBLEM_RESPONSES)
-    Store = Annotated[str, Depends(terminal_store(keys))]
+    Store = Annotated[str, Depends(terminal_store(keys, limits.gate(limits.writes, "redemptions")))]
 
     @r.post("/redemptions", status_code=201, response_model=RedemptionOut, responses={
         200: {"model": RedemptionOut, "description": "replay of the same redemption_id"},
         201: {"content": {"application/json": {
             "example": RedemptionOut.model_config["json_schema_extra"]["examples"][0]}}},  # type: ignore[index]
         422: {"description": "refused with the rule: L-07 window, same-day points, balance; M-17 card"}})
-    async def redeem(body: RedemptionIn, store: Store) -> JSONResponse:
+    async def redeem(body: RedemptionIn, store: Store, request: Request) -> JSONResponse:
         """Redeem points (L-07): refused with the rule (window, same-day points, balance); never cancelled."""
-        member_id, resp = await redemptions.redeem(store, body)
+        # a card nobody has counts against the key's misses, as for a lookup (M-17: no walking the card range)
+        member_id, resp = await limits.unless_missed(request, lambda: redemptions.redeem(store, body))
         if resp.status >= 400:
             return JSONResponse({**resp.body, "trace_id": current_trace_id()}, status_code=resp.status,
                                 media_type=PROBLEM)
