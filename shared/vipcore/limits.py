@@ -54,6 +54,17 @@ class RateLimiter:
             return 0.0
         return (n - level) / self.rate
 
+    def wait(self, key: str, n: float = 1.0) -> float:
+        """Seconds until n tokens are there (0: now), spending nothing."""
+        level = self._level(key, self.clock())
+        return 0.0 if level >= min(float(n), self.burst) else (min(float(n), self.burst) - level) / self.rate
+
+    def charge(self, key: str, n: float = 1.0) -> None:
+        """Spend n tokens after the fact (what the request turned out to cost), going into debt if need be: requests
+        that passed `wait` together all pay, and the key waits the longer (never past ten bursts of debt)."""
+        now = self.clock()
+        self._set(key, max(-10 * self.burst, self._level(key, now) - n), now)
+
     def give_back(self, key: str, n: float = 1.0) -> None:
         """Return tokens taken for something that turned out not to count (a hit after a reserved miss)."""
         now = self.clock()

@@ -6,12 +6,13 @@ bucket of their own, so walking the card range (M-17: region + sequence) gets a 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
-from vipcore.errors import NotFound
+from vipcore.errors import NotFound, TooManyRequests
 from vipcore.limits import Clock, RateLimiter
 
 from ..config import GatewaySettings
@@ -52,18 +53,20 @@ class PosLimits:
 
     async def unless_missed(self, request: Request, call: Callable[[], Awaitable[T]],
                             missed: Callable[[T], bool] = lambda _: False) -> T:
-        """Run a lookup that may find nobody: a miss token is reserved first (429 when none is left, before any
-        database read), kept when nobody was found (NotFound, or `missed(result)`), given back otherwise.
-        Concurrent tries cannot overrun the allowance."""
+        """Run a lookup that may find nobody: refused at once (429, before any database read) while the key's misses
+        allowance is used up; a try that found nobody (NotFound, or `missed(result)`) is charged to it afterwards.
+        Tries that ran together are all charged (the allowance goes into debt), so concurrency does not raise the
+        rate of misses; lookups that find their member never count."""
         kid = key_id(request)
-        self.misses.check(kid, what="lookups of unknown cards or mobiles (M-17, M-18)", field="card_no")
+        wait = self.misses.wait(kid)
+        if wait > 0:
+            raise TooManyRequests("card_no", f"too many lookups of unknown cards or mobiles (M-17, M-18): retry in "
+                                             f"{math.ceil(wait)} s", retry_after_s=max(1, math.ceil(wait)))
         try:
             result = await call()
         except NotFound:
-            raise  # the reserved token stays spent
-        except BaseException:
-            self.misses.give_back(kid)
+            self.misses.charge(kid)
             raise
-        if not missed(result):
-            self.misses.give_back(kid)
+        if missed(result):
+            self.misses.charge(kid)
         return result
