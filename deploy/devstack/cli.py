@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from . import kafka, postgres, zipkin
+from .private import write_private
 from .procs import port_open, read_pid, spawn, stop_pid
 from .testing import CONSOLE, SERVICES, StackConfig
 
@@ -49,9 +50,7 @@ def _secrets() -> dict[str, str]:
     if "staff_token_private_key" not in s:  # added later: older files get it without losing the rest
         s["staff_token_private_key"], s["staff_token_public_key"] = new_keypair()
     if s != before:
-        HOME.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(s))
-        path.chmod(0o600)
+        write_private(path, json.dumps(s))  # 0600 from the start
     return s
 
 
