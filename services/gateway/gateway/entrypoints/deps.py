@@ -27,7 +27,8 @@ def terminal_store(keys: KeyVerifier,
         if store is None:
             raise Problem(401, "Unauthorized", "unknown or revoked API key",
                           [FieldError("Authorization", "unknown store API key")])
-        request.state.api_key_id = key.split("_", 2)[1]  # vip_<key id>_<secret>: checked by store_of
+        parts = key.split("_", 2)  # vip_<key id>_<secret>, as store_of checked
+        request.state.api_key_id = parts[1] if len(parts) == 3 else key
         if limit is not None:
             limit(request.state.api_key_id)
         return store

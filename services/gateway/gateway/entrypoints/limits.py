@@ -43,6 +43,13 @@ class PosLimits:
                    batch_receipts=RateLimiter(s.pos_batch_receipts_per_s * k, s.pos_batch_receipts_burst * k, **kw),
                    misses=RateLimiter(s.pos_misses_per_min / 60, s.pos_misses_burst, **kw))
 
+    @classmethod
+    def defaults(cls, clock: Clock | None = None) -> PosLimits:
+        """The limits of a gateway with default settings."""
+        f = GatewaySettings.model_fields
+        return cls.from_settings(GatewaySettings.model_construct(**{
+            n: f[n].default for n in f if n.startswith("pos_")}), clock)
+
     def gate(self, bucket: RateLimiter, what: str) -> Callable[[str], None]:
         """The check terminal_store runs once the key is verified: one token of `bucket` for this request."""
         return lambda kid: bucket.check(kid, what=what)
