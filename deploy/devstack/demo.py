@@ -20,6 +20,7 @@ from rich.table import Table
 
 from .demo_members import PASSWORD, load_member_files
 from .demo_spend import prepare_spending
+from .private import write_private
 from .testing import StackConfig, wait_for
 
 console = Console()
@@ -259,6 +260,6 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
            "member_files": files, "trace_id": trace_id, "trace_url": trace_url,
            "redemption_proof": redemption_proof}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
+    write_private(out, json.dumps(doc, ensure_ascii=False, indent=1))  # store API keys: 0600 from the start
     console.print(f"[green]✓[/] wrote {out}")
     return doc

@@ -139,11 +139,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:  # a streamed body past its cap (vipcore.limits.BodyLimit)
+            return problem_response(Problem(413, "Request body too large", str(exc.detail),
+                                            [FieldError("body", str(exc.detail), "max_body_bytes")]),
+                                    {"Connection": "close"})
         return problem_response(Problem(exc.status_code, str(exc.detail)))
 
     @app.exception_handler(errors.Refused)
     async def _refused(_: Request, exc: errors.Refused) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.Unavailable) else None
+        retry = getattr(exc, "retry_after_s", None)  # 503 Unavailable, 429 TooManyRequests
+        headers = {"Retry-After": str(retry)} if retry is not None else None
         return problem_response(refused_problem(exc), headers)
 
     @app.exception_handler(Exception)

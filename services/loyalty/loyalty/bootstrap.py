@@ -47,6 +47,8 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
     desk = StoredValueDesk(rt.engine, books, clock)
     if settings.scheduler_enabled:
         rt.background.append(HoldReleaser(desk, settings.scheduler_every_s))
+    # bodies: the gateway's shared quote call carries up to 200 baskets (of up to 500 lines); others keep the default
+    rt.body_limits.update({"/internal/quotes:batch": 16 * 1024 * 1024})
     return rt.http_app(http.internal_router(Pricing(rt.engine, books, stores, clock), commands, desk, stores, guard,
                                             proofs),
                        reports_http.admin_router(rt.engine, books, guard, jobs),
