@@ -44,7 +44,8 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     rt.closers.append(members_api.aclose)
     proofs = MemberProofs(members_api)
     checkout = Checkout(desk, SaleCoalescer(desk, max_pending=settings.sale_queue_max),
-                        StoredValuePayments(rt.engine, directory, loyalty_api, proofs), CouponGate(credit_api, rt.engine))
+                        StoredValuePayments(rt.engine, directory, loyalty_api, proofs),
+                        CouponGate(credit_api, rt.engine))
     limits = PosLimits.from_settings(settings)
     # bodies: a single command of the POS API fits 256 KiB (a sale of 500 lines is ~100 KiB); an upload of 500
     # offline receipts gets 16 MiB. Everything else (admin) the default (http_max_body_bytes).
