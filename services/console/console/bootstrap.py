@@ -53,6 +53,7 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     programs = tuple(p.strip() for p in settings.programs.split(",") if p.strip())
     app.include_router(http.router(desk, templates, settings.page_size, settings.cookie_secure, programs))
+    app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
     FastAPIInstrumentor.instrument_app(app, tracer_provider=tp, excluded_urls="healthz,readyz,metrics,static",
                                        exclude_spans=["receive", "send"])
     return app

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
-from vipcore.auth import TokenIssuer, TokenVerifier
-from vipcore.http import admin_guard
+from vipcore.auth import TokenIssuer
 from vipcore.runtime import ServiceRuntime
 
 from .adapters.reports import Reports
@@ -44,13 +43,14 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                       clock=lambda: datetime.now(UTC))
     handovers = Handovers(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
     key = settings.staff_token_private_key
-    login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
+    login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value(), settings.staff_token_ttl_s) if key else None,
+                      settings.staff_refresh_ttl_s)
     reports = Reports(rt.engine)
-    return rt.http_app(http.router(reg, reports, admin_guard(settings.admin_token.get_secret_value()),
+    return rt.http_app(http.router(reg, reports, rt.admin_guard(),
                                    periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
                                                       rt.relay.wake, clock=lambda: datetime.now(UTC),
                                                       validity=validity), validity),
-                       staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
+                       staff_http.router(files, login, rt.staff_verifier, flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,
                                                                clock=lambda: datetime.now(UTC)),
                                          Merges(rt.engine, enc_key, settings.kafka_topic_prefix, rt.relay.wake,

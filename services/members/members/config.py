@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from vipcore.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -16,6 +16,8 @@ class MembersSettings(ServiceSettings):
     pii_index_key: SecretStr  # keyed hash for finding members by mobile/name
     pii_encryption_key: SecretStr  # AES-GCM key for mobile numbers at rest
     staff_token_private_key: SecretStr | None = None  # Ed25519 (base64 raw) signing staff tokens
+    staff_refresh_ttl_s: int = Field(12 * 3600, ge=300, description="O-03: how long a staff refresh token may be "
+                                                                    "used (each use rotates it)")
     card_validity_years: int = 2  # M-17: default card validity where neither HQ nor the program document sets one
     programs_dir: Path = REPO / "programs"  # program documents: a stated card validity is used (M-17)
     periodic_interval_s: float = 3600.0  # how often the scheduler runs the time-driven rules (M-03, M-09..M-11)

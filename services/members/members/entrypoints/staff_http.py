@@ -40,6 +40,7 @@ from .schemas import (
     LeaveIn,
     LeaveOut,
     LoginIn,
+    RefreshIn,
     MemberFile,
     MemberId,
     MergeIn,
@@ -95,8 +96,15 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
 
     @r.post("/auth/login")
     async def staff_login(body: LoginIn) -> TokenOut:
-        """Log in with staff id and password; answers a signed staff token (O-02, O-03)."""
+        """Log in with staff id and password; answers a short-lived signed staff token and a refresh token (O-02,
+        O-03)."""
         return TokenOut.model_validate(await login.login(body.staff_id, body.password))
+
+    @r.post("/auth/token:refresh")
+    async def staff_refresh(body: RefreshIn) -> TokenOut:
+        """Renew a staff token with the refresh token (spent: a new one is answered; O-03). Refused once the person
+        left or changed role, store or password."""
+        return TokenOut.model_validate(await login.refresh(body.refresh_token))
 
     @r.post("/member-files", status_code=201)
     async def create_file(body: FileIn, p: As_files_create) -> FileSaved:
