@@ -18,11 +18,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from . import contracts  # noqa: F401 - registers every event contract
+from .auth import Revocations, Role, TokenVerifier
 from .consumer import BatchConsumer, BatchHandler, ConsumerMetrics, Contracts
 from .db import make_engine, upgrade_async
 from .dlq import DeadLetters, DepthRefresher, Source, dlq_router
 from .events import EventData
-from .auth import Revocations, Role, TokenVerifier
 from .http import install_docs, install_problem_handlers, ops_router
 from .identity import Access, Caller, RevocationWatcher, ServiceTokens, no_service_credential, parse_service_keys
 from .kafka import make_broker, make_producer

@@ -57,10 +57,11 @@ async def create_admin(settings: MembersSettings, a: argparse.Namespace, passwor
         async with engine.connect() as conn:
             known = (await conn.execute(sa.select(stores.c.store_id).where(stores.c.store_id == a.store_id))).first()
         if known is None:
-            await reg.add_store(StoreIn(store_id=a.store_id, name=a.store_name, region_code=a.region_code,
-                                        program=a.program))
-        await reg.add_staff([StaffIn(staff_id=a.staff_id, store_id=a.store_id, name=a.name, position="HQ admin",
-                                     role=Role.HQ_ADMIN, password=password)])
+            await reg.add_store(StoreIn.model_validate({"store_id": a.store_id, "name": a.store_name,
+                                                        "region_code": a.region_code, "program": a.program}))
+        await reg.add_staff([StaffIn.model_validate({
+            "staff_id": a.staff_id, "store_id": a.store_id, "name": a.name, "position": "HQ admin",
+            "role": Role.HQ_ADMIN.value, "password": password})])
         return "created" if known is None else "created or updated"
     finally:
         await engine.dispose()
