@@ -121,7 +121,7 @@ async def _handled(cfg: StackConfig) -> float:
 async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2026) -> dict[str, Any]:
     rng = random.Random(seed)
     today = datetime.now(CST).date()
-    admin = httpx.AsyncClient(headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=60)
+    admin = httpx.AsyncClient(auth=cfg.admin_auth(), timeout=60)  # an hq_admin staff token (O-02)
     gw = cfg.url("gateway")
     keys: dict[str, str] = {}
     console.rule("[bold]Demo: stores, staff, members")

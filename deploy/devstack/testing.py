@@ -68,11 +68,18 @@ class StackConfig:
     pg_port: int
     kafka_bootstrap: str
     tag: str = field(default_factory=lambda: secrets.token_hex(4))
-    admin_token: str = field(default_factory=lambda: "adm-" + secrets.token_hex(12))
+    bootstrap_token: str = field(default_factory=lambda: "adm-" + secrets.token_hex(12))
+    """The static ADMIN_TOKEN: given to every service but refused unless `admin_token_enabled` (bootstrap only)."""
+    admin_token_enabled: bool = False
     pii_index_key: str = field(default_factory=lambda: secrets.token_hex(16))
     pii_encryption_key: str = field(default_factory=lambda: secrets.token_hex(16))
     ports: dict[str, int] = field(default_factory=dict)
     staff_keys: tuple[str, str] = field(default_factory=lambda: _keypair())
+    service_keys: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {s: _keypair() for s in (*SERVICES, CONSOLE)})
+    """Each service's own Ed25519 key pair (private, public) for service tokens (docs/architecture.md "Identity")."""
+    staff_token_ttl_s: int = 600
+    _admin: tuple[str, float] | None = field(default=None, repr=False)
 
     isolated: bool = True  # tests: prefixed topics and databases; the dev system: plain names
     pg_password: str | None = None  # the PostgreSQL superuser's (admin_dsn: creates databases and roles)
@@ -80,6 +87,52 @@ class StackConfig:
         default_factory=lambda: {s: secrets.token_urlsafe(18) for s in SERVICES})
     zipkin_endpoint: str | None = None  # trace viewer's span endpoint (devstack.zipkin); None: no export
     traces_url: str | None = None  # the viewer's UI, for people (demo output)
+
+    # -- credentials (the harness holds the staff signing key, so it can act as the issuer) ----------------------
+
+    ADMIN_STAFF_ID = "HQ-HARNESS"
+
+    def staff_token(self, staff_id: str, role: str = "hq_admin", store_id: str | None = None,
+                    region_code: str | None = None, ttl_s: int | None = None, now: float | None = None) -> str:
+        """A staff token signed with this stack's staff key, as members would issue it."""
+        from vipcore.auth import Principal, Role, TokenIssuer
+
+        issuer = TokenIssuer(self.staff_keys[0], ttl_s or self.staff_token_ttl_s)
+        return issuer.issue(Principal(staff_id, store_id, region_code, Role(role)), now=now)
+
+    @property
+    def admin_token(self) -> str:
+        """An hq_admin staff token (O-02) for HQ administration in tests, demo and bench; minted again when half
+        its life has passed. (The static admin token is off: `bootstrap_token`.)"""
+        now = time.time()
+        if self._admin is None or now - self._admin[1] > self.staff_token_ttl_s / 2:
+            self._admin = (self.staff_token(self.ADMIN_STAFF_ID, "hq_admin", now=now), now)
+        return self._admin[0]
+
+    def service_token(self, caller: str, audience: str, ttl_s: int = 300, now: float | None = None) -> str:
+        """A service token of `caller` for `audience`, signed with the caller's own key."""
+        from vipcore.identity import ServiceTokens
+
+        t = ServiceTokens(caller, self.service_keys[caller][0], ttl_s, clock=(lambda: now) if now else time.time)
+        return t.token(audience)
+
+    def service_of_port(self, port: int | None) -> str | None:
+        return next((s for s, p in self.ports.items() if p == port), None)
+
+    def admin_auth(self) -> httpx.Auth:
+        """httpx auth for `Stack.admin`: an hq_admin staff token, except on `/internal/` routes, which only take a
+        service token — there the gateway's (their one caller) for the service the URL points at."""
+        cfg = self
+
+        class _Auth(httpx.Auth):
+            def auth_flow(self, request: httpx.Request) -> Any:
+                service = cfg.service_of_port(request.url.port)
+                internal = request.url.path.startswith("/internal/") and service is not None
+                tok = cfg.service_token("gateway", str(service)) if internal else cfg.admin_token
+                request.headers["Authorization"] = f"Bearer {tok}"
+                yield request
+
+        return _Auth()
 
     @property
     def topic_prefix(self) -> str:
@@ -120,9 +173,13 @@ class StackConfig:
             "KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port(service)),
-            "ADMIN_TOKEN": self.admin_token,
+            "ADMIN_TOKEN": self.bootstrap_token,
+            "ADMIN_TOKEN_ENABLED": "true" if self.admin_token_enabled else "false",
             "LOG_LEVEL": "WARNING" if self.isolated else "INFO",
             "STAFF_TOKEN_PUBLIC_KEY": self.staff_keys[1],
+            "STAFF_TOKEN_TTL_S": str(self.staff_token_ttl_s),
+            "SERVICE_PRIVATE_KEY": self.service_keys[service][0],
+            "SERVICE_KEYS": ",".join(f"{s}={k[1]}" for s, k in self.service_keys.items() if s != service),
         }
         if self.zipkin_endpoint:
             env["ZIPKIN_ENDPOINT"] = self.zipkin_endpoint
@@ -146,6 +203,7 @@ class StackConfig:
             env["SMS_SIMULATOR_URL"] = self.url("smssim")
         if service == CONSOLE:
             env = {k: env[k] for k in ("HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "STAFF_TOKEN_PUBLIC_KEY")}
+            env["STAFF_TOKEN_TTL_S"] = str(self.staff_token_ttl_s)
             env |= {f"{s.upper()}_URL": self.url(s) for s in ("members", "loyalty", "credit", "notify")}
         return env
 
@@ -267,7 +325,7 @@ class Stack:
         self.tracer_providers = tracer_providers or {}
         self.services = services
         self._exit = AsyncExitStack()
-        self.admin = httpx.AsyncClient(headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=30)
+        self.admin = httpx.AsyncClient(auth=cfg.admin_auth(), timeout=30)
 
     async def __aenter__(self) -> Stack:
         from .smssim import build_app as sim_app

@@ -236,21 +236,6 @@ def ops_router(registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[s
     return r
 
 
-def admin_guard(token: str) -> Callable[[Request], Awaitable[None]]:
-    """Dependency: HQ admin / service-to-service calls carry `Authorization: Bearer <ADMIN_TOKEN>`."""
-    import hmac
-
-    async def guard(request: Request) -> None:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise Problem(401, "Unauthorized", "missing bearer token",
-                          [FieldError("Authorization", "a bearer token is required")])
-        if not hmac.compare_digest(auth[7:].strip().encode(), token.encode()):
-            raise Problem(403, "Forbidden", "this token may not call admin endpoints")
-
-    return guard
-
-
 def install_docs(app: FastAPI) -> None:
     """Swagger UI at /docs with its assets served by this process (no CDN: stores often have no
     internet), from the `swagger-ui-bundle` package. Create the app with `docs_url=None`."""

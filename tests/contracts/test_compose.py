@@ -291,3 +291,17 @@ def test_dockerfile_installs_the_locked_dependencies() -> None:
         assert path in copied, f"Dockerfile: {path} is not copied into the image"
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0"), "Dockerfile: the services must not run as root"
+
+
+def test_identity_no_static_admin_token_and_the_gateway_calls_with_its_own_key() -> None:
+    """Issue 11 item 4: the static admin token is off, the gateway signs its own service tokens and the services it
+    calls know its public key (docs/architecture.md "Identity")."""
+    for name in SERVICES:
+        env = environment(name)
+        assert str(env.get("ADMIN_TOKEN_ENABLED", "false")).lower() == "false", f"{name}: ADMIN_TOKEN_ENABLED"
+        assert "ADMIN_TOKEN" not in env, f"{name}: no static admin token in normal operation"
+    assert _REQUIRED_SECRET.fullmatch(str(environment("gateway")["SERVICE_PRIVATE_KEY"]))
+    for callee in ("loyalty", "credit"):
+        assert str(environment(callee).get("SERVICE_KEYS", "")).startswith("gateway="), \
+            f"{callee}: SERVICE_KEYS must name the gateway's public key"
+

@@ -57,7 +57,7 @@ async def test_c09_coupons_spent_for_a_sale_never_recorded_are_released_after_th
     clock = cstack.clock  # type: ignore[attr-defined]
     nos = await coupons_in_hand(cstack, "RL-", 3)
     gw_engine = make_engine(cstack.cfg.db_url("gateway"), 2)
-    credit_api = httpx.AsyncClient(base_url=cstack.url("credit"), headers=cstack.admin.headers, timeout=30)
+    credit_api = httpx.AsyncClient(base_url=cstack.url("credit"), auth=cstack.cfg.admin_auth(), timeout=30)
     try:
         # the gateway spends a sale's coupons before recording it (CouponGate); this sale is then never recorded
         gate = CouponGate(credit_api, gw_engine)

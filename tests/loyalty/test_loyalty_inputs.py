@@ -33,8 +33,7 @@ def field_error(r: httpx.Response, field: str, status: int = 422) -> dict[str, A
 @pytest.fixture
 async def loyalty(stack_config: StackConfig) -> Any:
     async with Stack(stack_config, services=("loyalty",)) as stack:
-        async with httpx.AsyncClient(base_url=stack.url("loyalty"),
-                                     headers={"Authorization": f"Bearer {stack.cfg.admin_token}"}) as c:
+        async with httpx.AsyncClient(base_url=stack.url("loyalty"), auth=stack.cfg.admin_auth()) as c:
             c.headers["X-Staff"] = TokenIssuer(stack.cfg.staff_keys[0]).issue(
                 Principal("H-1", None, None, Role.HQ_ADMIN))
             yield c

@@ -74,8 +74,7 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
         assert again.status_code == 200  # a POS retry: no second hold, no second spend
 
         # a hold whose sale never arrives keeps the money aside until it expires, then gives it back
-        async with httpx.AsyncClient(base_url=stack.url("loyalty"),
-                                     headers={"Authorization": f"Bearer {stack.cfg.admin_token}"}) as lo:
+        async with httpx.AsyncClient(base_url=stack.url("loyalty"), auth=stack.cfg.admin_auth()) as lo:
             token = ProofIssuer(stack.cfg.staff_keys[0]).issue(  # as members signs it after the member's PIN
                 SpendProof(mid, "stored_value", "HT-001", "R-GHOST", "fen:15000", "pin"))
             r = await lo.post("/internal/stored-value/holds", json={

@@ -22,6 +22,9 @@ class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstac
     notify_url: str = Field("http://127.0.0.1:8004", description="notify API (messages, campaigns)")
     staff_token_public_key: str | None = Field(
         None, description="Ed25519 public key (base64) verifying staff tokens from members; the cookie is checked")
+    session_renew_before_s: float = Field(
+        60, ge=0, description="Renew the staff token with the refresh token when it expires within this many "
+                              "seconds (O-03: staff tokens are short-lived)")
     cookie_secure: bool = Field(False, description="Send the session cookie only over HTTPS (set behind TLS)")
     upstream_timeout_s: float = 10.0
     programs: str = Field("jewelry,generic,cosmetics,dental,outdoor",

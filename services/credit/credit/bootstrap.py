@@ -6,8 +6,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
-from vipcore.auth import TokenVerifier
-from vipcore.http import admin_guard
 from vipcore.runtime import ServiceRuntime
 
 from .config import CreditSettings
@@ -28,8 +26,8 @@ def build(settings: CreditSettings, tracer_provider: TracerProvider | None = Non
                settings.authorization_ttl_s, enc_key, coupon_release_s=settings.coupon_release_after_s)
     consumers.register(rt, ReceivableBook(c), StaffDirectory(enc_key), MemberClasses())
     rt.background.append(DailyScheduler(c, settings.scheduler_interval_s))
-    verifier = TokenVerifier(settings.staff_token_public_key)
-    guard = admin_guard(settings.admin_token.get_secret_value())
+    verifier = rt.staff_verifier
+    guard = rt.admin_guard(internal=("gateway",))  # /internal/*: the gateway's service token only; else hq_admin
     return rt.http_app(http.staff_router(c, verifier), coupons_http.coupons_router(c, verifier),
                        http.internal_router(c, guard), coupons_http.redemption_router(c, guard),
                        title="Credit", description="Group buyers' credit, receivables, payments, aging, bad debt")

@@ -16,6 +16,8 @@ class MembersSettings(ServiceSettings):
     pii_index_key: SecretStr  # keyed hash for finding members by mobile/name
     pii_encryption_key: SecretStr  # AES-GCM key for mobile numbers at rest
     staff_token_private_key: SecretStr | None = None  # Ed25519 (base64 raw) signing staff tokens
+    staff_refresh_ttl_s: int = Field(12 * 3600, ge=300, description="O-03: how long a staff refresh token may be "
+                                                                    "used (each use rotates it)")
     card_validity_years: int = 2  # M-17: default card validity where neither HQ nor the program document sets one
     programs_dir: Path = REPO / "programs"  # program documents: a stated card validity is used (M-17)
     notify_url: str = "http://127.0.0.1:8004"  # L-07, L-11: one-time spending codes go out as transactional SMS

@@ -136,7 +136,7 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
 
 
 def internal_router(c: Credit, guard: Any) -> APIRouter:
-    """Service-to-service (the gateway) and admin tools, with the admin token."""
+    """Service-to-service (the gateway's service token) and admin tools (an hq_admin staff token)."""
     r = APIRouter(tags=["internal"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
     @r.post("/internal/authorizations", status_code=201)

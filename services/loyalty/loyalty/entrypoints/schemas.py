@@ -53,7 +53,7 @@ MAX_TOP_UP = 100_000_000
 """One top-up pays at most 1,000,000 yuan (fen)."""
 
 
-# -- internal API (the gateway; admin token) --------------------------------------------------------
+# -- internal API (the gateway; service token) --------------------------------------------------------
 
 class AccountOut(ResponseModel):
     """A member's standing under one program."""
@@ -247,7 +247,7 @@ class StoredValueBalance(ResponseModel):
     balance: int = Field(description="fen (L-11)")
 
 
-# -- HQ reports, statements, jobs (admin token) -----------------------------------------------------
+# -- HQ reports, statements, jobs (hq_admin staff token) -----------------------------------------------------
 
 class ProgramStats(ResponseModel):
     members: int

@@ -81,7 +81,7 @@ async def spend_from_sales(conn: AsyncConnection, sales: list[tuple[Delivery[Sal
         if hold is not None and hold.status == "captured":
             continue  # this receipt's payment was taken already (L-02)
         proven = hold is not None and (hold.member_id, hold.program) == k  # L-11: the member was at the till
-        if proven and hold.status == "held":
+        if hold is not None and proven and hold.status == "held":
             balances[k][1] -= hold.amount  # the hold turns into the spend below
             captured.append(r)  # (a hold of someone else stays held until it expires)
         mv = sv.spend(balances[k][0] if proven else 0, _paid_with(sale), held=balances[k][1] if proven else 0)

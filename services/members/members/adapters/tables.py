@@ -31,6 +31,15 @@ staff = sa.Table(
     sa.Column("left_at", sa.DateTime(timezone=True)),  # O-03: a staff member who left logs in no more
 )
 
+staff_sessions = sa.Table(  # refresh tokens (O-03): stored hashed, rotated on use, deleted when access changes
+    "staff_sessions", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),  # SHA-256 of the opaque refresh token
+    sa.Column("staff_id", sa.Text, sa.ForeignKey("staff.staff_id"), nullable=False, index=True),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),  # rotated: a second use is a stolen token (all revoked)
+)
+
 card_sequences = sa.Table(
     "card_sequences", metadata,
     sa.Column("region_code", sa.Text, primary_key=True),

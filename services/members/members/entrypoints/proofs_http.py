@@ -1,5 +1,5 @@
-"""Member-present proof for spending (L-07, L-11): internal routes for the gateway (admin token, like every
-internal call today), the desk's PIN route (staff token) and the audit of attempts (admin)."""
+"""Member-present proof for spending (L-07, L-11): internal routes for the gateway (its service token), the
+desk's PIN route (staff token) and the audit of attempts (admin)."""
 
 
 from typing import Annotated, Any

@@ -18,6 +18,7 @@ from vipcore.auth import Role
 from vipcore.inputs import (
     AwareTime,
     Ident,
+    IdentOf,
     Mobile,
     RequestModel,
     ResponseModel,
@@ -244,9 +245,17 @@ class LoginIn(RequestModel):
     password: LoginPassword
 
 
+class RefreshIn(RequestModel):
+    """O-03: the refresh token answered by the login (or the last refresh); it is spent by this call."""
+
+    refresh_token: Annotated[str, IdentOf(100)]
+
+
 class TokenOut(ResponseModel):
-    token: str
+    token: str = Field(description="the staff token (Ed25519 JWT) for `Authorization: Bearer`; short-lived")
     token_type: str
+    expires_in: int = Field(description="seconds the staff token is valid; renew it with the refresh token")
+    refresh_token: str = Field(description="opaque, single use: POST /v1/auth/token:refresh answers a new pair")
     staff_id: str
     store_id: str | None
     region_code: str | None

@@ -48,6 +48,7 @@ from .schemas import (
     Period,
     ProspectIn,
     ProspectOut,
+    RefreshIn,
     RequestDecided,
     RequestIn,
     RequestQueue,
@@ -95,10 +96,16 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
 
     @r.post("/auth/login")
     async def staff_login(body: LoginIn, request: Request) -> TokenOut:
-        """Log in with staff id and password; answers a signed staff token (O-02, O-03).
-        Failed logins are throttled per staff id and per client address (429 with Retry-After)."""
+        """Log in with staff id and password; answers a short-lived signed staff token and a refresh token (O-02,
+        O-03). Failed logins are throttled per staff id and per client address (429 with Retry-After)."""
         address = request.client.host if request.client else ""
         return TokenOut.model_validate(await login.login(body.staff_id, body.password, address))
+
+    @r.post("/auth/token:refresh")
+    async def staff_refresh(body: RefreshIn) -> TokenOut:
+        """Renew a staff token with the refresh token (spent: a new one is answered; O-03). Refused once the person
+        left or changed role, store or password."""
+        return TokenOut.model_validate(await login.refresh(body.refresh_token))
 
     @r.post("/member-files", status_code=201)
     async def create_file(body: FileIn, p: As_files_create) -> FileSaved:

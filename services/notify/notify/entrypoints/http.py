@@ -1,4 +1,4 @@
-"""Notify HTTP API: message log with status history, parked queue, templates, consent (admin token);
+"""Notify HTTP API: message log with status history, parked queue, templates, consent (an hq_admin staff token);
 provider webhooks for receipts and replies. Mobiles are masked in every view (N-06)."""
 
 from __future__ import annotations
