@@ -1,4 +1,4 @@
-"""Campaign API (an hq_admin staff token, the's staff token from the console): preview a segment with a template,
+"""Campaign API (a staff token of a role that runs campaigns, e.g. from the console): preview a segment with a template,
 schedule, list, pause, resume, status counts."""
 
 from __future__ import annotations
