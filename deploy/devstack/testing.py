@@ -147,7 +147,7 @@ class StackConfig:
 
     def db_url(self, service: str) -> str:
         """How `service` connects: as its own role, with its password (scram-sha-256)."""
-        pw = quote(self.db_passwords[service], safe="")
+        pw = quote(self.db_passwords.get(service, ""), safe="")  # the console keeps no database
         return (f"postgresql+asyncpg://{self.db_role(service)}:{pw}@{self.pg_host}:{self.pg_port}/"
                 f"{self.db_name(service)}")
 

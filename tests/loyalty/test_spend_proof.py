@@ -118,7 +118,7 @@ async def test_l07_sms_code_proves_one_redemption_once_wrong_answers_lock_and_lo
                                                  "WHERE code_hash LIKE '%'||$1||'%'", code) == 0  # no code in clear
 
     # loyalty moves nothing without members' proof: a direct call, or a proof signed by anyone else, is refused
-    lo = httpx.AsyncClient(base_url=stack.url("loyalty"), headers={"Authorization": f"Bearer {stack.cfg.admin_token}"})
+    lo = httpx.AsyncClient(base_url=stack.url("loyalty"), auth=stack.cfg.admin_auth())  # internal: the gateway's token
     async with lo:
         red = {"store_id": STORE, "member_id": mid, "points_to_cash": 100, "redemption_id": str(uuid.uuid4())}
         r = await lo.post("/internal/redemptions", json=red)

@@ -1,4 +1,4 @@
-"""Loyalty's internal HTTP API for the gateway (its service token): standing, quotes, redemptions, stored-value holds."""
+"""Loyalty's internal API for the gateway (its service token): standing, quotes, redemptions, stored-value holds."""
 
 from __future__ import annotations
 
