@@ -16,7 +16,7 @@ from .service.apikeys import KeyVerifier
 from .service.checkout import Checkout
 from .service.coalescer import SaleCoalescer
 from .service.coupons import CouponGate
-from .service.credit import CreditDesk, credit_client
+from .service.credit import CreditDesk, CreditSaleGate, credit_client
 from .service.directory import Directory
 from .service.lookup import MemberLookup
 from .service.quotes import QuoteBatcher, Quoting
@@ -39,7 +39,7 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     credit_api = credit_client(settings, rt.tracer_provider)
     rt.closers.append(credit_api.aclose)
     checkout = Checkout(desk, SaleCoalescer(desk), StoredValuePayments(rt.engine, directory, loyalty_api),
-                        CouponGate(credit_api, rt.engine))
+                        CouponGate(credit_api, rt.engine), CreditSaleGate(credit_api, rt.engine))
     app = rt.http_app(
         http.pos_router(checkout, desk, keys, MemberLookup(rt.engine, directory, loyalty_api),
                         Quoting(directory, rt.engine, QuoteBatcher(loyalty_api))),

@@ -21,7 +21,7 @@ class Redemptions:
         """(member_id, loyalty's answer): 2xx with the redemption, or loyalty's refusal naming its rule (L-07)."""
         same_store(store, body.store_id)
         async with self.engine.connect() as conn:
-            (found,) = await self.directory.resolve_full(conn, [body.member.model_dump()])
+            (found,) = await self.directory.resolve_full(conn, [body.member.model_dump()], store)
         if found is None:
             raise NotFound("member", "no member with these details", "M-18")
         member_id, _, card_status = found
