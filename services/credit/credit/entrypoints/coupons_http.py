@@ -54,8 +54,7 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
 
     @r.get("/reports/coupon-conflicts")
     async def conflicts(p: Reader, limit: Annotated[s.Limit, Query()] = 100) -> s.ConflictsOut:
-        """Recorded sales that named coupons they could not spend (already spent, unknown, unpaid): C-09; store
-        roles see their store's (O-02)."""
+        """Recorded sales that named coupons they could not spend (C-09); store roles see their store's (O-02)."""
         return s.ConflictsOut.model_validate({"conflicts": await coupons.conflicts(c, limit, *report_scope(p))})
 
     @r.put("/rebate-tiers")

@@ -42,8 +42,7 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
 
     @r.post("/accounts", status_code=201)
     async def open_account(body: s.AccountIn, p: Office) -> s.AccountOut:
-        """Open credit for an organisation or individual (C-01), case limit by class (C-02); store roles for their
-        own store (O-02)."""
+        """Open credit (C-01) with the class's case limit (C-02); store roles for their own store (O-02)."""
         await reach_store(c, p, body.store_id)
         return s.AccountOut(**await acc.create_account(c, body.model_dump(), p.staff_id))
 
@@ -159,8 +158,7 @@ def internal_router(c: Credit, guard: Any) -> APIRouter:
 
     @r.post("/internal/authorizations/{authorization_id}/claims")
     async def claim_authorization(authorization_id: PathId, body: s.ClaimIn) -> s.ClaimOut:
-        """C-04: before a credit sale is recorded: this store's, this customer's, covering the amount, unused by
-        another receipt; claimed by the receipt, or 422 naming C-04."""
+        """C-04: check and claim for a receipt an authorisation of this store and customer covering the amount."""
         return s.ClaimOut(**await auth.claim_authorization(c, authorization_id, body.store_id, body.receipt_no,
                                                            body.customer_id, body.amount))
 
