@@ -163,7 +163,7 @@ class Directory:
 
         O-02 with L-11: a store's till reaches the members of the stores of its own program (a member uses the
         card anywhere in the chain that runs the program, L-11), never another program's members — those are
-        answered like an unknown card. Several files for one person (M-06: one per store) resolve to the file of
+        answered like an unknown card. Several files for one person (one per store) resolve to the file of
         this store first."""
         cards = {r["card_no"] for r in refs if r and r.get("card_no")}
         pairs = {(blind_index(self.index_key, r["mobile"]), blind_index(self.index_key, r["name"]))
