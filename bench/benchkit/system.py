@@ -41,7 +41,9 @@ def config() -> StackConfig:
         console.print(f"[yellow]devstack config(): {cli.HOME / 'secrets.json'} lacks {e}; using the secrets it has[/]")
         return StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=k.bootstrap, isolated=False,
                            admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
-                           pii_encryption_key=s["pii_encryption_key"], ports=dict(cli.PORTS))
+                           pii_encryption_key=s["pii_encryption_key"], ports=dict(cli.PORTS),
+                           pg_password=s["pg_superuser_password"],
+                           db_passwords={svc: s[f"pg_password_{svc}"] for svc in SERVICES})
 
 
 def gateway_ready(cfg: StackConfig) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from . import kafka, postgres, zipkin
+from .private import write_private
 from .procs import port_open, read_pid, spawn, stop_pid
 from .testing import CONSOLE, SERVICES, StackConfig
 
@@ -48,10 +49,13 @@ def _secrets() -> dict[str, str]:
     s.setdefault("pii_encryption_key", secrets.token_hex(32))
     if "staff_token_private_key" not in s:  # added later: older files get it without losing the rest
         s["staff_token_private_key"], s["staff_token_public_key"] = new_keypair()
+    # PostgreSQL: the superuser's password (administration only) and one login role per service (its database's
+    # owner, nothing else); a cluster made before passwords is switched to scram-sha-256 at the next `up`
+    s.setdefault("pg_superuser_password", secrets.token_urlsafe(24))
+    for svc in SERVICES:
+        s.setdefault(f"pg_password_{svc}", secrets.token_urlsafe(24))
     if s != before:
-        HOME.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(s))
-        path.chmod(0o600)
+        write_private(path, json.dumps(s))  # 0600 from the start
     return s
 
 
@@ -59,7 +63,8 @@ def nodes() -> tuple[kafka.KafkaNode, postgres.PgNode]:
     k = kafka.KafkaNode(home=HOME / "kafka", port=int(os.environ.get("DEV_KAFKA_PORT", 19092)),
                         controller_port=int(os.environ.get("DEV_KAFKA_CONTROLLER_PORT",
                                                            int(os.environ.get("DEV_KAFKA_PORT", 19092)) + 1)))
-    p = postgres.PgNode(home=HOME / "pg", port=int(os.environ.get("DEV_PG_PORT", 15432)), durable=True)
+    p = postgres.PgNode(home=HOME / "pg", port=int(os.environ.get("DEV_PG_PORT", 15432)), durable=True,
+                        password=_secrets()["pg_superuser_password"])
     return k, p
 
 
@@ -96,6 +101,8 @@ def config(traces: bool | None = None) -> StackConfig:
                       admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
                       pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS),
                       staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]),
+                      pg_password=s["pg_superuser_password"],
+                      db_passwords={svc: s[f"pg_password_{svc}"] for svc in SERVICES},
                       zipkin_endpoint=z.spans_endpoint if traces else None,
                       traces_url=z.url + "/zipkin/" if traces else None)
     return cfg
@@ -141,7 +148,7 @@ def up(args: argparse.Namespace) -> None:
     with console.status(f"Starting Kafka on {kafka.bootstrap(ks)}..."):
         kafka.start_cluster(ks)
     with console.status(f"Starting PostgreSQL on 127.0.0.1:{p.port}..."):
-        postgres.start(p)
+        postgres.start(p, roles=cfg.db_passwords)
     from vipcore.topics import create_topics
 
     created = asyncio.run(create_topics(cfg.kafka_bootstrap, replication_factor=min(args.brokers, 3),

@@ -19,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .demo_members import PASSWORD, load_member_files
+from .demo_spend import prepare_spending
+from .private import write_private
 from .testing import StackConfig, wait_for
 
 console = Console()
@@ -255,6 +257,8 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
         return m if busy == 0 else None
 
     msgs = await wait_for(sms_settled, 60, "the SMS queue to drain")
+    with console.status("Giving a few members spendable points and PINs (L-07, L-11, L-14)..."):
+        redemption_proof = await prepare_spending(cfg, keys, members, STORES, run)
     receivables = (await admin.get(cfg.url("credit") + "/v1/receivables", params={"limit": 1000})).json()
     await admin.aclose()
 
@@ -299,8 +303,9 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
                                                    "smssim")},
                         **({"traces": cfg.traces_url} if cfg.traces_url else {})},
            "console_logins": logins,
-           "member_files": files, "trace_id": trace_id, "trace_url": trace_url}
+           "member_files": files, "trace_id": trace_id, "trace_url": trace_url,
+           "redemption_proof": redemption_proof}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
+    write_private(out, json.dumps(doc, ensure_ascii=False, indent=1))  # store API keys: 0600 from the start
     console.print(f"[green]✓[/] wrote {out}")
     return doc

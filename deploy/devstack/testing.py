@@ -17,6 +17,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -42,10 +43,19 @@ async def wait_for(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, w
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-async def create_database(admin_dsn: str, name: str) -> None:
+async def create_database(admin_dsn: str, name: str, role: tuple[str, str] | None = None) -> None:
+    """Create database `name`; with `role` (name, password), owned by that login role, which may connect to it
+    and to no other database of the stack (PostgreSQL's per-service least privilege, devstack/postgres.py)."""
+    from .postgres import service_database_sql
+
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
+        if role is None:
+            return
+        for db, stmt in service_database_sql(name, *role):
+            if db == "postgres":
+                await conn.execute(stmt)
     finally:
         await conn.close()
 
@@ -65,6 +75,9 @@ class StackConfig:
     staff_keys: tuple[str, str] = field(default_factory=lambda: _keypair())
 
     isolated: bool = True  # tests: prefixed topics and databases; the dev system: plain names
+    pg_password: str | None = None  # the PostgreSQL superuser's (admin_dsn: creates databases and roles)
+    db_passwords: dict[str, str] = field(  # each service's own login role (db_role) and its password
+        default_factory=lambda: {s: secrets.token_urlsafe(18) for s in SERVICES})
     zipkin_endpoint: str | None = None  # trace viewer's span endpoint (devstack.zipkin); None: no export
     traces_url: str | None = None  # the viewer's UI, for people (demo output)
 
@@ -75,12 +88,21 @@ class StackConfig:
     def db_name(self, service: str) -> str:
         return f"t{self.tag}_{service}" if self.isolated else service
 
+    def db_role(self, service: str) -> str:
+        """The service's own login role: owns its database, may connect to no other, no superuser."""
+        return f"t{self.tag}_{service}" if self.isolated else service
+
     def db_url(self, service: str) -> str:
-        return f"postgresql+asyncpg://postgres@{self.pg_host}:{self.pg_port}/{self.db_name(service)}"
+        """How `service` connects: as its own role, with its password (scram-sha-256)."""
+        pw = quote(self.db_passwords[service], safe="")
+        return (f"postgresql+asyncpg://{self.db_role(service)}:{pw}@{self.pg_host}:{self.pg_port}/"
+                f"{self.db_name(service)}")
 
     @property
     def admin_dsn(self) -> str:
-        return f"postgresql://postgres@{self.pg_host}:{self.pg_port}/postgres"
+        """The superuser (tests and devstack create databases and roles with it; no service uses it)."""
+        auth = f"postgres:{quote(self.pg_password, safe='')}" if self.pg_password else "postgres"
+        return f"postgresql://{auth}@{self.pg_host}:{self.pg_port}/postgres"
 
     def port(self, service: str) -> int:
         if service not in self.ports:
@@ -113,6 +135,13 @@ class StackConfig:
         if service == "gateway":
             env["LOYALTY_URL"] = self.url("loyalty")
             env["CREDIT_URL"] = self.url("credit")
+            env["MEMBERS_URL"] = self.url("members")
+            if self.isolated:  # tests poll a lookup until the gateway knows a new card: those misses are not walking
+                env["POS_MISSES_BURST"] = "100000"
+            else:  # the dev system carries the benchmark and the demo: a few store keys play a whole chain
+                env["POS_RATE_SCALE"] = os.environ.get("DEV_POS_RATE_SCALE", "20")
+        if service == "members":
+            env["NOTIFY_URL"] = self.url("notify")
         if service == "notify":
             env["SMS_SIMULATOR_URL"] = self.url("smssim")
         if service == CONSOLE:
@@ -125,12 +154,17 @@ class StackConfig:
         cls = settings_class(service)
         return cls(**{k.lower(): v for k, v in self.env(service).items()})
 
+    async def create_service_database(self, service: str) -> None:
+        """The service's database, owned by its own login role (as `prepare` makes every one)."""
+        await create_database(self.admin_dsn, self.db_name(service),
+                              (self.db_role(service), self.db_passwords[service]))
+
     async def prepare(self) -> None:
         """Create this stack's databases and topics."""
         from vipcore.topics import create_topics
 
         for s in SERVICES:  # the console keeps no database
-            await create_database(self.admin_dsn, self.db_name(s))
+            await self.create_service_database(s)
         await create_topics(self.kafka_bootstrap, self.topic_prefix)
 
 
@@ -288,6 +322,14 @@ def pg_admin_env() -> tuple[str, int] | None:
     """An external PostgreSQL for tests (TEST_PG_HOST/TEST_PG_PORT), if set."""
     host, port = os.environ.get("TEST_PG_HOST"), os.environ.get("TEST_PG_PORT")
     return (host, int(port)) if host and port else None
+
+
+def pg_admin_password(node: Any = None) -> str | None:
+    """The superuser password of the test PostgreSQL: TEST_PG_PASSWORD for an external one (None: it trusts
+    loopback), else the password of the server the tests started (`node`)."""
+    if pg_admin_env():
+        return os.environ.get("TEST_PG_PASSWORD") or None
+    return getattr(node, "password", None)
 
 
 async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None,

@@ -24,6 +24,7 @@ from .dlq import DeadLetters, DepthRefresher, Source, dlq_router
 from .events import EventData
 from .http import admin_guard, install_docs, install_problem_handlers, ops_router
 from .kafka import make_broker, make_producer
+from .limits import BodyLimit
 from .logs import get_logger
 from .metrics import RequestMetrics
 from .migrations import target_metadata
@@ -76,6 +77,9 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[Any]] = []
         self.background: list[Any] = []  # objects with async run() and stop()
         self.closers: list[Callable[[], Awaitable[None]]] = []  # e.g. HTTP client pools, closed at stop
+        # request body caps of this service's routes that differ from http_max_body_bytes (vipcore.limits.BodyLimit);
+        # the service sets its own, the settings' http_body_limits replace any of them
+        self.body_limits: dict[str, int] = {}
         self.m_dlq_depth = Gauge("dlq_depth", "Dead-lettered events not yet replayed, applied or discarded",
                                  ["topic"], registry=r)
         self.dead_letters = DeadLetters(
@@ -209,6 +213,9 @@ class ServiceRuntime:
 
         app.state.runtime = self
         app.add_middleware(RequestMetrics, registry=self.registry)  # per-route rate, errors, duration
+        # outermost: an oversized body is refused (413) before any parsing, key or token check
+        app.add_middleware(BodyLimit, default=self.settings.http_max_body_bytes,
+                           routes={**self.body_limits, **self.settings.http_body_limits})
         # one server span per request; the per-message `receive`/`send` spans cost CPU and say nothing
         FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
                                            excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])

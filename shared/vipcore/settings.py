@@ -42,6 +42,14 @@ class ServiceSettings(BaseSettings):
     outbox_idle_poll_ms: int = Field(
         250, description="Fallback poll of the outbox; local commits wake the relay at once")
     db_pool_size: int = 10
+    http_max_body_bytes: int = Field(
+        1024 * 1024, ge=0,
+        description="Largest request body of a route without its own cap (413 past it, before anything parses it): "
+                    "1 MiB holds any single command of the API with room (a sale of 500 lines is ~100 KiB)")
+    http_body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description='Per-route caps replacing the service\'s own (JSON {"/v1/sales:batch": 16777216}; a path ending '
+                    'in * is a prefix)')
 
     @field_validator("admin_token")
     @classmethod

@@ -183,14 +183,17 @@ def test_service_listens_in_the_container_and_has_a_healthcheck(name: str) -> No
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_each_service_has_its_own_database(name: str) -> None:
-    url = urlsplit(str(environment(name).get("DATABASE_URL", "")))
+    url = urlsplit(interpolate(name, "DATABASE_URL", str(environment(name).get("DATABASE_URL", ""))))
     postgres = services_with_image("postgres:")
     assert url.scheme == "postgresql+asyncpg", f"{name}: DATABASE_URL must be postgresql+asyncpg://..."
     assert url.hostname in postgres, f"{name}: DATABASE_URL host {url.hostname!r} is not {postgres}"
     assert url.path == f"/{name}", f"{name}: DATABASE_URL must name its own database /{name}"
     initdb = (ROOT / "deploy" / "compose" / "initdb.sql").read_text()
-    assert re.search(rf"CREATE DATABASE\s+\"?{name}\"?\s*;", initdb, re.I), \
-        f"{name}: deploy/compose/initdb.sql does not create database {name}"
+    assert re.search(rf"CREATE DATABASE\s+\"?{name}\"?\s+OWNER\s+\"?{name}\"?\s*;", initdb, re.I), \
+        f"{name}: deploy/compose/initdb.sql does not create database {name} owned by role {name}"
+    assert re.search(rf"CREATE ROLE\s+{name}\s+LOGIN\s+NOSUPERUSER\b.*PASSWORD", initdb, re.I), \
+        f"{name}: deploy/compose/initdb.sql does not create the least-privileged login role {name}"
+    assert url.username == name and url.password, f"{name}: DATABASE_URL must log in as role {name} with its password"
 
 
 def test_loyalty_runs_several_instances() -> None:

@@ -39,6 +39,9 @@ async def test_o02_l11_a_key_reaches_its_programs_members_and_its_own_stores_rec
         # a redemption: no such member here
         r = await g.post("/v1/redemptions", json={"store_id": "TN-G1", "member": by_card, "points_to_cash": 100})
         assert r.status_code == 404 and r.json()["errors"][0]["rule"] == "M-18", r.text
+        # no one-time code is texted to another program's member (L-07, L-11)
+        r = await g.post(f"/v1/members/{m['card_no']}/proof-codes", json={"store_id": "TN-G1"})
+        assert r.status_code == 404 and r.json()["errors"][0]["rule"] == "M-18", r.text
         # stored value: spent by a known member only (L-11)
         sv = sale("TN-G1", "G-SV1", m["card_no"], 1000, payments=[{"method": "stored_value", "amount": 1000}])
         r = await g.post("/v1/sales", json=sv)

@@ -27,5 +27,8 @@ class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstac
     programs: str = Field("jewelry,generic,cosmetics,dental,outdoor",
                           description="Loyalty programs offered in the points-adjustment form (comma-separated)")
     page_size: int = Field(20, ge=5, le=200, description="Rows per page in every list")
+    http_max_body_bytes: int = Field(
+        64 * 1024, ge=0, description="Largest request body (413 past it, before the form is parsed): the console's "
+                                     "forms are a few short fields")
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

@@ -25,6 +25,7 @@ from .service.dispatch import Dispatcher
 from .service.ops import Ops, Purger
 from .service.planner import Planner
 from .service.templates import Templates
+from .service.transactional import Transactional
 from .service.triggers import Triggers
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -62,6 +63,8 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
     twilio = provider if isinstance(provider, TwilioProvider) else None
     return rt.http_app(http.router(MessageReports(rt.engine, key), Templates(rt.engine), guard, ops),
                        http.webhooks(ops, guard, twilio, settings.public_url),
+                       http.internal_router(Transactional(rt.engine, key, settings.company_name, dispatcher.wake,
+                                                          clock), guard),
                        campaigns.router(camps, guard, settings.company_name,
                                         TokenVerifier(settings.staff_token_public_key)),
                        title="Notify", description="SMS and other messages")

@@ -67,9 +67,11 @@ class Checkout:
     async def record(self, store: str, sale: SaleIn) -> Outcome:
         """One sale; durable (database + outbox) before it is answered, idempotent on (store, receipt)."""
         same_store(store, sale.store_id)
-        await self.pay(sale)
         if self.coalescer is not None:
-            return await self.coalescer.submit(sale)
+            with self.coalescer.slot():  # 503 when the queue is full: before anything is paid or written
+                await self.pay(sale)
+                return await self.coalescer.submit(sale)
+        await self.pay(sale)
         (out,) = await self.desk.record([sale])
         return out
 
