@@ -16,7 +16,7 @@ from .service.apikeys import KeyVerifier
 from .service.checkout import Checkout
 from .service.coalescer import SaleCoalescer
 from .service.coupons import CouponGate
-from .service.credit import CreditDesk, credit_client
+from .service.credit import CreditDesk, CreditSaleGate, credit_client
 from .service.directory import Directory
 from .service.lookup import MemberLookup
 from .service.proofs import MemberProofs
@@ -45,7 +45,7 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
     proofs = MemberProofs(members_api)
     checkout = Checkout(desk, SaleCoalescer(desk, max_pending=settings.sale_queue_max),
                         StoredValuePayments(rt.engine, directory, loyalty_api, proofs),
-                        CouponGate(credit_api, rt.engine))
+                        CouponGate(credit_api, rt.engine), CreditSaleGate(credit_api, rt.engine))
     limits = PosLimits.from_settings(settings)
     # bodies: a single command of the POS API fits 256 KiB (a sale of 500 lines is ~100 KiB); an upload of 500
     # offline receipts gets 16 MiB. Everything else (admin) the default (http_max_body_bytes).

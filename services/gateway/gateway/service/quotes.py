@@ -85,11 +85,11 @@ class Quoting:
         member_id = None
         if q.member is not None:
             ref = q.member.model_dump()
-            member_id = self.directory.cached_member(ref)
+            member_id = self.directory.cached_member(ref, q.store_id)
             if member_id is None:
                 async with self.engine.connect() as conn:
-                    (member_id,) = await self.directory.resolve(conn, [ref])
-                self.directory.remember_member(ref, member_id)
+                    (member_id,) = await self.directory.resolve(conn, [ref], q.store_id)  # O-02: this program's
+                self.directory.remember_member(ref, q.store_id, member_id)
         try:
             reply = await self.batcher.price({
                 "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,

@@ -25,7 +25,7 @@ class Redemptions:
         """Text a one-time spending code to the card holder's registered mobile (L-07, L-11)."""
         same_store(store, store_id)
         async with self.engine.connect() as conn:
-            (found,) = await self.directory.resolve_full(conn, [{"card_no": card_no}])
+            (found,) = await self.directory.resolve_full(conn, [{"card_no": card_no}], store)  # O-02, L-11
         if found is None:
             raise NotFound("card_no", "no member with this card", "M-18")
         member_id, _, card_status = found
@@ -37,7 +37,7 @@ class Redemptions:
         """(member_id, loyalty's answer): 2xx with the redemption, or loyalty's refusal naming its rule (L-07)."""
         same_store(store, body.store_id)
         async with self.engine.connect() as conn:
-            (found,) = await self.directory.resolve_full(conn, [body.member.model_dump()])
+            (found,) = await self.directory.resolve_full(conn, [body.member.model_dump()], store)
         if found is None:
             raise NotFound("member", "no member with these details", "M-18")
         member_id, _, card_status = found

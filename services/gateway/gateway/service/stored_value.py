@@ -45,7 +45,8 @@ class StoredValuePayments:
                 sales.c.store_id == sale.store_id, sales.c.receipt_no == sale.receipt_no))
             if recorded:
                 return False  # a replay (200) or a conflict (409): the sales desk answers it
-            (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()])
+            (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()],
+                                                         sale.store_id)  # O-02, L-11: this program's
         if found is None:
             raise RuleViolation("L-11", "member", "stored value is spent by a known member")
         member_id, _, card_status = found
