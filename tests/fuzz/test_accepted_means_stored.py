@@ -350,9 +350,9 @@ async def till(seeded: Seeded) -> AsyncIterator[Till]:
     for i, (name, mobile) in enumerate(people):
         store = seeded.store_id if i % 2 == 0 else LONG_STORE
         (m,) = await stack.add_members([{"store_id": store, "full_name": name, "mobile": mobile}])
-        members.append({**m, "mobile": mobile, "full_name": name})
-    for m in members:
-        await stack.wait_directory(seeded.api_key, m["card_no"])
+        members.append({**m, "mobile": mobile, "full_name": name, "home_store": store})
+    for m in members:  # each store key sees its own program's members only (O-02)
+        await stack.wait_directory(stores[m["home_store"]], m["card_no"])
     for svc in ("loyalty", "credit", "notify"):  # every consumer knows both stores before sales name them
         await wait_for(lambda s=svc: sql_value(stack.cfg, s, "SELECT count(*) = 2 FROM stores WHERE store_id = "
                                                "ANY($1::text[])", list(stores)), 30, f"{svc} to know the stores")

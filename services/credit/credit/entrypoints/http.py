@@ -156,7 +156,7 @@ def internal_router(c: Credit, guard: Any) -> APIRouter:
         return s.AuthorizationOut(**await auth.request_authorization(
             c, body.store_id, body.customer_id, body.cases, body.amount, body.responsible_staff_id))
 
-    @r.post("/internal/authorizations/{authorization_id}/claims")
+    @r.post("/internal/authorizations/{authorization_id:path}/claims")  # the id may hold any printable ASCII
     async def claim_authorization(authorization_id: PathId, body: s.ClaimIn) -> s.ClaimOut:
         """C-04: check and claim for a receipt an authorisation of this store and customer covering the amount."""
         return s.ClaimOut(**await auth.claim_authorization(c, authorization_id, body.store_id, body.receipt_no,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import sqlalchemy as sa
@@ -74,7 +75,7 @@ class CreditSaleGate:
                 return
         for (customer_id, auth_id), (i, amount) in wanted.items():
             try:
-                resp = await self.client.post(f"/internal/authorizations/{auth_id}/claims", json={
+                resp = await self.client.post(f"/internal/authorizations/{quote(auth_id, safe='')}/claims", json={
                     "store_id": sale.store_id, "receipt_no": sale.receipt_no, "customer_id": customer_id,
                     "amount": amount})
             except httpx.HTTPError as e:
