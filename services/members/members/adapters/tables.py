@@ -246,3 +246,10 @@ program_cards = sa.Table(  # M-17: card validity is a program setting (1 or 2 ye
     sa.Column("validity_years", sa.Integer, nullable=False),
     sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+pii_state = sa.Table(  # personal-data upkeep: which blind-index scheme every stored index follows (members.pii)
+    "pii_state", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

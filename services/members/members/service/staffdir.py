@@ -13,7 +13,7 @@ from vipcore.contracts.members import StaffChanged
 from vipcore.errors import RuleViolation
 from vipcore.events import Envelope
 from vipcore.outbox import OutgoingEvent
-from vipcore.pii import decrypt
+from vipcore.pii import Keyring, decrypt, mask_name
 
 from ..adapters.tables import staff, stores
 from ..domain import validation as v
@@ -60,16 +60,18 @@ def _watched(r: Any) -> tuple[Any, ...]:
             r.password_hash is not None, r.left_at is not None)
 
 
-async def changed_events(conn: AsyncConnection, before: dict[str, tuple[Any, ...]], ids: list[str], enc_key: str,
-                         topic: str, now: datetime) -> list[OutgoingEvent]:
+async def changed_events(conn: AsyncConnection, before: dict[str, tuple[Any, ...]], ids: list[str], enc_key: Keyring,
+                         event_keys: Keyring, topic: str, now: datetime) -> list[OutgoingEvent]:
     """One `members.staff.changed` per staff member who is new or whose watched fields changed."""
     rows = (await conn.execute(_select().where(staff.c.staff_id.in_(ids)))).all() if ids else []
-    return [event(r, enc_key, topic, now) for r in rows if before.get(r.staff_id) != _watched(r)]
+    return [event(r, enc_key, event_keys, topic, now) for r in rows if before.get(r.staff_id) != _watched(r)]
 
 
-def event(r: Any, enc_key: str, topic: str, now: datetime) -> OutgoingEvent:
-    data = StaffChanged(staff_id=r.staff_id, store_id=r.store_id, region_code=r.region_code, name=r.name,
+def event(r: Any, enc_key: Keyring, event_keys: Keyring, topic: str, now: datetime) -> OutgoingEvent:
+    """The staff member's state; name and mobile sealed with the events key (no personal data in clear)."""
+    data = StaffChanged(staff_id=r.staff_id, store_id=r.store_id, region_code=r.region_code,
+                        display_name=mask_name(r.name), name_enc=event_keys.encrypt(r.name),
                         position=r.position, role=r.role,
-                        mobile=decrypt(enc_key, r.mobile_enc) if r.mobile_enc else None,
+                        mobile_enc=event_keys.encrypt(decrypt(enc_key, r.mobile_enc)) if r.mobile_enc else None,
                         line_leader_staff_id=r.line_leader_staff_id, active=r.left_at is None)
     return OutgoingEvent(topic, r.staff_id, Envelope.new(data, source="members", subject=r.staff_id, time=now))

@@ -18,7 +18,8 @@ from vipcore.contracts.notify import MessageFailed, MessageParked, MessageSent
 from vipcore.events import Envelope, EventData
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import decrypt, mask_mobile
+from vipcore.pii import Keyring, decrypt, mask_mobile
+from vipcore.redact import safe_error
 from vipcore.telemetry import context_from_traceparent
 
 from ..adapters.providers import SendResult, SmsProvider
@@ -30,7 +31,7 @@ BULK = 100  # campaign messages per provider request
 
 
 class Dispatcher:
-    def __init__(self, engine: AsyncEngine, provider: SmsProvider, *, enc_key: str, max_attempts: int,
+    def __init__(self, engine: AsyncEngine, provider: SmsProvider, *, enc_key: Keyring, max_attempts: int,
                  concurrency: int, batch: int, idle_poll_s: float, topic: str, stuck_after_s: float = 60,
                  workers: int = 1,
                  tracer_provider: Any = None, sent_counter: Any = None, failed_counter: Any = None,
@@ -82,7 +83,7 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - database away: wait and go on
-                log.warning("dispatch error, retrying", error=repr(e))
+                log.warning("dispatch error, retrying", error=safe_error(e))
                 await asyncio.sleep(1.0)
 
     async def requeue_stuck(self) -> None:

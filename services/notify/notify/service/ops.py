@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.notify import MessageDelivered, MessageFailed
 from vipcore.errors import Conflict, NotFound
-from vipcore.inputs import normalize_mobile
 from vipcore.logs import get_logger
-from vipcore.pii import blind_index
+from vipcore.pii import mobile_index
 from vipcore.scheduler import Ticker
 
 from ..adapters.providers import Receipt
@@ -26,10 +25,10 @@ TERMINAL = ("sent", "delivered", "undelivered", "suppressed")
 
 
 class Ops:
-    def __init__(self, engine: AsyncEngine, *, enc_key: str, topic: str, wake_dispatch: Any,
+    def __init__(self, engine: AsyncEngine, *, index_key: str, topic: str, wake_dispatch: Any,
                  wake_relay: Any) -> None:
         self.engine = engine
-        self.enc_key = enc_key
+        self.index_key = index_key
         self.topic = topic
         self.wake_dispatch = wake_dispatch
         self.wake_relay = wake_relay
@@ -69,7 +68,7 @@ class Ops:
             return []
         async with self.engine.begin() as conn:
             members = (await conn.execute(contacts.update().where(
-                contacts.c.mobile_hash == blind_index(self.enc_key, normalize_mobile(from_mobile)))
+                contacts.c.mobile_hash == mobile_index(self.index_key, from_mobile))
                 .values(marketing_consent=False, opted_out_at=sa.func.now())
                 .returning(contacts.c.member_id))).scalars().all()
             if members:
