@@ -156,9 +156,11 @@ def _keypair() -> tuple[str, str]:
 def settings_class(service: str) -> Any:
     import importlib
 
+    from vipcore.settings import ServiceSettings
+
     mod = importlib.import_module(f"{service}.config")
-    return next(getattr(mod, n) for n in dir(mod)
-                if n.endswith("Settings") and n != "ServiceSettings" and isinstance(getattr(mod, n), type))
+    return next(c for n in dir(mod) if isinstance(c := getattr(mod, n), type)
+                and issubclass(c, ServiceSettings) and c is not ServiceSettings)
 
 
 def build_app(service: str, settings: Any, tracer_provider: Any = None) -> Any:
