@@ -152,10 +152,8 @@ class Reindexer:
                             result = await reindex(self.engine, self.index_key, self.keys, self.event_keys,
                                                    self.topic)
                             self.wake()
-                            log.info("blind indexes recomputed", **{k: v if isinstance(v, int) else len(v)
-                                                                   for k, v in result.items()},
-                                     m06_conflicts=result["m06_conflicts"][:50],
-                                     m16_unlisted_files=result["m16_unlisted_files"][:50])
+                            log.info("blind indexes recomputed", **{k: v if isinstance(v, int) else v[:50]
+                                                                   for k, v in result.items()})
                     finally:
                         await lock.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": REINDEX_LOCK})
         finally:
