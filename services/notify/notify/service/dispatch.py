@@ -19,7 +19,7 @@ from vipcore.events import Envelope, EventData
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import Keyring, decrypt, mask_mobile
-from vipcore.redact import safe_error
+from vipcore.redact import redact, safe_error
 from vipcore.telemetry import context_from_traceparent
 
 from ..adapters.providers import SendResult, SmsProvider
@@ -156,15 +156,16 @@ class Dispatcher:
                     continue
                 park = not r.transient or m.attempts >= self.max_attempts
                 delay = backoff_seconds(m.attempts, random.random())
+                error = redact(r.error or "")  # a provider may quote the number: not on events or rows
                 reason = (f"{'permanent' if not r.transient else 'transient'} error after {m.attempts} "
-                          f"attempt(s): {r.error}")
+                          f"attempt(s): {error}")
                 await conn.execute(messages.update().where(messages.c.message_id == m.message_id).values(
-                    status="parked" if park else "queued", last_error=reason if park else r.error,
+                    status="parked" if park else "queued", last_error=reason if park else error,
                     updated_at=sa.func.now(),
                     next_attempt_at=sa.func.now() + sa.text(f"interval '{delay:.3f} seconds'")))
-                history.append({"message_id": m.message_id, "status": "failed", "detail": r.error})
+                history.append({"message_id": m.message_id, "status": "failed", "detail": error})
                 events.append(self._event(m, MessageFailed(message_id=str(m.message_id), member_id=m.member_id,
-                                                           attempt=m.attempts, error=r.error or "")))
+                                                           attempt=m.attempts, error=error)))
                 if park:
                     if self.parked_counter is not None:
                         self.parked_counter.inc()

@@ -13,6 +13,7 @@ from vipcore.contracts.notify import MessageDelivered, MessageFailed
 from vipcore.errors import Conflict, NotFound
 from vipcore.logs import get_logger
 from vipcore.pii import mobile_index
+from vipcore.redact import redact
 from vipcore.scheduler import Ticker
 
 from ..adapters.providers import Receipt
@@ -42,7 +43,7 @@ class Ops:
                 messages.c.provider_message_id == r.provider_message_id, messages.c.status == "sent")
                 .values(status=status, updated_at=sa.func.now(),
                         delivered_at=sa.func.now() if r.delivered else None,
-                        last_error=None if r.delivered else r.error)
+                        last_error=None if r.delivered or r.error is None else redact(r.error))
                 .returning(messages.c.message_id, messages.c.member_id, messages.c.attempts))).first()
             if m is None:  # a repeated receipt answers what the first did; an unknown id is not ours (yet)
                 known = (await conn.execute(sa.select(messages.c.status).where(
@@ -57,7 +58,7 @@ class Ops:
             data = (MessageDelivered(message_id=str(m.message_id), member_id=m.member_id,
                                      provider_message_id=r.provider_message_id) if r.delivered else
                     MessageFailed(message_id=str(m.message_id), member_id=m.member_id, attempt=m.attempts,
-                                  error=f"undelivered: {r.error or 'no reason given'}"))
+                                  error=f"undelivered: {redact(r.error or 'no reason given')}"))
             await emit(conn, self.topic, m.member_id, m.message_id, data)
         self.wake_relay()
         return status
