@@ -65,7 +65,8 @@ async def run_daily(c: Credit, day: date, tz: str | None = None) -> dict[str, An
             .where(OUTSTANDING > 0, receivables.c.due_date < day, in_zone(rec_zone))
             .order_by(receivables.c.receivable_id))).all()
         remind = [r for r in overdue if reminder_due(r.last_reminded_on, day)]
-        staff = await StaffDirectory(c.keys).contacts(conn, (r.responsible_staff_id for r in remind))
+        staff = await StaffDirectory(c.keys).contacts(conn, (r.responsible_staff_id for r in remind)) \
+            if remind else {}
         await c.emit(conn, [(r.customer_id, InvoiceOverdue(
             receivable_id=r.receivable_id, customer_id=r.customer_id,
             customer_name_enc=c.seal_event(r.name or r.customer_id) or "",
