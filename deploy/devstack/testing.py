@@ -156,11 +156,9 @@ def _keypair() -> tuple[str, str]:
 def settings_class(service: str) -> Any:
     import importlib
 
-    from vipcore.settings import ServiceSettings
-
     mod = importlib.import_module(f"{service}.config")
-    return next(c for n in dir(mod) if isinstance(c := getattr(mod, n), type)
-                and issubclass(c, ServiceSettings) and c is not ServiceSettings)
+    return next(c for n in dir(mod)  # the class the module defines (not the settings mixins it imports)
+                if n.endswith("Settings") and isinstance(c := getattr(mod, n), type) and c.__module__ == mod.__name__)
 
 
 def build_app(service: str, settings: Any, tracer_provider: Any = None) -> Any:
