@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import pytest_asyncio
 from devstack import kafka, postgres
 from devstack.procs import free_port
-from devstack.testing import Stack, StackConfig, pg_admin_env
+from devstack.testing import Stack, StackConfig, pg_admin_env, pg_admin_password
 
 TEST_HOME = Path(__file__).parent / ".run" / "test" / str(os.getpid())  # parallel sessions never collide
 
@@ -36,7 +37,8 @@ def pg_node() -> Iterator[postgres.PgNode | None]:
     if pg_admin_env():
         yield None
         return
-    node = postgres.PgNode(home=TEST_HOME / "pg", port=free_port(), durable=False)
+    node = postgres.PgNode(home=TEST_HOME / "pg", port=free_port(), durable=False,
+                           password=secrets.token_urlsafe(18))  # scram-sha-256, as the dev system
     postgres.wipe(node)
     postgres.start(node)
     yield node
@@ -46,7 +48,8 @@ def pg_node() -> Iterator[postgres.PgNode | None]:
 @pytest.fixture
 def stack_config(kafka_bootstrap: str, pg_node: postgres.PgNode | None) -> StackConfig:
     host, port = pg_admin_env() or ("127.0.0.1", pg_node.port if pg_node else 5432)
-    return StackConfig(pg_host=host, pg_port=port, kafka_bootstrap=kafka_bootstrap)
+    return StackConfig(pg_host=host, pg_port=port, kafka_bootstrap=kafka_bootstrap,
+                       pg_password=pg_admin_password(pg_node))
 
 
 @pytest_asyncio.fixture

@@ -46,10 +46,11 @@ async def test_quotes_p99_at_rate(stack_config: StackConfig) -> None:
                                  {"line_no": 2, "sku": "S-1", "qty": 2, "unit_price": 5000, "special_price": True}]}
                       for m in members]
             cpu0 = {p.service: _cpu_seconds(p) for p in procs}
-            if TARGET == "loyalty":  # the loyalty half alone: /internal/quotes with the admin token
+            if TARGET == "loyalty":  # the loyalty half alone: /internal/quotes with the gateway's service token
                 bodies = [{"store_id": "BQ-1", "member_id": m["member_id"], "id_verified": True,
                            "lines": b["lines"]} for m, b in zip(members, bodies, strict=True)]
-                lat, errors = await _load(cfg.port("loyalty"), cfg.admin_token, bodies, "/internal/quotes")
+                token = cfg.service_token("gateway", "loyalty", ttl_s=900)
+                lat, errors = await _load(cfg.port("loyalty"), token, bodies, "/internal/quotes")
             else:
                 lat, errors = await _load(cfg.port("gateway"), key, bodies, "/v1/quotes")
             cpu = {p.service: (_cpu_seconds(p) - cpu0[p.service]) * 1000 / (len(lat) + 300) for p in procs}

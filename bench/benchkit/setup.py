@@ -59,7 +59,7 @@ def _mobiles(rng: random.Random, n: int) -> list[str]:
 async def create_fixture(cfg: StackConfig, *, regular_per_store: int, fresh_total: int,
                          rng: random.Random) -> Fixture:
     run_id = secrets.token_hex(3)
-    admin = httpx.AsyncClient(headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=120)
+    admin = httpx.AsyncClient(auth=cfg.admin_auth(), timeout=120)  # an hq_admin staff token (O-02)
     try:
         stores = []
         for suffix, program, region in STORE_PLAN:

@@ -28,7 +28,7 @@ class System:
 def config() -> StackConfig:
     """The local system's settings (devstack's), tolerating a secrets.json older than the current code.
 
-    The bench needs only the admin token, ports, database and Kafka of the running system; a secret the
+    The bench needs only the staff and service keys, ports, database and Kafka of the running system; a secret the
     file lacks (added to devstack after the file was written) is not needed to talk to it.
     """
     try:
@@ -40,10 +40,13 @@ def config() -> StackConfig:
 
         console.print(f"[yellow]devstack config(): {cli.HOME / 'secrets.json'} lacks {e}; using the secrets it has[/]")
         return StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=k.bootstrap, isolated=False,
-                           admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
+                           bootstrap_token=s["admin_token"], pii_index_key=s["pii_index_key"],
                            pii_keys=cli.pii_keys(s), event_pii_keys=s["event_pii_keys"],
                            notify_index_key=s["notify_index_key"], credit_index_key=s["credit_index_key"],
-                           ports=dict(cli.PORTS))
+                           ports=dict(cli.PORTS),
+                           staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]),
+                           pg_password=s["pg_superuser_password"],
+                           db_passwords={svc: s[f"pg_password_{svc}"] for svc in SERVICES})
 
 
 def gateway_ready(cfg: StackConfig) -> bool:

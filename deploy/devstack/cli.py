@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from . import kafka, postgres, zipkin
+from .private import write_private
 from .procs import port_open, read_pid, spawn, stop_pid
 from .testing import CONSOLE, PII_SERVICES, SERVICES, StackConfig
 
@@ -43,7 +44,8 @@ def _secrets() -> dict[str, str]:
     path = HOME / "secrets.json"
     s: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     before = dict(s)
-    s.setdefault("admin_token", "adm-" + secrets.token_hex(16))
+    s.setdefault("admin_token", "adm-" + secrets.token_hex(16))  # bootstrap only: ADMIN_TOKEN_ENABLED stays false
+    s.setdefault("hq_admin_password", "hq-" + secrets.token_urlsafe(18))  # HQ_ADMIN's login (./dev dlq uses it)
     s.setdefault("pii_index_key", secrets.token_hex(32))  # kept forever: stored data depends on it
     for svc in PII_SERVICES:  # each service its own at-rest key (key id k1); rotation: docs/architecture.md
         s.setdefault(f"pii_keys_{svc}", "k1=" + secrets.token_hex(32))
@@ -52,10 +54,16 @@ def _secrets() -> dict[str, str]:
     s.setdefault("credit_index_key", secrets.token_hex(32))
     if "staff_token_private_key" not in s:  # added later: older files get it without losing the rest
         s["staff_token_private_key"], s["staff_token_public_key"] = new_keypair()
+    # PostgreSQL: the superuser's password (administration only) and one login role per service (its database's
+    # owner, nothing else); a cluster made before passwords is switched to scram-sha-256 at the next `up`
+    s.setdefault("pg_superuser_password", secrets.token_urlsafe(24))
+    for svc in SERVICES:
+        s.setdefault(f"pg_password_{svc}", secrets.token_urlsafe(24))
+    for name in (*SERVICES, CONSOLE):  # each service's own key for service tokens (docs/architecture.md "Identity")
+        if f"service_private_key_{name}" not in s:
+            s[f"service_private_key_{name}"], s[f"service_public_key_{name}"] = new_keypair()
     if s != before:
-        HOME.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(s))
-        path.chmod(0o600)
+        write_private(path, json.dumps(s))  # 0600 from the start
     return s
 
 
@@ -70,7 +78,8 @@ def nodes() -> tuple[kafka.KafkaNode, postgres.PgNode]:
     k = kafka.KafkaNode(home=HOME / "kafka", port=int(os.environ.get("DEV_KAFKA_PORT", 19092)),
                         controller_port=int(os.environ.get("DEV_KAFKA_CONTROLLER_PORT",
                                                            int(os.environ.get("DEV_KAFKA_PORT", 19092)) + 1)))
-    p = postgres.PgNode(home=HOME / "pg", port=int(os.environ.get("DEV_PG_PORT", 15432)), durable=True)
+    p = postgres.PgNode(home=HOME / "pg", port=int(os.environ.get("DEV_PG_PORT", 15432)), durable=True,
+                        password=_secrets()["pg_superuser_password"])
     return k, p
 
 
@@ -104,10 +113,14 @@ def config(traces: bool | None = None) -> StackConfig:
         traces = read_pid(z.pidfile) is not None
     bootstrap = kafka.bootstrap(kafka_nodes(layout()["brokers"]))
     cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=bootstrap, isolated=False,
-                      admin_token=s["admin_token"], pii_index_key=s["pii_index_key"],
+                      bootstrap_token=s["admin_token"], pii_index_key=s["pii_index_key"],
                       pii_keys=pii_keys(s), event_pii_keys=s["event_pii_keys"],
                       notify_index_key=s["notify_index_key"], credit_index_key=s["credit_index_key"], ports=dict(PORTS),
                       staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]),
+                      pg_password=s["pg_superuser_password"],
+                      db_passwords={svc: s[f"pg_password_{svc}"] for svc in SERVICES},
+                      service_keys={n: (s[f"service_private_key_{n}"], s[f"service_public_key_{n}"])
+                                    for n in (*SERVICES, CONSOLE)},
                       zipkin_endpoint=z.spans_endpoint if traces else None,
                       traces_url=z.url + "/zipkin/" if traces else None)
     return cfg
@@ -153,7 +166,7 @@ def up(args: argparse.Namespace) -> None:
     with console.status(f"Starting Kafka on {kafka.bootstrap(ks)}..."):
         kafka.start_cluster(ks)
     with console.status(f"Starting PostgreSQL on 127.0.0.1:{p.port}..."):
-        postgres.start(p)
+        postgres.start(p, roles=cfg.db_passwords)
     from vipcore.topics import create_topics
 
     created = asyncio.run(create_topics(cfg.kafka_bootstrap, replication_factor=min(args.brokers, 3),
@@ -182,10 +195,32 @@ def up(args: argparse.Namespace) -> None:
     if dead:
         raise SystemExit(f"instances that did not stay up: {', '.join(dead)}; see their logs in {logs}")
     console.print(f"[green]✓[/] services up ({args.instances} instance(s) each); logs in {logs}")
+    create_hq_admin(cfg)
     if not args.no_demo:
         from .demo import run_demo
 
         asyncio.run(run_demo(cfg, HOME.parent / "demo.json", sales=args.sales))
+
+
+HQ_ADMIN = "HQ-ADMIN"
+
+
+def create_hq_admin(cfg: StackConfig) -> None:
+    """The first HQ admin, made by the operator command on members (`python -m members staff create-admin`) with
+    the password kept in .run/dev/secrets.json; skipped when that login already works."""
+    import subprocess
+
+    import httpx
+
+    password = _secrets()["hq_admin_password"]
+    r = httpx.post(cfg.url("members") + "/v1/auth/login", json={"staff_id": HQ_ADMIN, "password": password},
+                   timeout=30)
+    if r.status_code == 200:
+        return
+    subprocess.run([sys.executable, "-m", "members", "staff", "create-admin", "--staff-id", HQ_ADMIN,
+                    "--password-env", "HQ_ADMIN_PASSWORD"], cwd=ROOT, check=True,
+                   env={**os.environ, **cfg.env("members"), "HQ_ADMIN_PASSWORD": password})
+    console.print(f"[green]✓[/] HQ admin {HQ_ADMIN} (password in {HOME / 'secrets.json'}: hq_admin_password)")
 
 
 async def _wait_ready(cfg: StackConfig, timeout: float = 90) -> None:
@@ -264,7 +299,8 @@ def dlq(args: argparse.Namespace) -> None:
 
     default = f"http://127.0.0.1:{PORTS[args.service]}"
     url = args.url or dlq_cli.base_url(HOME.parent, args.service, default)
-    raise SystemExit(dlq_cli.run(args, url, dlq_cli.admin_token(HOME)))
+    members = args.members_url or dlq_cli.base_url(HOME.parent, "members", f"http://127.0.0.1:{PORTS['members']}")
+    raise SystemExit(dlq_cli.run(args, url, dlq_cli.operator_auth(HOME, members)))
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .demo_members import PASSWORD, load_member_files
+from .demo_spend import prepare_spending
+from .private import write_private
 from .testing import StackConfig, wait_for
 
 console = Console()
@@ -58,6 +60,49 @@ def _members(rng: random.Random, per_store: int, today: date) -> list[dict[str, 
     return out
 
 
+def credit_customers(store_id: str) -> list[str]:
+    """The group buyers of a store (C-01): each store's till sells on credit to its own buyers only (O-02)."""
+    return [f"GB-{store_id}-{k}" for k in (1, 2)]
+
+
+async def _open_credit(cfg: StackConfig) -> list[dict[str, str]]:
+    """Credit accounts for every store's group buyers, opened by the HQ admin (a staff login, O-02)."""
+    async with httpx.AsyncClient(timeout=60) as c:
+        r = await c.post(cfg.url("members") + "/v1/auth/login", json={"staff_id": "D-HQADM", "password": PASSWORD})
+        r.raise_for_status()
+        c.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        out = []
+        for s in STORES:
+            for cust in credit_customers(s["store_id"]):
+                r = await c.post(cfg.url("credit") + "/v1/accounts", json={
+                    "customer_id": cust, "name": f"{s['name']} 团购客户", "customer_class": "group_company",
+                    "store_id": s["store_id"], "responsible_staff_id": f"S-{s['store_id']}-2",
+                    "limit_amount": 50_000_000})
+                if r.status_code != 409:  # 409: opened by an earlier demo run
+                    r.raise_for_status()
+                out.append({"customer_id": cust, "store_id": s["store_id"]})
+    return out
+
+
+async def _authorize(gw: str, keys: dict[str, str], day: list[dict[str, Any]]) -> None:
+    """C-04: each credit sale asks its store's till for an authorisation first; refused (limit reached), the
+    customer pays cash instead."""
+    async with httpx.AsyncClient(base_url=gw, timeout=60) as pos:
+        for sale in day:
+            pay = sale["payments"][0]
+            if pay["method"] != "credit":
+                continue
+            r = await pos.post("/v1/credit/authorizations",
+                               headers={"Authorization": f"Bearer {keys[sale['store_id']]}"},
+                               json={"store_id": sale["store_id"], "customer_id": pay["credit_customer_id"],
+                                     "cases": 1, "amount": pay["amount"],
+                                     "responsible_staff_id": sale["cashier_staff_id"]})
+            if r.status_code == 201:
+                pay["authorization_id"] = r.json()["authorization_id"]
+            else:
+                sale["payments"] = [{"method": "cash", "amount": pay["amount"]}]
+
+
 def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: date,
            run: str = "A") -> list[dict[str, Any]]:
     by_store: dict[str, list[dict[str, Any]]] = {}
@@ -93,10 +138,10 @@ def _sales(rng: random.Random, n: int, members: list[dict[str, Any]], today: dat
             sale["member"] = {"card_no": m["card_no"]}
         elif r < 0.78:
             sale["member"] = {"mobile": m["mobile"], "name": m["full_name"]}
-        if s["program"] == "generic" and rng.random() < 0.05:
+        if s["program"] == "generic" and rng.random() < 0.05:  # authorised before upload (C-04): _authorize
             sale["payments"] = [{"method": "credit", "amount": total,
-                                 "credit_customer_id": f"ORG-{rng.randrange(1, 6):03d}",
-                                 "authorization_id": f"AUTH-{i:06d}"}]
+                                 "credit_customer_id": rng.choice(credit_customers(s["store_id"])),
+                                 "authorization_id": "-"}]
         sales.append(sale)
     return sales
 
@@ -119,7 +164,7 @@ async def _handled(cfg: StackConfig) -> float:
 async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2026) -> dict[str, Any]:
     rng = random.Random(seed)
     today = datetime.now(CST).date()
-    admin = httpx.AsyncClient(headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=60)
+    admin = httpx.AsyncClient(auth=cfg.admin_auth(), timeout=60)  # an hq_admin staff token (O-02)
     gw = cfg.url("gateway")
     keys: dict[str, str] = {}
     console.rule("[bold]Demo: stores, staff, members")
@@ -166,6 +211,8 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     handled_before = await _handled(cfg)
     run = datetime.now(CST).strftime("%H%M%S")  # a second demo the same day gets its own receipts
     day = _sales(rng, sales, members, today, run)
+    credit = await _open_credit(cfg)
+    await _authorize(gw, keys, day)
     console.rule(f"[bold]Replaying a day of POS sales ({len(day)} receipts) through the gateway")
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -210,6 +257,8 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
         return m if busy == 0 else None
 
     msgs = await wait_for(sms_settled, 60, "the SMS queue to drain")
+    with console.status("Giving a few members spendable points and PINs (L-07, L-11, L-14)..."):
+        redemption_proof = await prepare_spending(cfg, keys, members, STORES, run)
     receivables = (await admin.get(cfg.url("credit") + "/v1/receivables", params={"limit": 1000})).json()
     await admin.aclose()
 
@@ -247,14 +296,16 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
                         "store_id": m["store_id"], "member_id": m["member_id"],
                         "program": next(s["program"] for s in STORES if s["store_id"] == m["store_id"])}
                        for m in members],
+           "credit_customers": credit,  # each store's group buyers (C-01; another store's key is refused, O-02)
            "staff": [{"staff_id": s["staff_id"], "store_id": s["store_id"], "role": s["role"],
                       "line_leader_staff_id": s.get("line_leader_staff_id")} for s in staff],
            "services": {**{n: cfg.url(n) for n in ("gateway", "members", "loyalty", "credit", "notify", "console",
                                                    "smssim")},
                         **({"traces": cfg.traces_url} if cfg.traces_url else {})},
            "console_logins": logins,
-           "member_files": files, "trace_id": trace_id, "trace_url": trace_url}
+           "member_files": files, "trace_id": trace_id, "trace_url": trace_url,
+           "redemption_proof": redemption_proof}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
+    write_private(out, json.dumps(doc, ensure_ascii=False, indent=1))  # store API keys: 0600 from the start
     console.print(f"[green]✓[/] wrote {out}")
     return doc

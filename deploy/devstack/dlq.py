@@ -1,8 +1,11 @@
 """`./dev dlq list|show|replay|replay-since|discard <service> ...` — DLQ redrive on the running dev system.
 
-Calls the service's `/ops/dlq` endpoints (vipcore.dlq) with the admin token of `.run/dev/secrets.json` (or
-ADMIN_TOKEN); service URLs come from `.run/demo.json` (or the dev ports). Every action is audited in the service
-under the operator (`--operator`, default: your login name).
+Calls the service's `/ops/dlq` endpoints (vipcore.dlq) as an HQ admin staff member (O-02): it logs in through
+members as STAFF_ID / STAFF_PASSWORD (or sends STAFF_TOKEN, a staff token got elsewhere), or by default as the dev
+system's HQ-ADMIN (created by `./dev up` with `python -m members staff create-admin`; its password is
+`hq_admin_password` in `.run/dev/secrets.json`), and renews the staff token with the refresh token. Service URLs
+come from `.run/demo.json` (or the dev ports). Every action is audited in the service under the operator
+(`--operator`, default: your login name).
 
     ./dev dlq list loyalty [--status pending] [--topic pos.sales] [--json]
     ./dev dlq show loyalty <entry id>
@@ -50,6 +53,7 @@ def add_parser(sub: Any, fn: Any) -> None:
     p.add_argument("--operator", default=os.environ.get("DLQ_OPERATOR") or getpass.getuser(),
                    help="who acts (in the audit); default: DLQ_OPERATOR or your login name")
     p.add_argument("--url", default=None, help="the service's base URL (default: from .run/demo.json)")
+    p.add_argument("--members-url", default=None, help="where to log in (default: from .run/demo.json)")
     a = p.add_subparsers(dest="action", required=True)
     ls = a.add_parser("list")
     ls.add_argument("service", choices=SERVICES)
@@ -83,22 +87,44 @@ def base_url(run_dir: Path, service: str, default: str) -> str:
     return default
 
 
-def admin_token(home: Path) -> str:
-    if os.environ.get("ADMIN_TOKEN"):
-        return os.environ["ADMIN_TOKEN"]
-    path = home / "secrets.json"
-    if not path.exists():
-        raise SystemExit(f"no admin token: {path} is missing (run ./dev up) and ADMIN_TOKEN is not set")
-    return str(json.loads(path.read_text())["admin_token"])
+class _Bearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
 
 
-def run(args: argparse.Namespace, url: str, token: str) -> int:
+def operator_auth(home: Path, members_url: str) -> httpx.Auth:
+    """An HQ admin's staff token: STAFF_TOKEN as given (e.g. from a login elsewhere), else a login as STAFF_ID /
+    STAFF_PASSWORD, else as HQ-ADMIN with the dev system's password."""
+    from vipcore.staffclient import StaffAuth
+
+    if os.environ.get("STAFF_TOKEN"):
+        return _Bearer(os.environ["STAFF_TOKEN"])
+    staff_id, password = os.environ.get("STAFF_ID"), os.environ.get("STAFF_PASSWORD")
+    if not (staff_id and password):
+        path = home / "secrets.json"
+        if not path.exists():
+            raise SystemExit(f"no operator login: {path} is missing (run ./dev up) and STAFF_ID/STAFF_PASSWORD "
+                             "are not set")
+        staff_id, password = "HQ-ADMIN", str(json.loads(path.read_text())["hq_admin_password"])
+    return StaffAuth(members_url, staff_id, password)
+
+
+def run(args: argparse.Namespace, url: str, auth: httpx.Auth) -> int:
     """One DLQ command against `url`; returns the exit status."""
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
+    from vipcore.staffclient import StaffLoginFailed
+
+    with httpx.Client(base_url=url, auth=auth, timeout=30) as c:
         try:
             r = _call(c, args)
         except httpx.HTTPError as e:
             console.print(f"[red]cannot reach {args.service} at {url}: {e}[/]")
+            return 2
+        except StaffLoginFailed as e:
+            console.print(f"[red]{e}[/]")
             return 2
     if r.status_code >= 400:
         try:

@@ -17,6 +17,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -42,10 +43,19 @@ async def wait_for(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, w
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-async def create_database(admin_dsn: str, name: str) -> None:
+async def create_database(admin_dsn: str, name: str, role: tuple[str, str] | None = None) -> None:
+    """Create database `name`; with `role` (name, password), owned by that login role, which may connect to it
+    and to no other database of the stack (PostgreSQL's per-service least privilege, devstack/postgres.py)."""
+    from .postgres import service_database_sql
+
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
+        if role is None:
+            return
+        for db, stmt in service_database_sql(name, *role):
+            if db == "postgres":
+                await conn.execute(stmt)
     finally:
         await conn.close()
 
@@ -61,7 +71,9 @@ class StackConfig:
     pg_port: int
     kafka_bootstrap: str
     tag: str = field(default_factory=lambda: secrets.token_hex(4))
-    admin_token: str = field(default_factory=lambda: "adm-" + secrets.token_hex(12))
+    bootstrap_token: str = field(default_factory=lambda: "adm-" + secrets.token_hex(12))
+    """The static ADMIN_TOKEN: given to every service but refused unless `admin_token_enabled` (bootstrap only)."""
+    admin_token_enabled: bool = False
     pii_index_key: str = field(default_factory=lambda: secrets.token_hex(16))  # members + gateway (look-ups)
     # personal data at rest: one keyring per service (`k1=<secret>`, vipcore.pii.Keyring), never shared
     pii_keys: dict[str, str] = field(default_factory=lambda: {s: "k1=" + secrets.token_hex(16) for s in PII_SERVICES})
@@ -71,10 +83,64 @@ class StackConfig:
     credit_index_key: str = field(default_factory=lambda: secrets.token_hex(16))  # credit's own (coupon buyers)
     ports: dict[str, int] = field(default_factory=dict)
     staff_keys: tuple[str, str] = field(default_factory=lambda: _keypair())
+    service_keys: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {s: _keypair() for s in (*SERVICES, CONSOLE)})
+    """Each service's own Ed25519 key pair (private, public) for service tokens (docs/architecture.md "Identity")."""
+    staff_token_ttl_s: int = 600
+    _admin: tuple[str, float] | None = field(default=None, repr=False)
 
     isolated: bool = True  # tests: prefixed topics and databases; the dev system: plain names
+    pg_password: str | None = None  # the PostgreSQL superuser's (admin_dsn: creates databases and roles)
+    db_passwords: dict[str, str] = field(  # each service's own login role (db_role) and its password
+        default_factory=lambda: {s: secrets.token_urlsafe(18) for s in SERVICES})
     zipkin_endpoint: str | None = None  # trace viewer's span endpoint (devstack.zipkin); None: no export
     traces_url: str | None = None  # the viewer's UI, for people (demo output)
+
+    # -- credentials (the harness holds the staff signing key, so it can act as the issuer) ----------------------
+
+    ADMIN_STAFF_ID = "HQ-HARNESS"
+
+    def staff_token(self, staff_id: str, role: str = "hq_admin", store_id: str | None = None,
+                    region_code: str | None = None, ttl_s: int | None = None, now: float | None = None) -> str:
+        """A staff token signed with this stack's staff key, as members would issue it."""
+        from vipcore.auth import Principal, Role, TokenIssuer
+
+        issuer = TokenIssuer(self.staff_keys[0], ttl_s or self.staff_token_ttl_s)
+        return issuer.issue(Principal(staff_id, store_id, region_code, Role(role)), now=now)
+
+    @property
+    def admin_token(self) -> str:
+        """An hq_admin staff token (O-02) for HQ administration in tests, demo and bench; minted again when half
+        its life has passed. (The static admin token is off: `bootstrap_token`.)"""
+        now = time.time()
+        if self._admin is None or now - self._admin[1] > self.staff_token_ttl_s / 2:
+            self._admin = (self.staff_token(self.ADMIN_STAFF_ID, "hq_admin", now=now), now)
+        return self._admin[0]
+
+    def service_token(self, caller: str, audience: str, ttl_s: int = 300, now: float | None = None) -> str:
+        """A service token of `caller` for `audience`, signed with the caller's own key."""
+        from vipcore.identity import ServiceTokens
+
+        t = ServiceTokens(caller, self.service_keys[caller][0], ttl_s, clock=(lambda: now) if now else time.time)
+        return t.token(audience)
+
+    def service_of_port(self, port: int | None) -> str | None:
+        return next((s for s, p in self.ports.items() if p == port), None)
+
+    def admin_auth(self) -> httpx.Auth:
+        """httpx auth for `Stack.admin`: an hq_admin staff token, except on `/internal/` routes, which only take a
+        service token — there the gateway's (their one caller) for the service the URL points at."""
+        cfg = self
+
+        class _Auth(httpx.Auth):
+            def auth_flow(self, request: httpx.Request) -> Any:
+                service = cfg.service_of_port(request.url.port)
+                internal = request.url.path.startswith("/internal/") and service is not None
+                tok = cfg.service_token("gateway", str(service)) if internal else cfg.admin_token
+                request.headers["Authorization"] = f"Bearer {tok}"
+                yield request
+
+        return _Auth()
 
     @property
     def topic_prefix(self) -> str:
@@ -83,12 +149,21 @@ class StackConfig:
     def db_name(self, service: str) -> str:
         return f"t{self.tag}_{service}" if self.isolated else service
 
+    def db_role(self, service: str) -> str:
+        """The service's own login role: owns its database, may connect to no other, no superuser."""
+        return f"t{self.tag}_{service}" if self.isolated else service
+
     def db_url(self, service: str) -> str:
-        return f"postgresql+asyncpg://postgres@{self.pg_host}:{self.pg_port}/{self.db_name(service)}"
+        """How `service` connects: as its own role, with its password (scram-sha-256)."""
+        pw = quote(self.db_passwords.get(service, ""), safe="")  # the console keeps no database
+        return (f"postgresql+asyncpg://{self.db_role(service)}:{pw}@{self.pg_host}:{self.pg_port}/"
+                f"{self.db_name(service)}")
 
     @property
     def admin_dsn(self) -> str:
-        return f"postgresql://postgres@{self.pg_host}:{self.pg_port}/postgres"
+        """The superuser (tests and devstack create databases and roles with it; no service uses it)."""
+        auth = f"postgres:{quote(self.pg_password, safe='')}" if self.pg_password else "postgres"
+        return f"postgresql://{auth}@{self.pg_host}:{self.pg_port}/postgres"
 
     def port(self, service: str) -> int:
         if service not in self.ports:
@@ -106,9 +181,13 @@ class StackConfig:
             "KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port(service)),
-            "ADMIN_TOKEN": self.admin_token,
+            "ADMIN_TOKEN": self.bootstrap_token,
+            "ADMIN_TOKEN_ENABLED": "true" if self.admin_token_enabled else "false",
             "LOG_LEVEL": "WARNING" if self.isolated else "INFO",
             "STAFF_TOKEN_PUBLIC_KEY": self.staff_keys[1],
+            "STAFF_TOKEN_TTL_S": str(self.staff_token_ttl_s),
+            "SERVICE_PRIVATE_KEY": self.service_keys[service][0],
+            "SERVICE_KEYS": ",".join(f"{s}={k[1]}" for s, k in self.service_keys.items() if s != service),
         }
         if self.zipkin_endpoint:
             env["ZIPKIN_ENDPOINT"] = self.zipkin_endpoint
@@ -126,10 +205,18 @@ class StackConfig:
         if service == "gateway":
             env["LOYALTY_URL"] = self.url("loyalty")
             env["CREDIT_URL"] = self.url("credit")
+            env["MEMBERS_URL"] = self.url("members")
+            if self.isolated:  # tests poll a lookup until the gateway knows a new card: those misses are not walking
+                env["POS_MISSES_BURST"] = "100000"
+            else:  # the dev system carries the benchmark and the demo: a few store keys play a whole chain
+                env["POS_RATE_SCALE"] = os.environ.get("DEV_POS_RATE_SCALE", "20")
+        if service == "members":
+            env["NOTIFY_URL"] = self.url("notify")
         if service == "notify":
             env["SMS_SIMULATOR_URL"] = self.url("smssim")
         if service == CONSOLE:
             env = {k: env[k] for k in ("HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "STAFF_TOKEN_PUBLIC_KEY")}
+            env["STAFF_TOKEN_TTL_S"] = str(self.staff_token_ttl_s)
             env |= {f"{s.upper()}_URL": self.url(s) for s in ("members", "loyalty", "credit", "notify")}
         return env
 
@@ -138,12 +225,17 @@ class StackConfig:
         cls = settings_class(service)
         return cls(**{k.lower(): v for k, v in self.env(service).items()})
 
+    async def create_service_database(self, service: str) -> None:
+        """The service's database, owned by its own login role (as `prepare` makes every one)."""
+        await create_database(self.admin_dsn, self.db_name(service),
+                              (self.db_role(service), self.db_passwords[service]))
+
     async def prepare(self) -> None:
         """Create this stack's databases and topics."""
         from vipcore.topics import create_topics
 
         for s in SERVICES:  # the console keeps no database
-            await create_database(self.admin_dsn, self.db_name(s))
+            await self.create_service_database(s)
         await create_topics(self.kafka_bootstrap, self.topic_prefix)
 
 
@@ -246,7 +338,7 @@ class Stack:
         self.tracer_providers = tracer_providers or {}
         self.services = services
         self._exit = AsyncExitStack()
-        self.admin = httpx.AsyncClient(headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=30)
+        self.admin = httpx.AsyncClient(auth=cfg.admin_auth(), timeout=30)
 
     async def __aenter__(self) -> Stack:
         from .smssim import build_app as sim_app
@@ -301,6 +393,14 @@ def pg_admin_env() -> tuple[str, int] | None:
     """An external PostgreSQL for tests (TEST_PG_HOST/TEST_PG_PORT), if set."""
     host, port = os.environ.get("TEST_PG_HOST"), os.environ.get("TEST_PG_PORT")
     return (host, int(port)) if host and port else None
+
+
+def pg_admin_password(node: Any = None) -> str | None:
+    """The superuser password of the test PostgreSQL: TEST_PG_PASSWORD for an external one (None: it trusts
+    loopback), else the password of the server the tests started (`node`)."""
+    if pg_admin_env():
+        return os.environ.get("TEST_PG_PASSWORD") or None
+    return getattr(node, "password", None)
 
 
 async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None,

@@ -1,5 +1,9 @@
 """Staff identity shared by every service: tokens signed by the members service (Ed25519), verified with its
-public key; roles as in docs/rules.md O-02. Services declare what a route needs with `require(...)`."""
+public key; roles as in docs/rules.md O-02. Services declare what a route needs with `require(...)`.
+
+Staff tokens are short-lived (STAFF_TOKEN_TTL_S, 10 minutes by default; members renews them with a refresh token)
+and a service refuses a token issued before its holder's role, store or employment changed (`Revocations`, fed from
+`members.staff.changed` by vipcore.identity.RevocationWatcher): see docs/architecture.md "Identity"."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from fastapi import Request
 from .http import FieldError, Problem
 
 ISSUER = "vip-members"
+STAFF_TOKEN_TTL_S = 600  # default lifetime of a staff (access) token: a refresh token renews it
 
 
 class Role(StrEnum):
@@ -51,22 +56,52 @@ def new_keypair() -> tuple[str, str]:
 class TokenIssuer:
     """Signs staff tokens (only the members service holds the private key)."""
 
-    def __init__(self, private_key_b64: str, ttl_seconds: int = 8 * 3600) -> None:
+    def __init__(self, private_key_b64: str, ttl_seconds: int = STAFF_TOKEN_TTL_S) -> None:
         self.key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key_b64))
         self.ttl = ttl_seconds
 
     def issue(self, p: Principal, now: float | None = None) -> str:
-        iat = int(now if now is not None else time.time())
+        # iat to the millisecond (a NumericDate may have a fraction): a token issued just after a role change is
+        # told apart from one issued just before it (Revocations)
+        iat = round(now if now is not None else time.time(), 3)
         claims = {"sub": p.staff_id, "store": p.store_id, "region": p.region_code, "role": p.role.value,
-                  "iss": ISSUER, "iat": iat, "exp": iat + self.ttl}
+                  "iss": ISSUER, "iat": iat, "exp": int(iat) + self.ttl}
         return jwt.encode(claims, self.key, algorithm="EdDSA")
 
 
-class TokenVerifier:
-    """Verifies staff tokens with the public key; any failure is a 401 naming the reason."""
+class Revocations:
+    """O-03: per staff member, the moment their role, store or employment last changed; a staff token issued
+    before it is refused. Fed from `members.staff.changed` (vipcore.identity.RevocationWatcher); entries older
+    than the longest token lifetime can no longer matter and are dropped."""
 
-    def __init__(self, public_key_b64: str | None) -> None:
+    def __init__(self, keep_s: float = 2 * STAFF_TOKEN_TTL_S) -> None:
+        self.keep_s = keep_s
+        self._since: dict[str, float] = {}
+
+    def revoke(self, staff_id: str, at: float) -> None:
+        if at > self._since.get(staff_id, 0.0):
+            self._since[staff_id] = at
+        if len(self._since) > 1000:
+            horizon = time.time() - self.keep_s
+            self._since = {k: v for k, v in self._since.items() if v >= horizon}
+
+    def revoked(self, staff_id: str, issued_at: float) -> bool:
+        since = self._since.get(staff_id)
+        return since is not None and issued_at < since
+
+
+class TokenVerifier:
+    """Verifies staff tokens with the public key; any failure is a 401 naming the reason.
+
+    With `revocations`, a token issued before its holder changed role/store or left is refused (O-03); with
+    `max_ttl_s`, a token living longer than the configured staff token lifetime is refused (so a revocation kept
+    for that long covers every token still valid)."""
+
+    def __init__(self, public_key_b64: str | None, revocations: Revocations | None = None,
+                 max_ttl_s: float | None = None) -> None:
         self.key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64)) if public_key_b64 else None
+        self.revocations = revocations
+        self.max_ttl_s = max_ttl_s
 
     def verify(self, token: str) -> Principal:
         if self.key is None:
@@ -74,10 +109,18 @@ class TokenVerifier:
         try:
             c = jwt.decode(token, self.key, algorithms=["EdDSA"], issuer=ISSUER,
                            options={"require": ["exp", "iat", "sub", "role"]})
-            return Principal(c["sub"], c.get("store"), c.get("region"), Role(c["role"]))
-        except (jwt.PyJWTError, ValueError) as e:
+            p = Principal(c["sub"], c.get("store"), c.get("region"), Role(c["role"]))
+            iat = float(c["iat"])
+            if self.max_ttl_s is not None and float(c["exp"]) - iat > self.max_ttl_s + 1:
+                raise ValueError("the token lives longer than staff tokens may")
+        except (jwt.PyJWTError, ValueError, TypeError) as e:
             raise Problem(401, "Unauthorized", f"invalid staff token: {e}",
                           [FieldError("Authorization", "a valid staff token is required", "O-02")]) from None
+        if self.revocations is not None and self.revocations.revoked(p.staff_id, iat):
+            raise Problem(401, "Unauthorized", "staff token revoked: the staff member's role, store or employment "
+                                               "changed after it was issued; log in again",
+                          [FieldError("Authorization", "token issued before the staff member changed", "O-03")])
+        return p
 
 
 def require(verifier: TokenVerifier, *roles: Role) -> Callable[[Request], Awaitable[Principal]]:

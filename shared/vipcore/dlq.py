@@ -479,8 +479,8 @@ class DepthRefresher:
 
 # -- HTTP -----------------------------------------------------------------------------------------------------
 
-def dlq_router(dl: DeadLetters, guard: Callable[[Request], Awaitable[None]]) -> APIRouter:
-    """/ops/dlq: list, inspect, replay, replay-since and discard dead-lettered events (admin token)."""
+def dlq_router(dl: DeadLetters, guard: Callable[[Request], Awaitable[Any]]) -> APIRouter:
+    """/ops/dlq: list, inspect, replay, replay-since and discard dead-lettered events (an hq_admin staff token)."""
     from .http import PROBLEM_RESPONSES
 
     r = APIRouter(prefix="/ops/dlq", tags=["ops"], responses=PROBLEM_RESPONSES, dependencies=[Depends(guard)])

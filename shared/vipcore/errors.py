@@ -74,3 +74,14 @@ class Unavailable(Refused):
     def __init__(self, field: str, message: str, rule: str | None = None, retry_after_s: int = 1) -> None:
         super().__init__(rule, field, message)
         self.retry_after_s = retry_after_s
+
+
+class TooManyRequests(Refused):
+    """The caller used up its allowance (a rate limit per API key, account or address); try again later (429)."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, field: str, message: str, rule: str | None = None, retry_after_s: int = 1) -> None:
+        super().__init__(rule, field, message)
+        self.retry_after_s = retry_after_s

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -139,11 +139,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:  # a streamed body past its cap (vipcore.limits.BodyLimit)
+            return problem_response(Problem(413, "Request body too large", str(exc.detail),
+                                            [FieldError("body", str(exc.detail), "max_body_bytes")]),
+                                    {"Connection": "close"})
         return problem_response(Problem(exc.status_code, str(exc.detail)))
 
     @app.exception_handler(errors.Refused)
     async def _refused(_: Request, exc: errors.Refused) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.Unavailable) else None
+        retry = getattr(exc, "retry_after_s", None)  # 503 Unavailable, 429 TooManyRequests
+        headers = {"Retry-After": str(retry)} if retry is not None else None
         return problem_response(refused_problem(exc), headers)
 
     @app.exception_handler(Exception)
@@ -197,6 +202,14 @@ class Readiness(BaseModel):
 def ops_router(registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
     """/healthz (process alive), /readyz (database and broker reachable), /metrics (Prometheus)."""
     r = APIRouter(tags=["ops"])
+    ready_gauge = Gauge("service_ready", "1 when a dependency of this instance answers (database, kafka), "
+                        "else 0; refreshed at every /readyz and /metrics", ["check"], registry=registry)
+
+    async def checked() -> dict[str, str]:
+        checks = await ready()
+        for name, state in checks.items():
+            ready_gauge.labels(name).set(1 if state == "ok" else 0)
+        return checks
 
     @r.get("/healthz")
     async def healthz() -> Health:
@@ -207,7 +220,7 @@ def ops_router(registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[s
            responses={503: {"model": Readiness, "description": "the database or the broker is unreachable"}})
     async def readyz() -> Response:
         """Readiness: database and Kafka reachable."""
-        checks = await ready()
+        checks = await checked()
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
                             status_code=200 if ok else 503)
@@ -216,25 +229,11 @@ def ops_router(registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[s
         "description": "Prometheus text exposition format",
         "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}})
     async def metrics() -> Response:
-        """Prometheus metrics of this service."""
+        """Prometheus metrics of this service (readiness checked first, so `service_ready` is current)."""
+        await checked()
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return r
-
-
-def admin_guard(token: str) -> Callable[[Request], Awaitable[None]]:
-    """Dependency: HQ admin / service-to-service calls carry `Authorization: Bearer <ADMIN_TOKEN>`."""
-    import hmac
-
-    async def guard(request: Request) -> None:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise Problem(401, "Unauthorized", "missing bearer token",
-                          [FieldError("Authorization", "a bearer token is required")])
-        if not hmac.compare_digest(auth[7:].strip().encode(), token.encode()):
-            raise Problem(403, "Forbidden", "this token may not call admin endpoints")
-
-    return guard
 
 
 def install_docs(app: FastAPI) -> None:

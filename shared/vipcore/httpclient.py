@@ -3,12 +3,14 @@
 aiohttp (C HTTP parser, one keep-alive pool) rather than httpx: on the POS quote path the httpx client
 cost the gateway ~1.5 ms of CPU per call (connection-pool bookkeeping and async-library detection per
 request), more than the rest of the request. Each call is a CLIENT span whose context travels in the
-`traceparent` header, so the callee's spans join the caller's trace.
+`traceparent` header, so the callee's spans join the caller's trace. Each call carries the caller's current
+service token (`token`: a provider such as `ServiceRuntime.token_provider("loyalty")`, cached and renewed by
+vipcore.identity.ServiceTokens).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +34,13 @@ class Unreachable(Exception):
 
 
 class InternalClient:
-    def __init__(self, base_url: str, *, peer: str, token: str | None = None,
+    def __init__(self, base_url: str, *, peer: str, token: Callable[[], str] | None = None,
                  tracer_provider: trace.TracerProvider | None = None, timeout: float = 5.0,
                  connections: int = 64) -> None:
         self.base_url = base_url.rstrip("/")
         self.peer = peer
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
+        self._token = token
         self._tracer = trace.get_tracer("vipcore.httpclient", tracer_provider=tracer_provider)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._connections = connections
@@ -67,6 +68,8 @@ class InternalClient:
             span.set_attribute("http.request.method", method)
             span.set_attribute("url.path", path)
             headers: dict[str, str] = {}
+            if self._token is not None and (tok := self._token()):
+                headers["Authorization"] = f"Bearer {tok}"
             _PROPAGATOR.inject(headers)
             try:
                 async with self._open().request(

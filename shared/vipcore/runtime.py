@@ -18,12 +18,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from . import contracts  # noqa: F401 - registers every event contract
+from .auth import Revocations, Role, TokenVerifier
 from .consumer import BatchConsumer, BatchHandler, ConsumerMetrics, Contracts
 from .db import make_engine, upgrade_async
 from .dlq import DeadLetters, DepthRefresher, Source, dlq_router
 from .events import EventData
-from .http import admin_guard, install_docs, install_problem_handlers, ops_router
+from .http import install_docs, install_problem_handlers, ops_router
+from .identity import Access, Caller, RevocationWatcher, ServiceTokens, no_service_credential, parse_service_keys
 from .kafka import make_broker, make_producer
+from .limits import BodyLimit
 from .logs import get_logger
 from .metrics import RequestMetrics
 from .migrations import target_metadata
@@ -31,7 +34,7 @@ from .outbox import OutboxRelay
 from .scheduler import LeaderLock, Ticker
 from .settings import ServiceSettings
 from .telemetry import make_tracer_provider
-from .topics import Topic
+from .topics import MEMBERS_EVENTS, Topic
 
 log = get_logger(__name__)
 
@@ -76,6 +79,9 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[Any]] = []
         self.background: list[Any] = []  # objects with async run() and stop()
         self.closers: list[Callable[[], Awaitable[None]]] = []  # e.g. HTTP client pools, closed at stop
+        # request body caps of this service's routes that differ from http_max_body_bytes (vipcore.limits.BodyLimit);
+        # the service sets its own, the settings' http_body_limits replace any of them
+        self.body_limits: dict[str, int] = {}
         self.m_dlq_depth = Gauge("dlq_depth", "Dead-lettered events not yet replayed, applied or discarded",
                                  ["topic"], registry=r)
         self.dead_letters = DeadLetters(
@@ -84,6 +90,37 @@ class ServiceRuntime:
             producer=lambda: self.producer, depth_gauge=self.m_dlq_depth)
         self.background.append(DepthRefresher(self.dead_letters))
         self.closers.append(self.dead_letters.close)
+        # Identity (docs/architecture.md "Identity"): staff tokens checked against revocations read from
+        # members.staff.changed; service tokens signed with this service's key and checked with the callers' keys
+        self.revocations = Revocations(keep_s=2 * settings.staff_token_ttl_s)
+        self.staff_verifier = TokenVerifier(settings.staff_token_public_key, self.revocations,
+                                            max_ttl_s=settings.staff_token_ttl_s)
+        self.access = Access(self.name, self.staff_verifier, parse_service_keys(settings.service_keys),
+                             settings.bootstrap_admin_token)
+        key = settings.service_private_key
+        self.service_tokens = ServiceTokens(self.name, key.get_secret_value(), settings.service_token_ttl_s) \
+            if key else None
+        self.revocation_watcher = RevocationWatcher(
+            settings.kafka_bootstrap_servers, settings.kafka_topic_prefix + MEMBERS_EVENTS.name, self.revocations,
+            lookback_s=settings.staff_token_ttl_s + 60)
+        self.background.append(self.revocation_watcher)
+
+    def admin_guard(self, *roles: Role, callers: tuple[str, ...] = (),
+                    internal: tuple[str, ...] = ()) -> Callable[[Any], Awaitable[Caller]]:
+        """Dependency for admin routes: a staff token with one of `roles` (default hq_admin, O-02), a service
+        token from one of `callers`, or the bootstrap admin token while ADMIN_TOKEN_ENABLED=true. On `/internal/`
+        paths only a service token from one of `internal` (docs/architecture.md "Identity")."""
+        return self.access.guard(*roles, callers=callers, internal=internal)
+
+    def internal_guard(self, *callers: str) -> Callable[[Any], Awaitable[Caller]]:
+        """Dependency for internal routes: only a service token (audience: this service) from one of `callers`."""
+        return self.access.internal(*callers)
+
+    def token_provider(self, audience: str) -> Callable[[], str]:
+        """This service's current service token for calling `audience` (InternalClient(token=...))."""
+        if self.service_tokens is None:
+            return no_service_credential(self.name, audience)
+        return self.service_tokens.provider(audience)
 
     def _instrument_db(self) -> None:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -140,6 +177,7 @@ class ServiceRuntime:
                 if b.leader is None:  # scheduled work runs on one instance (leader lock)
                     b.leader = LeaderLock(self.engine, f"{self.name}:{b.name}")
             self._tasks.append(asyncio.create_task(b.run(), name=f"{self.name}-{type(b).__name__}"))
+        await self.revocation_watcher.catch_up()  # a restarted service refuses the tokens revoked before (O-03)
         # Everything built so far (app, routes, models, metadata) lives as long as the process: keep it out of
         # the collector's generations so a full collection on the request path scans only request garbage.
         gc.collect()  # garbage first: what is frozen is never collected
@@ -198,7 +236,7 @@ class ServiceRuntime:
         install_problem_handlers(app)
         install_docs(app)
         app.include_router(ops_router(self.registry, self.ready))
-        app.include_router(dlq_router(self.dead_letters, admin_guard(self.settings.admin_token.get_secret_value())))
+        app.include_router(dlq_router(self.dead_letters, self.admin_guard(Role.HQ_ADMIN)))
         for r in routers:
             app.include_router(r)
 
@@ -209,6 +247,9 @@ class ServiceRuntime:
 
         app.state.runtime = self
         app.add_middleware(RequestMetrics, registry=self.registry)  # per-route rate, errors, duration
+        # outermost: an oversized body is refused (413) before any parsing, key or token check
+        app.add_middleware(BodyLimit, default=self.settings.http_max_body_bytes,
+                           routes={**self.body_limits, **self.settings.http_body_limits})
         # one server span per request; the per-message `receive`/`send` spans cost CPU and say nothing
         FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
                                            excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])

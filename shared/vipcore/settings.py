@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .pii import Keyring
@@ -24,9 +24,24 @@ class ServiceSettings(BaseSettings):
     http_reuse_port: bool = Field(
         False, description="Bind the HTTP port with SO_REUSEPORT (Linux): several instances of a service share "
                            "one port and the kernel spreads connections over them")
-    admin_token: SecretStr = Field(description="Bearer token for HQ admin endpoints")
+    admin_token_enabled: bool = Field(
+        False, description="Bootstrap switch, off by default: accept the static ADMIN_TOKEN on admin routes (HQ "
+                           "administration is otherwise a staff login with the hq_admin role)")
+    admin_token: SecretStr | None = Field(
+        None, description="The static bootstrap admin token; only read when ADMIN_TOKEN_ENABLED=true")
     staff_token_public_key: str | None = Field(
         None, description="Ed25519 public key (base64, raw 32 bytes) verifying staff tokens from members")
+    staff_token_ttl_s: int = Field(
+        600, ge=30, le=3600, description="Lifetime of a staff (access) token; members signs them this long, every "
+                                         "service refuses longer ones and keeps revocations this long")
+    service_private_key: SecretStr | None = Field(
+        None, description="This service's own Ed25519 private key (base64 raw): signs its service tokens when it "
+                          "calls another service")
+    service_keys: str = Field(
+        "", description="Public keys of the services that may call this one: gateway=<b64>,console=<b64>; which "
+                        "caller may call which route is decided in code (Access.guard)")
+    service_token_ttl_s: int = Field(300, ge=30, le=900, description="Lifetime of the service tokens this service "
+                                                                     "signs (renewed a minute before expiry)")
     otel_exporter_otlp_endpoint: str | None = None
     zipkin_endpoint: str | None = Field(
         None, description="Zipkin span endpoint (http://127.0.0.1:9411/api/v2/spans, what ./dev up starts); "
@@ -44,13 +59,32 @@ class ServiceSettings(BaseSettings):
     outbox_idle_poll_ms: int = Field(
         250, description="Fallback poll of the outbox; local commits wake the relay at once")
     db_pool_size: int = 10
+    http_max_body_bytes: int = Field(
+        1024 * 1024, ge=0,
+        description="Largest request body of a route without its own cap (413 past it, before anything parses it): "
+                    "1 MiB holds any single command of the API with room (a sale of 500 lines is ~100 KiB)")
+    http_body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description='Per-route caps replacing the service\'s own (JSON {"/v1/sales:batch": 16777216}; a path ending '
+                    'in * is a prefix)')
 
     @field_validator("admin_token")
     @classmethod
-    def _refuse_unsafe_token(cls, v: SecretStr) -> SecretStr:
-        if v.get_secret_value().lower() in UNSAFE_SECRETS or len(v.get_secret_value()) < 12:
+    def _refuse_unsafe_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and (v.get_secret_value().lower() in UNSAFE_SECRETS or len(v.get_secret_value()) < 12):
             raise ValueError("ADMIN_TOKEN must be a real secret of at least 12 characters")
         return v
+
+    @model_validator(mode="after")
+    def _bootstrap_needs_token(self) -> ServiceSettings:
+        if self.admin_token_enabled and self.admin_token is None:
+            raise ValueError("ADMIN_TOKEN_ENABLED=true needs ADMIN_TOKEN (a real secret of at least 12 characters)")
+        return self
+
+    @property
+    def bootstrap_admin_token(self) -> str | None:
+        """The static admin token when the bootstrap switch is on, else None (refused everywhere)."""
+        return self.admin_token.get_secret_value() if self.admin_token_enabled and self.admin_token else None
 
     @property
     def sync_database_url(self) -> str:

@@ -54,3 +54,18 @@ def test_every_rule_is_complete_and_names_real_metrics() -> None:
         assert used <= names, (r["alert"], sorted(used - names))
     # the conditions issue 13 names: lag too old, outbox stuck, DLQ growing, SMS failures, readiness down
     assert {"ConsumerLagTooOld", "OutboxStuck", "DeadLettersGrowing", "SmsFailing", "InstanceDown"} <= seen
+
+
+def test_each_alert_fires_on_its_condition_and_not_before() -> None:
+    """promtool evaluates alerts.yml over the series in alerts_test.yml: every alert fires when its condition
+    has held for its `for`, with the labels and annotations ops will read, and stays quiet below it."""
+    from devstack import promtool
+
+    tests = RULES.with_name("alerts_test.yml")
+    doc = yaml.safe_load(tests.read_text())
+    tested = {t["alertname"] for case in doc["tests"] for t in case["alert_rule_test"] if t["exp_alerts"]}
+    defined = {r["alert"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]}
+    assert tested == defined, f"alerts without a firing test: {sorted(defined - tested)}"
+    run = promtool.test_rules(tests)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "SUCCESS" in run.stdout

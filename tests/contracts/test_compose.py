@@ -183,14 +183,17 @@ def test_service_listens_in_the_container_and_has_a_healthcheck(name: str) -> No
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_each_service_has_its_own_database(name: str) -> None:
-    url = urlsplit(str(environment(name).get("DATABASE_URL", "")))
+    url = urlsplit(interpolate(name, "DATABASE_URL", str(environment(name).get("DATABASE_URL", ""))))
     postgres = services_with_image("postgres:")
     assert url.scheme == "postgresql+asyncpg", f"{name}: DATABASE_URL must be postgresql+asyncpg://..."
     assert url.hostname in postgres, f"{name}: DATABASE_URL host {url.hostname!r} is not {postgres}"
     assert url.path == f"/{name}", f"{name}: DATABASE_URL must name its own database /{name}"
     initdb = (ROOT / "deploy" / "compose" / "initdb.sql").read_text()
-    assert re.search(rf"CREATE DATABASE\s+\"?{name}\"?\s*;", initdb, re.I), \
-        f"{name}: deploy/compose/initdb.sql does not create database {name}"
+    assert re.search(rf"CREATE DATABASE\s+\"?{name}\"?\s+OWNER\s+\"?{name}\"?\s*;", initdb, re.I), \
+        f"{name}: deploy/compose/initdb.sql does not create database {name} owned by role {name}"
+    assert re.search(rf"CREATE ROLE\s+{name}\s+LOGIN\s+NOSUPERUSER\b.*PASSWORD", initdb, re.I), \
+        f"{name}: deploy/compose/initdb.sql does not create the least-privileged login role {name}"
+    assert url.username == name and url.password, f"{name}: DATABASE_URL must log in as role {name} with its password"
 
 
 def test_loyalty_runs_several_instances() -> None:
@@ -288,3 +291,17 @@ def test_dockerfile_installs_the_locked_dependencies() -> None:
         assert path in copied, f"Dockerfile: {path} is not copied into the image"
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0"), "Dockerfile: the services must not run as root"
+
+
+def test_identity_no_static_admin_token_and_the_gateway_calls_with_its_own_key() -> None:
+    """Issue 11 item 4: the static admin token is off, the gateway signs its own service tokens and the services it
+    calls know its public key (docs/architecture.md "Identity")."""
+    for name in SERVICES:
+        env = environment(name)
+        assert str(env.get("ADMIN_TOKEN_ENABLED", "false")).lower() == "false", f"{name}: ADMIN_TOKEN_ENABLED"
+        assert "ADMIN_TOKEN" not in env, f"{name}: no static admin token in normal operation"
+    assert _REQUIRED_SECRET.fullmatch(str(environment("gateway")["SERVICE_PRIVATE_KEY"]))
+    for callee in ("loyalty", "credit"):
+        assert str(environment(callee).get("SERVICE_KEYS", "")).startswith("gateway="), \
+            f"{callee}: SERVICE_KEYS must name the gateway's public key"
+

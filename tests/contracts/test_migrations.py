@@ -26,7 +26,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from devstack.testing import SERVICES, create_database, pg_admin_env
+from devstack.testing import SERVICES, create_database, pg_admin_env, pg_admin_password
 from vipcore.migrations import alembic_config, target_metadata, versions_dir
 
 pytestmark = pytest.mark.integration
@@ -36,21 +36,23 @@ FORBIDDEN = re.compile(r"create_all|drop_all|if[ _]not[ _]exists|if[ _]exists|ha
 
 
 @pytest.fixture(scope="module")
-def pg_host_port(pg_node: Any) -> tuple[str, int]:
-    return pg_admin_env() or ("127.0.0.1", pg_node.port)
+def pg_host_port(pg_node: Any) -> tuple[str, int, str | None]:
+    return (*(pg_admin_env() or ("127.0.0.1", pg_node.port)), pg_admin_password(pg_node))
 
 
 @pytest_asyncio.fixture
-async def fresh_db(pg_host_port: tuple[str, int]) -> AsyncIterator[str]:
-    """A new, empty database (random name) on the test server; its psycopg URL. Dropped afterwards."""
-    host, port = pg_host_port
-    admin = f"postgresql://postgres@{host}:{port}/postgres"
-    name = f"tmig_{secrets.token_hex(5)}"
-    await create_database(admin, name)
-    yield f"postgresql+psycopg://postgres@{host}:{port}/{name}"
+async def fresh_db(pg_host_port: tuple[str, int, str | None]) -> AsyncIterator[str]:
+    """A new, empty database (random name) on the test server, owned by a login role of its own as a service's is
+    (no superuser): the migrations run as that role. Its psycopg URL; dropped afterwards."""
+    host, port, password = pg_host_port
+    admin = f"postgresql://postgres{':' + password if password else ''}@{host}:{port}/postgres"
+    name, role_pw = f"tmig_{secrets.token_hex(5)}", secrets.token_hex(12)
+    await create_database(admin, name, (name, role_pw))
+    yield f"postgresql+psycopg://{name}:{role_pw}@{host}:{port}/{name}"
     conn = await asyncpg.connect(admin)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'DROP ROLE IF EXISTS "{name}"')
     finally:
         await conn.close()
 

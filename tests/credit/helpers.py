@@ -13,9 +13,10 @@ from vipcore.events import Envelope, EventData
 CREDIT_SERVICES = ("members", "gateway", "credit")
 
 
-def staff(stack: Stack, role: Role, staff_id: str | None = None, store_id: str = "XA-1") -> httpx.AsyncClient:
+def staff(stack: Stack, role: Role, staff_id: str | None = None, store_id: str | None = "XA-1",
+          region_code: str | None = "029") -> httpx.AsyncClient:
     """An HTTP client of the credit service acting as one staff member."""
-    p = Principal(staff_id or f"S-{uuid.uuid4().hex[:6]}", store_id, "029", role)
+    p = Principal(staff_id or f"S-{uuid.uuid4().hex[:6]}", store_id, region_code, role)
     token = TokenIssuer(stack.cfg.staff_keys[0]).issue(p)
     return httpx.AsyncClient(base_url=stack.url("credit"), headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
@@ -83,3 +84,13 @@ async def add_store_in(stack: Stack, store_id: str, tz: str, region_code: str = 
     await wait_for(lambda: sql_value(stack.cfg, "credit", "SELECT timezone FROM stores WHERE store_id=$1 AND "
                                      "timezone=$2", store_id, tz), 30, f"credit to know store {store_id}")
     return str(r.json()["api_key"])
+
+
+
+async def draw_coupons(stack: Stack, fin: httpx.AsyncClient, prefix: str, face_value: int, count: int,
+                       expires_on: str) -> list[str]:
+    """Draw a batch of coupons (C-09) as finance; their numbers are random (prefix + 12 digits + check digit)."""
+    r = await fin.post("/v1/coupon-batches", json={"prefix": prefix, "face_value": face_value, "count": count,
+                                                   "expires_on": expires_on})
+    assert r.status_code == 201, r.text
+    return list(r.json()["coupon_nos"])

@@ -17,7 +17,7 @@ from vipcore.consumer import Tx
 from vipcore.contracts.pos import SaleRecorded
 from vipcore.events import Envelope
 
-from .helpers import authorize, open_account, pos, staff
+from .helpers import authorize, draw_coupons, open_account, pos, staff
 
 
 class UntracedTx(Tx):
@@ -92,9 +92,7 @@ async def test_measure_coupon_sale_against_cash_sale(cstack: Stack) -> None:
     key = await cstack.add_store("XA-1", "generic", region_code="029")
     n = 100
     async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, pos(cstack, key) as till:
-        await fin.post("/v1/coupon-batches", json={"prefix": "M-", "face_value": 1000, "count": n,
-                                                   "expires_on": "2030-01-01"})
-        nos = [f"M-{i:06d}" for i in range(1, n + 1)]
+        nos = await draw_coupons(cstack, fin, "M-", 1000, n, "2030-01-01")
         await clerk.post("/v1/coupon-sales", json={"store_id": "XA-1", "unit": "测量单位", "contact": "测量员",
                                                    "phone": "13900000000", "payment_method": "cash",
                                                    "coupon_nos": nos})
@@ -118,9 +116,7 @@ async def test_measure_release_of_unclaimed_coupon_spends(cstack: Stack) -> None
     await cstack.add_store("XA-1", "generic", region_code="029")
     n, per = 2000, 10
     async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk:
-        await fin.post("/v1/coupon-batches", json={"prefix": "U-", "face_value": 1000, "count": n,
-                                                   "expires_on": "2030-01-01"})
-        nos = [f"U-{i:06d}" for i in range(1, n + 1)]
+        nos = await draw_coupons(cstack, fin, "U-", 1000, n, "2030-01-01")
         for i in range(0, n, 500):
             await clerk.post("/v1/coupon-sales", json={"store_id": "XA-1", "unit": "测量单位", "contact": "测量员",
                                                        "phone": "13900000000", "payment_method": "cash",

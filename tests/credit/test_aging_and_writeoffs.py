@@ -21,7 +21,7 @@ async def test_c07_aging_per_customer_staff_store_region_as_json_csv_xlsx(cstack
             staff(cstack, Role.STORE_MANAGER, store_id="XA-1") as xa_mgr, staff(cstack, Role.STAFF) as clerk, \
             pos(cstack, k1) as t1, pos(cstack, k2) as t2:
         a = await open_account(hq, "individual")
-        b = await open_account(hq, "individual")
+        b = await open_account(hq, "individual", store_id="SZ-1")  # O-02: SZ-1's till serves SZ-1's buyers
         plan = [(t1, "XA-1", a, 10_000, 25), (t1, "XA-1", a, 20_000, 2), (t2, "SZ-1", b, 40_000, 60),
                 (t2, "SZ-1", b, 80_000, 200)]
         for i, (till, store, cust, amount, ago) in enumerate(plan):

@@ -20,7 +20,7 @@ from vipcore.auth import Role
 from vipcore.contracts.pos import Payment, SaleLine, SaleRecorded
 from vipcore.db import make_engine
 
-from .helpers import emit, pos, staff
+from .helpers import draw_coupons, emit, pos, staff
 from .test_aging_and_writeoffs import today
 from .test_coupons_and_rebates import sale_body
 from .test_pos_coupons import coupon_row, coupon_sale
@@ -32,9 +32,7 @@ RELEASES = "SELECT count(*) FROM coupon_movements WHERE kind='redemption_release
 async def coupons_in_hand(stack: Stack, prefix: str, count: int) -> list[str]:
     """A batch drawn from finance and sold to an organisation: coupons ready to be spent at a till."""
     async with staff(stack, Role.HQ_ADMIN) as fin, staff(stack, Role.STAFF) as clerk:
-        await fin.post("/v1/coupon-batches", json={"prefix": prefix, "face_value": 10_000, "count": count,
-                                                   "expires_on": (today(stack) + timedelta(days=60)).isoformat()})
-        nos = [f"{prefix}{i:06d}" for i in range(1, count + 1)]
+        nos = await draw_coupons(stack, fin, prefix, 10_000, count, (today(stack) + timedelta(days=60)).isoformat())
         assert (await clerk.post("/v1/coupon-sales", json=sale_body(nos))).status_code == 201
     return nos
 
@@ -57,7 +55,7 @@ async def test_c09_coupons_spent_for_a_sale_never_recorded_are_released_after_th
     clock = cstack.clock  # type: ignore[attr-defined]
     nos = await coupons_in_hand(cstack, "RL-", 3)
     gw_engine = make_engine(cstack.cfg.db_url("gateway"), 2)
-    credit_api = httpx.AsyncClient(base_url=cstack.url("credit"), headers=cstack.admin.headers, timeout=30)
+    credit_api = httpx.AsyncClient(base_url=cstack.url("credit"), auth=cstack.cfg.admin_auth(), timeout=30)
     try:
         # the gateway spends a sale's coupons before recording it (CouponGate); this sale is then never recorded
         gate = CouponGate(credit_api, gw_engine)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from devstack.testing import Stack
 from vipcore.auth import Role
 
-from .helpers import authorize, credit_sale, open_account, pos, receivables_of, staff
+from .helpers import authorize, credit_sale, draw_coupons, open_account, pos, receivables_of, staff
 from .test_aging_and_writeoffs import today
 from .test_receivables_payments_overdue import credit_events, daily, days_ago
 
@@ -23,23 +23,20 @@ async def test_c09_coupon_batches_sales_tally_and_single_redemption(cstack: Stac
     async with staff(cstack, Role.HQ_ADMIN, "S-FIN") as fin, staff(cstack, Role.STAFF, "S-OP1") as clerk, \
             staff(cstack, Role.STORE_MANAGER, "S-MGR") as mgr, pos(cstack, key) as till:
         expires = (today(cstack) + timedelta(days=90)).isoformat()
-        b = await fin.post("/v1/coupon-batches", json={"prefix": "GB-", "face_value": 10_000, "count": 10,
-                                                       "expires_on": expires})
-        assert b.status_code == 201 and (b.json()["first_no"], b.json()["last_no"]) == ("GB-000001", "GB-000010")
-        b2 = await fin.post("/v1/coupon-batches", json={"prefix": "GB-", "face_value": 50_000, "count": 2,
-                                                        "expires_on": expires})
-        assert b2.json()["first_no"] == "GB-000011"  # numbering continues
+        gb = await draw_coupons(cstack, fin, "GB-", 10_000, 10, expires)
+        gb += await draw_coupons(cstack, fin, "GB-", 50_000, 2, expires)
+        assert len(set(gb)) == 12 and all(n.startswith("GB-") for n in gb)  # C-09: random, not a sequence
         assert (await clerk.post("/v1/coupon-batches", json={"prefix": "X-", "face_value": 1, "count": 1,
                                                              "expires_on": expires})).status_code == 403
 
-        sold = await clerk.post("/v1/coupon-sales", json=sale_body(["GB-000001", "GB-000002", "GB-000011"]))
+        sold = await clerk.post("/v1/coupon-sales", json=sale_body([gb[0], gb[1], gb[10]]))
         assert sold.status_code == 201, sold.text
         assert sold.json()["amount"] == 70_000 and sold.json()["expires_on"] == expires
-        twice = await clerk.post("/v1/coupon-sales", json=sale_body(["GB-000002"]))
+        twice = await clerk.post("/v1/coupon-sales", json=sale_body([gb[1]]))
         assert twice.status_code == 422 and twice.json()["errors"][0]["rule"] == "C-09"
-        by_cheque = await clerk.post("/v1/coupon-sales", json=sale_body(["GB-000003"], "cheque"))
+        by_cheque = await clerk.post("/v1/coupon-sales", json=sale_body([gb[2]], "cheque"))
         cheque_sale = by_cheque.json()["coupon_sale_id"]
-        bad_phone = await clerk.post("/v1/coupon-sales", json={**sale_body(["GB-000004"]), "phone": "123"})
+        bad_phone = await clerk.post("/v1/coupon-sales", json={**sale_body([gb[3]]), "phone": "123"})
         assert bad_phone.status_code == 422 and bad_phone.json()["errors"][0]["field"] == "phone"
 
         async def redeem(receipt: str, nos: list[str]) -> tuple[int, dict[str, object]]:
@@ -47,17 +44,17 @@ async def test_c09_coupon_batches_sales_tally_and_single_redemption(cstack: Stac
                                                                         "coupon_nos": nos})
             return r.status_code, r.json()
 
-        assert (await redeem("R-1", ["GB-000001", "GB-000011"]))[0] == 201
-        assert (await redeem("R-1", ["GB-000001", "GB-000011"]))[0] == 200  # the same receipt replays
-        status, body = await redeem("R-2", ["GB-000001"])
+        assert (await redeem("R-1", [gb[0], gb[10]]))[0] == 201
+        assert (await redeem("R-1", [gb[0], gb[10]]))[0] == 200  # the same receipt replays
+        status, body = await redeem("R-2", [gb[0]])
         assert status == 422 and body["errors"][0]["rule"] == "C-09" and "already spent" in str(body)
-        status, body = await redeem("R-3", ["GB-000003"])  # paid by a cheque not yet cleared
+        status, body = await redeem("R-3", [gb[2]])  # paid by a cheque not yet cleared
         assert status == 422 and body["errors"][0]["rule"] == "C-05"
-        status, body = await redeem("R-4", ["GB-000009"])  # never sold
+        status, body = await redeem("R-4", [gb[8]])  # never sold
         assert status == 422 and body["errors"][0]["rule"] == "C-09"
         run = await daily(cstack, today(cstack) + timedelta(days=3))
         assert run["cheques_cleared"] == 1  # the coupon sale's cheque: its coupons are released
-        assert (await redeem("R-3", ["GB-000003"]))[0] == 201
+        assert (await redeem("R-3", [gb[2]]))[0] == 201
         assert (await mgr.post(f"/v1/coupon-sales/{cheque_sale}/bounce")).status_code == 409
 
 
@@ -66,15 +63,14 @@ async def test_c09_coupon_cheque_bounce_returns_coupons_to_stock_and_daily_tally
     async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, \
             staff(cstack, Role.STORE_MANAGER) as mgr:
         expires = (today(cstack) + timedelta(days=30)).isoformat()
-        await fin.post("/v1/coupon-batches", json={"prefix": "T-", "face_value": 20_000, "count": 4,
-                                                   "expires_on": expires})
+        t = await draw_coupons(cstack, fin, "T-", 20_000, 4, expires)
         # 16:59 and 17:01 Xi'an time fall into two different tallies
         day = today(cstack)
         sh = ZoneInfo("Asia/Shanghai")
         cstack.clock.now = datetime.combine(day, time(16, 59), sh)  # type: ignore[attr-defined]
-        a = (await clerk.post("/v1/coupon-sales", json=sale_body(["T-000001"], "cash"))).json()
+        a = (await clerk.post("/v1/coupon-sales", json=sale_body([t[0]], "cash"))).json()
         cstack.clock.now = datetime.combine(day, time(17, 1), sh)  # type: ignore[attr-defined]
-        chq = (await clerk.post("/v1/coupon-sales", json=sale_body(["T-000002", "T-000003"], "cheque"))).json()
+        chq = (await clerk.post("/v1/coupon-sales", json=sale_body([t[1], t[2]], "cheque"))).json()
         t1 = (await mgr.get("/v1/reports/coupon-tally", params={"date": day.isoformat()})).json()
         t2 = (await mgr.get("/v1/reports/coupon-tally",
                             params={"date": (day + timedelta(days=1)).isoformat()})).json()
@@ -84,7 +80,7 @@ async def test_c09_coupon_cheque_bounce_returns_coupons_to_stock_and_daily_tally
         assert t2["sales"][0]["phone"] == "139****4321"  # N-06
         assert (await mgr.post(f"/v1/coupon-sales/{chq['coupon_sale_id']}/bounce")).json()["cheque_status"] == \
             "bounced"
-        again = await clerk.post("/v1/coupon-sales", json=sale_body(["T-000002"]))
+        again = await clerk.post("/v1/coupon-sales", json=sale_body([t[1]]))
         assert again.status_code == 201  # back in stock after the bounce
 
 
@@ -120,17 +116,16 @@ async def test_c08_rebate_tiers_approval_slip_collection_and_monthly_reconciliat
         assert (ev["slip_no"], ev["amount"], ev["customer_id"]) == (slip, 210_000, big)
 
         expires = (d + timedelta(days=365)).isoformat()
-        await fin.post("/v1/coupon-batches", json={"prefix": "RB-", "face_value": 100_000, "count": 5,
-                                                   "expires_on": expires})
+        rb = await draw_coupons(cstack, fin, "RB-", 100_000, 5, expires)
         too_much = await clerk.post(f"/v1/rebate-slips/{slip}/collection", json={
-            "coupon_nos": ["RB-000001", "RB-000002", "RB-000003"], "collected_by": "王会计"})
+            "coupon_nos": [rb[0], rb[1], rb[2]], "collected_by": "王会计"})
         assert too_much.status_code == 422 and too_much.json()["errors"][0]["rule"] == "C-08"
         got = await clerk.post(f"/v1/rebate-slips/{slip}/collection", json={
-            "coupon_nos": ["RB-000001", "RB-000002"], "collected_by": "王会计"})
+            "coupon_nos": [rb[0], rb[1]], "collected_by": "王会计"})
         assert got.status_code == 200 and got.json()["coupon_value"] == 200_000
         assert (await clerk.post(f"/v1/rebate-slips/{slip}/collection", json={
-            "coupon_nos": ["RB-000003"], "collected_by": "王会计"})).status_code == 409
-        assert (await clerk.post("/v1/coupon-sales", json=sale_body(["RB-000003"]))).status_code == 201
+            "coupon_nos": [rb[2]], "collected_by": "王会计"})).status_code == 409
+        assert (await clerk.post("/v1/coupon-sales", json=sale_body([rb[2]]))).status_code == 201
 
         month = d.strftime("%Y-%m")
         rec = (await mgr.get("/v1/reports/coupon-reconciliation", params={"month": month})).json()
@@ -148,10 +143,9 @@ async def test_c09_a_coupon_offered_at_many_tills_at_once_is_spent_once(cstack: 
     key = await cstack.add_store("XA-1", "generic", region_code="029")
     async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, pos(cstack, key) as till:
         expires = (today(cstack) + timedelta(days=30)).isoformat()
-        await fin.post("/v1/coupon-batches", json={"prefix": "ONE-", "face_value": 10_000, "count": 1,
-                                                   "expires_on": expires})
-        assert (await clerk.post("/v1/coupon-sales", json=sale_body(["ONE-000001"]))).status_code == 201
+        one = await draw_coupons(cstack, fin, "ONE-", 10_000, 1, expires)
+        assert (await clerk.post("/v1/coupon-sales", json=sale_body([one[0]]))).status_code == 201
         answers = await asyncio.gather(*(till.post("/v1/credit/coupon-redemptions", json={
-            "store_id": "XA-1", "receipt_no": f"R-{i}", "coupon_nos": ["ONE-000001"]}) for i in range(12)))
+            "store_id": "XA-1", "receipt_no": f"R-{i}", "coupon_nos": [one[0]]}) for i in range(12)))
         codes = sorted(a.status_code for a in answers)
         assert codes == [201] + [422] * 11, codes

@@ -78,7 +78,7 @@ def refused(r: httpx.Response, field: str | None = None) -> None:
 
 def client_for(stack: Stack, path: str) -> httpx.AsyncClient:
     if path.startswith(("/internal", "/admin", "/v1/receivables")):
-        return httpx.AsyncClient(base_url=stack.url("credit"), headers=stack.admin.headers, timeout=30)
+        return httpx.AsyncClient(base_url=stack.url("credit"), auth=stack.cfg.admin_auth(), timeout=30)
     return staff(stack, Role.HQ_ADMIN)
 
 

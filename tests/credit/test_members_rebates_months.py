@@ -11,7 +11,7 @@ from devstack.testing import Stack, sql_value, wait_for
 from vipcore.auth import Role
 from vipcore.contracts.members import MemberRegistered, MemberUpdated
 
-from .helpers import authorize, credit_sale, emit, open_account, pos, receivables_of, staff
+from .helpers import authorize, credit_sale, draw_coupons, emit, open_account, pos, receivables_of, staff
 from .test_coupons_and_rebates import sale_body
 from .test_receivables_payments_overdue import days_ago, today
 
@@ -126,9 +126,8 @@ async def test_c08_closed_month_keeps_its_report_and_a_later_bounce_is_booked_in
     clock.now = datetime(2026, 10, 30, 2, 0, tzinfo=UTC)  # 10:00 on 30 October in Xi'an
     async with staff(cstack, Role.HQ_ADMIN, "S-FIN") as fin, staff(cstack, Role.STAFF) as clerk, \
             staff(cstack, Role.STORE_MANAGER) as mgr:
-        await fin.post("/v1/coupon-batches", json={"prefix": "MC-", "face_value": 50_000, "count": 4,
-                                                   "expires_on": "2027-06-30"})
-        chq = (await clerk.post("/v1/coupon-sales", json=sale_body(["MC-000001", "MC-000002"], "cheque"))).json()
+        mc = await draw_coupons(cstack, fin, "MC-", 50_000, 4, "2027-06-30")
+        chq = (await clerk.post("/v1/coupon-sales", json=sale_body([mc[0], mc[1]], "cheque"))).json()
         early = await fin.post("/v1/reconciliation-closes", json={"month": "2026-10"})
         assert early.status_code == 422 and early.json()["errors"][0]["rule"] == "C-08"
         clock.now = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 1 November: October is over

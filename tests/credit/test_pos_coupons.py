@@ -12,7 +12,7 @@ from devstack.testing import Stack, sql_value, wait_for
 from vipcore.auth import Role
 from vipcore.contracts.pos import Payment, SaleLine, SaleRecorded
 
-from .helpers import emit, pos, staff
+from .helpers import draw_coupons, emit, pos, staff
 from .test_aging_and_writeoffs import today
 from .test_coupons_and_rebates import sale_body
 
@@ -36,9 +36,7 @@ async def test_c09_coupon_payment_in_a_sale_is_spent_once_and_a_second_use_is_re
         cstack: Stack) -> None:
     key = await cstack.add_store("XA-1", "generic", region_code="029")
     async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, pos(cstack, key) as till:
-        await fin.post("/v1/coupon-batches", json={"prefix": "PS-", "face_value": 10_000, "count": 6,
-                                                   "expires_on": (today(cstack) + timedelta(days=60)).isoformat()})
-        nos = [f"PS-{i:06d}" for i in range(1, 7)]
+        nos = await draw_coupons(cstack, fin, "PS-", 10_000, 6, (today(cstack) + timedelta(days=60)).isoformat())
         assert (await clerk.post("/v1/coupon-sales", json=sale_body(nos[:5]))).status_code == 201
         # the coupons of a sale are spent with it; the sale is recorded
         first = await till.post("/v1/sales", json=coupon_sale("R-C1", nos[:2], 20_000, cash=5_000))
@@ -49,7 +47,7 @@ async def test_c09_coupon_payment_in_a_sale_is_spent_once_and_a_second_use_is_re
         again = await till.post("/v1/sales", json=coupon_sale("R-C2", [nos[1], nos[2]], 20_000))
         body = again.json()
         assert again.status_code == 422 and body["errors"][0]["rule"] == "C-09", body
-        assert body["errors"][0]["field"] == "payments.coupon_numbers" and "PS-000002: already spent" in str(body)
+        assert body["errors"][0]["field"] == "payments.coupon_numbers" and f"{nos[1]}: already spent" in str(body)
         assert await sql_value(cstack.cfg, "gateway", "SELECT count(*) FROM sales WHERE receipt_no='R-C2'") == 0
         assert (await coupon_row(cstack, nos[2])).startswith("(sold,")  # PS-000003 was not spent either
         # more than the coupons' face value, a coupon never sold, coupon numbers on a cash payment: refused
@@ -92,23 +90,22 @@ async def test_c09_a_recorded_sale_naming_a_spent_coupon_leaves_it_with_its_firs
         cstack: Stack) -> None:
     key = await cstack.add_store("XA-1", "generic", region_code="029")
     async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, pos(cstack, key) as till:
-        await fin.post("/v1/coupon-batches", json={"prefix": "DUP-", "face_value": 10_000, "count": 1,
-                                                   "expires_on": (today(cstack) + timedelta(days=60)).isoformat()})
-        assert (await clerk.post("/v1/coupon-sales", json=sale_body(["DUP-000001"]))).status_code == 201
-        assert (await till.post("/v1/sales", json=coupon_sale("R-D1", ["DUP-000001"], 10_000))).status_code == 201
+        (dup,) = await draw_coupons(cstack, fin, "DUP-", 10_000, 1, (today(cstack) + timedelta(days=60)).isoformat())
+        assert (await clerk.post("/v1/coupon-sales", json=sale_body([dup]))).status_code == 201
+        assert (await till.post("/v1/sales", json=coupon_sale("R-D1", [dup], 10_000))).status_code == 201
     first = await wait_for(lambda: sql_value(cstack.cfg, "credit", "SELECT redeemed_sale_id FROM coupons "
-                                             "WHERE coupon_no='DUP-000001'"), 30, "the coupon tied to R-D1")
+                                             "WHERE coupon_no=$1", dup), 30, "the coupon tied to R-D1")
     # a sale that reached pos.sales without the gateway's check (say a replayed old record) cannot spend it again
     other = str(uuid.uuid4())
     await emit(cstack, SaleRecorded(
         sale_id=other, store_id="XA-1", terminal_id="T9", receipt_no="R-D2", occurred_at=datetime.now(UTC),
         lines=[SaleLine(line_no=1, sku="X", qty=1, unit_price=10_000, paid=10_000)],
-        payments=[Payment(method="coupon", amount=10_000, coupon_numbers=["DUP-000001"])]), subject="anon")
+        payments=[Payment(method="coupon", amount=10_000, coupon_numbers=[dup])]), subject="anon")
     reason = await wait_for(lambda: sql_value(cstack.cfg, "credit", "SELECT reason FROM coupon_conflicts WHERE "
                                               "sale_id=$1", other), 30, "the conflict recorded")
     assert "already spent by receipt R-D1" in reason
     async with staff(cstack, Role.STORE_MANAGER) as mgr:
         seen = (await mgr.get("/v1/reports/coupon-conflicts")).json()["conflicts"]
-    assert [(x["sale_id"], x["coupon_no"]) for x in seen] == [(other, "DUP-000001")]
+    assert [(x["sale_id"], x["coupon_no"]) for x in seen] == [(other, dup)]
     assert await sql_value(cstack.cfg, "credit", "SELECT redeemed_sale_id FROM coupons WHERE "
-                           "coupon_no='DUP-000001'") == first
+                           "coupon_no=$1", dup) == first

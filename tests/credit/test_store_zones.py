@@ -12,7 +12,16 @@ from vipcore.auth import Role
 from vipcore.db import make_engine
 from vipcore.pii import Keyring
 
-from .helpers import add_store_in, authorize, credit_sale, open_account, pos, receivables_of, staff
+from .helpers import (
+    add_store_in,
+    authorize,
+    credit_sale,
+    draw_coupons,
+    open_account,
+    pos,
+    receivables_of,
+    staff,
+)
 from .test_coupons_and_rebates import sale_body
 
 
@@ -90,17 +99,17 @@ async def test_c09_17_00_tally_in_each_stores_time_zone(cstack: Stack) -> None:
     await cstack.add_store("XA-1", "generic", region_code="029")
     await add_store_in(cstack, "BE-1", "Europe/Berlin")
     clock = cstack.clock  # type: ignore[attr-defined]
-    async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, \
-            staff(cstack, Role.STORE_MANAGER) as mgr:
+    async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.HQ_CS) as mgr, \
+            staff(cstack, Role.STORE_MANAGER, store_id="XA-1") as xa_mgr:
         clock.now = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-        await fin.post("/v1/coupon-batches", json={"prefix": "TZ-", "face_value": 10_000, "count": 4,
-                                                   "expires_on": "2027-06-30"})
+        tz = await draw_coupons(cstack, fin, "TZ-", 10_000, 4, "2027-06-30")
         sold = {}
         # Berlin is UTC+1 in November: 15:59 and 16:01 UTC are 16:59 and 17:01 there (23:59 / 00:01 in Xi'an)
         for no, (store, hh, mm) in enumerate((("BE-1", 15, 59), ("BE-1", 16, 1), ("XA-1", 8, 59), ("XA-1", 9, 1)),
                                              start=1):
             clock.now = datetime(2026, 11, 23, hh, mm, tzinfo=UTC)
-            r = await clerk.post("/v1/coupon-sales", json={**sale_body([f"TZ-{no:06d}"], "cash"), "store_id": store})
+            async with staff(cstack, Role.STAFF, store_id=store) as clerk:  # each store sells its own (O-02)
+                r = await clerk.post("/v1/coupon-sales", json={**sale_body([tz[no - 1]], "cash"), "store_id": store})
             assert r.status_code == 201, r.text
             sold[no] = r.json()["coupon_sale_id"]
 
@@ -115,3 +124,8 @@ async def test_c09_17_00_tally_in_each_stores_time_zone(cstack: Stack) -> None:
         assert await tally("2026-11-24", "XA-1") == [sold[4]]  # 17:01 in Xi'an
         assert await tally("2026-11-23") == [sold[3], sold[1]]  # every store, each by its own 17:00
         assert await tally("2026-11-24") == [sold[4], sold[2]]
+        # O-02: a store manager tallies their own store only
+        own = (await xa_mgr.get("/v1/reports/coupon-tally", params={"date": "2026-11-23"})).json()
+        assert [s["coupon_sale_id"] for s in own["sales"]] == [sold[3]]
+        other = await xa_mgr.get("/v1/reports/coupon-tally", params={"date": "2026-11-23", "store_id": "BE-1"})
+        assert other.status_code == 403 and other.json()["errors"][0]["rule"] == "O-02"

@@ -117,17 +117,28 @@ async def test_same_sale_twice_counts_once_and_sends_one_sms(stack: Stack) -> No
 
 
 async def test_credit_sale_becomes_receivable(stack: Stack) -> None:
-    """C-03: a sale paid by credit is recorded as a receivable of the named customer."""
+    """C-03: a sale paid by credit is recorded as a receivable of the named customer; C-04: only against an
+    authorisation of that store and customer (a made-up one is refused to the cashier)."""
+    from vipcore.auth import Role
+
+    from tests.credit.helpers import authorize, open_account, staff
+
     key = await stack.add_store("XA-003", "generic")
+    async with staff(stack, Role.STORE_MANAGER, store_id="XA-003") as mgr:
+        cust = await open_account(mgr, "group_company", store_id="XA-003")
     body = sale("XA-003", "R-C1", None, 120000)
-    body["payments"] = [{"method": "credit", "amount": 120000, "credit_customer_id": "ORG-7",
-                         "authorization_id": "AUTH-1"}]
     async with httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"}) as pos:
+        body["payments"] = [{"method": "credit", "amount": 120000, "credit_customer_id": cust,
+                             "authorization_id": "AUTH-1"}]
+        made_up = await pos.post("/v1/sales", json=body)
+        assert made_up.status_code == 422 and made_up.json()["errors"][0]["rule"] == "C-04"
+        auth = (await authorize(pos, cust, 1, 120000, store_id="XA-003")).json()["authorization_id"]
+        body["payments"][0]["authorization_id"] = auth
         assert (await pos.post("/v1/sales", json=body)).status_code == 201
 
     async def receivable() -> list:
-        r = await stack.admin.get(f"{stack.url('credit')}/v1/receivables", params={"customer_id": "ORG-7"})
+        r = await stack.admin.get(f"{stack.url('credit')}/v1/receivables", params={"customer_id": cust})
         return list(r.json()["receivables"])
 
     (rec,) = await wait_for(receivable, 30, "the receivable")
-    assert rec["amount"] == 120000 and rec["authorization_id"] == "AUTH-1"
+    assert rec["amount"] == 120000 and rec["authorization_id"] == auth

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest_asyncio
 from devstack import postgres
-from devstack.testing import Stack, StackConfig, pg_admin_env
+from devstack.testing import Stack, StackConfig, pg_admin_env, pg_admin_password
 
 STORE = "FZ-001"
 ROLES = ("hq_admin", "hq_cs", "store_manager", "store_cs_manager", "staff", "auditor")
@@ -27,7 +27,8 @@ class Seeded:
 @pytest_asyncio.fixture(scope="module")
 async def seeded(kafka_bootstrap: str, pg_node: postgres.PgNode | None) -> AsyncIterator[Seeded]:
     host, port = pg_admin_env() or ("127.0.0.1", pg_node.port if pg_node else 5432)
-    async with Stack(StackConfig(pg_host=host, pg_port=port, kafka_bootstrap=kafka_bootstrap)) as stack:
+    async with Stack(StackConfig(pg_host=host, pg_port=port, kafka_bootstrap=kafka_bootstrap,
+                                 pg_password=pg_admin_password(pg_node))) as stack:
         key = await stack.add_store(STORE, "jewelry")
         suffix = secrets.token_hex(3)
         ids = {role: f"FZ-{role}-{suffix}" for role in ROLES}

@@ -50,12 +50,15 @@ def fuzzer() -> Iterator[ProcessPoolExecutor]:
 
 
 def credentials(seeded: Seeded, service: str) -> list[Credential]:
-    """What an operation may need, in the order tried: the POS key (gateway), the HQ admin token, staff roles."""
-    admin = Credential("admin token", f"Bearer {seeded.stack.cfg.admin_token}")
+    """What an operation may need, in the order tried: the POS key (gateway), an HQ admin staff token, the gateway's
+    service token (internal routes), staff roles."""
+    cfg = seeded.stack.cfg
+    admin = Credential("hq_admin staff token", f"Bearer {cfg.admin_token}")
     staff = [Credential(f"staff token ({role})", f"Bearer {seeded.staff_tokens[role]}") for role in ROLES]
     if service == "gateway":
         return [Credential(f"POS API key ({seeded.store_id})", f"Bearer {seeded.api_key}"), admin]
-    return [admin, *staff]
+    gateway = Credential("gateway service token", f"Bearer {cfg.service_token('gateway', service, ttl_s=900)}")
+    return [admin, gateway, *staff]
 
 
 @pytest.mark.timeout(900)

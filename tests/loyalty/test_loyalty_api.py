@@ -15,6 +15,7 @@ from vipcore.contracts.pos import SaleRecorded
 from vipcore.events import Envelope
 
 from tests.e2e.test_sale_fanout import sale
+from tests.loyalty.proofs import PIN, set_pin
 
 RING = [{"line_no": 1, "sku": "R-001", "qty": 1, "unit_price": 98800}]
 
@@ -63,7 +64,8 @@ async def test_l06_l07_member_prices_and_redemption_at_the_pos(stack: Stack) -> 
             return lk if ok else None
 
         await wait_for(balance, 30, "points and tier")  # jewelry VIPs earn at 1x
-        body = {"store_id": "XA-401", "member": by_card, "points_to_cash": 1000}
+        await set_pin(stack, m["member_id"], "XA-401")  # the member proves presence with a PIN (L-07)
+        body = {"store_id": "XA-401", "member": by_card, "points_to_cash": 1000, "proof": {"pin": PIN}}
         r = await c.post("/v1/redemptions", json=body)
         assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "L-14", r.text  # same-day points
         rid = str(uuid.uuid4())
@@ -76,9 +78,11 @@ async def test_l06_l07_member_prices_and_redemption_at_the_pos(stack: Stack) -> 
         assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "L-07"  # insufficient balance
         r = await c.post("/v1/redemptions", json={**body, "points_to_cash": 150})
         assert r.status_code == 422 and "multiples" in r.json()["errors"][0]["message"]
-        r = await c.post("/v1/redemptions", json={"store_id": "XA-401", "member": by_card, "reward_id": "care-kit"})
+        r = await c.post("/v1/redemptions", json={"store_id": "XA-401", "member": by_card, "reward_id": "care-kit",
+                                                  "proof": {"pin": PIN}})
         assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "L-09"  # desk claim needs ID
-        r = await c.post("/v1/redemptions", json={"store_id": "XA-401", "member": by_card, "reward_id": "nope"})
+        r = await c.post("/v1/redemptions", json={"store_id": "XA-401", "member": by_card, "reward_id": "nope",
+                                                  "proof": {"pin": PIN}})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reward_id"
         r = await c.post("/v1/redemptions", json={**body, "reward_id": "care-kit"})
         assert r.status_code == 422  # one of reward or money
@@ -185,7 +189,9 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         r = await c.post("/v1/stored-value/topups", json={"member_id": mid, "store_id": "XA-999", "pay": 100},
                          headers=staff("S-3", Role.STAFF))
         assert r.status_code == 403  # a store's staff top up in their own store
-    sv = sale("XA-402", "SV1", m["card_no"], 30000, payments=[{"method": "stored_value", "amount": 30000}])
+    await set_pin(stack, mid, "XA-402")
+    sv = {**sale("XA-402", "SV1", m["card_no"], 30000, payments=[{"method": "stored_value", "amount": 30000}]),
+          "proof": {"pin": PIN}}  # L-11: the member proves presence
     async with httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"}) as c:
         assert (await c.post("/v1/sales", json=sv)).status_code == 201
 

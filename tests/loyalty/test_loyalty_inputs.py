@@ -33,8 +33,7 @@ def field_error(r: httpx.Response, field: str, status: int = 422) -> dict[str, A
 @pytest.fixture
 async def loyalty(stack_config: StackConfig) -> Any:
     async with Stack(stack_config, services=("loyalty",)) as stack:
-        async with httpx.AsyncClient(base_url=stack.url("loyalty"),
-                                     headers={"Authorization": f"Bearer {stack.cfg.admin_token}"}) as c:
+        async with httpx.AsyncClient(base_url=stack.url("loyalty"), auth=stack.cfg.admin_auth()) as c:
             c.headers["X-Staff"] = TokenIssuer(stack.cfg.staff_keys[0]).issue(
                 Principal("H-1", None, None, Role.HQ_ADMIN))
             yield c
@@ -103,8 +102,8 @@ async def test_accounts_holds_and_redemptions_refuse_bad_ids_and_amounts(loyalty
     field_error(await c.post("/internal/stored-value/holds", json={**hold, "amount": 2**63}), "amount")
     field_error(await c.post("/internal/stored-value/holds", json={**hold, "receipt_no": "R\x00"}), "receipt_no")
     field_error(await c.post("/internal/stored-value/holds", json={**hold, "member_id": ""}), "member_id")
-    e = field_error(await c.post("/internal/stored-value/holds", json=hold), "amount")
-    assert e["rule"] == "L-11"  # no balance to hold
+    e = field_error(await c.post("/internal/stored-value/holds", json=hold), "proof")
+    assert e["rule"] == "L-11"  # well-formed, but no member-present proof signed by members
     red = {"store_id": "IN-1", "member_id": "m-1", "points_to_cash": HUGE}
     field_error(await c.post("/internal/redemptions", json=red), "points_to_cash")
     field_error(await c.post("/internal/redemptions", json={**red, "points_to_cash": 100, "reward_id": "\x00"}),

@@ -15,6 +15,7 @@ from vipcore.contracts.pos import SaleRecorded
 from vipcore.db import make_engine
 from vipcore.errors import RuleViolation
 from vipcore.events import Envelope
+from vipcore.proof import ProofIssuer, ProofVerifier, SpendProof
 
 
 async def test_l07_l14_outdoor_windows_and_same_day_use_the_store_calendar_and_the_injected_clock(
@@ -41,10 +42,14 @@ async def test_l07_l14_outdoor_windows_and_same_day_use_the_store_calendar_and_t
     books = load_books(settings.programs_dir)
     engine = make_engine(stack.cfg.db_url("loyalty"), pool_size=1)
     now = [datetime(2026, 8, 1, 3, 0, tzinfo=UTC)]  # 1 August in UTC and Shanghai, 31 July 20:00 in Los Angeles
-    commands = Commands(engine, AccountStore(books, "generic"), stack.cfg.topic_prefix, lambda: now[0], lambda: None)
+    commands = Commands(engine, AccountStore(books, "generic"), stack.cfg.topic_prefix, lambda: now[0], lambda: None,
+                        ProofVerifier(stack.cfg.staff_keys[1]))
+    issuer = ProofIssuer(stack.cfg.staff_keys[0])
 
-    def redeem() -> RedeemCommand:
-        return RedeemCommand(uuid.uuid4(), "OD-LA", mid, "r500", None, False)
+    def redeem(reward: str = "r500") -> RedeemCommand:  # with members' proof of the member's presence (L-07)
+        rid = uuid.uuid4()
+        token = issuer.issue(SpendProof(mid, "redeem", "OD-LA", str(rid), f"reward:{reward}", "pin"))
+        return RedeemCommand(rid, "OD-LA", mid, reward, None, False, token)
 
     try:
         with pytest.raises(RuleViolation) as e:
@@ -65,10 +70,10 @@ async def test_l07_l14_outdoor_windows_and_same_day_use_the_store_calendar_and_t
                                                                   "WHERE member_id=$1", mid), 1500), 30, "points")
         now[0] = datetime(2026, 8, 2, 6, 50, tzinfo=UTC)  # 23:50 on 1 August at the store
         with pytest.raises(RuleViolation) as e:
-            await commands.redeem(RedeemCommand(uuid.uuid4(), "OD-LA", mid, "r1000", None, False))
+            await commands.redeem(redeem("r1000"))
         assert e.value.rule == "L-14"
         now[0] = datetime(2026, 8, 2, 7, 0, tzinfo=UTC)  # 00:00 on 2 August at the store
-        out = await commands.redeem(RedeemCommand(uuid.uuid4(), "OD-LA", mid, "r1000", None, False))
+        out = await commands.redeem(redeem("r1000"))
         assert out["balance_after"] == 500
     finally:
         await engine.dispose()

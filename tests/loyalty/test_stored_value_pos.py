@@ -14,8 +14,10 @@ from loyalty.domain.program import load_books
 from loyalty.service.stored_value import StoredValueDesk
 from vipcore.auth import Principal, Role, TokenIssuer
 from vipcore.db import make_engine
+from vipcore.proof import ProofIssuer, SpendProof
 
 from tests.e2e.test_sale_fanout import sale
+from tests.loyalty.proofs import PIN, set_pin
 
 HELD = "SELECT held FROM stored_value WHERE member_id=$1"
 BALANCE = "SELECT balance FROM stored_value WHERE member_id=$1"
@@ -23,7 +25,8 @@ BALANCE = "SELECT balance FROM stored_value WHERE member_id=$1"
 
 def sv_sale(receipt: str, card: str, amount: int, cash: int = 0, terminal: str = "T1") -> dict:
     pays = ([{"method": "cash", "amount": cash}] if cash else []) + [{"method": "stored_value", "amount": amount}]
-    return sale("HT-001", receipt, card, amount + cash, payments=pays, terminal_id=terminal)
+    return {**sale("HT-001", receipt, card, amount + cash, payments=pays, terminal_id=terminal),
+            "proof": {"pin": PIN}}  # L-11: generic stores prove the member by the PIN set at the desk
 
 
 async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_overdraw(stack: Stack) -> None:
@@ -31,12 +34,14 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
     (m,) = await stack.add_members([{"store_id": "HT-001", "full_name": "周海燕", "mobile": "13755556666"}])
     await stack.wait_directory(key, m["card_no"])
     mid, card = m["member_id"], m["card_no"]
+    await set_pin(stack, mid, "HT-001")
     staff = TokenIssuer(stack.cfg.staff_keys[0]).issue(Principal("S-9", "HT-001", "029", Role.STAFF))
     async with httpx.AsyncClient(base_url=stack.url("loyalty"), headers={"Authorization": f"Bearer {staff}"}) as c:
         r = await c.post("/v1/stored-value/topups", json={"member_id": mid, "store_id": "HT-001", "pay": 100000})
         assert r.status_code == 201 and r.json()["balance_after"] == 110000  # pay 1,000 get 1,100
 
-    pos = httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"})
+    # each payment's PIN is checked with scrypt (L-11): ten at once take a few seconds on a busy machine
+    pos = httpx.AsyncClient(base_url=stack.url("gateway"), headers={"Authorization": f"Bearer {key}"}, timeout=30)
     async with pos:
         # more than the balance: refused at the till, naming the stored-value payment and the rule
         r = await pos.post("/v1/sales", json=sv_sale("R-BIG", card, 120000, cash=5000))
@@ -45,9 +50,9 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
         r = await pos.post("/v1/sales", json={**sv_sale("R-ANON", card, 100), "member": None})
         assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "L-11"  # only a member's money
         # the receipt's coupons are refused (C-09) after its stored value was held: the hold is given back at once
-        r = await pos.post("/v1/sales", json=sale("HT-001", "R-CPN", card, 30100, payments=[
+        r = await pos.post("/v1/sales", json={**sale("HT-001", "R-CPN", card, 30100, payments=[
             {"method": "stored_value", "amount": 30000},
-            {"method": "coupon", "amount": 100, "coupon_numbers": ["NO-SUCH-1"]}]))
+            {"method": "coupon", "amount": 100, "coupon_numbers": ["NO-SUCH-1"]}]), "proof": {"pin": PIN}})
         assert r.status_code == 422 and r.json()["errors"][0]["rule"].startswith("C-"), r.text
         assert await sql_value(stack.cfg, "loyalty", HELD, mid) == 0
 
@@ -69,10 +74,12 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
         assert again.status_code == 200  # a POS retry: no second hold, no second spend
 
         # a hold whose sale never arrives keeps the money aside until it expires, then gives it back
-        async with httpx.AsyncClient(base_url=stack.url("loyalty"),
-                                     headers={"Authorization": f"Bearer {stack.cfg.admin_token}"}) as lo:
+        async with httpx.AsyncClient(base_url=stack.url("loyalty"), auth=stack.cfg.admin_auth()) as lo:
+            token = ProofIssuer(stack.cfg.staff_keys[0]).issue(  # as members signs it after the member's PIN
+                SpendProof(mid, "stored_value", "HT-001", "R-GHOST", "fen:15000", "pin"))
             r = await lo.post("/internal/stored-value/holds", json={
-                "store_id": "HT-001", "receipt_no": "R-GHOST", "member_id": mid, "amount": 15000})
+                "store_id": "HT-001", "receipt_no": "R-GHOST", "member_id": mid, "amount": 15000,
+                "proof_token": token})
             assert r.status_code == 201, r.text
         r = await pos.post("/v1/sales", json=sv_sale("R-AFTER", card, 10000))
         assert r.status_code == 422  # 200 yuan balance, 150 held by the missing sale

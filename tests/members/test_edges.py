@@ -110,7 +110,7 @@ ADMIN_CASES: list[tuple[str, str, Any, str, str | None]] = [
 async def test_bad_input_is_422_problem_details_naming_the_field(stack_config: StackConfig) -> None:
     async with members_only(stack_config) as stack:
         base = stack.url("members")
-        async with httpx.AsyncClient(base_url=base, timeout=30, headers=stack.admin.headers) as admin:
+        async with httpx.AsyncClient(base_url=base, timeout=30, auth=stack.cfg.admin_auth()) as admin:
             for method, path, body, field, rule in ADMIN_CASES:
                 await refused(admin, method, path, body, field, rule)
             r = await admin.post(f"/v1/imports?store_id={STORE}&format=xlsx", content=b"not a workbook")

@@ -55,7 +55,7 @@ async def test_o01_c06_staff_changes_publish_the_staff_directory_with_mobile_and
     (s1,) = await staff_events(stack, "S1", 1)
     assert s1 == {"staff_id": "S1", "store_id": STORE, "region_code": "755", "name": "张晓燕", "display_name": "张*燕",
                                "position": "sales assistant", "role": "staff", "mobile": s1_phone,
-                               "line_leader_staff_id": "L1", "active": True}
+                               "line_leader_staff_id": "L1", "active": True, "access_changed_at": None}
     assert (await staff_events(stack, "L1", 1))[0]["mobile"] == lead_phone
     assert await sql_value(stack.cfg, "members", "SELECT mobile_enc IS NOT NULL FROM staff WHERE staff_id='S1'")
 
@@ -97,7 +97,9 @@ async def test_o01_c06_staff_changes_publish_the_staff_directory_with_mobile_and
 
     # a staff member who leaves is published inactive and logs in no more
     assert (await stack.admin.post(f"{url}/S1/leave")).status_code == 200
-    assert (await staff_events(stack, "S1", 3))[2]["active"] is False
+    left = (await staff_events(stack, "S1", 3))[2]
+    assert left["active"] is False and left["access_changed_at"]  # O-03: every service refuses older S1 tokens
+    assert moved["access_changed_at"] is None  # a new position alone leaves the tokens valid
     r = await stack.admin.post(f"{stack.url('members')}/v1/auth/login",
                                json={"staff_id": "S1", "password": "pw-S1-long"})
     assert r.status_code == 401

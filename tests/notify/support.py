@@ -118,8 +118,7 @@ async def notify_stack(cfg: StackConfig, clock: Callable[[], datetime] | None = 
             await ex.enter_async_context(InProcessServer(sim_app(), cfg.port("smssim")))
         app = build(settings, None, clock=clock) if clock else build(settings)
         await ex.enter_async_context(InProcessServer(app, cfg.port("notify")))
-        admin = await ex.enter_async_context(httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {cfg.admin_token}"}, timeout=30))
+        admin = await ex.enter_async_context(httpx.AsyncClient(auth=cfg.admin_auth(), timeout=30))
         yield Notify(cfg, admin)
 
 

@@ -56,7 +56,9 @@ async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_confi
     ops = httpx.AsyncClient(base_url=cfg.url("loyalty"), headers={"Authorization": f"Bearer {cfg.admin_token}"})
     ledger = "SELECT count(*) FROM ledger"
     try:
-        assert (await ops.get("/ops/dlq", headers={"Authorization": "Bearer wrong-token-123"})).status_code == 403
+        assert (await ops.get("/ops/dlq", headers={"Authorization": "Bearer wrong-token-123"})).status_code == 401
+        hq_cs = cfg.staff_token("CS-1", "hq_cs")
+        assert (await ops.get("/ops/dlq", headers={"Authorization": f"Bearer {hq_cs}"})).status_code == 403  # O-02
 
         async def listed() -> list[dict[str, Any]] | None:
             r = await ops.get("/ops/dlq")
@@ -140,7 +142,7 @@ async def dev_dlq(cfg: StackConfig, *args: str) -> str:
     """`./dev dlq ...` (python -m devstack dlq) against the test's service; its standard output."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "devstack", "dlq", "--url", cfg.url("loyalty"), *args,
-        env={**os.environ, "ADMIN_TOKEN": cfg.admin_token, "COLUMNS": "200"},
+        env={**os.environ, "STAFF_TOKEN": cfg.admin_token, "COLUMNS": "200"},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     assert proc.returncode == 0, (out + err).decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from devstack.testing import StackConfig, consume_all, create_database, sql_value
+from devstack.testing import StackConfig, consume_all, sql_value
 from gateway.bootstrap import MIGRATIONS
 from gateway.entrypoints.schemas import SaleIn
 from gateway.service.directory import Directory
@@ -24,7 +24,7 @@ def sale(card: str, n: int) -> SaleIn:
 
 async def test_rows_committed_while_the_relay_was_down_are_published_in_order(stack_config: StackConfig) -> None:
     cfg = stack_config
-    await create_database(cfg.admin_dsn, cfg.db_name("gateway"))
+    await cfg.create_service_database("gateway")
     await create_topics(cfg.kafka_bootstrap, cfg.topic_prefix)
     settings = cfg.settings("gateway")
     await upgrade_async(settings.sync_database_url, MIGRATIONS)

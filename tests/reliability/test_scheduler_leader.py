@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 
 import asyncpg
-from devstack.testing import StackConfig, create_database, wait_for
+from devstack.testing import StackConfig, wait_for
 
 INTERVAL_S = 2.0
 RETRY_S = 0.5
@@ -56,9 +56,8 @@ async def ticks(dsn: str) -> list[tuple[str, datetime]]:
 
 async def test_one_instance_ticks_and_another_takes_over_when_it_is_killed(stack_config: StackConfig) -> None:
     cfg = stack_config
-    db = cfg.db_name("gateway")
-    await create_database(cfg.admin_dsn, db)
-    dsn = cfg.admin_dsn.rsplit("/", 1)[0] + "/" + db
+    await cfg.create_service_database("gateway")
+    dsn = cfg.db_url("gateway").replace("+asyncpg", "")  # the service's own role: it owns the database
     conn = await asyncpg.connect(dsn)
     await conn.execute("CREATE TABLE ticks (instance text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())")
     await conn.close()

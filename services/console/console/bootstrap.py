@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from vipcore.auth import TokenVerifier
 from vipcore.http import install_docs, install_problem_handlers, ops_router
+from vipcore.limits import BodyLimit
 from vipcore.telemetry import make_tracer_provider
 
 from .adapters.upstream import Upstream
@@ -53,6 +54,8 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     programs = tuple(p.strip() for p in settings.programs.split(",") if p.strip())
     app.include_router(http.router(desk, templates, settings.page_size, settings.cookie_secure, programs))
+    app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
+    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes)  # outermost: 413 before the form is parsed
     FastAPIInstrumentor.instrument_app(app, tracer_provider=tp, excluded_urls="healthz,readyz,metrics,static",
                                        exclude_spans=["receive", "send"])
     return app

@@ -22,10 +22,16 @@ class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstac
     notify_url: str = Field("http://127.0.0.1:8004", description="notify API (messages, campaigns)")
     staff_token_public_key: str | None = Field(
         None, description="Ed25519 public key (base64) verifying staff tokens from members; the cookie is checked")
+    session_renew_before_s: float = Field(
+        60, ge=0, description="Renew the staff token with the refresh token when it expires within this many "
+                              "seconds (O-03: staff tokens are short-lived)")
     cookie_secure: bool = Field(False, description="Send the session cookie only over HTTPS (set behind TLS)")
     upstream_timeout_s: float = 10.0
     programs: str = Field("jewelry,generic,cosmetics,dental,outdoor",
                           description="Loyalty programs offered in the points-adjustment form (comma-separated)")
     page_size: int = Field(20, ge=5, le=200, description="Rows per page in every list")
+    http_max_body_bytes: int = Field(
+        64 * 1024, ge=0, description="Largest request body (413 past it, before the form is parsed): the console's "
+                                     "forms are a few short fields")
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

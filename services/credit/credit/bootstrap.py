@@ -6,8 +6,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
-from vipcore.auth import TokenVerifier
-from vipcore.http import admin_guard
 from vipcore.pii_upkeep import Rotator
 from vipcore.runtime import ServiceRuntime
 
@@ -32,8 +30,8 @@ def build(settings: CreditSettings, tracer_provider: TracerProvider | None = Non
     consumers.register(rt, ReceivableBook(c), StaffDirectory(enc_key, c.event_keys), MemberClasses())
     rt.background.append(Rotator(rt.engine, enc_key, sealed(c.index_key), "credit"))  # old keys, clear phones
     rt.background.append(DailyScheduler(c, settings.scheduler_interval_s))
-    verifier = TokenVerifier(settings.staff_token_public_key)
-    guard = admin_guard(settings.admin_token.get_secret_value())
+    verifier = rt.staff_verifier
+    guard = rt.admin_guard(internal=("gateway",))  # /internal/*: the gateway's service token only; else hq_admin
     return rt.http_app(http.staff_router(c, verifier), coupons_http.coupons_router(c, verifier),
                        http.internal_router(c, guard), coupons_http.redemption_router(c, guard),
                        title="Credit", description="Group buyers' credit, receivables, payments, aging, bad debt")

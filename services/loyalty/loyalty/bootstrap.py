@@ -8,8 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
-from vipcore.auth import TokenVerifier
-from vipcore.http import admin_guard
+from vipcore.proof import ProofVerifier
 from vipcore.runtime import ServiceRuntime
 
 from .adapters.stores import StoreCache
@@ -36,16 +35,19 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
     handlers = LoyaltyHandlers(books, settings.default_program)
     consumers.register(rt, handlers)
     prefix = settings.kafka_topic_prefix
-    commands = Commands(rt.engine, handlers.store, prefix, clock, rt.relay.wake)
+    proofs = ProofVerifier(settings.staff_token_public_key)  # members signs spending proofs (L-07, L-11)
+    commands = Commands(rt.engine, handlers.store, prefix, clock, rt.relay.wake, proofs)
     jobs = Jobs(rt.engine, handlers.store, prefix, rt.relay.wake)
     if settings.scheduler_enabled:
         rt.background.append(Scheduler(jobs, clock, settings.scheduler_every_s))
-    guard = admin_guard(settings.admin_token.get_secret_value())
     stores = StoreCache(rt.engine, set(books), settings.default_program)
     desk = StoredValueDesk(rt.engine, books, clock)
     if settings.scheduler_enabled:
         rt.background.append(HoldReleaser(desk, settings.scheduler_every_s))
-    return rt.http_app(http.internal_router(Pricing(rt.engine, books, stores, clock), commands, desk, stores, guard),
-                       reports_http.admin_router(rt.engine, books, guard, jobs),
-                       staff_http.staff_router(TokenVerifier(settings.staff_token_public_key), commands, desk, stores),
+    # bodies: the gateway's shared quote call carries up to 200 baskets (of up to 500 lines); others keep the default
+    rt.body_limits.update({"/internal/quotes:batch": 16 * 1024 * 1024})
+    return rt.http_app(http.internal_router(Pricing(rt.engine, books, stores, clock), commands, desk, stores,
+                                            rt.internal_guard("gateway"), proofs),
+                       reports_http.admin_router(rt.engine, books, rt.admin_guard(), jobs),
+                       staff_http.staff_router(rt.staff_verifier, commands, desk, stores),
                        title="Loyalty", description="Points ledger, tiers, member prices, redemptions, reports")

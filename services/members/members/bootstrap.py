@@ -7,15 +7,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
-from vipcore.auth import TokenIssuer, TokenVerifier
-from vipcore.http import admin_guard
+from vipcore.auth import TokenIssuer
+from vipcore.httpclient import InternalClient
+from vipcore.limits import RateLimiter
 from vipcore.pii_upkeep import Rotator
+from vipcore.proof import ProofIssuer
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import MEMBERS_EVENTS
 
 from .adapters.reports import Reports
 from .config import MembersSettings
-from .entrypoints import consumers, http, staff_http
+from .entrypoints import consumers, http, proofs_http, staff_http
 from .pii import SEALED, Reindexer
 from .service.engagement import Engagement
 from .service.files import MemberFiles
@@ -23,8 +25,9 @@ from .service.handovers import Handovers
 from .service.importer import Importer
 from .service.merges import Merges
 from .service.periodic import Periodic, Scheduler
+from .service.proofs import Proofs, read_program_proofs
 from .service.registry import Registry
-from .service.staffauth import StaffLogin
+from .service.staffauth import LoginThrottle, StaffLogin
 from .service.validity import CardValidity, read_documents
 from .service.workflows import Workflows
 
@@ -53,15 +56,30 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     handovers = Handovers(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC),
                           event_keys=event_keys)
     key = settings.staff_token_private_key
-    login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value()) if key else None)
+    login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value(), settings.staff_token_ttl_s) if key else None,
+                       settings.staff_refresh_ttl_s, LoginThrottle(
+        RateLimiter(settings.login_failures_per_account_per_min / 60, settings.login_failures_per_account_burst),
+        RateLimiter(settings.login_failures_per_address_per_min / 60, settings.login_failures_per_address_burst)))
+    # bodies: an import is a whole spreadsheet (100,000 customers ~ 10 MiB as CSV); registering members in bulk
+    # (HQ, demo, bench) sends up to a few thousand at once. Others keep http_max_body_bytes.
+    rt.body_limits.update({"/v1/imports": 64 * 1024 * 1024, "/v1/members": 16 * 1024 * 1024})
     reports = Reports(rt.engine)
-    return rt.http_app(http.router(reg, reports, admin_guard(settings.admin_token.get_secret_value()),
+    notify_api = InternalClient(settings.notify_url, peer="notify", token=rt.token_provider("notify"),
+                                tracer_provider=rt.tracer_provider)
+    rt.closers.append(notify_api.aclose)
+    methods, brands = read_program_proofs(settings.programs_dir)
+    proofs = Proofs(rt.engine, index_key, enc_key, methods, brands,
+                    ProofIssuer(key.get_secret_value()) if key else None, notify_api, clock=lambda: datetime.now(UTC))
+    return rt.http_app(http.router(reg, reports, rt.admin_guard(),
                                    periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
                                                       rt.relay.wake, clock=lambda: datetime.now(UTC),
                                                       validity=validity, event_keys=event_keys), validity),
-                       staff_http.router(files, login, TokenVerifier(settings.staff_token_public_key), flows,
+                       staff_http.router(files, login, rt.staff_verifier, flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,
                                                                clock=lambda: datetime.now(UTC)),
                                          Merges(rt.engine, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
                                                 clock=lambda: datetime.now(UTC), event_keys=event_keys), reports),
+                       proofs_http.internal_router(proofs, rt.internal_guard("gateway")),
+                       proofs_http.admin_router(proofs, rt.admin_guard()),
+                       proofs_http.staff_router(proofs, rt.staff_verifier),
                        title="Members", description="Member files, cards, organisation")

@@ -2,17 +2,20 @@
 
     python -m members.cli_import customers.xlsx --store XA-001 [--url http://127.0.0.1:8001] [--report rejected.csv]
 
-The admin token is read from ADMIN_TOKEN."""
+It logs in as an HQ admin staff member (O-02): the staff id from `--staff-id` or STAFF_ID, the password from
+STAFF_PASSWORD (else it asks); the staff token is renewed with the refresh token during long imports."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from vipcore.staffclient import StaffAuth
 
 
 def bar(done: int, total: int, width: int = 40) -> str:
@@ -27,10 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", required=True)
     ap.add_argument("--url", default=os.environ.get("MEMBERS_URL", "http://127.0.0.1:8001"))
     ap.add_argument("--report", type=Path, help="write the rejected rows (with reasons) to this CSV")
+    ap.add_argument("--staff-id", default=os.environ.get("STAFF_ID"), help="an HQ admin's staff id (STAFF_ID)")
     a = ap.parse_args(argv)
+    if not a.staff_id:
+        ap.error("--staff-id (or STAFF_ID) is required: the import runs as an HQ admin staff member")
+    password = os.environ.get("STAFF_PASSWORD") or getpass.getpass(f"password for {a.staff_id}: ")
     fmt = "xlsx" if a.file.suffix.lower() in (".xlsx", ".xlsm") else "csv"
-    headers = {"Authorization": f"Bearer {os.environ['ADMIN_TOKEN']}"}
-    with httpx.Client(base_url=a.url, headers=headers, timeout=120) as c:
+    with httpx.Client(base_url=a.url, auth=StaffAuth(a.url, a.staff_id, password), timeout=120) as c:
         r = c.post("/v1/imports", params={"store_id": a.store, "format": fmt, "filename": a.file.name},
                    content=a.file.read_bytes())
         if r.status_code != 202:

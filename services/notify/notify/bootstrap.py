@@ -10,9 +10,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import Counter
-from vipcore.auth import TokenVerifier
 from vipcore.contracts.notify import MessageDelivered, MessageFailed, MessageParked, MessageSent
-from vipcore.http import admin_guard
 from vipcore.pii_upkeep import Rotator
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import NOTIFY_EVENTS
@@ -27,6 +25,7 @@ from .service.dispatch import Dispatcher
 from .service.ops import Ops, Purger
 from .service.planner import Planner
 from .service.templates import Templates
+from .service.transactional import Transactional
 from .service.triggers import Triggers
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -66,10 +65,11 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
     consumers.register(rt, Triggers(key, dispatcher.wake, planner, event_keys=event_keys, index_key=index_key,
                                     thresholds={"large_earn_points": settings.large_earn_points}))
     rt.publishes(NOTIFY_EVENTS, MessageSent, MessageDelivered, MessageFailed, MessageParked)
-    guard = admin_guard(settings.admin_token.get_secret_value())
+    guard = rt.admin_guard()
     twilio = provider if isinstance(provider, TwilioProvider) else None
     return rt.http_app(http.router(MessageReports(rt.engine, key), Templates(rt.engine), guard, ops),
                        http.webhooks(ops, guard, twilio, settings.public_url),
-                       campaigns.router(camps, guard, settings.company_name,
-                                        TokenVerifier(settings.staff_token_public_key)),
+                       http.internal_router(Transactional(rt.engine, key, settings.company_name, dispatcher.wake,
+                                                          clock), rt.internal_guard("members")),
+                       campaigns.router(camps, guard, settings.company_name, rt.staff_verifier),
                        title="Notify", description="SMS and other messages")

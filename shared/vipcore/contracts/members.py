@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import Field
 
@@ -170,3 +170,6 @@ class StaffChanged(EventData):
                                                      "consumers keep it encrypted under their own key")
     line_leader_staff_id: str | None = Field(None, description="C-06: who is fined 10% of a written-off bad debt")
     active: bool = Field(True, description="False once the staff member has left")
+    access_changed_at: datetime | None = Field(
+        None, description="O-03: set when the role, store, password or employment changed — every service refuses "
+                          "this staff member's tokens issued before this time (vipcore.identity)")

@@ -22,6 +22,7 @@ from ..service.desk import Desk, Session
 from .forms import read_form
 
 COOKIE = "console_session"
+REFRESH_COOKIE = "console_refresh"  # O-03: the members refresh token; the staff token in COOKIE is short-lived
 LANG_COOKIE = "console_lang"
 HTML: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {}}}}
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
@@ -57,9 +58,12 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         resp = RedirectResponse(f"/login?next={nxt}", status_code=303)
         resp.delete_cookie(COOKIE)
+        resp.delete_cookie(REFRESH_COOKIE)
         return resp
 
-    def refused(request: Request, s: Session | None, e: Refusal) -> HTMLResponse:
+    def refused(request: Request, s: Session | None, e: Refusal) -> Response:
+        if e.status == 401 and s is not None:
+            return to_login(request)  # the token was refused (revoked: role change or leave, O-03): log in again
         status = e.status if 400 <= e.status < 600 else 502
         if request.headers.get("HX-Request"):
             return render(request, "_refusal.html", s, status=200, e=e)  # htmx swaps 2xx only
@@ -92,7 +96,7 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
                               next=_safe_next(nxt), staff_id=staff_id)
             return refused(request, None, e)
         resp = RedirectResponse(_safe_next(nxt), status_code=303)
-        resp.set_cookie(COOKIE, s.token, httponly=True, samesite="lax", secure=cookie_secure, path="/")
+        set_session_cookies(resp, s, cookie_secure)
         return resp
 
     @r.post("/logout", response_class=RedirectResponse)
@@ -100,6 +104,7 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         """Forget the session cookie."""
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
+        resp.delete_cookie(REFRESH_COOKIE, path="/")
         return resp
 
     @r.get("/lang/{to}", response_class=RedirectResponse)
@@ -283,6 +288,45 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return Response(content, media_type=ctype, headers={"Content-Disposition": disposition})
 
     return r
+
+
+def set_session_cookies(resp: Response, s: Session, secure: bool) -> None:
+    """The staff token and the refresh token, each in an httponly, SameSite=Lax cookie."""
+    resp.set_cookie(COOKIE, s.token, httponly=True, samesite="lax", secure=secure, path="/")
+    if s.refresh_token:
+        resp.set_cookie(REFRESH_COOKIE, s.refresh_token, httponly=True, samesite="lax", secure=secure, path="/")
+
+
+def session_renewal(desk: Desk, cookie_secure: bool, renew_before_s: float) -> Any:
+    """HTTP middleware renewing the staff token transparently (O-03): when it expires within `renew_before_s` (or
+    is gone) and a refresh token is there, members answers a new pair before the page runs; the page sees the new
+    token and the browser gets both cookies. A refused refresh (the person left or changed role) ends the session."""
+    async def renew(request: Request, call_next: Any) -> Response:
+        refresh = request.cookies.get(REFRESH_COOKIE)
+        token = request.cookies.get(COOKIE)
+        if not refresh or request.url.path.startswith("/static") or \
+                (token and not desk.expiring(token, renew_before_s)):
+            return await call_next(request)
+        try:
+            s: Session | None = await desk.refresh(refresh)
+        except (Refusal, Problem):
+            s = None
+        jar = {k: v for k, v in request.cookies.items() if k not in (COOKIE, REFRESH_COOKIE)}
+        if s is not None:
+            jar[COOKIE] = s.token
+        headers = [(k, v) for k, v in request.scope["headers"] if k != b"cookie"]
+        if jar:
+            headers.append((b"cookie", "; ".join(f"{k}={v}" for k, v in jar.items()).encode()))
+        request.scope["headers"] = headers
+        resp: Response = await call_next(request)
+        if s is not None:
+            set_session_cookies(resp, s, cookie_secure)
+        else:
+            resp.delete_cookie(COOKIE, path="/")
+            resp.delete_cookie(REFRESH_COOKIE, path="/")
+        return resp
+
+    return renew
 
 
 def _safe_next(nxt: str) -> str:

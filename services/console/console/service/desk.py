@@ -3,7 +3,8 @@ staff member's own token so that service decides what this person may see and do
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jwt
@@ -20,6 +21,7 @@ class Session:
 
     token: str
     who: Principal
+    refresh_token: str | None = None
 
 
 @dataclass
@@ -39,7 +41,21 @@ class Desk:
         """O-02: members checks the password and signs the token; the console only keeps it."""
         ans = await self.up.call("members", "POST", "/v1/auth/login",
                                  json={"staff_id": staff_id, "password": password})
-        return self.session(str(ans["token"]))
+        return replace(self.session(str(ans["token"])), refresh_token=ans.get("refresh_token"))
+
+    async def refresh(self, refresh_token: str) -> Session:
+        """O-03: a new staff token (and refresh token) from members; Refusal once the person left or changed."""
+        ans = await self.up.call("members", "POST", "/v1/auth/token:refresh", json={"refresh_token": refresh_token})
+        return replace(self.session(str(ans["token"])), refresh_token=ans.get("refresh_token"))
+
+    @staticmethod
+    def expiring(token: str, within_s: float) -> bool:
+        """True when the token expires within `within_s` seconds (or cannot be read): time to renew it."""
+        try:
+            exp = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+            return True
+        return exp - time.time() < within_s
 
     def session(self, token: str) -> Session:
         """The session of a cookie; an unsigned, expired or foreign token raises (the user logs in again)."""

@@ -67,11 +67,17 @@ async def tally_of_store(conn: AsyncConnection, store_id: str, start: datetime,
 
 
 async def tally_of_all_stores(conn: AsyncConnection, default_tz: str, lo: datetime,
-                              hi: datetime) -> tuple[Sequence[RowMapping], Row[Any]]:
-    """C-09: every store's coupon sales between the store-time wall clocks lo and hi, in its own zone."""
+                              hi: datetime, region: str | None = None) -> tuple[Sequence[RowMapping], Row[Any]]:
+    """C-09: every store's (or one region's stores') coupon sales between the store-time wall clocks lo and hi, in
+    its own zone."""
     sold_at = local_sql(default_tz, coupon_sales.c.sold_at, coupon_sales.c.store_id)
     redeemed_at = local_sql(default_tz, coupons.c.redeemed_at, coupons.c.redeemed_store_id)
-    return await _tally(conn, sa.and_(sold_at >= lo, sold_at < hi), sa.and_(redeemed_at >= lo, redeemed_at < hi))
+    sold_in, red_in = sa.and_(sold_at >= lo, sold_at < hi), sa.and_(redeemed_at >= lo, redeemed_at < hi)
+    if region is not None:
+        of_region = sa.select(stores.c.store_id).where(stores.c.region_code == region)
+        sold_in = sa.and_(sold_in, coupon_sales.c.store_id.in_(of_region))
+        red_in = sa.and_(red_in, coupons.c.redeemed_store_id.in_(of_region))
+    return await _tally(conn, sold_in, red_in)
 
 
 async def _tally(conn: AsyncConnection, sold_in: Any, red_in: Any) -> tuple[Sequence[RowMapping], Row[Any]]:
@@ -82,10 +88,16 @@ async def _tally(conn: AsyncConnection, sold_in: Any, red_in: Any) -> tuple[Sequ
     return sales, redeemed
 
 
-async def coupon_conflicts_list(conn: AsyncConnection, limit: int) -> Sequence[RowMapping]:
-    """C-09: sales that reached credit naming coupons they could not spend, newest first."""
-    return (await conn.execute(sa.select(coupon_conflicts).order_by(coupon_conflicts.c.at.desc())
-                               .limit(limit))).mappings().all()
+async def coupon_conflicts_list(conn: AsyncConnection, limit: int, store_id: str | None = None,
+                                region: str | None = None) -> Sequence[RowMapping]:
+    """C-09: sales that reached credit naming coupons they could not spend, newest first (of one store or
+    region's stores when given, O-02)."""
+    q = sa.select(coupon_conflicts).order_by(coupon_conflicts.c.at.desc()).limit(limit)
+    if store_id is not None:
+        q = q.where(coupon_conflicts.c.store_id == store_id)
+    if region is not None:
+        q = q.where(coupon_conflicts.c.store_id.in_(sa.select(stores.c.store_id).where(stores.c.region_code == region)))
+    return (await conn.execute(q)).mappings().all()
 
 
 async def rebates_of_period(conn: AsyncConnection, period: str) -> Sequence[RowMapping]:

@@ -87,6 +87,7 @@ authorizations = sa.Table(
     sa.Column("sale_id", sa.Text),
     sa.Column("released_reason", sa.Text),
     sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+    sa.Column("receipt_no", sa.Text),  # added by 0003: the receipt that claimed it at the till (C-04)
 )
 sa.Index("authorizations_held", authorizations.c.expires_at, postgresql_where=authorizations.c.status == "held")
 
@@ -288,6 +289,19 @@ coupon_conflicts = sa.Table(
     sa.Column("coupon_no", sa.Text, primary_key=True),
     sa.Column("store_id", sa.Text, nullable=False),
     sa.Column("receipt_no", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", TS, nullable=False, server_default=sa.func.now()),
+)
+
+credit_refusals = sa.Table(
+    "credit_refusals", metadata,  # added by 0003 (C-04): a recorded credit sale that booked no receivable
+    sa.Column("sale_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, primary_key=True),
+    sa.Column("authorization_id", sa.Text, primary_key=True),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("receipt_no", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("at", TS, nullable=False, server_default=sa.func.now()),
 )

@@ -3,11 +3,12 @@ responsible staff member, store and region."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+
+from vipcore.exports import csv_text, xlsx_append
 
 from .rules import AGING_BUCKETS, aging_bucket
 
@@ -38,11 +39,9 @@ def aging(items: Iterable[OpenItem], as_of: date, by: str) -> list[dict[str, int
 
 
 def to_csv(rows: list[dict[str, int | str]], by: str) -> str:
-    out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=[by, *AGING_BUCKETS, "total"], lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return out.getvalue()
+    """Cells that would start a formula are written as text (vipcore.exports)."""
+    cols = [by, *AGING_BUCKETS, "total"]
+    return csv_text(cols, ([r[c] for c in cols] for r in rows))
 
 
 def to_xlsx(reports: dict[str, list[dict[str, int | str]]], as_of: date) -> bytes:
@@ -53,10 +52,10 @@ def to_xlsx(reports: dict[str, list[dict[str, int | str]]], as_of: date) -> byte
     wb.remove(wb.active)  # type: ignore[arg-type]
     for by, rows in reports.items():
         ws = wb.create_sheet(by)
-        ws.append([f"aging as of {as_of.isoformat()} (fen)"])
-        ws.append([by, *AGING_BUCKETS, "total"])
-        for r in rows:
-            ws.append([r[by], *(r[b] for b in AGING_BUCKETS), r["total"]])
+        xlsx_append(ws, [f"aging as of {as_of.isoformat()} (fen)"])
+        xlsx_append(ws, [by, *AGING_BUCKETS, "total"])
+        for r in rows:  # a customer's name is anyone's text: never a live formula (vipcore.exports)
+            xlsx_append(ws, [r[by], *(r[b] for b in AGING_BUCKETS), r["total"]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

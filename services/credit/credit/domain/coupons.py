@@ -11,11 +11,6 @@ TALLY_HOUR = 17  # C-09: coupon sales are tallied daily at 17:00 store time
 RELEASED = "redemption_released"  # C-09 ledger kind: a spend whose sale never reached credit, undone
 
 
-def coupon_numbers(prefix: str, first: int, count: int) -> list[str]:
-    """Numbered coupons: prefix + 6-digit sequence, e.g. GB2026-000001."""
-    return [f"{prefix}{n:06d}" for n in range(first, first + count)]
-
-
 def tally_window(day: date, tz: str) -> tuple[datetime, datetime]:
     """C-09: the tally of `day` covers sales from 17:00 the day before to 17:00 that day (store time), in UTC."""
     z = ZoneInfo(tz)

@@ -9,6 +9,7 @@ from vipcore.inputs import Ident
 
 from ..service import coupon_release, coupons, rebates
 from ..service.context import Credit
+from ..service.tenancy import reach, reach_store, report_scope
 from . import schemas as s
 from .http import APPROVERS, OFFICE, READERS, STAFF, PathId
 
@@ -29,28 +30,32 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
     @r.post("/coupon-sales", status_code=201)
     async def sell(body: s.CouponSaleIn, p: Staff) -> s.CouponSaleOut:
         """Sell numbered coupons to an organisation (C-09); paid by cheque they wait for clearing (C-05)."""
+        await reach_store(c, p, body.store_id)  # O-02: for the seller's own store
         return s.CouponSaleOut(**await coupons.sell(c, body.model_dump(), p.staff_id))
 
     @r.post("/coupon-sales/{coupon_sale_id}/clearing")
     async def cleared(coupon_sale_id: PathId, p: Approver) -> s.CouponChequeOut:
         """The cheque paying a coupon sale cleared: its coupons are released (C-05)."""
+        await reach(c, p, "coupon_sale", coupon_sale_id)
         return s.CouponChequeOut(**await coupons.settle_cheque(c, coupon_sale_id, True))
 
     @r.post("/coupon-sales/{coupon_sale_id}/bounce")
     async def bounced(coupon_sale_id: PathId, p: Approver) -> s.CouponChequeOut:
         """The cheque bounced: the coupons go back to stock (C-05)."""
+        await reach(c, p, "coupon_sale", coupon_sale_id)
         return s.CouponChequeOut(**await coupons.settle_cheque(c, coupon_sale_id, False))
 
     @r.get("/reports/coupon-tally")
     async def tally(p: Reader, day: Annotated[s.Day, Query(alias="date")],
                     store_id: Annotated[Ident | None, Query()] = None) -> s.TallyOut:
-        """The daily 17:00 tally of coupon sales (C-09)."""
-        return s.TallyOut(**await coupons.tally(c, day, store_id))
+        """The daily 17:00 tally of coupon sales (C-09); store roles tally their own store (O-02)."""
+        store, region = report_scope(p, store_id)
+        return s.TallyOut(**await coupons.tally(c, day, store, region))
 
     @r.get("/reports/coupon-conflicts")
     async def conflicts(p: Reader, limit: Annotated[s.Limit, Query()] = 100) -> s.ConflictsOut:
-        """Recorded sales that named coupons they could not spend (already spent, unknown, unpaid): C-09."""
-        return s.ConflictsOut.model_validate({"conflicts": await coupons.conflicts(c, limit)})
+        """Recorded sales that named coupons they could not spend (C-09); store roles see their store's (O-02)."""
+        return s.ConflictsOut.model_validate({"conflicts": await coupons.conflicts(c, limit, *report_scope(p))})
 
     @r.put("/rebate-tiers")
     async def tiers(body: s.TiersIn, p: Finance) -> s.TiersOut:
@@ -66,11 +71,13 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
     @r.post("/rebates/{rebate_id}/decision")
     async def decide(rebate_id: PathId, body: s.DecisionIn, p: Approver) -> s.RebateDecisionOut:
         """Approve (numbered slip, credit.rebate.approved) or reject a rebate (C-08)."""
+        await reach(c, p, "rebate", rebate_id)
         return s.RebateDecisionOut(**await rebates.decide_rebate(c, rebate_id, body.approve, p.staff_id))
 
     @r.post("/rebate-slips/{slip_no}/collection")
     async def collect(slip_no: PathId, body: s.CollectionIn, p: Staff) -> s.CollectionOut:
         """Record the collection of a rebate as coupons against its slip (C-08)."""
+        await reach(c, p, "slip", slip_no)
         return s.CollectionOut(**await rebates.collect(c, slip_no, body.coupon_nos, body.collected_by))
 
     @r.get("/reports/coupon-reconciliation")

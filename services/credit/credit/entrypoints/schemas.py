@@ -115,6 +115,15 @@ class AuthorizationIn(RequestModel):
     responsible_staff_id: Ident
 
 
+class ClaimIn(RequestModel):
+    """C-04: the till is about to record a credit sale naming this authorisation."""
+
+    store_id: Ident
+    receipt_no: Ident
+    customer_id: Ident
+    amount: PositiveMoney = Field(description="what the sale's credit payments naming it add up to")
+
+
 class PaymentIn(RequestModel):
     method: PaymentMethod
     amount: PositiveMoney
@@ -143,7 +152,8 @@ class ReleaseIn(RequestModel):
 
 
 class CouponBatchIn(RequestModel):
-    prefix: str = Field(pattern=r"^[A-Z0-9-]{1,16}$", description="numbers are prefix + 6 digits")
+    prefix: str = Field(pattern=r"^[A-Z0-9-]{1,16}$",
+                        description="numbers are prefix + 12 random digits + a check digit")
     face_value: PositiveMoney
     count: Annotated[PositiveCount, Field(le=10_000)]
     expires_on: Day
@@ -327,6 +337,15 @@ class AuthorizationOut(ResponseModel):
     available_amount: int
 
 
+class ClaimOut(ResponseModel):
+    authorization_id: str
+    store_id: str
+    receipt_no: str
+    customer_id: str
+    amount: int
+    status: Literal["claimed"]
+
+
 class AuthorizationView(ResponseModel):
     authorization_id: str
     customer_id: str
@@ -339,6 +358,7 @@ class AuthorizationView(ResponseModel):
     sale_id: str | None = None
     released_reason: str | None = None
     created_at: datetime
+    receipt_no: str | None = Field(None, description="the receipt that claimed it at the till (C-04)")
 
 
 class DailyRunOut(ResponseModel):
@@ -382,9 +402,11 @@ class ReceivablesOut(ResponseModel):
 
 class CouponBatchOut(ResponseModel):
     batch_id: str
-    first_no: str
-    last_no: str
+    first_no: str = Field(description="the first of `coupon_nos`")
+    last_no: str = Field(description="the last of `coupon_nos`")
     count: int
+    coupon_nos: list[str] = Field(description="the batch's numbers: prefix + 12 random digits + a check digit "
+                                              "(C-09: not guessable from one another)")
 
 
 class CouponSaleOut(ResponseModel):

@@ -59,8 +59,6 @@ async def limits_and_exposure(conn: AsyncConnection, customer_id: str, now: date
     q = sa.select(accounts).where(accounts.c.customer_id == customer_id)
     acct = (await conn.execute(q.with_for_update() if lock else q)).first()
     if acct is None:
-        if lock:  # a command naming an unknown customer is refused by C-01; a read answers 404
-            raise RuleViolation("C-01", "customer_id", "no credit account for this customer")
         raise NotFound("customer_id", "no credit account for this customer", "C-01")
 
     def total(*cols: Any) -> list[Any]:

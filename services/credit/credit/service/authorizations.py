@@ -13,8 +13,14 @@ from vipcore.errors import NotFound, RuleViolation
 
 from ..adapters.tables import authorizations
 from ..domain.rules import authorize
+from ..domain.tenancy import AuthorizationState, credit_sale_refusal
 from .accounts import limits_and_exposure
 from .context import Credit
+
+
+def not_this_store(store_id: str) -> NotFound:
+    """The answer to another store's group buyer, the same as to an unknown one (O-02: nothing is revealed)."""
+    return NotFound("customer_id", f"no credit account for this customer at store {store_id}", "C-01")
 
 
 async def request_authorization(c: Credit, store_id: str, customer_id: str, cases: int, amount: int,
@@ -23,7 +29,12 @@ async def request_authorization(c: Credit, store_id: str, customer_id: str, case
     now = c.clock()
     async with c.engine.begin() as conn:
         # FOR UPDATE on the account: a second terminal waits here and then sees this hold (READ COMMITTED).
-        _, limits, exposure = await limits_and_exposure(conn, customer_id, now, lock=True)
+        try:
+            acct, limits, exposure = await limits_and_exposure(conn, customer_id, now, lock=True)
+        except NotFound:
+            raise not_this_store(store_id) from None
+        if acct.store_id != store_id:  # O-02: a store's till asks only for its own group buyers
+            raise not_this_store(store_id)
         refusal = authorize(limits, exposure, cases, amount)
         if refusal is not None:
             await c.emit(conn, [(customer_id, AuthorizationRefused(
@@ -70,3 +81,28 @@ async def get_authorization(c: Credit, authorization_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound("authorization_id", "no such authorization")
     return dict(row._mapping)
+
+
+def state_of(row: Any) -> AuthorizationState:
+    return AuthorizationState(row.store_id, row.customer_id, row.amount, row.status, row.expires_at, row.receipt_no,
+                              row.sale_id)
+
+
+async def claim_authorization(c: Credit, authorization_id: str, store_id: str, receipt_no: str, customer_id: str,
+                              amount: int) -> dict[str, Any]:
+    """C-04: before the till records a credit sale, the authorisation it names is checked (this store, this
+    customer, covering the amount, not used by another receipt) and claimed by the receipt; 422 C-04 otherwise.
+    The same receipt again is answered the same way (a POS retry)."""
+    async with c.engine.begin() as conn:
+        row = (await conn.execute(sa.select(authorizations).where(
+            authorizations.c.authorization_id == authorization_id).with_for_update())).first()
+        refusal = credit_sale_refusal(state_of(row) if row is not None else None, store_id, customer_id, receipt_no,
+                                      amount, c.clock())
+        if refusal is not None:
+            raise RuleViolation(refusal.rule, refusal.field, refusal.reason)
+        assert row is not None
+        if row.receipt_no is None:
+            await conn.execute(authorizations.update().where(authorizations.c.authorization_id == authorization_id)
+                               .values(receipt_no=receipt_no))
+    return {"authorization_id": authorization_id, "store_id": store_id, "receipt_no": receipt_no,
+            "customer_id": customer_id, "amount": amount, "status": "claimed"}

@@ -13,22 +13,25 @@ from vipcore.errors import Conflict, NotFound, RuleViolation
 from vipcore.pii import mask_mobile, mobile_index
 
 from ..adapters import reports
-from ..adapters.tables import coupon_batches, coupon_movements, coupon_sales, coupons
-from ..domain.coupons import TALLY_HOUR, coupon_numbers, tally_window
+from ..adapters.tables import coupon_batches, coupon_movements, coupon_sales, coupons, stores
+from ..domain.coupons import TALLY_HOUR, tally_window
 from ..domain.rules import PAYMENT_METHODS, cheque_clears_on
+from ..domain.tenancy import coupon_number_well_formed, new_coupon_number
 from .context import Credit
 
 
 async def draw_batch(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
-    """Numbered coupons drawn from finance into stock."""
+    """Numbered coupons drawn from finance into stock. C-09: a coupon is a bearer voucher any till of the chain
+    accepts, so its number is the prefix, 12 random digits and a check digit: nobody guesses a sold coupon's
+    number from another one."""
     now = c.clock()
     async with c.engine.begin() as conn:
-        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('coupon_batches'))"))
-        used = await conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(coupon_batches.c.count), 0))
-                                 .where(coupon_batches.c.prefix == body["prefix"]))
-        nos = coupon_numbers(body["prefix"], int(used or 0) + 1, body["count"])
-        if await conn.scalar(sa.select(sa.func.count()).where(coupons.c.coupon_no.in_(nos))):
-            raise Conflict("C-09", "prefix", "these coupon numbers exist already: choose a prefix of its own")
+        nos: list[str] = []
+        while len(nos) < body["count"]:
+            fresh = list(dict.fromkeys(new_coupon_number(body["prefix"]) for _ in range(body["count"] - len(nos))))
+            taken = set((await conn.execute(sa.select(coupons.c.coupon_no).where(
+                coupons.c.coupon_no.in_(fresh)))).scalars())
+            nos += [n for n in fresh if n not in taken and n not in nos]
         batch_id = f"CB-{uuid.uuid4().hex[:10]}"
         await conn.execute(coupon_batches.insert().values(
             batch_id=batch_id, prefix=body["prefix"], face_value=body["face_value"], count=body["count"],
@@ -37,7 +40,7 @@ async def draw_batch(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]
             {"coupon_no": n, "batch_id": batch_id, "face_value": body["face_value"], "expires_on": body["expires_on"],
              "status": "in_stock", "drawn_at": now} for n in nos])
         await book(conn, "issued", [(n, body["face_value"]) for n in nos], now)
-    return {"batch_id": batch_id, "first_no": nos[0], "last_no": nos[-1], "count": len(nos)}
+    return {"batch_id": batch_id, "first_no": nos[0], "last_no": nos[-1], "count": len(nos), "coupon_nos": nos}
 
 
 async def book(conn: AsyncConnection, kind: str, items: list[tuple[str, int]], at: Any) -> None:
@@ -131,7 +134,7 @@ async def redeem(c: Credit, store_id: str, receipt_no: str, nos: list[str],
                 (r.status, r.redeemed_store_id, r.redeemed_receipt_no) == ("redeemed", store_id, receipt_no)
                 for r in rows):
             return 200, answer
-        errors += refusals(nos, found, today)
+        errors += refusals(nos, found, today, store_id)
         if errors:  # the first refusal names field and rule; the message lists every coupon refused
             first = errors[0]
             raise RuleViolation(first.rule, first.field, "; ".join(e.message for e in errors))
@@ -140,16 +143,19 @@ async def redeem(c: Credit, store_id: str, receipt_no: str, nos: list[str],
     return 201, answer
 
 
-def refusals(nos: list[str], found: dict[str, Any], today: date) -> list[RuleViolation]:
-    """Why these coupons cannot be spent now (empty: they can): C-09 once each, C-05 cheque not cleared."""
+def refusals(nos: list[str], found: dict[str, Any], today: date, store_id: str | None = None) -> list[RuleViolation]:
+    """Why these coupons cannot be spent now at `store_id` (empty: they can): C-09 once each, C-05 cheque not
+    cleared. O-02: a coupon spent at another store is said to be spent, never by which store or receipt."""
     errors: list[RuleViolation] = []
     for n in nos:
         r = found.get(n)
         if r is None:
-            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: no such coupon"))
+            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: no such coupon" + (
+                "" if coupon_number_well_formed(n) else " (check the number: its check digit does not match)")))
         elif r.status == "redeemed":
-            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: already spent (store {r.redeemed_store_id}, "
-                                                              f"receipt {r.redeemed_receipt_no})"))
+            where = f" (receipt {r.redeemed_receipt_no})" if store_id is None or r.redeemed_store_id == store_id \
+                else " at another store"
+            errors.append(RuleViolation("C-09", "coupon_nos", f"{n}: already spent{where}"))
         elif r.status == "held":
             errors.append(RuleViolation("C-05", "coupon_nos", f"{n}: paid by a cheque that has not cleared"))
         elif r.status != "sold":
@@ -161,17 +167,21 @@ def refusals(nos: list[str], found: dict[str, Any], today: date) -> list[RuleVio
     return errors
 
 
-async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
+async def tally(c: Credit, day: date, store_id: str | None, region: str | None = None) -> dict[str, Any]:
     """C-09: the 17:00 tally — every coupon sale since 17:00 the day before, totals per payment method. Each
-    store's 17:00 is its own (its time zone); without a store, every store's window in its own zone."""
+    store's 17:00 is its own (its time zone); without a store, every store's (or the region's stores') window in
+    its own zone."""
     async with c.engine.connect() as conn:
         if store_id:
             start, end = tally_window(day, await c.store_tz(conn, store_id))
             sales, redeemed = await reports.tally_of_store(conn, store_id, start, end)
             window = {"from": start.isoformat(), "to": end.isoformat()}
+            if region is not None and await conn.scalar(sa.select(stores.c.region_code).where(
+                    stores.c.store_id == store_id)) != region:
+                raise NotFound("store_id", f"no store {store_id} in region {region}", "O-02")
         else:
             lo, hi = (datetime.combine(d, time(TALLY_HOUR)) for d in (day - timedelta(days=1), day))
-            sales, redeemed = await reports.tally_of_all_stores(conn, c.default_tz, lo, hi)
+            sales, redeemed = await reports.tally_of_all_stores(conn, c.default_tz, lo, hi, region)
             window = {"from": f"{lo.isoformat()} store time", "to": f"{hi.isoformat()} store time"}
     by_method: dict[str, int] = {}
     for s in sales:
@@ -183,8 +193,10 @@ async def tally(c: Credit, day: date, store_id: str | None) -> dict[str, Any]:
             "by_method": by_method, "coupons_redeemed": redeemed[0], "redeemed_amount": int(redeemed[1])}
 
 
-async def conflicts(c: Credit, limit: int) -> list[dict[str, Any]]:
-    """C-09: sales that reached credit naming coupons they could not spend, newest first."""
+async def conflicts(c: Credit, limit: int, store_id: str | None = None,
+                    region: str | None = None) -> list[dict[str, Any]]:
+    """C-09: sales that reached credit naming coupons they could not spend, newest first (O-02: of the store or
+    region given)."""
     async with c.engine.connect() as conn:
-        rows = await reports.coupon_conflicts_list(conn, limit)
+        rows = await reports.coupon_conflicts_list(conn, limit, store_id, region)
     return [dict(r) for r in rows]

@@ -3,8 +3,10 @@ captures the authorisation it names (C-04); a refund of that sale reduces it and
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +20,13 @@ from vipcore.events import Envelope
 from vipcore.topics import CREDIT_EVENTS
 
 from ..adapters.sql import OUTSTANDING
-from ..adapters.tables import accounts, authorizations, receivables, staff_directory, stores
+from ..adapters.tables import accounts, authorizations, credit_refusals, receivables, staff_directory, stores
 from ..domain.rules import due_date
+from ..domain.tenancy import credit_sale_refusal
+from .authorizations import state_of
 from .context import Credit
+
+log = logging.getLogger("credit.receivables")
 
 
 async def fill_line_leaders(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -55,56 +61,77 @@ class ReceivableBook:
                 self.c._tz_cache.pop(s, None)
 
     async def on_sales(self, tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
-        credit = [(d, d.data, p) for d in batch if isinstance(d.data, SaleRecorded)
-                  for p in d.data.payments if p.method == "credit" and p.credit_customer_id is not None]
-        if not credit:
+        """C-04: a credit payment becomes a receivable only against an authorisation of the sale's store and
+        customer that covers it and was not used by another receipt; otherwise no receivable is booked and the
+        sale is kept in `credit_refusals` for finance (the gateway refuses such a sale at the till already)."""
+        paid: dict[tuple[str, str, str | None], int] = {}  # (sale_id, customer, authorization) -> amount
+        sale_of: dict[str, tuple[Delivery[SaleRecorded], SaleRecorded]] = {}
+        for d in batch:
+            if not isinstance(d.data, SaleRecorded):
+                continue
+            for p in d.data.payments:
+                if p.method == "credit" and p.credit_customer_id is not None:
+                    k = (d.data.sale_id, str(p.credit_customer_id), p.authorization_id)
+                    paid[k] = paid.get(k, 0) + p.amount
+                    sale_of[d.data.sale_id] = (d, d.data)
+        if not paid:
             return
         conn = tx.conn
-        cust_ids = {p.credit_customer_id for _, _, p in credit}
-        auth_ids = {p.authorization_id for _, _, p in credit if p.authorization_id}
-        store_ids = {s.store_id for _, s, _ in credit}
+        cust_ids = {cust for _, cust, _ in paid}
+        auth_ids = {a for _, _, a in paid if a}
+        store_ids = {s.store_id for _, s in sale_of.values()}
         accts = {r.customer_id: r for r in await conn.execute(
             sa.select(accounts.c.customer_id, accounts.c.customer_class, accounts.c.responsible_staff_id,
                       accounts.c.line_leader_staff_id).where(accounts.c.customer_id.in_(cust_ids)))}
         auths = {r.authorization_id: r for r in await conn.execute(
-            sa.select(authorizations.c.authorization_id, authorizations.c.customer_id, authorizations.c.cases,
-                      authorizations.c.responsible_staff_id, authorizations.c.status, authorizations.c.sale_id)
-            .where(authorizations.c.authorization_id.in_(auth_ids)))} if auth_ids else {}
+            sa.select(authorizations).where(authorizations.c.authorization_id.in_(auth_ids))
+            .order_by(authorizations.c.authorization_id).with_for_update())} if auth_ids else {}
+        states = {a: state_of(r) for a, r in auths.items()}
         shops = {r.store_id: r for r in await conn.execute(sa.select(stores).where(stores.c.store_id.in_(store_ids)))}
-        rows, captured = [], []
-        taken: dict[str, str] = {}  # captures made earlier in this batch: two sales may name one hold
-        for d, sale, p in credit:
-            cust = str(p.credit_customer_id)
-            acct, auth, shop = accts.get(cust), auths.get(p.authorization_id or ""), shops.get(sale.store_id)
-            if auth is not None and (auth.customer_id != cust or (auth.status == "captured"
-                                                                  and auth.sale_id != sale.sale_id)
-                                     or taken.get(auth.authorization_id, sale.sale_id) != sale.sale_id):
-                auth = None  # another customer's, or already captured by another sale: it captures nothing
+        rows, captured, refused = [], [], []
+        now = self.c.clock()
+        for (sale_id, cust, auth_id), amount in paid.items():
+            d, sale = sale_of[sale_id]
+            refusal = credit_sale_refusal(states.get(auth_id or ""), sale.store_id, cust, sale.receipt_no, amount,
+                                          now, sale.sale_id)
+            if refusal is not None:
+                log.warning("credit sale %s of store %s books no receivable (%s: %s)", sale.sale_id, sale.store_id,
+                            refusal.rule, refusal.reason)
+                refused.append({"sale_id": sale.sale_id, "customer_id": cust, "authorization_id": auth_id or "",
+                                "store_id": sale.store_id, "receipt_no": sale.receipt_no, "amount": amount,
+                                "rule": refusal.rule, "reason": refusal.reason})
+                continue
+            auth, acct, shop = auths[str(auth_id)], accts.get(cust), shops.get(sale.store_id)
+            # captured now: a second sale of this batch naming it is refused above (C-04)
+            states[str(auth_id)] = replace(states[str(auth_id)], status="captured", sale_id=sale.sale_id,
+                                           receipt_no=sale.receipt_no)
             tz = shop.timezone if shop else self.c.default_tz
             delivered_on = self.c.business_date(tz, sale.occurred_at)
-            # Unknown customer: the goods have left, so record it, on the strictest terms (20 days).
             cls = acct.customer_class if acct else "individual"
-            rid = str(uuid.uuid5(d.env.id, f"{cust}/{p.authorization_id}"))
+            rid = str(uuid.uuid5(d.env.id, f"{cust}/{auth_id}"))
             rows.append({"receivable_id": rid, "customer_id": cust, "sale_id": sale.sale_id,
-                         "store_id": sale.store_id, "receipt_no": sale.receipt_no, "amount": p.amount,
-                         "authorization_id": p.authorization_id, "delivered_at": sale.occurred_at,
-                         "cases": auth.cases if auth else 0, "due_date": due_date(cls, delivered_on),
-                         "responsible_staff_id": (auth.responsible_staff_id if auth else None)
+                         "store_id": sale.store_id, "receipt_no": sale.receipt_no, "amount": amount,
+                         "authorization_id": auth_id, "delivered_at": sale.occurred_at,
+                         "cases": auth.cases, "due_date": due_date(cls, delivered_on),
+                         "responsible_staff_id": auth.responsible_staff_id
                          or (acct.responsible_staff_id if acct else sale.cashier_staff_id),
                          "line_leader_staff_id": acct.line_leader_staff_id if acct else None,
                          "region_code": shop.region_code if shop else None})
-            if auth is not None and auth.authorization_id not in taken:
-                taken[auth.authorization_id] = sale.sale_id
-                captured.append({"a_id": auth.authorization_id, "s_id": sale.sale_id})
+            if auth.status != "captured":
+                captured.append({"a_id": auth.authorization_id, "s_id": sale.sale_id, "r_no": sale.receipt_no})
             tx.emit(CREDIT_EVENTS, cust, Envelope.new(ReceivableRecorded(
                 receivable_id=rid, customer_id=cust, sale_id=sale.sale_id, store_id=sale.store_id,
-                amount=p.amount, authorization_id=p.authorization_id), source="credit", subject=cust), cause=d)
+                amount=amount, authorization_id=auth_id), source="credit", subject=cust), cause=d)
+        if refused:
+            await conn.execute(pg_insert(credit_refusals).on_conflict_do_nothing(), refused)
+        if not rows:
+            return
         await fill_line_leaders(conn, rows)
         await conn.execute(pg_insert(receivables).on_conflict_do_nothing(), rows)
         if captured:
             await conn.execute(
                 authorizations.update().where(authorizations.c.authorization_id == sa.bindparam("a_id"))
-                .values(status="captured", sale_id=sa.bindparam("s_id")), captured)
+                .values(status="captured", sale_id=sa.bindparam("s_id"), receipt_no=sa.bindparam("r_no")), captured)
 
     async def on_refunds(self, tx: Tx, batch: list[Delivery[SaleRefunded]]) -> None:
         """C-04: a refunded credit sale gives back what it owed; fully refunded, its hold is released."""

@@ -55,8 +55,10 @@ async def spend_coupons(tx: Tx, batch: list[Delivery[SaleRecorded]]) -> None:
                      redeemed_sale_id=sale.sale_id, redeemed_at=r["redeemed_at"] or sale.occurred_at)
             spent[n] = r
             continue
+        # O-02: the reason is read by the selling store's staff: another store's receipt is never named
         reason = ("no such coupon" if r is None else
-                  f"already spent by receipt {r['redeemed_receipt_no']} of store {r['redeemed_store_id']}"
+                  (f"already spent by receipt {r['redeemed_receipt_no']} of this store"
+                   if r["redeemed_store_id"] == sale.store_id else "already spent at another store")
                   if r["status"] == "redeemed" else f"coupon is {r['status']}")
         conflicts.append({"sale_id": sale.sale_id, "coupon_no": n, "store_id": sale.store_id,
                           "receipt_no": sale.receipt_no, "reason": reason})

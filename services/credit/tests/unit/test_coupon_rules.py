@@ -7,18 +7,27 @@ from datetime import UTC, date, datetime, timedelta
 from credit.config import CreditSettings
 from credit.domain.coupons import (
     Reconciliation,
-    coupon_numbers,
     month_window,
     rebate_for,
     release_cutoff,
     tally_window,
     unclaimed_spend,
 )
+from credit.domain.tenancy import coupon_number_well_formed, luhn_digit, new_coupon_number
 from credit.service.context import Credit
 
 
-def test_c09_coupons_are_numbered_in_sequence() -> None:
-    assert coupon_numbers("GB26-", 9, 3) == ["GB26-000009", "GB26-000010", "GB26-000011"]
+def test_c09_coupon_numbers_are_random_with_a_check_digit_not_a_sequence() -> None:
+    """C-09, O-02: a coupon number says nothing about the next one; a mistyped digit fails the check digit."""
+    nos = [new_coupon_number("GB26-") for _ in range(200)]
+    assert len(set(nos)) == 200 and all(n.startswith("GB26-") and len(n) == 5 + 13 for n in nos)
+    assert all(coupon_number_well_formed(n, 5) for n in nos)
+    digits = sorted(int(n[5:-1]) for n in nos)
+    assert min(b - a for a, b in zip(digits, digits[1:], strict=False)) > 1  # no neighbours: not a sequence
+    n = nos[0]
+    typo = n[:-2] + str((int(n[-2]) + 1) % 10) + n[-1]
+    assert not coupon_number_well_formed(typo) and not coupon_number_well_formed("GB26-000001")
+    assert luhn_digit("7992739871") == "3"  # the textbook Luhn example
 
 
 def test_c09_tally_at_17_00_store_time_covers_the_day_before_from_17_00() -> None:

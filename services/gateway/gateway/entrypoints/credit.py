@@ -11,6 +11,7 @@ from vipcore.telemetry import current_trace_id
 from ..service.apikeys import KeyVerifier
 from ..service.credit import CreditDesk
 from .deps import terminal_store
+from .limits import PosLimits
 from .schemas import CouponRedemptionIn, CouponRedemptionOut, CreditAuthorizationIn, CreditAuthorizationOut
 
 
@@ -20,9 +21,9 @@ def _answer(status: int, body: dict[str, Any]) -> JSONResponse:
                         media_type=None if status < 300 else PROBLEM)
 
 
-def credit_router(keys: KeyVerifier, desk: CreditDesk) -> APIRouter:
+def credit_router(keys: KeyVerifier, desk: CreditDesk, limits: PosLimits) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"], responses=PROBLEM_RESPONSES)
-    Store = Annotated[str, Depends(terminal_store(keys))]
+    Store = Annotated[str, Depends(terminal_store(keys, limits.gate(limits.writes, "credit requests")))]
 
     @r.post("/credit/authorizations", status_code=201, response_model=CreditAuthorizationOut, responses={
         201: {"content": {"application/json": {

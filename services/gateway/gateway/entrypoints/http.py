@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.http import PROBLEM, PROBLEM_RESPONSES
@@ -17,6 +17,7 @@ from ..service.lookup import MemberLookup
 from ..service.quotes import Quoting
 from ..service.sales import SalesDesk
 from .deps import terminal_store
+from .limits import PosLimits
 from .schemas import (
     ApiKeyOut,
     MemberLookupOut,
@@ -38,9 +39,11 @@ def _json(model: type[Any]) -> dict[str, Any]:
 
 
 def pos_router(checkout: Checkout, desk: SalesDesk, keys: KeyVerifier, lookup: MemberLookup,
-               quoting: Quoting) -> APIRouter:
+               quoting: Quoting, limits: PosLimits) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["pos"], responses=PROBLEM_RESPONSES)
-    Store = Annotated[str, Depends(terminal_store(keys))]
+    Store = Annotated[str, Depends(terminal_store(keys, limits.gate(limits.writes, "sales and refunds")))]
+    QuotingStore = Annotated[str, Depends(terminal_store(keys, limits.gate(limits.quotes, "quotes")))]
+    LookupStore = Annotated[str, Depends(terminal_store(keys, limits.gate(limits.lookups, "member lookups")))]
 
     @r.post("/sales", status_code=201, response_model=SaleAccepted, responses={
         200: {"model": SaleAccepted, "description": "replay of an accepted sale (same body): the first answer"},
@@ -58,8 +61,9 @@ def pos_router(checkout: Checkout, desk: SalesDesk, keys: KeyVerifier, lookup: M
 
     @r.post("/sales:batch", status_code=207, response_model=SalesBatchOut,
             responses={207: {"content": _json(SalesBatchOut)}})
-    async def record_sales_batch(batch: SalesBatchIn, store: Store) -> JSONResponse:
+    async def record_sales_batch(batch: SalesBatchIn, store: Store, request: Request) -> JSONResponse:
         """Upload up to 500 offline receipts; each validated, paid and recorded on its own, one status each."""
+        limits.receipts(request, len(batch.sales))  # an upload counts its receipts, not one request
         results = await checkout.record_batch(store, batch.sales)
         tag_span(store_id=store, sales=str(len(batch.sales)))
         return JSONResponse({"results": results, "trace_id": current_trace_id()}, status_code=207)
@@ -75,19 +79,28 @@ def pos_router(checkout: Checkout, desk: SalesDesk, keys: KeyVerifier, lookup: M
         return JSONResponse(out.body, status_code=out.status)
 
     @r.get("/members/lookup", response_model=MemberLookupOut, responses={200: {"content": _json(MemberLookupOut)}})
-    async def member_lookup(store: Store, card_no: Annotated[ShortIdent | None, Query()] = None,
+    async def member_lookup(store: LookupStore, request: Request,
+                            card_no: Annotated[ShortIdent | None, Query()] = None,
                             mobile: Annotated[Mobile | None, Query()] = None,
                             name: Annotated[Name | None, Query()] = None) -> dict[str, Any]:
-        """Identify a member by card, or by mobile and name (M-18); a blacklisted phone is flagged first (M-16)."""
-        return {**await lookup.find(store, card_no, mobile, name), "trace_id": current_trace_id()}
+        """Identify a member by card, or by mobile and name (M-18); a blacklisted phone is flagged first (M-16).
+
+        Lookups finding nobody are limited per key far tighter than lookups (429): the card range is not walkable."""
+        found = await limits.unless_missed(request, lambda: lookup.find(store, card_no, mobile, name),
+                                           missed=lambda a: a.get("member_id") is None)
+        return {**found, "trace_id": current_trace_id()}
 
     @r.post("/quotes", response_model=QuoteOut, responses={
         200: {"content": _json(QuoteOut)},
         503: {"description": "loyalty cannot be reached: charge the regular price or retry"}})
-    async def quote(q: QuoteIn, store: Store) -> Response:
+    async def quote(q: QuoteIn, store: QuotingStore, request: Request) -> Response:
         """Price a basket for a member: member price per line and points to earn (L-06)."""
         same_store(store, q.store_id)
-        member_id, reply = await quoting.quote(q)
+        if q.member is None:
+            member_id, reply = await quoting.quote(q)
+        else:  # naming a card nobody has is a miss, as for a lookup
+            member_id, reply = await limits.unless_missed(request, lambda: quoting.quote(q),
+                                                          missed=lambda a: a[0] is None)
         if reply.status != 200:
             return JSONResponse({**reply.body, "trace_id": current_trace_id()}, status_code=reply.status,
                                 media_type=PROBLEM)

@@ -63,6 +63,28 @@ class MemberIn(RequestModel):
         return self
 
 
+class ProofIn(RequestModel):
+    """L-07, L-11 (added in v1): the member proves presence for a spend with the SMS code just received (`otp`,
+    from `POST /v1/members/{card_no}/proof-codes`) or the PIN set at the desk (`pin`), as the store's program says.
+    Never stored, never part of the idempotency comparison of a sale."""
+
+    model_config = {"json_schema_extra": {"examples": [{"otp": "482913"}, {"pin": "730514"}]}}
+    otp: Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None = None
+    pin: Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ProofIn:
+        if (self.otp is None) == (self.pin is None):
+            raise ValueError("give exactly one of otp or pin (L-07, L-11)")
+        return self
+
+
+PROOF_FIELD = Field(None, exclude=True, description=(
+    "L-07, L-11 (added in v1): required when points or stored value are spent — the member's SMS code or PIN; "
+    "without it, or when it is wrong or expired, the spend is refused (422, or 403 while the member's proofs are "
+    "locked after 5 wrong answers) naming the field `proof`"))
+
+
 class SaleLineIn(RequestModel):
     line_no: LineNo
     sku: Ident
@@ -130,6 +152,7 @@ class SaleIn(RequestModel):
     currency: Currency = "CNY"
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     payments: list[PaymentIn] = Field(min_length=1, max_length=20)
+    proof: ProofIn | None = PROOF_FIELD
 
     @model_validator(mode="after")
     def _totals(self) -> SaleIn:
@@ -205,20 +228,34 @@ class RedemptionIn(RequestModel):
     """POST /v1/redemptions."""
 
     model_config = {"json_schema_extra": {"examples": [
-        {"store_id": "XA-001", "member": {"card_no": "75500243"}, "reward_id": "R-500", "id_verified": True},
-        {"store_id": "XA-001", "member": {"mobile": "13800138000", "name": "王小明"}, "points_to_cash": 1000}]}}
+        {"store_id": "XA-001", "member": {"card_no": "75500243"}, "reward_id": "R-500", "id_verified": True,
+         "cashier_staff_id": "S-1001", "proof": {"otp": "482913"}},
+        {"store_id": "XA-001", "member": {"mobile": "13800138000", "name": "王小明"}, "points_to_cash": 1000,
+         "proof": {"pin": "730514"}}]}}
     store_id: StoreId
     member: MemberIn
     reward_id: Ident | None = None
     points_to_cash: PositivePoints | None = Field(None, description="points converted to money (L-07)")
-    id_verified: bool = False
+    id_verified: bool = Field(False, description="the member's ID was checked at the desk (L-09 threshold "
+                                                 "rewards); counts only with `cashier_staff_id`, who is recorded")
     redemption_id: uuid.UUID | None = Field(None, description="optional: the same id again returns the first answer")
+    cashier_staff_id: Ident | None = Field(None, description="added in v1: the cashier, recorded with every proof "
+                                                             "attempt and ID check")
+    proof: ProofIn | None = PROOF_FIELD
 
     @model_validator(mode="after")
     def _one_kind(self) -> RedemptionIn:
         if (self.reward_id is None) == (self.points_to_cash is None):
             raise ValueError("give exactly one of reward_id or points_to_cash (L-07)")
         return self
+
+
+class ProofCodeIn(RequestModel):
+    """POST /v1/members/{card_no}/proof-codes (added in v1)."""
+
+    model_config = {"json_schema_extra": {"examples": [{"store_id": "XA-001", "cashier_staff_id": "S-1001"}]}}
+    store_id: StoreId
+    cashier_staff_id: Ident | None = None
 
 
 class CreditAuthorizationIn(RequestModel):
@@ -360,6 +397,19 @@ class RedemptionOut(ResponseModel):
     reward_id: str | None = None
     cash_value: int | None = Field(None, description="fen, for points_to_cash")
     replayed: bool | None = None
+    member_id: str | None = None
+    trace_id: str | None = None
+
+
+class ProofCodeOut(ResponseModel):
+    """201: a one-time code is on its way to the member's registered mobile (valid 5 minutes, used once)."""
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "method": "sms_code", "sent_to": "138****8000", "expires_at": "2026-11-22T12:35:00+00:00",
+        "member_id": "m-1f2e3d", "trace_id": TRACE_ID}]}}
+    method: Literal["sms_code"] = "sms_code"
+    sent_to: str = Field(description="the registered mobile, masked")
+    expires_at: str
     member_id: str | None = None
     trace_id: str | None = None
 

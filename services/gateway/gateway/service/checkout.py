@@ -1,6 +1,8 @@
 """Recording sales from the till: what is paid is secured first, then the sale is recorded.
 
-Order matters (L-11, C-09): the stored-value hold is taken before the coupons are spent, because a refused hold
+Order matters (C-04, L-11, C-09): the credit authorisations a sale names are checked and claimed by its receipt
+first (a refusal leaves nothing behind; a claim left by a sale refused later serves the same receipt's retry and
+lapses with the authorisation). The stored-value hold is taken before the coupons are spent, because a refused hold
 leaves nothing behind while a spent coupon is gone; when the coupons are refused the hold is given back at once.
 An upload of offline receipts (`sales:batch`) gives each receipt the same path and its own answer: a malformed or
 refused receipt fails alone, before anything of its own is spent, and never fails the others."""
@@ -18,6 +20,7 @@ from ..domain.access import same_store
 from ..entrypoints.schemas import SaleIn
 from .coalescer import SaleCoalescer
 from .coupons import CouponGate
+from .credit import CreditSaleGate
 from .sales import Outcome, SalesDesk
 from .stored_value import StoredValuePayments, pays_with_stored_value
 
@@ -40,11 +43,16 @@ class Checkout:
     """Records sales for the POS API: one sale (POST /v1/sales) or an upload of many (POST /v1/sales:batch)."""
 
     def __init__(self, desk: SalesDesk, coalescer: SaleCoalescer | None = None,
-                 stored_value: StoredValuePayments | None = None, coupons: CouponGate | None = None) -> None:
+                 stored_value: StoredValuePayments | None = None, coupons: CouponGate | None = None,
+                 credit: CreditSaleGate | None = None) -> None:
         self.desk, self.coalescer, self.stored_value, self.coupons = desk, coalescer, stored_value, coupons
+        self.credit = credit
 
     async def pay(self, sale: SaleIn) -> None:
-        """Secure what the sale is paid with: stored value held first (L-11), then coupons spent (C-09)."""
+        """Secure what the sale is paid with: its credit authorisations checked and claimed first (C-04), then
+        stored value held (L-11), then coupons spent (C-09)."""
+        if self.credit is not None:
+            await self.credit.claim(sale)  # C-04: refused before anything is held or spent
         held = False
         if self.stored_value is not None and pays_with_stored_value(sale):
             held = await self.stored_value.hold(sale)  # L-11: refused when the member's free balance is short
@@ -59,9 +67,11 @@ class Checkout:
     async def record(self, store: str, sale: SaleIn) -> Outcome:
         """One sale; durable (database + outbox) before it is answered, idempotent on (store, receipt)."""
         same_store(store, sale.store_id)
-        await self.pay(sale)
         if self.coalescer is not None:
-            return await self.coalescer.submit(sale)
+            with self.coalescer.slot():  # 503 when the queue is full: before anything is paid or written
+                await self.pay(sale)
+                return await self.coalescer.submit(sale)
+        await self.pay(sale)
         (out,) = await self.desk.record([sale])
         return out
 

@@ -41,25 +41,26 @@ class Directory:
         self._members: dict[tuple[str, ...], tuple[str, float]] = {}
 
     @staticmethod
-    def _ref_key(ref: dict[str, Any]) -> tuple[str, ...]:
+    def _ref_key(ref: dict[str, Any], store: str) -> tuple[str, ...]:
         if ref.get("card_no"):
-            return ("card", ref["card_no"])
-        return ("pair", ref.get("mobile") or "", ref.get("name") or "")
+            return (store, "card", ref["card_no"])
+        return (store, "pair", ref.get("mobile") or "", ref.get("name") or "")
 
-    def cached_member(self, ref: dict[str, Any]) -> str | None:
+    def cached_member(self, ref: dict[str, Any], store: str) -> str | None:
         """Which member a card or (mobile, name) names, from memory (quotes only, L-06).
 
         That answer does not change once known (a card number is never given to another member), so it is
-        kept for a minute; the member's state is not cached: sales always read the directory (M-04, M-17)."""
-        hit = self._members.get(self._ref_key(ref))
+        kept for a minute, per store (what a store's till reaches, O-02); the member's state is not cached: sales
+        always read the directory (M-04, M-17)."""
+        hit = self._members.get(self._ref_key(ref, store))
         return hit[0] if hit and hit[1] > time.monotonic() else None
 
-    def remember_member(self, ref: dict[str, Any], member_id: str | None) -> None:
+    def remember_member(self, ref: dict[str, Any], store: str, member_id: str | None) -> None:
         if member_id is None:  # unknown today may be registered a moment later: never cache a miss
             return
         if len(self._members) >= self.MEMBER_CACHE_SIZE:
             self._members.clear()
-        self._members[self._ref_key(ref)] = (member_id, time.monotonic() + self.MEMBER_CACHE_SECONDS)
+        self._members[self._ref_key(ref, store)] = (member_id, time.monotonic() + self.MEMBER_CACHE_SECONDS)
 
     async def on_stores(self, tx: Tx, batch: list[Delivery[StoreRegistered]]) -> None:
         rows = [d.data.model_dump(include={"store_id", "name", "region_code", "timezone", "program"})
@@ -160,28 +161,36 @@ class Directory:
     def mobile_index(self, mobile: str) -> str:
         return mobile_index(self.index_key, mobile)
 
-    async def resolve(self, conn: AsyncConnection, refs: list[dict | None]) -> list[str | None]:
-        """member_id for each member reference (card, or mobile+name), None when unknown."""
-        return [m[0] if m else None for m in await self.resolve_full(conn, refs)]
+    async def resolve(self, conn: AsyncConnection, refs: list[dict | None], store: str) -> list[str | None]:
+        """member_id for each member reference (card, or mobile+name) presented at `store`, None when unknown."""
+        return [m[0] if m else None for m in await self.resolve_full(conn, refs, store)]
 
-    async def resolve_full(self, conn: AsyncConnection,
-                           refs: list[dict | None]) -> list[tuple[str, str, str] | None]:
-        """(member_id, member status, status of the presented card) for each reference, None when unknown."""
+    async def resolve_full(self, conn: AsyncConnection, refs: list[dict | None],
+                           store: str) -> list[tuple[str, str, str] | None]:
+        """(member_id, member status, status of the presented card) for each reference presented at `store`, None
+        when unknown there.
+
+        O-02 with L-11: a store's till reaches the members of the stores of its own program (a member uses the
+        card anywhere in the chain that runs the program, L-11), never another program's members — those are
+        answered like an unknown card. Several files for one person (one per store) resolve to the file of
+        this store first."""
         cards = {r["card_no"] for r in refs if r and r.get("card_no")}
         pairs = {(mobile_index(self.index_key, r["mobile"]), name_index(self.index_key, r["name"]))
                  for r in refs if r and not r.get("card_no")}
+        reachable = md.c.store_id.in_(same_program(store))
         by_card: dict[str, tuple[str, str, str]] = {}
         by_pair: dict[tuple[str, str], tuple[str, str, str]] = {}
         if cards:
             rows = await conn.execute(sa.select(member_cards.c.card_no, md.c.member_id, md.c.status,
                                                 member_cards.c.card_status)
                                       .join(md, md.c.member_id == member_cards.c.member_id)
-                                      .where(member_cards.c.card_no.in_(cards)))
+                                      .where(member_cards.c.card_no.in_(cards), reachable))
             by_card = {r.card_no: (r.member_id, r.status, r.card_status) for r in rows}
         if pairs:
             rows = await conn.execute(sa.select(md.c.mobile_index, md.c.name_index, md.c.member_id, md.c.status,
-                                                md.c.card_status)
-                                      .where(sa.tuple_(md.c.mobile_index, md.c.name_index).in_(pairs)))
+                                                md.c.card_status, md.c.store_id)
+                                      .where(sa.tuple_(md.c.mobile_index, md.c.name_index).in_(pairs), reachable)
+                                      .order_by(md.c.store_id == store, md.c.member_id))
             by_pair = {(r.mobile_index, r.name_index): (r.member_id, r.status, r.card_status) for r in rows}
         out: list[tuple[str, str, str] | None] = []
         for r in refs:
@@ -193,3 +202,9 @@ class Directory:
                 out.append(by_pair.get((mobile_index(self.index_key, r["mobile"]),
                                         name_index(self.index_key, r["name"]))))
         return out
+
+
+def same_program(store: str) -> sa.Select:
+    """The stores that run the program of `store` (O-02, L-11): empty while `store` itself is unknown."""
+    program = sa.select(stores.c.program).where(stores.c.store_id == store).scalar_subquery()
+    return sa.select(stores.c.store_id).where(stores.c.program == program)

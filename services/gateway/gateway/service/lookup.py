@@ -32,7 +32,7 @@ class MemberLookup:
             if blacklist_alone_answers(listed, card_no, name):
                 return {**NOT_A_MEMBER, "blacklisted": listed}
             ref = member_ref(card_no, mobile, name)
-            (found,) = await self.directory.resolve_full(conn, [ref])
+            (found,) = await self.directory.resolve_full(conn, [ref], store)  # O-02, L-11
             if found is None:
                 if listed:
                     return {**NOT_A_MEMBER, "blacklisted": listed}

@@ -23,13 +23,17 @@ from .directory import Directory
 
 
 class QuoteBatcher(Gatherer[dict[str, Any], Reply]):
-    def __init__(self, loyalty: InternalClient, max_batch: int = 100) -> None:
-        super().__init__(max_batch)
+    field, what = "lines", "quotes"
+
+    def __init__(self, loyalty: InternalClient, max_batch: int = 100, max_pending: int = 2000) -> None:
+        super().__init__(max_batch, max_pending)
         self.loyalty = loyalty
 
     async def price(self, quote: dict[str, Any]) -> Reply:
-        """Loyalty's answer for one basket: 200 with the priced basket, or loyalty's status and problem."""
-        return await self._submit(quote, otel_context.get_current())
+        """Loyalty's answer for one basket: 200 with the priced basket, or loyalty's status and problem.
+        503 (Unavailable) at once when `max_pending` quotes are waiting already."""
+        with self.slot():
+            return await self._submit(quote, otel_context.get_current())
 
     async def _flush(self, group: list[tuple[dict[str, Any], Context, asyncio.Future[Reply]]]) -> None:
         if len(group) == 1:  # alone: the call is part of the request's trace
@@ -81,11 +85,11 @@ class Quoting:
         member_id = None
         if q.member is not None:
             ref = q.member.model_dump()
-            member_id = self.directory.cached_member(ref)
+            member_id = self.directory.cached_member(ref, q.store_id)
             if member_id is None:
                 async with self.engine.connect() as conn:
-                    (member_id,) = await self.directory.resolve(conn, [ref])
-                self.directory.remember_member(ref, member_id)
+                    (member_id,) = await self.directory.resolve(conn, [ref], q.store_id)  # O-02: this program's
+                self.directory.remember_member(ref, q.store_id, member_id)
         try:
             reply = await self.batcher.price({
                 "store_id": q.store_id, "member_id": member_id, "id_verified": q.id_verified,

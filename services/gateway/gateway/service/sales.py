@@ -83,8 +83,7 @@ class SalesDesk:
             first.setdefault((s.store_id, s.receipt_no), i)
         uniq = sorted(first.values())
         async with self.engine.begin() as conn:
-            resolved = await self.directory.resolve_full(
-                conn, [m.model_dump() if (m := batch[i].member) else None for i in uniq])
+            resolved = await self._resolve(conn, [batch[i] for i in uniq])
             rows: list[dict[str, Any]] = []
             events: dict[tuple[str, str], OutgoingEvent] = {}
             for i, found in zip(uniq, resolved, strict=True):
@@ -130,6 +129,20 @@ class SalesDesk:
                 out.append(Outcome(409, {}, Conflict(
                     "pos-api.idempotency", "receipt_no",
                     f"receipt {s.receipt_no} was already recorded with a different body")))
+        return out
+
+    async def _resolve(self, conn: Any, sales_: list[SaleIn]) -> list[tuple[str, str, str] | None]:
+        """Each sale's member as its store's till reaches it (O-02, L-11: the stores of its program)."""
+        out: list[tuple[str, str, str] | None] = [None] * len(sales_)
+        by_store: dict[str, list[int]] = {}
+        for i, s in enumerate(sales_):
+            if s.member is not None:
+                by_store.setdefault(s.store_id, []).append(i)
+        for store, idx in by_store.items():
+            found = await self.directory.resolve_full(
+                conn, [m.model_dump() if (m := sales_[i].member) else None for i in idx], store)
+            for i, f in zip(idx, found, strict=True):
+                out[i] = f
         return out
 
     def _sale_event(self, s: SaleIn, sale_id: str, found: tuple[str, str, str] | None,

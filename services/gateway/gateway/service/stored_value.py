@@ -19,6 +19,7 @@ from vipcore.httpclient import InternalClient, Unreachable
 from ..adapters.tables import sales
 from ..entrypoints.schemas import SaleIn
 from .directory import Directory
+from .proofs import MemberProofs
 
 log = logging.getLogger("gateway.stored_value")
 
@@ -28,12 +29,14 @@ def pays_with_stored_value(sale: SaleIn) -> bool:
 
 
 class StoredValuePayments:
-    def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: InternalClient) -> None:
-        self.engine, self.directory, self.loyalty = engine, directory, loyalty
+    def __init__(self, engine: AsyncEngine, directory: Directory, loyalty: InternalClient,
+                 proofs: MemberProofs) -> None:
+        self.engine, self.directory, self.loyalty, self.proofs = engine, directory, loyalty, proofs
 
     async def hold(self, sale: SaleIn) -> bool:
-        """Hold the sale's stored-value payment (L-11); refused (RuleViolation naming `payments[i].amount`) when
-        the member's free balance is short. False when the receipt is recorded already (nothing held now)."""
+        """Hold the sale's stored-value payment (L-11); refused naming `proof` without the member's proof (SMS code
+        or PIN), naming `payments[i].amount` when the member's free balance is short. False when the receipt is
+        recorded already (nothing held now)."""
         i = next(n for n, p in enumerate(sale.payments) if p.method == "stored_value" and p.amount)
         if sale.member is None:
             raise RuleViolation("L-11", f"payments[{i}].method", "name the member whose stored value pays (L-11)")
@@ -42,20 +45,27 @@ class StoredValuePayments:
                 sales.c.store_id == sale.store_id, sales.c.receipt_no == sale.receipt_no))
             if recorded:
                 return False  # a replay (200) or a conflict (409): the sales desk answers it
-            (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()])
+            (found,) = await self.directory.resolve_full(conn, [sale.member.model_dump()],
+                                                         sale.store_id)  # O-02, L-11: this program's
         if found is None:
             raise RuleViolation("L-11", "member", "stored value is spent by a known member")
         member_id, _, card_status = found
         if card_status not in (None, "active"):
             raise RuleViolation("M-17", "member.card_no", f"a {card_status} card cannot pay")
         amount = sum(p.amount for p in sale.payments if p.method == "stored_value")
+        # the member proves presence (SMS code or PIN) before any balance is held (L-11)
+        token = await self.proofs.prove(member_id=member_id, store_id=sale.store_id, cashier=sale.cashier_staff_id,
+                                        purpose="stored_value", ref=sale.receipt_no, amount=f"fen:{amount}",
+                                        proof=sale.proof)
         try:
             resp = await self.loyalty.post("/internal/stored-value/holds", {
                 "store_id": sale.store_id, "receipt_no": sale.receipt_no, "member_id": member_id,
-                "amount": amount})
+                "amount": amount, "proof_token": token})
         except Unreachable as e:
             raise Unavailable(f"payments[{i}].amount", f"stored value could not be checked ({type(e).__name__}); "
                                                        "try again shortly", "L-11") from None
+        if resp.status == 403:  # loyalty did not accept the proof: members' and loyalty's keys disagree
+            raise Unavailable("proof", "the member's proof was not accepted by loyalty; try again shortly", "L-11")
         if resp.status == 422:
             errors = (resp.body.get("errors") if isinstance(resp.body, dict) else None) or [{}]
             raise RuleViolation("L-11", f"payments[{i}].amount",

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from gateway.entrypoints import credit, http, redemptions
+from gateway.entrypoints.limits import PosLimits
 from gateway.entrypoints.schemas import SaleIn
 from gateway.service.checkout import Checkout
 from gateway.service.quotes import QuoteBatcher
@@ -72,9 +73,11 @@ def app(checkout: Checkout | None = None) -> FastAPI:
     a = FastAPI()
     install_problem_handlers(a)
     keys: Any = Keys()
-    a.include_router(http.pos_router(checkout or Checkout(Desk()), Desk(), keys, None, None))  # type: ignore[arg-type]
-    a.include_router(credit.credit_router(keys, None))  # type: ignore[arg-type]
-    a.include_router(redemptions.redemptions_router(keys, None))  # type: ignore[arg-type]
+    limits = PosLimits.defaults()
+    a.include_router(http.pos_router(checkout or Checkout(Desk()), Desk(), keys, None, None,  # type: ignore[arg-type]
+                                     limits))
+    a.include_router(credit.credit_router(keys, None, limits))  # type: ignore[arg-type]
+    a.include_router(redemptions.redemptions_router(keys, None, limits))  # type: ignore[arg-type]
     return a
 
 

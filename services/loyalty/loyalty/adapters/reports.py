@@ -4,13 +4,12 @@ member statements. Read-only; each function runs its statements on one connectio
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from vipcore.exports import csv_text
 
 from ..domain import sv_report
 from ..domain.program import ProgramBook
@@ -70,11 +69,8 @@ async def points_liability(engine: AsyncEngine,
 
 def liability_csv(rep: dict[str, dict[str, dict[str, int]]]) -> str:
     """The points liability as CSV: scope, key, points, value."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["scope", "key", "points", "value"])
-    w.writerows([dim, key, c["points"], c["value"]] for dim in rep for key, c in sorted(rep[dim].items()))
-    return buf.getvalue()
+    return csv_text(["scope", "key", "points", "value"],  # formula-safe cells (vipcore.exports)
+                    ([dim, key, c["points"], c["value"]] for dim in rep for key, c in sorted(rep[dim].items())))
 
 
 async def movements(engine: AsyncEngine, since: date, until: date) -> dict[str, Any]:

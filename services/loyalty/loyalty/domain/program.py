@@ -120,6 +120,9 @@ class Program(_Doc):
     expiry: Expiry = Expiry.model_validate({})
     returns: Literal["floor_at_zero", "allow_negative"] = Field("floor_at_zero", description="L-13")
     stored_value_bonus: list[BonusStep] = Field(default_factory=list, description="L-11")
+    spend_proof: Literal["sms_code", "pin"] | list[Literal["sms_code", "pin"]] = Field(
+        "sms_code", description="L-07, L-11: how a member proves presence to spend points or stored value: a "
+                                "one-time SMS code, the PIN set at the desk, or either (judged by members)")
     carry_points_on_replacement: bool = Field(
         True, description="M-17: points move to a replacement card; false forfeits them when the card is replaced")
 

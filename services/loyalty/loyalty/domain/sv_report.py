@@ -6,10 +6,10 @@ Outstanding (the liability) per program, store and region. Pure assembly; the qu
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from vipcore.exports import csv_text
 
 
 @dataclass
@@ -56,13 +56,10 @@ def report(since: str, until: str, periods: dict[str, Movement], outstanding: di
 
 def to_csv(rep: dict[str, Any]) -> str:
     """One row per program (period reconciliation and outstanding), then outstanding per store and region."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
     cols = ["opening", "top_ups", "bonus", "spend", "refunds", "closing"]
-    w.writerow(["scope", "key", *cols, "reconciled", "outstanding"])
-    for pid, m in rep["programs"].items():
-        w.writerow(["program", pid, *[m[c] for c in cols], m["reconciled"], rep["outstanding"]["program"].get(pid, 0)])
-    for scope in ("store", "region"):
-        for key, fen in sorted(rep["outstanding"][scope].items()):
-            w.writerow([scope, key, *[""] * len(cols), "", fen])
-    return out.getvalue()
+    rows: list[list[Any]] = [
+        ["program", pid, *[m[c] for c in cols], m["reconciled"], rep["outstanding"]["program"].get(pid, 0)]
+        for pid, m in rep["programs"].items()]
+    rows += [[scope, key, *[""] * len(cols), "", fen]
+             for scope in ("store", "region") for key, fen in sorted(rep["outstanding"][scope].items())]
+    return csv_text(["scope", "key", *cols, "reconciled", "outstanding"], rows)  # formula-safe cells

@@ -1,4 +1,4 @@
-"""Loyalty's internal HTTP API for the gateway (admin token): standing, quotes, redemptions, stored-value holds."""
+"""Loyalty's internal API for the gateway (its service token): standing, quotes, redemptions, stored-value holds."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from vipcore.errors import Refused
 from vipcore.http import PROBLEM_RESPONSES, Problem, refused_problem, validation_errors
 from vipcore.inputs import Ident
+from vipcore.proof import ProofVerifier
 
 from ..adapters.stores import StoreCache
 from ..service.commands import Commands, RedeemCommand
@@ -82,7 +83,7 @@ def _answer(res: dict[str, Any] | Refused) -> dict[str, Any]:
 
 
 def internal_router(pricing: Pricing, commands: Commands, desk: StoredValueDesk, stores: StoreCache,
-                    guard: Any) -> APIRouter:
+                    guard: Any, proofs: ProofVerifier) -> APIRouter:
     r = APIRouter(tags=["internal"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
 
     @r.get("/internal/accounts/{member_id}", response_model=AccountOut)
@@ -135,11 +136,16 @@ def internal_router(pricing: Pricing, commands: Commands, desk: StoredValueDesk,
     async def redeem(body: RedemptionIn) -> dict[str, Any]:
         """Redeem from the catalogue or as money (L-07, L-09, L-14); refused with the rule; cannot be cancelled."""
         return await commands.redeem(RedeemCommand(body.redemption_id, body.store_id, body.member_id,
-                                                   body.reward_id, body.points_to_cash, body.id_verified))
+                                                   body.reward_id, body.points_to_cash, body.id_verified,
+                                                   body.proof_token))
 
     @r.post("/internal/stored-value/holds", status_code=201, response_model=HoldOut)
     async def hold(body: HoldIn) -> dict[str, Any]:
-        """Hold a stored-value payment while the cashier rings the sale up; its sale captures it (L-11)."""
+        """Hold a stored-value payment while the cashier rings the sale up; its sale captures it (L-11).
+
+        Only with members' proof that the member is present, bound to this store, receipt and amount."""
+        proofs.verify(body.proof_token, member_id=body.member_id, purpose="stored_value", store_id=body.store_id,
+                      ref=body.receipt_no, amount=f"fen:{body.amount}")
         return await desk.hold(store_id=body.store_id, receipt_no=body.receipt_no, member_id=body.member_id,
                                program=await stores.program_of(body.store_id), amount=body.amount)
 

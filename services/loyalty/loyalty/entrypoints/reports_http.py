@@ -1,4 +1,4 @@
-"""HQ routes (admin token): reports (R-03), member statements, scheduled jobs run for a given date."""
+"""HQ routes (an hq_admin staff token): reports (R-03), member statements, scheduled jobs run for a given date."""
 
 from __future__ import annotations
 

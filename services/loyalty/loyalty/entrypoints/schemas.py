@@ -53,7 +53,7 @@ MAX_TOP_UP = 100_000_000
 """One top-up pays at most 1,000,000 yuan (fen)."""
 
 
-# -- internal API (the gateway; admin token) --------------------------------------------------------
+# -- internal API (the gateway; service token) --------------------------------------------------------
 
 class AccountOut(ResponseModel):
     """A member's standing under one program."""
@@ -131,13 +131,19 @@ class QuotesOut(ResponseModel):
     results: list[QuoteOut | QuoteProblem]
 
 
+ProofToken = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
 class RedemptionIn(RequestModel):
     redemption_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="the same id again is a replay")
     store_id: Ident
     member_id: Ident
     reward_id: Ident | None = None
     points_to_cash: PositivePoints | None = None
-    id_verified: bool = False
+    id_verified: bool = Field(False, description="kept for v1 callers; the ID check a threshold reward needs (L-09) "
+                                                 "counts only when the proof token names the cashier who made it")
+    proof_token: ProofToken | None = Field(None, description="L-07: members' proof that the member is present, "
+                                                             "bound to this redemption; refused without it")
 
     @model_validator(mode="after")
     def _one(self) -> RedemptionIn:
@@ -160,6 +166,8 @@ class HoldIn(RequestModel):
     receipt_no: Ident
     member_id: Ident
     amount: PositiveMoney = Field(description="fen paid with stored value on this receipt")
+    proof_token: ProofToken | None = Field(None, description="L-11: members' proof that the member is present, "
+                                                             "bound to this receipt and amount; refused without it")
 
 
 class HoldReleaseIn(RequestModel):
@@ -239,7 +247,7 @@ class StoredValueBalance(ResponseModel):
     balance: int = Field(description="fen (L-11)")
 
 
-# -- HQ reports, statements, jobs (admin token) -----------------------------------------------------
+# -- HQ reports, statements, jobs (hq_admin staff token) -----------------------------------------------------
 
 class ProgramStats(ResponseModel):
     members: int

@@ -17,11 +17,17 @@ from vipcore.contracts.loyalty import PointsRedeemed
 from vipcore.errors import NotFound, RuleViolation
 from vipcore.events import Envelope, EventData
 from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.proof import ProofVerifier
 from vipcore.topics import LOYALTY_EVENTS
 
 from ..adapters.stores import DEFAULT_TZ
 from ..adapters.tables import adjustments, ledger
 from .handlers import AccountStore, entry_row
+
+
+def spend_of(reward_id: str | None, points_to_cash: int | None) -> str:
+    """What a redemption spends, as members' proof names it (vipcore.proof)."""
+    return f"reward:{reward_id}" if reward_id is not None else f"points:{points_to_cash}"
 
 
 @dataclass(frozen=True)
@@ -32,19 +38,27 @@ class RedeemCommand:
     reward_id: str | None
     points_to_cash: int | None
     id_verified: bool
+    proof_token: str | None = None
 
 
 class Commands:
     def __init__(self, engine: AsyncEngine, store: AccountStore, topic_prefix: str,
-                 clock: Callable[[], datetime], wake: Callable[[], None]) -> None:
+                 clock: Callable[[], datetime], wake: Callable[[], None],
+                 proofs: ProofVerifier | None = None) -> None:
         self.engine, self.store, self.prefix, self.clock, self.wake = engine, store, topic_prefix, clock, wake
+        self.proofs = proofs or ProofVerifier(None)
 
     def _out(self, member_id: str, data: EventData) -> OutgoingEvent:
         return OutgoingEvent(self.prefix + LOYALTY_EVENTS.name, member_id,
                              Envelope.new(data, source="loyalty", subject=member_id))
 
     async def redeem(self, c: RedeemCommand) -> dict[str, Any]:
-        """Spend points for a reward or as money (L-07); final: there is no cancel. Idempotent on its id."""
+        """Spend points for a reward or as money (L-07); final: there is no cancel. Idempotent on its id.
+
+        Only with members' proof that the member is present, bound to this very redemption (member, store, id,
+        reward or points); a threshold reward (L-09) also needs the proof to name the cashier who checked the ID."""
+        proof = self.proofs.verify(c.proof_token, member_id=c.member_id, purpose="redeem", store_id=c.store_id,
+                                   ref=str(c.redemption_id), amount=spend_of(c.reward_id, c.points_to_cash))
         now = self.clock()
         async with self.engine.begin() as conn:
             done = (await conn.execute(sa.select(ledger.c.points, ledger.c.detail).where(
@@ -59,8 +73,9 @@ class Commands:
                 reward = program.reward(c.reward_id)
                 if reward is None:
                     raise RuleViolation("L-07", "reward_id", f"{c.reward_id} is not in the {pid} catalogue")
-                if reward.desk_claim and not c.id_verified:
-                    raise RuleViolation("L-09", "id_verified", "a threshold reward is claimed with ID at the desk")
+                if reward.desk_claim and not proof.id_checked_by:
+                    raise RuleViolation("L-09", "id_verified", "a threshold reward is claimed with ID at the desk "
+                                                               "(id_verified with the cashier_staff_id who checked)")
                 points, detail = reward.points, {"reward_id": reward.id, "reward_name": reward.name}
             else:
                 rate = program.redemption.points_per_yuan_cash

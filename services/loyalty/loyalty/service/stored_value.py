@@ -58,8 +58,11 @@ def _paid_with(sale: SaleRecorded) -> int:
 async def spend_from_sales(conn: AsyncConnection, sales: list[tuple[Delivery[SaleRecorded], str]]) -> None:
     """Capture the hold of each member sale paid with `stored_value` (L-11), one query per step per batch.
 
-    A sale without a live hold (an offline upload, or one whose hold expired) spends what the balance covers
-    beyond other terminals' holds; the rest is recorded as a shortfall, never as a negative balance.
+    Only a receipt the gateway took a hold for moves value: the hold is where the member proved presence (an SMS
+    code or PIN, L-11). A sale whose hold expired (or was released) spends what the balance covers beyond other
+    terminals' holds; the rest is recorded as a shortfall, never as a negative balance. A sale paid with stored
+    value that never had a hold for that member (an event not from the gateway's checkout) takes nothing: its
+    whole amount is recorded as a shortfall.
     """
     paying = [(d, pid) for d, pid in sales if _paid_with(d.data)]
     if not paying:
@@ -77,10 +80,11 @@ async def spend_from_sales(conn: AsyncConnection, sales: list[tuple[Delivery[Sal
         hold = holds.get(r)
         if hold is not None and hold.status == "captured":
             continue  # this receipt's payment was taken already (L-02)
-        if hold is not None and hold.status == "held" and (hold.member_id, hold.program) == k:
+        proven = hold is not None and (hold.member_id, hold.program) == k  # L-11: the member was at the till
+        if hold is not None and proven and hold.status == "held":
             balances[k][1] -= hold.amount  # the hold turns into the spend below
             captured.append(r)  # (a hold of someone else stays held until it expires)
-        mv = sv.spend(balances[k][0], _paid_with(sale), held=balances[k][1])
+        mv = sv.spend(balances[k][0] if proven else 0, _paid_with(sale), held=balances[k][1] if proven else 0)
         balances[k][0] += mv.amount
         rows.append({"member_id": k[0], "program": pid, "kind": "spend", "amount": mv.amount,
                      "shortfall": mv.shortfall, "store_id": sale.store_id, "receipt_no": sale.receipt_no,

@@ -31,6 +31,15 @@ staff = sa.Table(
     sa.Column("left_at", sa.DateTime(timezone=True)),  # O-03: a staff member who left logs in no more
 )
 
+staff_sessions = sa.Table(  # refresh tokens (O-03): stored hashed, rotated on use, deleted when access changes
+    "staff_sessions", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),  # SHA-256 of the opaque refresh token
+    sa.Column("staff_id", sa.Text, sa.ForeignKey("staff.staff_id"), nullable=False, index=True),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),  # rotated: a second use is a stolen token (all revoked)
+)
+
 card_sequences = sa.Table(
     "card_sequences", metadata,
     sa.Column("region_code", sa.Text, primary_key=True),
@@ -246,6 +255,50 @@ program_cards = sa.Table(  # M-17: card validity is a program setting (1 or 2 ye
     sa.Column("validity_years", sa.Integer, nullable=False),
     sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# L-07, L-11: member-present proof for spending (service/proofs.py)
+member_pins = sa.Table(  # a PIN set at the desk: scrypt hash only, never the PIN
+    "member_pins", metadata,
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("pin_hash", sa.Text, nullable=False),
+    sa.Column("set_by", sa.Text, nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+proof_challenges = sa.Table(  # one-time codes sent by SMS: keyed hash, expiry, the spend each proved
+    "proof_challenges", metadata,
+    sa.Column("challenge_id", sa.Uuid, primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False),
+    sa.Column("code_hash", sa.Text, nullable=False),
+    sa.Column("store_id", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+    sa.Column("used_for", sa.Text),
+)
+sa.Index("proof_challenges_member", proof_challenges.c.member_id, proof_challenges.c.created_at)
+
+proof_guard = sa.Table(  # wrong answers in a row per member, and the lock they caused
+    "proof_guard", metadata,
+    sa.Column("member_id", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+)
+
+proof_audit = sa.Table(  # every attempt: code sent, ok, wrong, expired, locked, ID checked, PIN set
+    "proof_audit", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("member_id", sa.Text, nullable=False),
+    sa.Column("card_no", sa.Text),
+    sa.Column("store_id", sa.Text),
+    sa.Column("cashier_staff_id", sa.Text),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text),
+    sa.Column("ref", sa.Text),
+)
+sa.Index("proof_audit_member", proof_audit.c.member_id, proof_audit.c.id)
 
 pii_state = sa.Table(  # personal-data upkeep: which blind-index scheme every stored index follows (members.pii)
     "pii_state", metadata,

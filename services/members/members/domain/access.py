@@ -20,6 +20,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "files.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: duplicates merged by agreement
     "files.review_queue": frozenset({Role.STORE_CS_MANAGER, *HQ}),
     "cards.report_lost": frozenset({Role.STAFF, *STORE_LEADS}),  # M-17
+    "pins.set": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),  # L-07, L-11: spending PIN set at the desk
     "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),  # M-16
     "access_log.read": frozenset({Role.AUDITOR, Role.HQ_ADMIN}),  # M-07
     "files.spot_check": frozenset({Role.HQ_CS}),  # M-04: HQ customer service samples approved files

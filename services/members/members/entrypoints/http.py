@@ -1,4 +1,4 @@
-"""Members HTTP API for HQ admin (admin token): stores, staff, members, imports, periodic rules. Thin routes:
+"""Members HTTP API for HQ admin (hq_admin staff token): stores, staff, members, imports, periodic rules. Thin routes:
 the bodies are `schemas.py`'s, the decisions the services'."""
 
 from __future__ import annotations

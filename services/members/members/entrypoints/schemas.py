@@ -18,6 +18,7 @@ from vipcore.auth import Role
 from vipcore.inputs import (
     AwareTime,
     Ident,
+    IdentOf,
     Mobile,
     RequestModel,
     ResponseModel,
@@ -244,9 +245,17 @@ class LoginIn(RequestModel):
     password: LoginPassword
 
 
+class RefreshIn(RequestModel):
+    """O-03: the refresh token answered by the login (or the last refresh); it is spent by this call."""
+
+    refresh_token: Annotated[str, IdentOf(100)]
+
+
 class TokenOut(ResponseModel):
-    token: str
+    token: str = Field(description="the staff token (Ed25519 JWT) for `Authorization: Bearer`; short-lived")
     token_type: str
+    expires_in: int = Field(description="seconds the staff token is valid; renew it with the refresh token")
+    refresh_token: str = Field(description="opaque, single use: POST /v1/auth/token:refresh answers a new pair")
     staff_id: str
     store_id: str | None
     region_code: str | None
@@ -595,3 +604,75 @@ class HandoverOut(ResponseModel):
     history: list[dict[str, Any]] = Field(description="every step: {step, state, by, at, note}")
     raised_at: str
     files: list[HandoverFile]
+
+
+# -- member-present proof for spending (L-07, L-11) --------------------------------------------------
+
+Otp = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the 6-digit code the member received by SMS")]
+Pin = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the member's 6-digit PIN")]
+
+
+class ProofCodeIn(RequestModel):
+    """Internal (gateway): send a one-time code to the member's registered mobile."""
+
+    store_id: Ident
+    cashier_staff_id: Ident | None = None
+
+
+class ProofCodeOut(ResponseModel):
+    method: Literal["sms_code"] = "sms_code"
+    sent_to: str = Field(description="the registered mobile, masked")
+    expires_at: str = Field(description="RFC 3339")
+
+
+class ProofAnswerIn(RequestModel):
+    otp: Otp | None = None
+    pin: Pin | None = None
+
+
+class ProofVerifyIn(RequestModel):
+    """Internal (gateway): judge the member's answer for one spend; a proof token for loyalty if right."""
+
+    store_id: Ident
+    cashier_staff_id: Ident | None = None
+    purpose: Literal["redeem", "stored_value"]
+    ref: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+    amount: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
+    proof: ProofAnswerIn
+    id_verified: bool = False
+
+
+class ProofVerifyOut(ResponseModel):
+    proof_token: str = Field(description="short-lived, signed by members, bound to member, store, purpose, "
+                                          "reference and amount")
+    method: str
+
+
+class PinIn(RequestModel):
+    """L-07, L-11: the member types a 6-digit PIN at the desk (stored as a salted scrypt hash)."""
+
+    pin: Pin
+
+
+class PinOut(ResponseModel):
+    member_id: str
+    pin_set: bool
+    set_at: str
+
+
+class ProofAuditEntry(ResponseModel):
+    at: str
+    member_id: str
+    card_no: str | None = None
+    store_id: str | None = None
+    cashier_staff_id: str | None = None
+    method: str
+    outcome: str = Field(description="sent, send_failed, throttled, ok, replay, wrong, wrong_pin, expired, no_code, "
+                                     "no_pin, locked, id_checked, pin_set")
+    purpose: str | None = None
+    ref: str | None = None
+
+
+class ProofAuditOut(ResponseModel):
+    member_id: str
+    entries: list[ProofAuditEntry]

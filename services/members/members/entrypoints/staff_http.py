@@ -4,7 +4,7 @@ Thin routes: the bodies are `schemas.py`'s, the decisions the services'."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from vipcore.auth import Principal, TokenVerifier, require
 from vipcore.http import PROBLEM_RESPONSES
 from vipcore.inputs import Name, ShortIdent
@@ -48,6 +48,7 @@ from .schemas import (
     Period,
     ProspectIn,
     ProspectOut,
+    RefreshIn,
     RequestDecided,
     RequestIn,
     RequestQueue,
@@ -94,9 +95,17 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     As_files_spot_check = Annotated[Principal, allow("files.spot_check")]
 
     @r.post("/auth/login")
-    async def staff_login(body: LoginIn) -> TokenOut:
-        """Log in with staff id and password; answers a signed staff token (O-02, O-03)."""
-        return TokenOut.model_validate(await login.login(body.staff_id, body.password))
+    async def staff_login(body: LoginIn, request: Request) -> TokenOut:
+        """Log in with staff id and password; answers a short-lived signed staff token and a refresh token (O-02,
+        O-03). Failed logins are throttled per staff id and per client address (429 with Retry-After)."""
+        address = request.client.host if request.client else ""
+        return TokenOut.model_validate(await login.login(body.staff_id, body.password, address))
+
+    @r.post("/auth/token:refresh")
+    async def staff_refresh(body: RefreshIn) -> TokenOut:
+        """Renew a staff token with the refresh token (spent: a new one is answered; O-03). Refused once the person
+        left or changed role, store or password."""
+        return TokenOut.model_validate(await login.refresh(body.refresh_token))
 
     @r.post("/member-files", status_code=201)
     async def create_file(body: FileIn, p: As_files_create) -> FileSaved:

@@ -16,6 +16,7 @@ from vipcore.contracts.members import MemberRegistered
 from vipcore.db import is_transient
 from vipcore.errors import NotFound, RuleViolation
 from vipcore.events import Envelope
+from vipcore.exports import csv_text
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import Keyring, encrypt, mask_mobile, mask_name, mobile_index, name_index
@@ -215,18 +216,18 @@ class Importer:
 
     async def rejects_csv(self, import_id: str) -> str:
         """The rejected rows with their reasons, as CSV (the downloadable report)."""
-        import csv
-        import io
-
         async with self.engine.connect() as conn:
             rows = (await conn.execute(sa.select(import_rejects).where(import_rejects.c.import_id == import_id)
                                        .order_by(import_rejects.c.row_no))).all()
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(["row", "reasons", "full_name", "mobile"])
-        for r in rows:
-            w.writerow([r.row_no, r.reasons, r.row.get("full_name", ""), r.row.get("mobile", "")])
-        return out.getvalue()
+        return rejects_csv(rows)
+
+
+def rejects_csv(rows: Any) -> str:
+    """row, reasons, full_name, mobile: the uploaded text is anyone's, so a cell never starts a formula
+    (vipcore.exports)."""
+    return csv_text(["row", "reasons", "full_name", "mobile"],
+                    ([r.row_no, r.reasons, r.row.get("full_name", ""), r.row.get("mobile", "")] for r in rows),
+                    lineterminator="\r\n")
 
 
 def _birthday(value: str | None) -> date | None:

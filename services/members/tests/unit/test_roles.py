@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from members.domain.access import MATRIX, REQUEST_KINDS, routed_to, sees
 from members.domain.handover import FILE_STEPS, STEPS
 from members.domain.passwords import hash_password, verify_password
-from members.entrypoints import staff_http
+from members.entrypoints import proofs_http, staff_http
 from vipcore.auth import Principal, Role, TokenIssuer, TokenVerifier, new_keypair
 from vipcore.http import Problem, install_problem_handlers
 
@@ -49,7 +49,8 @@ ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary
               ("GET", "/v1/kpi?period=2026-11", "kpi.read", None),
               ("PUT", "/v1/reviewer-leave", "reviewers.leave", {"delegate_staff_id": "H2",
                                                                 "until": "2026-12-01T00:00:00Z"}),
-              ("DELETE", "/v1/reviewer-leave", "reviewers.leave", None)]
+              ("DELETE", "/v1/reviewer-leave", "reviewers.leave", None),
+              ("PUT", "/v1/member-files/M1/pin", "pins.set", {"pin": "482913"})]  # L-07, L-11
 
 
 class Reached:
@@ -67,6 +68,7 @@ def client() -> TestClient:
     install_problem_handlers(app)
     app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached(),  # type: ignore[arg-type]
                                       Reached(), Reached(), Reached(), Reached()))  # type: ignore[arg-type]
+    app.include_router(proofs_http.staff_router(Reached(), TokenVerifier(PUB)))  # type: ignore[arg-type]
     return TestClient(app)
 
 

@@ -1,4 +1,4 @@
-"""Campaign API (admin token, or an HQ admin's staff token from the console): preview a segment with a template,
+"""Campaign API (a staff token of a role that runs campaigns, e.g. from the console): preview a segment with a template,
 schedule, list, pause, resume, status counts."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ CAMPAIGN_ROLES = frozenset({Role.HQ_ADMIN})  # O-02: campaigns are HQ's (marketi
 
 
 def admin_or_hq(guard: Any, verifier: TokenVerifier | None) -> Any:
-    """The admin token, or a staff token (a signed JWT, as the console sends) of a role that runs campaigns."""
+    """A staff token (a signed JWT, as the console sends) of a role that runs campaigns."""
 
     async def dep(request: Request) -> None:
         auth = request.headers.get("authorization", "")

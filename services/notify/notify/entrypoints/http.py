@@ -1,4 +1,4 @@
-"""Notify HTTP API: message log with status history, parked queue, templates, consent (admin token);
+"""Notify HTTP API: message log with status history, parked queue, templates, consent (an hq_admin staff token);
 provider webhooks for receipts and replies. Mobiles are masked in every view (N-06)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ..adapters.providers import SimulatorProvider, TwilioProvider
 from ..adapters.reports import MessageReports
 from ..service.ops import Ops
 from ..service.templates import Templates
+from ..service.transactional import Transactional
 from .schemas import (
     InboundOut,
     Language,
@@ -35,6 +36,8 @@ from .schemas import (
     TemplateKey,
     TemplateList,
     TemplateOut,
+    TransactionalIn,
+    TransactionalOut,
 )
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many, newest first")]
@@ -93,6 +96,19 @@ def router(reports: MessageReports, tpl: Templates, guard: Any, ops: Ops) -> API
     async def purge(body: PurgeIn) -> PurgeOut:
         """N-06: erase the bodies of finished messages older than `retention_days` now."""
         return PurgeOut(purged=await ops.purge_bodies(body.retention_days))
+
+    return r
+
+
+def internal_router(tx: Transactional, guard: Any) -> APIRouter:
+    r = APIRouter(prefix="/internal", tags=["internal"], dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
+
+    @r.post("/messages/transactional", status_code=201)
+    async def transactional(body: TransactionalIn) -> TransactionalOut:
+        """Send a member's one-time spending code now (L-07, L-11): not marketing, so no consent or quiet hours."""
+        return TransactionalOut(**await tx.send(message_id=body.message_id, member_id=body.member_id,
+                                                mobile=body.mobile, template=body.template, brand=body.brand,
+                                                variables=body.variables.model_dump()))
 
     return r
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
-from vipcore.inputs import AwareTime, Count, IdentOf, RequestModel, ResponseModel, ShortIdent, TextOf
+from vipcore.inputs import AwareTime, Count, IdentOf, Mobile, RequestModel, ResponseModel, ShortIdent, TextOf
 
 from ..domain.segments import Segment
 
@@ -231,3 +232,27 @@ class CampaignListed(ResponseModel):
 
 class CampaignList(ResponseModel):
     campaigns: list[CampaignListed]
+
+
+# -- transactional messages (L-07, L-11 spending codes) ---------------------------------------------
+
+class CodeVariables(RequestModel):
+    code: Annotated[str, Field(pattern=r"^[0-9]{4,8}$")]
+    minutes: Annotated[int, Field(ge=1, le=60)]
+
+
+class TransactionalIn(RequestModel):
+    """Internal (members): a transactional SMS to one phone, sent at once: no marketing consent, quiet hours or
+    daily cap apply (N-03 governs marketing only); the body is erased as soon as the provider accepts it."""
+
+    message_id: uuid.UUID = Field(description="the cause (members' challenge id): one message per id (N-04)")
+    member_id: Annotated[str, IdentOf(64)]
+    mobile: Mobile
+    template: Literal["proof_code"]
+    brand: Brand | None = None
+    variables: CodeVariables
+
+
+class TransactionalOut(ResponseModel):
+    message_id: str
+    status: str

@@ -142,7 +142,10 @@ class Dispatcher:
             if sent:
                 await conn.execute(sa.text(
                     "UPDATE messages m SET status = 'sent', provider_message_id = v.pmid, sent_at = now(), "
-                    "updated_at = now(), last_error = NULL "
+                    "updated_at = now(), last_error = NULL, "
+                    # a transactional body (a spending code, L-07/L-11) is erased once accepted (N-06)
+                    "body = CASE WHEN m.category = 'transactional' THEN NULL ELSE m.body END, "
+                    "body_purged_at = CASE WHEN m.category = 'transactional' THEN now() ELSE m.body_purged_at END "
                     "FROM unnest(CAST(:ids AS uuid[]), CAST(:pmids AS text[])) AS v(id, pmid) "
                     "WHERE m.message_id = v.id"),
                     {"ids": [s["mid"] for s in sent], "pmids": [s["pmid"] for s in sent]})

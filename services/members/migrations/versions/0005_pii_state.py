@@ -4,15 +4,15 @@ Indexes written before mobiles were normalised (`138-0013-8000` and `13800138000
 the service at start (members.pii.reindex, in the background, resumable) when the scheme recorded here differs
 from the running one; `python -m members.pii reindex` does the same by hand.
 
-Revision ID: members_0003
-Revises: members_0002
+Revision ID: members_0005
+Revises: members_0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "members_0003"
-down_revision = "members_0002"
+revision = "members_0005"
+down_revision = "members_0004"
 branch_labels = None
 depends_on = None
 

@@ -4,15 +4,15 @@ Phones stored in clear before this revision stay readable (credit reads a clear 
 with their index filled, by the service's re-encryption pass (started with the service, or
 `python -m credit.pii rotate`): the keys are settings, not something a migration holds.
 
-Revision ID: credit_0003
-Revises: credit_0002
+Revision ID: credit_0004
+Revises: credit_0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "credit_0003"
-down_revision = "credit_0002"
+revision = "credit_0004"
+down_revision = "credit_0003"
 branch_labels = None
 depends_on = None
 
