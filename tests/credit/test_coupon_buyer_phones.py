@@ -13,7 +13,7 @@ from vipcore.db import make_engine
 from vipcore.pii import Keyring, mobile_index
 from vipcore.pii_upkeep import rotate
 
-from .helpers import staff
+from .helpers import draw_coupons, staff
 from .test_coupons_and_rebates import sale_body
 from .test_receivables_payments_overdue import today
 
@@ -24,10 +24,9 @@ async def test_c09_coupon_buyers_phones_encrypted_indexed_and_old_clear_ones_sea
     async with staff(cstack, Role.HQ_ADMIN) as fin, staff(cstack, Role.STAFF) as clerk, \
             staff(cstack, Role.STORE_MANAGER) as mgr:
         expires = (today(cstack) + timedelta(days=30)).isoformat()
-        await fin.post("/v1/coupon-batches", json={"prefix": "P-", "face_value": 20_000, "count": 2,
-                                                   "expires_on": expires})
-        a = (await clerk.post("/v1/coupon-sales", json=sale_body(["P-000001"], "cash"))).json()
-        b = (await clerk.post("/v1/coupon-sales", json={**sale_body(["P-000002"], "cash"),
+        nos = await draw_coupons(cstack, fin, "P-", 20_000, 2, expires)
+        a = (await clerk.post("/v1/coupon-sales", json=sale_body([nos[0]], "cash"))).json()
+        b = (await clerk.post("/v1/coupon-sales", json={**sale_body([nos[1]], "cash"),
                                                          "phone": "029-88886666"})).json()
         stored = await sql_value(cstack.cfg, "credit", "SELECT phone_enc FROM coupon_sales WHERE coupon_sale_id=$1",
                                  a["coupon_sale_id"])

@@ -152,8 +152,9 @@ class Reindexer:
                             result = await reindex(self.engine, self.index_key, self.keys, self.event_keys,
                                                    self.topic)
                             self.wake()
-                            log.info("blind indexes recomputed", **{k: v if isinstance(v, int) else v[:50]
-                                                                   for k, v in result.items()})
+                            if any(result.values()):
+                                log.info("blind indexes recomputed", **{k: v if isinstance(v, int) else v[:50]
+                                                                       for k, v in result.items()})
                     finally:
                         await lock.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": REINDEX_LOCK})
         finally:
