@@ -75,8 +75,8 @@ async def test_c09_coupons_spent_for_a_sale_never_recorded_are_released_after_th
             # 30 minutes after the spends, with no sale: the release run (for a given time) gives them back
             done = await release(cstack, clock.now + timedelta(minutes=1))
             assert done["released"] == 3, done
-            assert sorted((x["coupon_no"], x["receipt_no"]) for x in done["coupons"]) == [
-                (nos[0], "R-LOST"), (nos[1], "R-LOST"), (nos[2], "R-GONE")]
+            assert sorted((x["coupon_no"], x["receipt_no"]) for x in done["coupons"]) == sorted([
+                (nos[0], "R-LOST"), (nos[1], "R-LOST"), (nos[2], "R-GONE")])  # numbers are random (C-09)
             assert (await release(cstack, clock.now + timedelta(hours=2)))["released"] == 0  # nothing twice
             assert await sql_value(cstack.cfg, "credit", RELEASES, "R-LOST") == 2
             assert await sql_value(cstack.cfg, "credit", RELEASES, "R-GONE") == 1
