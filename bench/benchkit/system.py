@@ -41,7 +41,9 @@ def config() -> StackConfig:
         console.print(f"[yellow]devstack config(): {cli.HOME / 'secrets.json'} lacks {e}; using the secrets it has[/]")
         return StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=k.bootstrap, isolated=False,
                            bootstrap_token=s["admin_token"], pii_index_key=s["pii_index_key"],
-                           pii_encryption_key=s["pii_encryption_key"], ports=dict(cli.PORTS),
+                           pii_keys=cli.pii_keys(s), event_pii_keys=s["event_pii_keys"],
+                           notify_index_key=s["notify_index_key"], credit_index_key=s["credit_index_key"],
+                           ports=dict(cli.PORTS),
                            staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]),
                            pg_password=s["pg_superuser_password"],
                            db_passwords={svc: s[f"pg_password_{svc}"] for svc in SERVICES})

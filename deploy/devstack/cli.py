@@ -27,7 +27,7 @@ from rich.console import Console
 from . import kafka, postgres, zipkin
 from .private import write_private
 from .procs import port_open, read_pid, spawn, stop_pid
-from .testing import CONSOLE, SERVICES, StackConfig
+from .testing import CONSOLE, PII_SERVICES, SERVICES, StackConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = Path(os.environ.get("DEV_HOME", ROOT / ".run" / "dev"))
@@ -47,7 +47,11 @@ def _secrets() -> dict[str, str]:
     s.setdefault("admin_token", "adm-" + secrets.token_hex(16))  # bootstrap only: ADMIN_TOKEN_ENABLED stays false
     s.setdefault("hq_admin_password", "hq-" + secrets.token_urlsafe(18))  # HQ_ADMIN's login (./dev dlq uses it)
     s.setdefault("pii_index_key", secrets.token_hex(32))  # kept forever: stored data depends on it
-    s.setdefault("pii_encryption_key", secrets.token_hex(32))
+    for svc in PII_SERVICES:  # each service its own at-rest key (key id k1); rotation: docs/architecture.md
+        s.setdefault(f"pii_keys_{svc}", "k1=" + secrets.token_hex(32))
+    s.setdefault("event_pii_keys", "e1=" + secrets.token_hex(32))  # personal fields in events
+    s.setdefault("notify_index_key", s.get("pii_encryption_key") or secrets.token_hex(32))  # what notify hashed with
+    s.setdefault("credit_index_key", secrets.token_hex(32))
     if "staff_token_private_key" not in s:  # added later: older files get it without losing the rest
         s["staff_token_private_key"], s["staff_token_public_key"] = new_keypair()
     # PostgreSQL: the superuser's password (administration only) and one login role per service (its database's
@@ -61,6 +65,13 @@ def _secrets() -> dict[str, str]:
     if s != before:
         write_private(path, json.dumps(s))  # 0600 from the start
     return s
+
+
+def pii_keys(s: dict[str, str]) -> dict[str, str]:
+    """Each service's keyring; a system made before per-service keys still reads its old rows under `k0` (the
+    shared key of then) until the services' re-encryption at start has moved them to their own key."""
+    old = s.get("pii_encryption_key")
+    return {svc: s[f"pii_keys_{svc}"] + (f",k0={old}" if old else "") for svc in PII_SERVICES}
 
 
 def nodes() -> tuple[kafka.KafkaNode, postgres.PgNode]:
@@ -103,7 +114,8 @@ def config(traces: bool | None = None) -> StackConfig:
     bootstrap = kafka.bootstrap(kafka_nodes(layout()["brokers"]))
     cfg = StackConfig(pg_host="127.0.0.1", pg_port=p.port, kafka_bootstrap=bootstrap, isolated=False,
                       bootstrap_token=s["admin_token"], pii_index_key=s["pii_index_key"],
-                      pii_encryption_key=s["pii_encryption_key"], ports=dict(PORTS),
+                      pii_keys=pii_keys(s), event_pii_keys=s["event_pii_keys"],
+                      notify_index_key=s["notify_index_key"], credit_index_key=s["credit_index_key"], ports=dict(PORTS),
                       staff_keys=(s["staff_token_private_key"], s["staff_token_public_key"]),
                       pg_password=s["pg_superuser_password"],
                       db_passwords={svc: s[f"pg_password_{svc}"] for svc in SERVICES},

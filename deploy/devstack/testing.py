@@ -60,6 +60,9 @@ async def create_database(admin_dsn: str, name: str, role: tuple[str, str] | Non
         await conn.close()
 
 
+PII_SERVICES = ("members", "notify", "credit")  # services keeping personal data encrypted
+
+
 @dataclass
 class StackConfig:
     """Settings for one isolated stack: its databases, topic prefix, ports and secrets."""
@@ -71,8 +74,13 @@ class StackConfig:
     bootstrap_token: str = field(default_factory=lambda: "adm-" + secrets.token_hex(12))
     """The static ADMIN_TOKEN: given to every service but refused unless `admin_token_enabled` (bootstrap only)."""
     admin_token_enabled: bool = False
-    pii_index_key: str = field(default_factory=lambda: secrets.token_hex(16))
-    pii_encryption_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    pii_index_key: str = field(default_factory=lambda: secrets.token_hex(16))  # members + gateway (look-ups)
+    # personal data at rest: one keyring per service (`k1=<secret>`, vipcore.pii.Keyring), never shared
+    pii_keys: dict[str, str] = field(default_factory=lambda: {s: "k1=" + secrets.token_hex(16) for s in PII_SERVICES})
+    # personal fields inside events: shared only by members and credit (producers) and notify, credit (consumers)
+    event_pii_keys: str = field(default_factory=lambda: "e1=" + secrets.token_hex(16))
+    notify_index_key: str = field(default_factory=lambda: secrets.token_hex(16))  # notify's own (STOP replies)
+    credit_index_key: str = field(default_factory=lambda: secrets.token_hex(16))  # credit's own (coupon buyers)
     ports: dict[str, int] = field(default_factory=dict)
     staff_keys: tuple[str, str] = field(default_factory=lambda: _keypair())
     service_keys: dict[str, tuple[str, str]] = field(
@@ -187,8 +195,13 @@ class StackConfig:
             env["STAFF_TOKEN_PRIVATE_KEY"] = self.staff_keys[0]
         if service in ("gateway", "members"):
             env["PII_INDEX_KEY"] = self.pii_index_key
-        if service in ("members", "notify", "credit"):
-            env["PII_ENCRYPTION_KEY"] = self.pii_encryption_key
+        if service in PII_SERVICES:
+            env["PII_KEYS"] = self.pii_keys[service]
+            env["EVENT_PII_KEYS"] = self.event_pii_keys
+        if service == "notify":
+            env["PII_INDEX_KEY"] = self.notify_index_key
+        if service == "credit":
+            env["PII_INDEX_KEY"] = self.credit_index_key
         if service == "gateway":
             env["LOYALTY_URL"] = self.url("loyalty")
             env["CREDIT_URL"] = self.url("credit")
@@ -236,8 +249,8 @@ def settings_class(service: str) -> Any:
     import importlib
 
     mod = importlib.import_module(f"{service}.config")
-    return next(getattr(mod, n) for n in dir(mod)
-                if n.endswith("Settings") and n != "ServiceSettings" and isinstance(getattr(mod, n), type))
+    return next(c for n in dir(mod)  # the class the module defines (not the settings mixins it imports)
+                if n.endswith("Settings") and isinstance(c := getattr(mod, n), type) and c.__module__ == mod.__name__)
 
 
 def build_app(service: str, settings: Any, tracer_provider: Any = None) -> Any:

@@ -30,6 +30,7 @@ from .db import is_transient
 from .events import Envelope, EventData, PoisonMessage, decode
 from .logs import get_logger
 from .outbox import OutgoingEvent, add_to_outbox
+from .redact import safe_error
 from .telemetry import business_attributes, context_from_headers, traceparent_of
 from .topics import Topic
 
@@ -145,7 +146,7 @@ class BatchConsumer:
                 raise
             except Exception as e:  # noqa: BLE001 - e.g. commit refused after a rebalance
                 # Rewind to the batch start: the inbox turns the re-read into no-ops.
-                log.error("batch not committed, rewinding", topic=self.topic, error=repr(e))
+                log.error("batch not committed, rewinding", topic=self.topic, error=safe_error(e))
                 await msg.nack()
                 await asyncio.sleep(1.0)
                 return
@@ -224,7 +225,7 @@ class BatchConsumer:
             except _Permanent as e:
                 d.span.record_exception(e.__cause__ or e)
                 d.span.set_status(trace.StatusCode.ERROR, "dead-lettered")  # kept whatever the sampling
-                failed.append((d.record, f"handler failed: {e.__cause__!r}"))
+                failed.append((d.record, f"handler failed: {safe_error(e.__cause__)}"))
         return failed
 
     async def _retrying(self, attempt: Callable[[], Awaitable[None]]) -> None:
@@ -240,7 +241,7 @@ class BatchConsumer:
                     raise _Permanent() from e
                 if self.metrics.failed is not None:
                     self.metrics.failed.labels(self.topic, "transient").inc()
-                log.warning("transient failure, retrying batch", topic=self.topic, error=repr(e),
+                log.warning("transient failure, retrying batch", topic=self.topic, error=safe_error(e),
                             retry_in_s=round(delay, 2))
                 await asyncio.sleep(delay + random.random() * delay)
                 delay = min(delay * 2, 5.0)

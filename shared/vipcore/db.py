@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping: it costs a BEGIN/ROLLBACK per checkout. A connection that died with the server fails
     # once with a disconnect error, SQLAlchemy drops it, and callers retry transient errors (is_transient).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    # hide_parameters: a failed statement's error (logs, spans, the DLQ's x-dlq-error header) never quotes the bound
+    # values, which are mobiles, names and ID numbers as often as not.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+                               hide_parameters=True)
 
 
 def upgrade(sync_url: str, versions_dir: Path, target: str = "head",
@@ -29,7 +32,7 @@ def upgrade(sync_url: str, versions_dir: Path, target: str = "head",
 
     from .migrations import alembic_config
 
-    engine = sa.create_engine(sync_url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(sync_url, poolclass=sa.pool.NullPool, hide_parameters=True)
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})

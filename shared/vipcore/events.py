@@ -107,5 +107,9 @@ def decode(headers: Sequence[tuple[str, bytes]], value: bytes | None,
             time=datetime.fromisoformat(h["ce_time"]), subject=h.get("ce_subject"),
             specversion=h.get("ce_specversion", SPECVERSION), dataschema=schema, data=data,
         )
-    except (ValidationError, ValueError) as e:
-        raise PoisonMessage(f"violates {schema}: {e}") from e
+    except ValidationError as e:  # the reason reaches logs and the DLQ header: fields and faults, never values
+        faults = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+                           for err in e.errors(include_input=False, include_url=False))
+        raise PoisonMessage(f"violates {schema}: {faults}") from e
+    except ValueError as e:
+        raise PoisonMessage(f"violates {schema}: {type(e).__name__}") from e

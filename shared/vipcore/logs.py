@@ -1,22 +1,17 @@
-"""Structured JSON logs carrying the current trace id; phone numbers never logged in clear (N-06)."""
+"""Structured JSON logs carrying the current trace id; no personal data in clear (N-06, vipcore.redact)."""
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
 import structlog
 
+from .redact import mask_mobiles, redact
 from .telemetry import current_trace_id
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-
-
-def mask_mobiles(text: str) -> str:
-    """138****5678 for any mainland mobile number inside `text`."""
-    return _MOBILE.sub(r"\1****\2", text)
+__all__ = ["configure_logging", "get_logger", "mask_mobiles"]
 
 
 def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +22,8 @@ def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mask(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    return {k: mask_mobiles(v) if isinstance(v, str) else v for k, v in event.items()}
+    """Every value, tracebacks included: mobiles and ID numbers masked, values quoted by database errors dropped."""
+    return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .db import is_transient
 from .events import Envelope
 from .logs import get_logger
+from .redact import safe_error
 from .telemetry import business_attributes, context_from_traceparent, current_traceparent
 
 log = get_logger(__name__)
@@ -110,7 +111,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - keep relaying after any failure
-                log.warning("outbox relay error, retrying", error=repr(e), transient=is_transient(e))
+                log.warning("outbox relay error, retrying", error=safe_error(e), transient=is_transient(e))
                 await self._sleep(delay + random.random() * delay)
                 delay = min(delay * 2, 5.0)
 

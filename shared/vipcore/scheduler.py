@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .logs import get_logger
+from .redact import safe_error
 
 log = get_logger(__name__)
 
@@ -76,7 +77,7 @@ class LeaderLock:
                 await self._conn.execute(sa.text("SELECT 1"))
             return True
         except Exception as e:  # noqa: BLE001 - the session is gone, and the lock with it
-            log.warning("scheduler lost its leader lock", job=self.name, error=repr(e))
+            log.warning("scheduler lost its leader lock", job=self.name, error=safe_error(e))
             conn, self._conn = self._conn, None
             await self._discard(conn)
             return False
@@ -152,7 +153,7 @@ class Ticker(ABC):
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - retried at the next tick
-                log.warning("scheduled work failed", job=self.name, error=repr(e))
+                log.warning("scheduled work failed", job=self.name, error=safe_error(e))
                 self._count("failed")
             if self.leader is not None and not self.leader.is_held:
                 seen_other, wait = True, self.leader_retry_s

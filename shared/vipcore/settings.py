@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .pii import Keyring
+
 UNSAFE_SECRETS = {"", "changeme", "secret", "admin"}
 
 
@@ -88,3 +90,37 @@ class ServiceSettings(BaseSettings):
     def sync_database_url(self) -> str:
         """The same database through psycopg, for Alembic."""
         return self.database_url.replace("+asyncpg", "+psycopg")
+
+
+class PiiKeySettings(BaseSettings):
+    """Keys of a service that keeps personal data encrypted (docs/architecture.md, "Personal data").
+
+    `PII_KEYS="k2=<secret>,k1=<old>"`: this service's own at-rest keys, the first encrypts, all decrypt (rotation:
+    put a new key first, run `python -m <service>.pii rotate`, then drop the old one). `PII_ENCRYPTION_KEY`, the
+    single key of earlier versions, is still read as key id `k0` (ciphertexts without a key id)."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    pii_keys: SecretStr | None = Field(
+        None, description="This service's at-rest keys, `k2=<secret>,k1=<old>`; the first is current")
+    pii_encryption_key: SecretStr | None = Field(
+        None, description="Legacy single key: decrypts ciphertexts without a key id (key id k0)")
+
+    def pii_keyring(self) -> Keyring:
+        spec = self.pii_keys.get_secret_value() if self.pii_keys else ""
+        legacy = self.pii_encryption_key.get_secret_value() if self.pii_encryption_key else None
+        if not spec and not legacy:
+            raise ValueError("PII_KEYS is required (e.g. PII_KEYS=k1=<secret of 32+ characters>)")
+        return Keyring.parse(spec, legacy)
+
+
+class EventPiiKeySettings(BaseSettings):
+    """`EVENT_PII_KEYS`: keys of the personal fields inside events (`mobile_enc`, `name_enc`...), shared only by
+    the producers and the consumers that need the values (members, credit, notify); same format as PII_KEYS."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    event_pii_keys: SecretStr = Field(description="Keys of personal fields in events, `e2=<secret>,e1=<old>`")
+
+    def event_keyring(self) -> Keyring:
+        return Keyring.parse(self.event_pii_keys.get_secret_value())

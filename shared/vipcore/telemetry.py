@@ -37,6 +37,8 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode, TraceFl
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
 
+from .redact import redact
+
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 # business keys put on spans (no personal data: never mobiles, names, ID numbers)
@@ -45,6 +47,7 @@ BUSINESS_KEYS = {"receipt_no": "vip.receipt_no", "store_id": "vip.store_id", "me
 _URL_KEYS = ("http.url", "http.target", "url.full")
 _QUERY_KEYS = ("url.query",)
 _DIGITS = re.compile(r"\d{11}")
+_LOOSE = re.compile(r"\d{3}[\s-]?\d{4}[\s-]?\d{4}|DETAIL:|\[parameters:|query argument|[０-９]")  # for redact()
 _MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Za-z])")
 
 
@@ -116,7 +119,8 @@ def _clean(key: str, v: Any) -> Any:
         return "(scrubbed)"
     if key in _URL_KEYS and "?" in v:
         v = v.split("?", 1)[0] + "?(scrubbed)"
-    return _MOBILE.sub("(mobile)", v) if _DIGITS.search(v) else v
+    v = _MOBILE.sub("(mobile)", v) if _DIGITS.search(v) else v
+    return redact(v) if _LOOSE.search(v) else v
 
 
 def _clean_all(attrs: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:

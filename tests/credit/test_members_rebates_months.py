@@ -20,14 +20,14 @@ CARD = "75500901"
 
 def member(member_id: str, cls: str | None, card_no: str = CARD) -> MemberRegistered:
     return MemberRegistered(member_id=member_id, store_id="XA-1", referrer_staff_id=None, display_name="赵*国",
-                            name_index="n-" + member_id, mobile_index="m-" + member_id, mobile="13900000901",
+                            name_index="n-" + member_id, mobile_index="m-" + member_id, mobile_enc="e1:sealed",
                             card_no=card_no, card_status="active", status="active", birthday=None,
                             customer_class=cls)
 
 
 def changed(member_id: str, cls: str) -> MemberUpdated:
     return MemberUpdated(member_id=member_id, store_id="XA-1", display_name="赵*国", name_index="n-" + member_id,
-                         mobile_index="m-" + member_id, mobile="13900000901", referrer_staff_id=None, birthday=None,
+                         mobile_index="m-" + member_id, mobile_enc="e1:sealed", referrer_staff_id=None, birthday=None,
                          customer_class=cls)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from devstack.testing import Stack, consume_all
 from vipcore.auth import Role
+from vipcore.pii import Keyring
 
 from .helpers import authorize, credit_sale, open_account, pos, receivables_of, staff
 
@@ -78,8 +79,9 @@ async def test_c07_daily_run_reminds_flags_and_blocks_authorisation_once_per_day
         assert (await daily(cstack, d1 + timedelta(days=7)))["reminders"] == 1
         (ev, ev2) = await credit_events(cstack, "credit.invoice.overdue", 2)
         assert ev["receivable_id"] == old["receivable_id"] and ev["days_overdue"] == 6
-        assert (ev["amount_due"], ev["responsible_staff_id"], ev["customer_mobile"]) == (100_000, "S-OP1",
-                                                                                          "13912345678")
+        assert (ev["amount_due"], ev["responsible_staff_id"]) == (100_000, "S-OP1")
+        assert "13912345678" not in str(ev)  # sealed: only holders of the events key read it
+        assert Keyring.parse(cstack.cfg.event_pii_keys).decrypt(ev["customer_mobile_enc"]) == "13912345678"
         assert ev2["days_overdue"] == 13
 
 

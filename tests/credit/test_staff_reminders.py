@@ -11,6 +11,7 @@ import httpx
 from devstack.testing import Stack, sql_value, wait_for
 from vipcore.auth import Role
 from vipcore.contracts.members import StaffChanged
+from vipcore.pii import Keyring
 
 from .helpers import authorize, credit_sale, emit, open_account, pos, receivables_of, staff
 from .test_receivables_payments_overdue import credit_events, daily, days_ago, today
@@ -18,9 +19,16 @@ from .test_receivables_payments_overdue import credit_events, daily, days_ago, t
 STAFF_MOBILE, CUSTOMER_MOBILE = "13700001111", "13912345678"
 
 
-def operator(**kw: Any) -> StaffChanged:
-    return StaffChanged(**{"staff_id": "S-OP1", "store_id": "XA-1", "region_code": "029", "name": "李娜",
-                           "position": "sales assistant", "role": "staff", "mobile": STAFF_MOBILE,
+def opened(stack: Stack, token: str | None) -> str | None:
+    """A sealed event field opened with the events key (what notify does)."""
+    return Keyring.parse(stack.cfg.event_pii_keys).decrypt(token) if token else None
+
+
+def operator(stack: Stack, **kw: Any) -> StaffChanged:
+    seal = Keyring.parse(stack.cfg.event_pii_keys).encrypt
+    return StaffChanged(**{"staff_id": "S-OP1", "store_id": "XA-1", "region_code": "029", "display_name": "李*",
+                           "name_enc": seal("李娜"), "position": "sales assistant", "role": "staff",
+                           "mobile_enc": seal(STAFF_MOBILE),
                            "line_leader_staff_id": "S-LEAD2", "active": True, **kw})
 
 
@@ -32,7 +40,7 @@ async def sms_to(stack: Stack, to: str) -> list[dict[str, Any]]:
 
 async def test_c07_overdue_invoice_sends_sms_to_customer_and_responsible_staff_member(nstack: Stack) -> None:
     key = await nstack.add_store("XA-1", "generic", region_code="029")
-    await emit(nstack, operator(), subject="S-OP1")
+    await emit(nstack, operator(nstack), subject="S-OP1")
     select_mobile = "SELECT mobile_enc FROM staff_directory WHERE staff_id='S-OP1'"
     stored = await wait_for(lambda: sql_value(nstack.cfg, "credit", select_mobile), 30, "the staff directory")
     assert STAFF_MOBILE not in stored  # N-06: encrypted at rest
@@ -49,7 +57,8 @@ async def test_c07_overdue_invoice_sends_sms_to_customer_and_responsible_staff_m
         run = await daily(nstack, today(nstack) + timedelta(days=1))
         assert run["reminders"] == 1
         (ev,) = await credit_events(nstack, "credit.invoice.overdue", 1)
-        assert (ev["responsible_staff_id"], ev["responsible_staff_mobile"]) == ("S-OP1", STAFF_MOBILE)
+        assert (ev["responsible_staff_id"], opened(nstack, ev["responsible_staff_mobile_enc"])) == ("S-OP1",
+                                                                                                 STAFF_MOBILE)
         cust_sms = await wait_for(lambda: sms_to(nstack, CUSTOMER_MOBILE), 60, "the customer's reminder SMS")
         staff_sms = await wait_for(lambda: sms_to(nstack, STAFF_MOBILE), 60, "the staff member's reminder SMS")
         assert len(cust_sms) == 1 and len(staff_sms) == 1
@@ -64,8 +73,8 @@ async def test_c07_overdue_invoice_sends_sms_to_customer_and_responsible_staff_m
 
 async def test_c07_staff_member_who_left_gets_no_reminder_sms_but_the_customer_does(cstack: Stack) -> None:
     key = await cstack.add_store("XA-1", "generic", region_code="029")
-    await emit(cstack, operator(), subject="S-OP1")
-    await emit(cstack, operator(active=False, position="left"), subject="S-OP1")
+    await emit(cstack, operator(cstack), subject="S-OP1")
+    await emit(cstack, operator(cstack, active=False, position="left"), subject="S-OP1")
     await wait_for(lambda: sql_value(cstack.cfg, "credit", "SELECT 1 FROM staff_directory WHERE staff_id='S-OP1' "
                                      "AND NOT active"), 30, "the staff member's departure")
     async with staff(cstack, Role.STORE_MANAGER) as mgr, pos(cstack, key) as till:
@@ -76,4 +85,5 @@ async def test_c07_staff_member_who_left_gets_no_reminder_sms_but_the_customer_d
         await receivables_of(cstack, cust, 1)
         assert (await daily(cstack, today(cstack)))["reminders"] == 1
         (ev,) = await credit_events(cstack, "credit.invoice.overdue", 1)
-        assert ev["responsible_staff_mobile"] is None and ev["customer_mobile"] == CUSTOMER_MOBILE
+        assert ev["responsible_staff_mobile_enc"] is None
+        assert opened(cstack, ev["customer_mobile_enc"]) == CUSTOMER_MOBILE

@@ -10,6 +10,7 @@ from credit.service.daily import DailyScheduler
 from devstack.testing import Stack, sql_value
 from vipcore.auth import Role
 from vipcore.db import make_engine
+from vipcore.pii import Keyring
 
 from .helpers import (
     add_store_in,
@@ -69,7 +70,8 @@ async def test_c07_daily_run_begins_at_midnight_in_each_stores_time_zone(cstack:
             assert rec["due_date"] == "2026-03-21"
     engine = make_engine(cstack.cfg.db_url("credit"), 2)
     sched = DailyScheduler(Credit(engine, cstack.cfg.topic_prefix, clock=clock,
-                                  enc_key=cstack.cfg.pii_encryption_key), interval_s=1)
+                                  enc_key=Keyring.parse(cstack.cfg.pii_keys["credit"]),
+                                  event_keys=Keyring.parse(cstack.cfg.event_pii_keys)), interval_s=1)
 
     async def overdue(store: str) -> bool:
         return bool(await sql_value(cstack.cfg, "credit", "SELECT overdue FROM credit_accounts WHERE customer_id=$1",

@@ -97,7 +97,7 @@ async def test_m19_a_row_refused_by_the_database_costs_only_itself(stack: Stack)
     await other.execute(
         "INSERT INTO members (member_id, store_id, full_name, name_index, mobile_enc, mobile_index, card_status, "
         "status, stage) VALUES ('MCONCURRENT', $1, '李四海', 'x', $2, $3, 'none', 'incomplete', 0)",
-        STORE, encrypt(env["PII_ENCRYPTION_KEY"], phones[3]), blind_index(env["PII_INDEX_KEY"], phones[3]))
+        STORE, encrypt(env["PII_KEYS"], phones[3]), blind_index(env["PII_INDEX_KEY"], phones[3]))
     r = await stack.admin.post(f"{stack.url('members')}/v1/imports", params={"store_id": STORE}, content=csv)
     assert r.status_code == 202
     url = stack.url("members") + r.json()["progress"]

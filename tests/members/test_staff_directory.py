@@ -1,6 +1,6 @@
 """The staff directory (O-01, O-03, C-06): every staff member created, changed, opened or leaving is published as
-members.staff.changed on members.events (outbox, same transaction), with the decrypted work mobile and line leader;
-the mobile is validated by M-02 and kept encrypted at rest."""
+members.staff.changed on members.events (outbox, same transaction), with the work mobile and name sealed with the
+events key (never in clear on Kafka) and the line leader; the mobile is validated by M-02 and kept encrypted at rest."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from devstack.testing import Stack, consume_all, sql_value, wait_for
+from vipcore.pii import Keyring
 
 from tests.members.test_member_files import login, mobile, no_plaintext
 
@@ -18,11 +19,17 @@ async def staff_events(stack: Stack, staff_id: str, count: int) -> list[dict[str
     """The members.staff.changed events of one staff member on the topic, once `count` of them arrived."""
     async def arrived() -> list[dict[str, Any]] | None:
         recs = await consume_all(stack.cfg.kafka_bootstrap, stack.cfg.topic_prefix + "members.events", 10**6, 2)
-        found = [json.loads(r.value) for r in recs if dict(r.headers).get("ce_type") == b"members.staff.changed"
-                 and r.key == staff_id.encode()]
+        found = [opened(stack, json.loads(r.value)) for r in recs
+                 if dict(r.headers).get("ce_type") == b"members.staff.changed" and r.key == staff_id.encode()]
         return found if len(found) >= count else None
 
     return list(await wait_for(arrived, 30, f"{count} staff.changed for {staff_id}"))
+
+
+def opened(stack: Stack, event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its sealed fields (`mobile_enc`, `name_enc`) opened with the events key, as a consumer does."""
+    keys = Keyring.parse(stack.cfg.event_pii_keys)
+    return {k.removesuffix("_enc"): keys.decrypt(v) if k.endswith("_enc") and v else v for k, v in event.items()}
 
 
 async def outbox_count(stack: Stack, staff_id: str) -> int:
@@ -46,7 +53,7 @@ async def test_o01_c06_staff_changes_publish_the_staff_directory_with_mobile_and
          "role": "hq_cs", "password": "pw-HQCS-long"}])
     assert r.status_code == 201, r.text
     (s1,) = await staff_events(stack, "S1", 1)
-    assert s1 == {"staff_id": "S1", "store_id": STORE, "region_code": "755", "name": "张晓燕",
+    assert s1 == {"staff_id": "S1", "store_id": STORE, "region_code": "755", "name": "张晓燕", "display_name": "张*燕",
                                "position": "sales assistant", "role": "staff", "mobile": s1_phone,
                                "line_leader_staff_id": "L1", "active": True, "access_changed_at": None}
     assert (await staff_events(stack, "L1", 1))[0]["mobile"] == lead_phone

@@ -20,7 +20,7 @@ NOON = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai: outside qu
 
 async def seed(cfg: StackConfig, n: int, *, consent_every: int = 1) -> None:
     """n contacts straight into notify's tables (what members/loyalty events would have left there)."""
-    key = cfg.pii_encryption_key
+    key = cfg.pii_keys["notify"]
     conn = await asyncpg.connect(cfg.db_url("notify").replace("+asyncpg", ""))
     try:
         await conn.execute("INSERT INTO stores VALUES ('S1', '755', 'Asia/Shanghai'), ('S2', '20', 'Asia/Shanghai')")

@@ -145,7 +145,8 @@ async def test_n06_numbers_masked_in_views_and_bodies_purged_after_retention(sta
     async with notify_stack(stack_config) as n:
         await n.member("M1", "13900000091")
         await n.emit(members.HandoverCompleted(handover_id="H1", store_id="S1", from_staff_id="S-1",
-                                               to_staff_id="S-2", to_staff_name="李娜", to_staff_phone="13700002222",
+                                               to_staff_id="S-2", to_staff_name_enc=n.seal("李娜"),
+                                               to_staff_phone_enc=n.seal("13700002222"),
                                                member_ids=["M1"]))
         await wait_for(lambda: _sent(n), 30, "sent")
         listing = (await n.admin.get(f"{n.url}/v1/messages")).text

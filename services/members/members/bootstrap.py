@@ -10,12 +10,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from vipcore.auth import TokenIssuer
 from vipcore.httpclient import InternalClient
 from vipcore.limits import RateLimiter
+from vipcore.pii_upkeep import Rotator
 from vipcore.proof import ProofIssuer
 from vipcore.runtime import ServiceRuntime
+from vipcore.topics import MEMBERS_EVENTS
 
 from .adapters.reports import Reports
 from .config import MembersSettings
 from .entrypoints import consumers, http, proofs_http, staff_http
+from .pii import SEALED, Reindexer
 from .service.engagement import Engagement
 from .service.files import MemberFiles
 from .service.handovers import Handovers
@@ -35,17 +38,23 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
     consumers.register(rt)
     index_key = settings.pii_index_key.get_secret_value()
-    enc_key = settings.pii_encryption_key.get_secret_value()
+    enc_key = settings.pii_keyring()
+    event_keys = settings.event_keyring()
     validity = CardValidity(rt.engine, read_documents(settings.programs_dir), settings.card_validity_years,
                             clock=lambda: datetime.now(UTC))
-    reg = Registry(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake, validity)
+    reg = Registry(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake, validity,
+                   event_keys=event_keys)
     files = MemberFiles(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
-                        clock=lambda: datetime.now(UTC), validity=validity)
+                        clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys)
     periodic = Periodic(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
     rt.background.append(Scheduler(periodic, settings.periodic_interval_s))
+    rt.background.append(Reindexer(rt.engine, index_key, enc_key, event_keys,  # indexes of an older scheme
+                                   settings.kafka_topic_prefix + MEMBERS_EVENTS.name, rt.relay.wake))
+    rt.background.append(Rotator(rt.engine, enc_key, SEALED, "members"))  # rows under an older key (PII_KEYS)
     flows = Workflows(rt.engine, files, index_key, settings.kafka_topic_prefix, rt.relay.wake,
                       clock=lambda: datetime.now(UTC))
-    handovers = Handovers(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC))
+    handovers = Handovers(rt.engine, settings.kafka_topic_prefix, rt.relay.wake, clock=lambda: datetime.now(UTC),
+                          event_keys=event_keys)
     key = settings.staff_token_private_key
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value(), settings.staff_token_ttl_s) if key else None,
                        settings.staff_refresh_ttl_s, LoginThrottle(
@@ -64,12 +73,12 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     return rt.http_app(http.router(reg, reports, rt.admin_guard(),
                                    periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
                                                       rt.relay.wake, clock=lambda: datetime.now(UTC),
-                                                      validity=validity), validity),
+                                                      validity=validity, event_keys=event_keys), validity),
                        staff_http.router(files, login, rt.staff_verifier, flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,
                                                                clock=lambda: datetime.now(UTC)),
                                          Merges(rt.engine, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
-                                                clock=lambda: datetime.now(UTC)), reports),
+                                                clock=lambda: datetime.now(UTC), event_keys=event_keys), reports),
                        proofs_http.internal_router(proofs, rt.internal_guard("gateway")),
                        proofs_http.admin_router(proofs, rt.admin_guard()),
                        proofs_http.staff_router(proofs, rt.staff_verifier),

@@ -51,9 +51,8 @@ async def create_admin(settings: MembersSettings, a: argparse.Namespace, passwor
     try:
         validity = CardValidity(engine, read_documents(settings.programs_dir), settings.card_validity_years,
                                 clock=lambda: datetime.now(UTC))
-        reg = Registry(engine, settings.pii_index_key.get_secret_value(),
-                       settings.pii_encryption_key.get_secret_value(), settings.kafka_topic_prefix,
-                       lambda: None, validity)
+        reg = Registry(engine, settings.pii_index_key.get_secret_value(), settings.pii_keyring(),
+                       settings.kafka_topic_prefix, lambda: None, validity, event_keys=settings.event_keyring())
         async with engine.connect() as conn:
             known = (await conn.execute(sa.select(stores.c.store_id).where(stores.c.store_id == a.store_id))).first()
         if known is None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from vipcore.settings import ServiceSettings
+from vipcore.settings import EventPiiKeySettings, PiiKeySettings, ServiceSettings
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-class MembersSettings(ServiceSettings):
+class MembersSettings(ServiceSettings, PiiKeySettings, EventPiiKeySettings):
     service_name: str = "members"
     http_port: int = 8001
-    pii_index_key: SecretStr  # keyed hash for finding members by mobile/name
-    pii_encryption_key: SecretStr  # AES-GCM key for mobile numbers at rest
+    pii_index_key: SecretStr  # keyed hash for finding members by mobile/name (shared with the gateway)
+    # PII_KEYS: this service's at-rest keys; EVENT_PII_KEYS: personal fields of its events (vipcore.settings)
     staff_token_private_key: SecretStr | None = None  # Ed25519 (base64 raw) signing staff tokens
     staff_refresh_ttl_s: int = Field(12 * 3600, ge=300, description="O-03: how long a staff refresh token may be "
                                                                     "used (each use rotates it)")

@@ -11,6 +11,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import Counter
 from vipcore.contracts.notify import MessageDelivered, MessageFailed, MessageParked, MessageSent
+from vipcore.pii_upkeep import Rotator
 from vipcore.runtime import ServiceRuntime
 from vipcore.topics import NOTIFY_EVENTS
 
@@ -18,6 +19,7 @@ from .adapters.providers import TwilioProvider, make_provider
 from .adapters.reports import MessageReports
 from .config import NotifySettings
 from .entrypoints import campaigns, consumers, http
+from .pii import SEALED
 from .service.campaigns import Campaigns
 from .service.dispatch import Dispatcher
 from .service.ops import Ops, Purger
@@ -32,7 +34,12 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 def build(settings: NotifySettings, tracer_provider: TracerProvider | None = None,
           clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS, tracer_provider=tracer_provider)
-    key = settings.pii_encryption_key.get_secret_value()
+    key = settings.pii_keyring()
+    event_keys = settings.event_keyring()
+    index = settings.pii_index_key or settings.pii_encryption_key
+    if index is None:
+        raise ValueError("PII_INDEX_KEY is required")
+    index_key = index.get_secret_value()
     topic = settings.kafka_topic_prefix + NOTIFY_EVENTS.name
     callback = settings.public_url.rstrip("/") + "/v1/webhooks/twilio/status" if settings.public_url else None
     provider = make_provider(settings.sms_provider, simulator_url=settings.sms_simulator_url,
@@ -49,12 +56,13 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
         sent_counter=Counter("sms_sent", "SMS accepted by the provider", registry=rt.registry),
         failed_counter=Counter("sms_failed", "SMS attempts that failed", registry=rt.registry),
         parked_counter=Counter("sms_parked", "SMS given up (parked for ops)", registry=rt.registry))
-    ops = Ops(rt.engine, enc_key=key, topic=topic, wake_dispatch=dispatcher.wake, wake_relay=rt.relay.wake)
+    ops = Ops(rt.engine, index_key=index_key, topic=topic, wake_dispatch=dispatcher.wake, wake_relay=rt.relay.wake)
     camps = Campaigns(rt.engine, daily_cap=settings.sms_daily_cap, clock=clock, wake_dispatch=dispatcher.wake)
-    rt.background += [dispatcher, Purger(ops, settings.body_retention_days), camps]
+    rt.background += [dispatcher, Purger(ops, settings.body_retention_days), camps,
+                      Rotator(rt.engine, key, SEALED, "notify")]  # rows under an older key (PII_KEYS)
     planner = Planner(enc_key=key, company_name=settings.company_name, daily_cap=settings.sms_daily_cap,
                       clock=clock)
-    consumers.register(rt, Triggers(key, dispatcher.wake, planner,
+    consumers.register(rt, Triggers(key, dispatcher.wake, planner, event_keys=event_keys, index_key=index_key,
                                     thresholds={"large_earn_points": settings.large_earn_points}))
     rt.publishes(NOTIFY_EVENTS, MessageSent, MessageDelivered, MessageFailed, MessageParked)
     guard = rt.admin_guard()

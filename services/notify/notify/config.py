@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
-from vipcore.settings import ServiceSettings
+from pydantic import Field, SecretStr
+from vipcore.settings import EventPiiKeySettings, PiiKeySettings, ServiceSettings
 
 
-class NotifySettings(ServiceSettings):
+class NotifySettings(ServiceSettings, PiiKeySettings, EventPiiKeySettings):
     service_name: str = "notify"
     http_port: int = 8004
-    pii_encryption_key: SecretStr  # mobile numbers at rest (N-06)
+    # PII_KEYS: notify's own at-rest keys (mobiles, N-06); EVENT_PII_KEYS: opens the mobiles members/credit send
+    pii_index_key: SecretStr | None = Field(
+        None, description="Keyed hash of contacts' mobiles (STOP replies, N-03); defaults to the legacy "
+                          "PII_ENCRYPTION_KEY, which earlier versions used for it")
     company_name: str = "金缘珠宝"  # N-02: the only sender when an event names no brand
     sms_provider: str = "simulator"  # simulator | twilio
     sms_simulator_url: str = "http://127.0.0.1:8009"

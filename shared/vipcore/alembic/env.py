@@ -13,7 +13,7 @@ target_metadata = config.attributes.get("target_metadata")
 
 
 def run() -> None:
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, transaction_per_migration=True,
                           compare_type=True, compare_server_default=True)

@@ -1,3 +1,3 @@
 """Versioned event contracts, one module per producing service. Importing this registers them all."""
 
-from . import credit, loyalty, members, notify, pos  # noqa: F401
+from . import bookings, credit, loyalty, members, notify, pos  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from ..events import EventData, contract
 
 
@@ -60,16 +62,19 @@ class InvoiceOverdue(EventData):
     """A receivable passed its due date (C-03, C-07): remind the customer and the responsible staff member."""
 
     TYPE = "credit.invoice.overdue"
+    VERSION = 2  # v2: the customer's name and the mobiles travel sealed with the events key (EVENT_PII_KEYS)
     receivable_id: str
     customer_id: str
-    customer_name: str
-    customer_mobile: str | None = None
+    customer_name_enc: str = Field(description="The customer's name, sealed with the events key (EVENT_PII_KEYS)")
+    customer_mobile_enc: str | None = Field(default=None,
+                                            description="The customer's contact mobile, sealed likewise")
     store_id: str
     amount_due: int
     due_date: str
     days_overdue: int
     responsible_staff_id: str
-    responsible_staff_mobile: str | None = None
+    responsible_staff_mobile_enc: str | None = Field(default=None,
+                                                     description="The staff member's mobile, sealed likewise")
 
 
 @contract

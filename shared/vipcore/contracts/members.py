@@ -26,13 +26,15 @@ class MemberRegistered(EventData):
     """A member file exists with a card; carries what other services need to serve them."""
 
     TYPE = "members.member.registered"
+    VERSION = 2  # v2: the mobile travels sealed (`mobile_enc`), never in clear
     member_id: str
     store_id: str
     referrer_staff_id: str | None = None
     display_name: str = Field(description="Masked name, e.g. 王*明")
     name_index: str = Field(description="Keyed hash of the full name (blind index)")
     mobile_index: str = Field(description="Keyed hash of the mobile number (blind index)")
-    mobile: str = Field(description="Mobile for SMS; consumers keep it encrypted or masked")
+    mobile_enc: str = Field(description="Mobile for SMS, sealed with the events key (EVENT_PII_KEYS), "
+                                        "`e1:<base64>`; only consumers holding that key (notify) open it")
     card_no: str
     card_status: str = "active"
     status: str = "active"
@@ -56,12 +58,13 @@ class MemberUpdated(EventData):
     """Fields of a member file changed (M-13); carries only what other services keep."""
 
     TYPE = "members.member.updated"
+    VERSION = 2  # v2: the mobile travels sealed (`mobile_enc`), never in clear
     member_id: str
     store_id: str
     display_name: str
     name_index: str
     mobile_index: str
-    mobile: str
+    mobile_enc: str = Field(description="Mobile sealed with the events key (EVENT_PII_KEYS)")
     referrer_staff_id: str | None = None
     birthday: date | None = None
     customer_class: str | None = Field(None, description="M-14 class, drives credit terms")
@@ -136,12 +139,13 @@ class HandoverCompleted(EventData):
     """HQ confirmed a hand-over (M-12): these members now belong to the receiver; notify introduces them."""
 
     TYPE = "members.handover.completed"
+    VERSION = 2  # v2: the receiver's name and phone travel sealed
     handover_id: str
     store_id: str
     from_staff_id: str
     to_staff_id: str
-    to_staff_name: str
-    to_staff_phone: str | None = None
+    to_staff_name_enc: str = Field(description="The receiver's name, sealed with the events key (EVENT_PII_KEYS)")
+    to_staff_phone_enc: str | None = Field(default=None, description="The receiver's work mobile, sealed likewise")
     member_ids: list[str]
 
 
@@ -154,13 +158,16 @@ class StaffChanged(EventData):
     """
 
     TYPE = "members.staff.changed"
+    VERSION = 2  # v2: name and mobile travel sealed; `display_name` is masked
     staff_id: str
     store_id: str
     region_code: str | None = None
-    name: str
+    display_name: str = Field(description="Masked name, e.g. 李*")
+    name_enc: str = Field(description="Full name, sealed with the events key (EVENT_PII_KEYS)")
     position: str
     role: str
-    mobile: str | None = Field(None, description="Work mobile for service SMS; consumers keep it encrypted or masked")
+    mobile_enc: str | None = Field(default=None, description="Work mobile for service SMS, sealed with the events key; "
+                                                     "consumers keep it encrypted under their own key")
     line_leader_staff_id: str | None = Field(None, description="C-06: who is fined 10% of a written-off bad debt")
     active: bool = Field(True, description="False once the staff member has left")
     access_changed_at: datetime | None = Field(

@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.events import Envelope, EventData
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import decrypt, encrypt
+from vipcore.pii import Keyring, decrypt, encrypt
 from vipcore.topics import CREDIT_EVENTS
 
 from ..adapters.sql import local_sql, zone_sql
 from ..adapters.tables import stores
 
 Clock = Callable[[], datetime]
-CLEAR_MOBILE = re.compile(r"1[3-9]\d{9}")
+CLEAR_MOBILE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")  # phones stored before they were encrypted
 
 
 def utc_now() -> datetime:
@@ -35,19 +35,35 @@ class Credit:
     clock: Clock = utc_now
     default_tz: str = "Asia/Shanghai"
     authorization_ttl_s: int = 1800
-    enc_key: str = ""  # AES-GCM key of personal data at rest (staff mobiles)
+    enc_key: Keyring | None = None  # credit's at-rest keys (PII_KEYS): mobiles, coupon buyers' phones
     coupon_release_s: int = 1800  # C-09: a till spend whose sale has not arrived by then is released
+    event_keys: Keyring | None = None  # personal fields inside events (EVENT_PII_KEYS)
+    index_key: str = ""  # blind index of coupon buyers' phones
     _tz_cache: dict[str, str] = field(default_factory=dict)
 
     def seal(self, mobile: str | None) -> str | None:
         """N-06: a customer's mobile at rest, AES-GCM encrypted."""
-        return encrypt(self.enc_key, mobile) if mobile else None
+        return encrypt(self.keys, mobile) if mobile else None
 
     def unseal(self, stored: str | None) -> str | None:
         """The mobile back; accounts opened before mobiles were encrypted hold it as given."""
         if not stored:
             return None
-        return stored if CLEAR_MOBILE.fullmatch(stored) else decrypt(self.enc_key, stored)
+        return stored if CLEAR_MOBILE.fullmatch(stored) else decrypt(self.keys, stored)
+
+    @property
+    def keys(self) -> Keyring:
+        if self.enc_key is None:
+            raise RuntimeError("credit needs its PII_KEYS to read or write personal data")
+        return self.enc_key
+
+    def seal_event(self, value: str | None) -> str | None:
+        """A personal field of an event, sealed with the events key (nothing personal in clear on Kafka)."""
+        if value is None:
+            return None
+        if self.event_keys is None:
+            raise RuntimeError("credit needs EVENT_PII_KEYS to put personal data on events")
+        return self.event_keys.encrypt(value)
 
     async def emit(self, conn: AsyncConnection, events: Sequence[tuple[str, EventData]]) -> None:
         """Credit events keyed by customer, through the outbox in the caller's transaction."""

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.errors import Conflict, NotFound, RuleViolation
-from vipcore.pii import mask_mobile
+from vipcore.pii import mask_mobile, mobile_index
 
 from ..adapters import reports
 from ..adapters.tables import coupon_batches, coupon_movements, coupon_sales, coupons, stores
@@ -77,7 +77,8 @@ async def sell(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
         expires = min(r.expires_on for r in rows)
         await conn.execute(coupon_sales.insert().values(
             coupon_sale_id=sale_id, store_id=body["store_id"], sold_at=now, unit=body["unit"],
-            contact=body["contact"], phone=body["phone"], amount=amount, payment_method=method,
+            contact=body["contact"], phone_enc=c.seal(body["phone"]),
+            phone_index=mobile_index(c.index_key, body["phone"]), amount=amount, payment_method=method,
             coupon_nos=body["coupon_nos"], expires_on=expires, cheque_status="pending" if cheque else None,
             clears_on=cheque_clears_on(today) if cheque else None, sold_by=by))
         await conn.execute(coupons.update().where(coupons.c.coupon_no.in_(body["coupon_nos"])).values(
@@ -186,7 +187,8 @@ async def tally(c: Credit, day: date, store_id: str | None, region: str | None =
     for s in sales:
         by_method[s["payment_method"]] = by_method.get(s["payment_method"], 0) + s["amount"]
     return {"date": day.isoformat(), **window,
-            "sales": [{**dict(s), "phone": mask_mobile(s["phone"])} for s in sales],
+            "sales": [{**{k: v for k, v in s.items() if k not in ("phone_enc", "phone_index")},
+                       "phone": mask_mobile(c.unseal(s["phone_enc"]) or "")} for s in sales],
             "coupons_sold": sum(len(s["coupon_nos"]) for s in sales), "amount": sum(s["amount"] for s in sales),
             "by_method": by_method, "coupons_redeemed": redeemed[0], "redeemed_amount": int(redeemed[1])}
 

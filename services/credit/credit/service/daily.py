@@ -65,13 +65,16 @@ async def run_daily(c: Credit, day: date, tz: str | None = None) -> dict[str, An
             .where(OUTSTANDING > 0, receivables.c.due_date < day, in_zone(rec_zone))
             .order_by(receivables.c.receivable_id))).all()
         remind = [r for r in overdue if reminder_due(r.last_reminded_on, day)]
-        staff = await StaffDirectory(c.enc_key).contacts(conn, (r.responsible_staff_id for r in remind))
+        staff = await StaffDirectory(c.keys).contacts(conn, (r.responsible_staff_id for r in remind)) \
+            if remind else {}
         await c.emit(conn, [(r.customer_id, InvoiceOverdue(
-            receivable_id=r.receivable_id, customer_id=r.customer_id, customer_name=r.name or r.customer_id,
-            customer_mobile=c.unseal(r.contact_mobile), store_id=r.store_id, amount_due=r.due,
+            receivable_id=r.receivable_id, customer_id=r.customer_id,
+            customer_name_enc=c.seal_event(r.name or r.customer_id) or "",
+            customer_mobile_enc=c.seal_event(c.unseal(r.contact_mobile)), store_id=r.store_id, amount_due=r.due,
             due_date=r.due_date.isoformat(), days_overdue=(day - r.due_date).days,
             responsible_staff_id=r.responsible_staff_id or "",
-            responsible_staff_mobile=s.mobile if (s := staff.get(r.responsible_staff_id or "")) else None))
+            responsible_staff_mobile_enc=c.seal_event(s.mobile if (s := staff.get(r.responsible_staff_id or ""))
+                                                      else None)))
             for r in remind])
         if remind:
             await conn.execute(receivables.update().where(

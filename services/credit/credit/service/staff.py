@@ -1,6 +1,7 @@
 """The staff directory credit keeps from members.staff.changed (O-01): the responsible staff member's mobile for
-the overdue reminder (C-07, N-01) and their line leader when a receivable names none (C-06). Mobiles are kept
-encrypted (AES-GCM, vipcore.pii) and decrypted only to put them on the reminder event."""
+the overdue reminder (C-07, N-01) and their line leader when a receivable names none (C-06). Mobiles arrive sealed
+with the events key, are kept encrypted under credit's own key (AES-GCM, vipcore.pii) and are decrypted only to
+be sealed again on the reminder event."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
 from vipcore.contracts.members import StaffChanged
-from vipcore.pii import decrypt, encrypt
+from vipcore.pii import Keyring, decrypt, encrypt
 
 from ..adapters.tables import staff_directory
 
@@ -24,8 +25,9 @@ class StaffContact:
 
 
 class StaffDirectory:
-    def __init__(self, enc_key: str) -> None:
+    def __init__(self, enc_key: Keyring, event_keys: Keyring | None = None) -> None:
         self.enc_key = enc_key
+        self.event_keys = event_keys  # opens the sealed name and mobile of members.staff.changed
 
     async def on_staff(self, tx: Tx, batch: list[Delivery[StaffChanged]]) -> None:
         """Keep the latest state of each staff member (events of one staff member arrive in order: keyed by id)."""
@@ -33,10 +35,13 @@ class StaffDirectory:
         for d in batch:
             e = d.data
             if isinstance(e, StaffChanged):
+                assert self.event_keys is not None, "EVENT_PII_KEYS needed to read members.staff.changed"
+                name = self.event_keys.decrypt(e.name_enc)
+                mobile = self.event_keys.decrypt(e.mobile_enc) if e.mobile_enc else None
                 rows[e.staff_id] = {
-                    "staff_id": e.staff_id, "store_id": e.store_id, "region_code": e.region_code, "name": e.name,
+                    "staff_id": e.staff_id, "store_id": e.store_id, "region_code": e.region_code, "name": name,
                     "position": e.position, "role": e.role, "line_leader_staff_id": e.line_leader_staff_id,
-                    "mobile_enc": encrypt(self.enc_key, e.mobile) if e.mobile else None, "active": e.active}
+                    "mobile_enc": encrypt(self.enc_key, mobile) if mobile else None, "active": e.active}
         if rows:
             stmt = pg_insert(staff_directory)
             cols = ("store_id", "region_code", "name", "position", "role", "line_leader_staff_id", "mobile_enc",

@@ -11,6 +11,7 @@ from vipcore.contracts.members import (
     MemberBlacklisted,
     MemberRegistered,
     MemberStateChanged,
+    MemberUpdated,
     StoreRegistered,
 )
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
@@ -22,7 +23,8 @@ from ..service.directory import Directory
 
 def register(rt: ServiceRuntime, d: Directory) -> None:
     rt.consume(MEMBERS_EVENTS, {
-        StoreRegistered: d.on_stores, MemberRegistered: d.on_members, MemberApproved: d.on_approved,
+        StoreRegistered: d.on_stores, MemberRegistered: d.on_members, MemberUpdated: d.on_updated,
+        MemberApproved: d.on_approved,
         MemberStateChanged: d.on_state_changed, MemberBlacklisted: d.on_blacklisted,
         CardIssued: d.on_card_issued, CardLost: d.on_card_lost, CardReplaced: d.on_card_replaced,
         CardExpired: d.on_card_expired,

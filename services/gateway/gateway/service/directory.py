@@ -22,9 +22,10 @@ from vipcore.contracts.members import (
     MemberBlacklisted,
     MemberRegistered,
     MemberStateChanged,
+    MemberUpdated,
     StoreRegistered,
 )
-from vipcore.pii import blind_index
+from vipcore.pii import mobile_index, name_index
 
 from ..adapters.tables import blacklist, member_cards, member_directory, stores
 
@@ -89,6 +90,14 @@ class Directory:
                                               "card_status": stmt.excluded.card_status}),
             [{"card_no": c, "member_id": m, "card_status": s} for c, m, s in cards])
 
+    async def on_updated(self, tx: Tx, batch: list[Delivery[MemberUpdated]]) -> None:
+        """A file's name or mobile changed, or its indexes were recomputed (members.pii): lookups follow."""
+        for d in batch:
+            e = d.data
+            if isinstance(e, MemberUpdated):
+                await tx.conn.execute(md.update().where(md.c.member_id == e.member_id).values(
+                    mobile_index=e.mobile_index, name_index=e.name_index, display_name=e.display_name))
+
     async def on_approved(self, tx: Tx, batch: list[Delivery[MemberApproved]]) -> None:
         """M-04: an approved file earns; only a file waiting for review becomes active here."""
         for d in batch:
@@ -150,7 +159,7 @@ class Directory:
         return {"store_id": row.store_id, "since": row.since.isoformat()} if row else None
 
     def mobile_index(self, mobile: str) -> str:
-        return blind_index(self.index_key, mobile)
+        return mobile_index(self.index_key, mobile)
 
     async def resolve(self, conn: AsyncConnection, refs: list[dict | None], store: str) -> list[str | None]:
         """member_id for each member reference (card, or mobile+name) presented at `store`, None when unknown."""
@@ -166,7 +175,7 @@ class Directory:
         answered like an unknown card. Several files for one person (one per store) resolve to the file of
         this store first."""
         cards = {r["card_no"] for r in refs if r and r.get("card_no")}
-        pairs = {(blind_index(self.index_key, r["mobile"]), blind_index(self.index_key, r["name"]))
+        pairs = {(mobile_index(self.index_key, r["mobile"]), name_index(self.index_key, r["name"]))
                  for r in refs if r and not r.get("card_no")}
         reachable = md.c.store_id.in_(same_program(store))
         by_card: dict[str, tuple[str, str, str]] = {}
@@ -190,8 +199,8 @@ class Directory:
             elif r.get("card_no"):
                 out.append(by_card.get(r["card_no"]))
             else:
-                out.append(by_pair.get((blind_index(self.index_key, r["mobile"]),
-                                        blind_index(self.index_key, r["name"]))))
+                out.append(by_pair.get((mobile_index(self.index_key, r["mobile"]),
+                                        name_index(self.index_key, r["name"]))))
         return out
 
 

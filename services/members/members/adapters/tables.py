@@ -299,3 +299,10 @@ proof_audit = sa.Table(  # every attempt: code sent, ok, wrong, expired, locked,
     sa.Column("ref", sa.Text),
 )
 sa.Index("proof_audit_member", proof_audit.c.member_id, proof_audit.c.id)
+
+pii_state = sa.Table(  # personal-data upkeep: which blind-index scheme every stored index follows (members.pii)
+    "pii_state", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.auth import Principal, Role
 from vipcore.errors import Forbidden, RuleViolation
-from vipcore.pii import blind_index, encrypt, mask_name
+from vipcore.pii import Keyring, encrypt, mask_name, mobile_index
 
 from ..adapters import reports
 from ..adapters.tables import members, prospects, revisits
@@ -26,7 +26,7 @@ HOME_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class Engagement:
-    def __init__(self, engine: AsyncEngine, files: MemberFiles, index_key: str, enc_key: str,
+    def __init__(self, engine: AsyncEngine, files: MemberFiles, index_key: str, enc_key: Keyring,
                  clock: Callable[[], datetime]) -> None:
         self.engine = engine
         self.files = files
@@ -90,7 +90,7 @@ class Engagement:
         async with self.engine.begin() as conn:
             await conn.execute(prospects.insert().values(
                 prospect_id=pid, store_id=p.store_id, staff_id=p.staff_id, full_name=b.full_name,
-                mobile_enc=encrypt(self.enc_key, b.mobile), mobile_index=blind_index(self.index_key, b.mobile),
+                mobile_enc=encrypt(self.enc_key, b.mobile), mobile_index=mobile_index(self.index_key, b.mobile),
                 intent=b.intent, next_visit=nxt, note=b.note))
         return {"prospect_id": pid, "intent": b.intent, "next_visit": nxt.isoformat()}
 

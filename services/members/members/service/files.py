@@ -26,7 +26,7 @@ from vipcore.contracts.members import (
 from vipcore.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vipcore.events import EventData
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile, mask_name
+from vipcore.pii import Keyring, decrypt, encrypt, id_card_index, mask_mobile, mask_name, mobile_index, name_index
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters import reports
@@ -51,11 +51,12 @@ def _problems(errs: list[v.Fault]) -> RuleViolation:
 
 
 class MemberFiles:
-    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: Any,
-                 clock: Callable[[], datetime], validity: CardValidity) -> None:
+    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: Keyring, topic_prefix: str, wake: Any,
+                 clock: Callable[[], datetime], validity: CardValidity, event_keys: Keyring) -> None:
         self.engine = engine
         self.index_key = index_key
         self.enc_key = enc_key
+        self.event_keys = event_keys  # personal fields inside events (docs/architecture.md, Personal data)
         self.topic = topic_prefix + MEMBERS_EVENTS.name
         self.wake = wake
         self.clock = clock
@@ -76,7 +77,7 @@ class MemberFiles:
         if errs:
             raise _problems(errs)
         mobile = f.mobile.strip()
-        mi = blind_index(self.index_key, mobile)
+        mi = mobile_index(self.index_key, mobile)
         referrer = p.staff_id if p.role == Role.STAFF else (f.referrer_staff_id or p.staff_id)
         now = self.clock()
         stage = v.stage_of(fields)
@@ -93,7 +94,7 @@ class MemberFiles:
                                "the store's customer-service manager may merge files by agreement")
             await conn.execute(members.insert().values(
                 member_id=member_id, store_id=p.store_id, referrer_staff_id=referrer, full_name=f.full_name.strip(),
-                name_index=blind_index(self.index_key, f.full_name.strip()), mobile_enc=encrypt(self.enc_key, mobile),
+                name_index=name_index(self.index_key, f.full_name), mobile_enc=encrypt(self.enc_key, mobile),
                 mobile_index=mi, card_no=None, card_status="none", status=status, birthday=_birthday(f.birth_date),
                 details=_details(fields), stage=stage, created_at=now,
                 submitted_at=now if status == "pending_review" else None, **self._id_card(f.id_card)))
@@ -104,7 +105,7 @@ class MemberFiles:
         if not id_card:
             return {}
         return {"id_card_enc": encrypt(self.enc_key, id_card.upper()),
-                "id_card_index": blind_index(self.index_key, id_card.upper())}
+                "id_card_index": id_card_index(self.index_key, id_card)}
 
     async def _refuse_staff_and_blacklisted(self, conn: AsyncConnection, mi: str) -> None:
         if await conn.scalar(sa.select(staff.c.staff_id).where(staff.c.mobile_index == mi).limit(1)):
@@ -130,9 +131,9 @@ class MemberFiles:
                 setattr(fields, k, val)
             values: dict[str, Any] = {"details": _details(fields), "stage": v.stage_of(fields)}
             if "full_name" in given:
-                values |= {"full_name": c.full_name, "name_index": blind_index(self.index_key, given["full_name"])}
+                values |= {"full_name": c.full_name, "name_index": name_index(self.index_key, given["full_name"])}
             if "mobile" in given:
-                mi = blind_index(self.index_key, given["mobile"])
+                mi = mobile_index(self.index_key, given["mobile"])
                 await self._refuse_staff_and_blacklisted(conn, mi)
                 if await conn.scalar(sa.select(members.c.member_id).where(
                         members.c.store_id == m.store_id, members.c.mobile_index == mi,
@@ -192,14 +193,16 @@ class MemberFiles:
                     self._ev(member_id, MemberRegistered(
                         member_id=member_id, store_id=m.store_id, referrer_staff_id=m.referrer_staff_id,
                         display_name=mask_name(m.full_name), name_index=m.name_index, mobile_index=m.mobile_index,
-                        mobile=mobile, card_no=card_no, status="active", birthday=m.birthday,
+                        mobile_enc=self.event_keys.encrypt(mobile), card_no=card_no, status="active",
+                        birthday=m.birthday,
                         customer_class=(m.details or {}).get("customer_class"))),  # M-14 -> credit terms
                     self._ev(member_id, CardIssued(member_id=member_id, store_id=m.store_id, card_no=card_no,
                                                    valid_until=until))]
             elif to == "active":
                 events.append(self._ev(member_id, MemberUpdated(
                     member_id=member_id, store_id=m.store_id, display_name=mask_name(m.full_name),
-                    name_index=m.name_index, mobile_index=m.mobile_index, mobile=decrypt(self.enc_key, m.mobile_enc),
+                    name_index=m.name_index, mobile_index=m.mobile_index,
+                    mobile_enc=self.event_keys.encrypt(decrypt(self.enc_key, m.mobile_enc)),
                     referrer_staff_id=m.referrer_staff_id, birthday=m.birthday,
                     customer_class=(m.details or {}).get("customer_class"))))
             if to == "active":
@@ -242,7 +245,7 @@ class MemberFiles:
         store = p.store_id
         if not store:
             raise Forbidden("M-16", "store", "only a store may blacklist")
-        mi = blind_index(self.index_key, b.mobile.strip())
+        mi = mobile_index(self.index_key, b.mobile)
         now = self.clock()
         async with self.engine.begin() as conn:
             prior = (await conn.execute(sa.select(blacklist).where(blacklist.c.mobile_index == mi))).first()
@@ -323,9 +326,9 @@ class MemberFiles:
         or state; logged."""
         q = sa.select(members).where(self._scope(p)).order_by(members.c.created_at).limit(limit)
         if mobile:
-            q = q.where(members.c.mobile_index == blind_index(self.index_key, mobile.strip()))
+            q = q.where(members.c.mobile_index == mobile_index(self.index_key, mobile))
         if id_card:
-            q = q.where(members.c.id_card_index == blind_index(self.index_key, id_card.strip().upper()))
+            q = q.where(members.c.id_card_index == id_card_index(self.index_key, id_card))
         if card_no:
             q = q.where(members.c.card_no == card_no.strip())
         if name:

@@ -15,6 +15,7 @@ from vipcore.contracts.members import HandoverCompleted
 from vipcore.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vipcore.events import Envelope
 from vipcore.outbox import OutgoingEvent, add_to_outbox
+from vipcore.pii import Keyring
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import handover_files, handovers, members, staff
@@ -26,8 +27,10 @@ OPEN_FILES = ("incomplete", "pending_review", "rejected", "active")
 
 
 class Handovers:
-    def __init__(self, engine: AsyncEngine, topic_prefix: str, wake: Any, clock: Callable[[], datetime]) -> None:
+    def __init__(self, engine: AsyncEngine, topic_prefix: str, wake: Any, clock: Callable[[], datetime],
+                 event_keys: Keyring) -> None:
         self.engine = engine
+        self.event_keys = event_keys
         self.topic = topic_prefix + MEMBERS_EVENTS.name
         self.wake = wake
         self.clock = clock
@@ -81,7 +84,8 @@ class Handovers:
                 name = await conn.scalar(sa.select(staff.c.name).where(staff.c.staff_id == h.to_staff_id))
                 events.append(OutgoingEvent(self.topic, handover_id, Envelope.new(HandoverCompleted(
                     handover_id=handover_id, store_id=h.store_id, from_staff_id=h.from_staff_id,
-                    to_staff_id=h.to_staff_id, to_staff_name=str(name), member_ids=list(h.member_ids)),
+                    to_staff_id=h.to_staff_id, to_staff_name_enc=self.event_keys.encrypt(str(name)),
+                    member_ids=list(h.member_ids)),
                     source="members", subject=handover_id, time=now)))
             history = [*h.history, {"step": step, "state": state, "by": p.staff_id, "at": now.isoformat(),
                                     "note": body.note}]

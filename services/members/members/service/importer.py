@@ -19,7 +19,8 @@ from vipcore.events import Envelope
 from vipcore.exports import csv_text
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import blind_index, encrypt, mask_mobile, mask_name
+from vipcore.pii import Keyring, encrypt, mask_mobile, mask_name, mobile_index, name_index
+from vipcore.redact import safe_error
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.cards import next_numbers, record_cards
@@ -34,8 +35,9 @@ CHUNK = 5000
 
 
 class Importer:
-    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: Any,
-                 clock: Callable[[], datetime], validity: CardValidity) -> None:
+    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: Keyring, topic_prefix: str, wake: Any,
+                 clock: Callable[[], datetime], validity: CardValidity, event_keys: Keyring) -> None:
+        self.event_keys = event_keys
         self.engine = engine
         self.validity = validity
         self.index_key = index_key
@@ -89,7 +91,7 @@ class Importer:
                                   seen)
             status = "done"
         except Exception as e:  # noqa: BLE001 - recorded on the import, visible through the API
-            log.error("import failed", import_id=import_id, error=repr(e))
+            log.error("import failed", import_id=import_id, error=safe_error(e))
             status = "failed"
         async with self.engine.begin() as conn:
             await conn.execute(imports.update().where(imports.c.import_id == import_id)
@@ -105,7 +107,7 @@ class Importer:
         for row_no, raw in chunk:
             f = importing.row_fields(cols, raw)
             reasons = importing.validate(f)
-            mi = blind_index(self.index_key, f["mobile"]) if "mobile" in f and not reasons else ""
+            mi = mobile_index(self.index_key, f["mobile"]) if "mobile" in f and not reasons else ""
             if mi in employees:
                 reasons.append("mobile belongs to a company employee (M-05)")
             if mi in listed:
@@ -178,18 +180,19 @@ class Importer:
         rows, events = [], []
         for (_, f, mi), card in zip(good, numbers, strict=True):
             member_id = "M" + uuid.uuid4().hex[:15]
-            name_index = blind_index(self.index_key, f["full_name"])
+            name_idx = name_index(self.index_key, f["full_name"])
             birthday = _birthday(f.get("birth_date"))
             details = {k: f[k] for k in ("gender", "birth_date", "address", "work_unit", "position",
                                          "customer_class") if k in f}
             rows.append({"member_id": member_id, "store_id": store_id, "referrer_staff_id": f.get("referrer_staff_id"),
-                         "full_name": f["full_name"], "name_index": name_index,
+                         "full_name": f["full_name"], "name_index": name_idx,
                          "mobile_enc": encrypt(self.enc_key, f["mobile"]), "mobile_index": mi, "card_no": card,
                          "card_status": "active", "status": "active", "birthday": birthday, "details": details,
                          "created_at": now})
             events.append(OutgoingEvent(self.topic, member_id, Envelope.new(MemberRegistered(
                 member_id=member_id, store_id=store_id, referrer_staff_id=f.get("referrer_staff_id"),
-                display_name=mask_name(f["full_name"]), name_index=name_index, mobile_index=mi, mobile=f["mobile"],
+                display_name=mask_name(f["full_name"]), name_index=name_idx, mobile_index=mi,
+                mobile_enc=self.event_keys.encrypt(f["mobile"]),
                 card_no=card, birthday=birthday, customer_class=f.get("customer_class")),
                 source="members", subject=member_id, time=now)))
         await conn.execute(members.insert(), rows)

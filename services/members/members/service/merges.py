@@ -19,7 +19,7 @@ from vipcore.contracts.members import MemberStateChanged, MemberUpdated
 from vipcore.errors import Conflict, NotFound, RuleViolation
 from vipcore.events import Envelope, EventData
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import decrypt, mask_name
+from vipcore.pii import Keyring, decrypt, mask_name
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import access_log, cards, members, merges
@@ -29,8 +29,9 @@ CLOSED = ("deleted", "blacklisted")
 
 
 class Merges:
-    def __init__(self, engine: AsyncEngine, enc_key: str, topic_prefix: str, wake: Any,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, engine: AsyncEngine, enc_key: Keyring, topic_prefix: str, wake: Any,
+                 clock: Callable[[], datetime], event_keys: Keyring) -> None:
+        self.event_keys = event_keys
         self.engine = engine
         self.enc_key = enc_key
         self.topic = topic_prefix + MEMBERS_EVENTS.name
@@ -87,7 +88,8 @@ class Merges:
                 events.append(self._ev(kept_id, MemberUpdated(
                     member_id=kept_id, store_id=kept.store_id, display_name=mask_name(kept.full_name),
                     name_index=kept.name_index, mobile_index=kept.mobile_index,
-                    mobile=decrypt(self.enc_key, kept.mobile_enc), referrer_staff_id=body.referrer_staff_id,
+                    mobile_enc=self.event_keys.encrypt(decrypt(self.enc_key, kept.mobile_enc)),
+                    referrer_staff_id=body.referrer_staff_id,
                     birthday=kept.birthday, customer_class=(kept.details or {}).get("customer_class")), now))
             await add_to_outbox(conn, events)
         if events:

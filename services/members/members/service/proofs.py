@@ -23,7 +23,7 @@ from vipcore.auth import Principal, Role
 from vipcore.errors import Forbidden, NotFound, Refused, RuleViolation, Unavailable
 from vipcore.httpclient import InternalClient, Unreachable
 from vipcore.logs import get_logger
-from vipcore.pii import decrypt, mask_mobile
+from vipcore.pii import Keyring, decrypt, mask_mobile
 from vipcore.proof import RULE, ProofIssuer, SpendProof
 
 from ..adapters.tables import member_pins, members, proof_audit, proof_challenges, proof_guard, stores
@@ -56,7 +56,7 @@ def read_program_proofs(directory: Path | None) -> tuple[dict[str, Methods], dic
 
 
 class Proofs:
-    def __init__(self, engine: AsyncEngine, code_key: str, enc_key: str, methods: dict[str, Methods],
+    def __init__(self, engine: AsyncEngine, code_key: str, enc_key: Keyring, methods: dict[str, Methods],
                  brands: dict[str, str], issuer: ProofIssuer | None, notify: InternalClient | None,
                  clock: Callable[[], datetime]) -> None:
         self.engine, self.code_key, self.enc_key = engine, code_key, enc_key

@@ -13,7 +13,7 @@ from vipcore.contracts.members import MemberRegistered, StoreRegistered
 from vipcore.errors import Conflict, NotFound, RuleViolation
 from vipcore.events import Envelope
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import blind_index, encrypt, mask_name
+from vipcore.pii import Keyring, encrypt, mask_name, mobile_index, name_index
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.cards import next_numbers, record_cards
@@ -26,8 +26,9 @@ from .validity import CardValidity
 
 
 class Registry:
-    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: str, topic_prefix: str, wake: object,
-                 validity: CardValidity) -> None:
+    def __init__(self, engine: AsyncEngine, index_key: str, enc_key: Keyring, topic_prefix: str, wake: object,
+                 validity: CardValidity, event_keys: Keyring) -> None:
+        self.event_keys = event_keys
         self.engine = engine
         self.validity = validity
         self.index_key = index_key
@@ -59,7 +60,7 @@ class Registry:
                                                 for i, p in enumerate(people)], set(ids))
             before = await staffdir.snapshot(conn, ids)
             rows = [{**p.model_dump(exclude={"mobile", "password"}),
-                     "mobile_index": blind_index(self.index_key, m) if m else None,
+                     "mobile_index": mobile_index(self.index_key, m) if m else None,
                      "mobile_enc": encrypt(self.enc_key, m) if m else None,
                      "password_hash": hash_password(p.password) if p.password else None}
                     for p, m in zip(people, mobiles, strict=True)]
@@ -70,7 +71,8 @@ class Registry:
                     **{c: stmt.excluded[c] for c in ("store_id", "name", "position", "role")},
                     **{c: sa.func.coalesce(stmt.excluded[c], staff.c[c]) for c in keep}}),
                 rows)
-            events = await staffdir.changed_events(conn, before, ids, self.enc_key, self.topic, datetime.now(UTC))
+            events = await staffdir.changed_events(conn, before, ids, self.enc_key, self.event_keys,
+                                                   self.topic, datetime.now(UTC))
             await add_to_outbox(conn, events)
         if events:
             self.wake()  # type: ignore[operator]
@@ -85,7 +87,8 @@ class Registry:
                 raise NotFound("staff_id", f"no staff member {staff_id}")
             await conn.execute(staff.update().where(staff.c.staff_id == staff_id, staff.c.left_at.is_(None))
                                .values(left_at=at))
-            events = await staffdir.changed_events(conn, before, [staff_id], self.enc_key, self.topic, at)
+            events = await staffdir.changed_events(conn, before, [staff_id], self.enc_key, self.event_keys,
+                                                   self.topic, at)
             await add_to_outbox(conn, events)
         if events:
             self.wake()  # type: ignore[operator]
@@ -97,7 +100,7 @@ class Registry:
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
             ids = list((await conn.execute(sa.select(staff.c.staff_id).order_by(staff.c.staff_id))).scalars())
-            events = await staffdir.changed_events(conn, {}, ids, self.enc_key, self.topic, now)
+            events = await staffdir.changed_events(conn, {}, ids, self.enc_key, self.event_keys, self.topic, now)
             await add_to_outbox(conn, events)
         if events:
             self.wake()  # type: ignore[operator]
@@ -126,19 +129,20 @@ class Registry:
                 code = region[m.store_id]
                 member_id = "M" + uuid.uuid4().hex[:15]
                 card = numbers[code].pop()
-                name_index = blind_index(self.index_key, m.full_name)
-                mobile_index = blind_index(self.index_key, m.mobile)
+                name_idx = name_index(self.index_key, m.full_name)
+                mobile_idx = mobile_index(self.index_key, m.mobile)
                 row: dict[str, Any] = {
                        "member_id": member_id, "store_id": m.store_id, "referrer_staff_id": m.referrer_staff_id,
-                       "full_name": m.full_name, "name_index": name_index,
+                       "full_name": m.full_name, "name_index": name_idx,
                        "mobile_enc": encrypt(self.enc_key, m.mobile),
-                       "mobile_index": mobile_index, "card_no": card,
+                       "mobile_index": mobile_idx, "card_no": card,
                        "card_status": "active", "status": "active", "birthday": m.birthday}
                 rows.append(row)
                 data = MemberRegistered(
                     member_id=member_id, store_id=m.store_id, referrer_staff_id=m.referrer_staff_id,
-                    display_name=mask_name(m.full_name), name_index=name_index,
-                    mobile_index=mobile_index, mobile=m.mobile, card_no=card, birthday=m.birthday)
+                    display_name=mask_name(m.full_name), name_index=name_idx,
+                    mobile_index=mobile_idx, mobile_enc=self.event_keys.encrypt(m.mobile), card_no=card,
+                    birthday=m.birthday)
                 events.append(OutgoingEvent(self.topic, member_id,
                                             Envelope.new(data, source="members", subject=member_id)))
                 out.append({"member_id": member_id, "card_no": card, "store_id": m.store_id})

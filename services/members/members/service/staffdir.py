@@ -13,7 +13,7 @@ from vipcore.contracts.members import StaffChanged
 from vipcore.errors import RuleViolation
 from vipcore.events import Envelope
 from vipcore.outbox import OutgoingEvent
-from vipcore.pii import decrypt
+from vipcore.pii import Keyring, decrypt, mask_name
 
 from ..adapters.tables import staff, staff_sessions, stores
 from ..domain import validation as v
@@ -65,8 +65,8 @@ def _access(w: tuple[Any, ...]) -> tuple[Any, ...]:
     return w[0], w[3], w[7], w[8]
 
 
-async def changed_events(conn: AsyncConnection, before: dict[str, tuple[Any, ...]], ids: list[str], enc_key: str,
-                         topic: str, now: datetime) -> list[OutgoingEvent]:
+async def changed_events(conn: AsyncConnection, before: dict[str, tuple[Any, ...]], ids: list[str], enc_key: Keyring,
+                         event_keys: Keyring, topic: str, now: datetime) -> list[OutgoingEvent]:
     """One `members.staff.changed` per staff member who is new or whose watched fields changed.
 
     O-03: where the store, role, password or employment changed, the event carries `access_changed_at` (every
@@ -79,14 +79,17 @@ async def changed_events(conn: AsyncConnection, before: dict[str, tuple[Any, ...
     if revoked:  # the staff rows are locked by the change: a refresh waits for it, or finished before
         await conn.execute(staff_sessions.delete().where(staff_sessions.c.staff_id.in_(revoked)))
     changed_at = datetime.now(UTC)  # after the deletion; tokens carry members' clock too
-    return [event(r, enc_key, topic, now, changed_at if r.staff_id in revoked else None) for r in changed]
+    return [event(r, enc_key, event_keys, topic, now, changed_at if r.staff_id in revoked else None)
+            for r in changed]
 
 
-def event(r: Any, enc_key: str, topic: str, now: datetime, access_changed_at: datetime | None = None
-          ) -> OutgoingEvent:
-    data = StaffChanged(staff_id=r.staff_id, store_id=r.store_id, region_code=r.region_code, name=r.name,
+def event(r: Any, enc_key: Keyring, event_keys: Keyring, topic: str, now: datetime,
+          access_changed_at: datetime | None = None) -> OutgoingEvent:
+    """The staff member's state; name and mobile sealed with the events key (no personal data in clear)."""
+    data = StaffChanged(staff_id=r.staff_id, store_id=r.store_id, region_code=r.region_code,
+                        display_name=mask_name(r.name), name_enc=event_keys.encrypt(r.name),
                         position=r.position, role=r.role,
-                        mobile=decrypt(enc_key, r.mobile_enc) if r.mobile_enc else None,
+                        mobile_enc=event_keys.encrypt(decrypt(enc_key, r.mobile_enc)) if r.mobile_enc else None,
                         line_leader_staff_id=r.line_leader_staff_id, active=r.left_at is None,
                         access_changed_at=access_changed_at)
     return OutgoingEvent(topic, r.staff_id, Envelope.new(data, source="members", subject=r.staff_id, time=now))

@@ -15,7 +15,7 @@ from vipcore.contracts.members import MemberStateChanged
 from vipcore.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vipcore.events import Envelope
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import blind_index, decrypt, encrypt, mask_mobile
+from vipcore.pii import Keyring, decrypt, encrypt, mask_mobile, mobile_index
 from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters.tables import access_log, members, requests, staff
@@ -28,7 +28,7 @@ from .files import MemberFiles
 
 class Workflows:
     def __init__(self, engine: AsyncEngine, files: MemberFiles, index_key: str, topic_prefix: str, wake: Any,
-                 clock: Callable[[], datetime], enc_key: str = "") -> None:
+                 clock: Callable[[], datetime], enc_key: Keyring | None = None) -> None:
         self.engine = engine
         self.files = files
         self.index_key = index_key
@@ -113,9 +113,10 @@ class Workflows:
         await conn.execute(staff.insert().values(
             staff_id=a["staff_id"], store_id=store_id, name=a["name"], position=a["position"], role=a["role"],
             password_hash=hash_password(password), line_leader_staff_id=leader,
-            mobile_index=blind_index(self.index_key, mobile) if mobile else None,
+            mobile_index=mobile_index(self.index_key, mobile) if mobile else None,
             mobile_enc=a.get("mobile_enc")))
-        return await staffdir.changed_events(conn, {}, [a["staff_id"]], self.enc_key, self.topic, now)
+        return await staffdir.changed_events(conn, {}, [a["staff_id"]], self.enc_key,
+                                             self.files.event_keys, self.topic, now)
 
     async def queue(self, k: RequestKind, p: Principal, status: str) -> list[dict[str, Any]]:
         """The requests of a kind with their age; pending ones past the target are flagged overdue."""

@@ -10,13 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.logs import mask_mobiles
-from vipcore.pii import decrypt, mask_mobile
+from vipcore.pii import Keyring, decrypt, mask_mobile
 
 from ..domain.sms import sms_size
 from .tables import message_history, messages, templates
 
 
-def view(m: Any, enc_key: str) -> dict[str, Any]:
+def view(m: Any, enc_key: Keyring) -> dict[str, Any]:
     """One message as operators see it: number masked, numbers inside the text masked (N-06)."""
     size = sms_size(m["body"]) if m["body"] else None
     return {"message_id": str(m["message_id"]), "cause_event_id": str(m["cause_event_id"]),
@@ -36,7 +36,7 @@ def view(m: Any, enc_key: str) -> dict[str, Any]:
 @dataclass
 class MessageReports:
     engine: AsyncEngine
-    enc_key: str
+    enc_key: Keyring
 
     async def _with_history(self, rows: list[Any]) -> list[dict[str, Any]]:
         ids = [m["message_id"] for m in rows]

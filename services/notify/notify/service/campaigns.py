@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.errors import Conflict, NotFound
 from vipcore.logs import get_logger
+from vipcore.redact import safe_error
 
 from ..adapters.tables import campaigns, contacts, message_history, messages, stores
 from ..domain import rules
@@ -160,7 +161,7 @@ class Campaigns:
                 await self.tick(now - last)
                 last = now
             except Exception as e:  # noqa: BLE001 - database away: next tick
-                log.warning("campaign tick failed", error=repr(e))
+                log.warning("campaign tick failed", error=safe_error(e))
                 await asyncio.sleep(1.0)
             try:
                 await asyncio.wait_for(self._stop.wait(), self.tick_s)

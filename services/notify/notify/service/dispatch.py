@@ -18,7 +18,8 @@ from vipcore.contracts.notify import MessageFailed, MessageParked, MessageSent
 from vipcore.events import Envelope, EventData
 from vipcore.logs import get_logger
 from vipcore.outbox import OutgoingEvent, add_to_outbox
-from vipcore.pii import decrypt, mask_mobile
+from vipcore.pii import Keyring, decrypt, mask_mobile
+from vipcore.redact import redact, safe_error
 from vipcore.telemetry import context_from_traceparent
 
 from ..adapters.providers import SendResult, SmsProvider
@@ -30,7 +31,7 @@ BULK = 100  # campaign messages per provider request
 
 
 class Dispatcher:
-    def __init__(self, engine: AsyncEngine, provider: SmsProvider, *, enc_key: str, max_attempts: int,
+    def __init__(self, engine: AsyncEngine, provider: SmsProvider, *, enc_key: Keyring, max_attempts: int,
                  concurrency: int, batch: int, idle_poll_s: float, topic: str, stuck_after_s: float = 60,
                  workers: int = 1,
                  tracer_provider: Any = None, sent_counter: Any = None, failed_counter: Any = None,
@@ -82,7 +83,7 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - database away: wait and go on
-                log.warning("dispatch error, retrying", error=repr(e))
+                log.warning("dispatch error, retrying", error=safe_error(e))
                 await asyncio.sleep(1.0)
 
     async def requeue_stuck(self) -> None:
@@ -158,15 +159,16 @@ class Dispatcher:
                     continue
                 park = not r.transient or m.attempts >= self.max_attempts
                 delay = backoff_seconds(m.attempts, random.random())
+                error = redact(r.error or "")  # a provider may quote the number: not on events or rows
                 reason = (f"{'permanent' if not r.transient else 'transient'} error after {m.attempts} "
-                          f"attempt(s): {r.error}")
+                          f"attempt(s): {error}")
                 await conn.execute(messages.update().where(messages.c.message_id == m.message_id).values(
-                    status="parked" if park else "queued", last_error=reason if park else r.error,
+                    status="parked" if park else "queued", last_error=reason if park else error,
                     updated_at=sa.func.now(),
                     next_attempt_at=sa.func.now() + sa.text(f"interval '{delay:.3f} seconds'")))
-                history.append({"message_id": m.message_id, "status": "failed", "detail": r.error})
+                history.append({"message_id": m.message_id, "status": "failed", "detail": error})
                 events.append(self._event(m, MessageFailed(message_id=str(m.message_id), member_id=m.member_id,
-                                                           attempt=m.attempts, error=r.error or "")))
+                                                           attempt=m.attempts, error=error)))
                 if park:
                     if self.parked_counter is not None:
                         self.parked_counter.inc()

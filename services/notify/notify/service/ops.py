@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vipcore.contracts.notify import MessageDelivered, MessageFailed
 from vipcore.errors import Conflict, NotFound
-from vipcore.inputs import normalize_mobile
 from vipcore.logs import get_logger
-from vipcore.pii import blind_index
+from vipcore.pii import mobile_index
+from vipcore.redact import redact
 from vipcore.scheduler import Ticker
 
 from ..adapters.providers import Receipt
@@ -26,10 +26,10 @@ TERMINAL = ("sent", "delivered", "undelivered", "suppressed")
 
 
 class Ops:
-    def __init__(self, engine: AsyncEngine, *, enc_key: str, topic: str, wake_dispatch: Any,
+    def __init__(self, engine: AsyncEngine, *, index_key: str, topic: str, wake_dispatch: Any,
                  wake_relay: Any) -> None:
         self.engine = engine
-        self.enc_key = enc_key
+        self.index_key = index_key
         self.topic = topic
         self.wake_dispatch = wake_dispatch
         self.wake_relay = wake_relay
@@ -43,7 +43,7 @@ class Ops:
                 messages.c.provider_message_id == r.provider_message_id, messages.c.status == "sent")
                 .values(status=status, updated_at=sa.func.now(),
                         delivered_at=sa.func.now() if r.delivered else None,
-                        last_error=None if r.delivered else r.error)
+                        last_error=None if r.delivered or r.error is None else redact(r.error))
                 .returning(messages.c.message_id, messages.c.member_id, messages.c.attempts))).first()
             if m is None:  # a repeated receipt answers what the first did; an unknown id is not ours (yet)
                 known = (await conn.execute(sa.select(messages.c.status).where(
@@ -58,7 +58,7 @@ class Ops:
             data = (MessageDelivered(message_id=str(m.message_id), member_id=m.member_id,
                                      provider_message_id=r.provider_message_id) if r.delivered else
                     MessageFailed(message_id=str(m.message_id), member_id=m.member_id, attempt=m.attempts,
-                                  error=f"undelivered: {r.error or 'no reason given'}"))
+                                  error=f"undelivered: {redact(r.error or 'no reason given')}"))
             await emit(conn, self.topic, m.member_id, m.message_id, data)
         self.wake_relay()
         return status
@@ -69,7 +69,7 @@ class Ops:
             return []
         async with self.engine.begin() as conn:
             members = (await conn.execute(contacts.update().where(
-                contacts.c.mobile_hash == blind_index(self.enc_key, normalize_mobile(from_mobile)))
+                contacts.c.mobile_hash == mobile_index(self.index_key, from_mobile))
                 .values(marketing_consent=False, opted_out_at=sa.func.now())
                 .returning(contacts.c.member_id))).scalars().all()
             if members:

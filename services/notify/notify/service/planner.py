@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from vipcore.pii import encrypt
+from vipcore.pii import Keyring, encrypt
 
 from ..adapters.tables import contacts, message_history, messages, stores, templates
 from ..domain import rules
@@ -68,7 +68,7 @@ def local_time(variables: dict[str, Any], tz: str) -> str:
 
 
 class Planner:
-    def __init__(self, *, enc_key: str, company_name: str, daily_cap: int,
+    def __init__(self, *, enc_key: Keyring, company_name: str, daily_cap: int,
                  clock: Callable[[], datetime]) -> None:
         self.enc_key = enc_key
         self.company_name = company_name

@@ -28,7 +28,8 @@ def allowed_variables(key: str) -> tuple[set[str], str]:
     if key not in events:
         raise RuleViolation("N-01", "key", f"one of {sorted(events)} or campaign.<name>")
     contracts = {etype: cls for (etype, _), cls in known_contracts().items()}
-    return set(contracts[events[key]].model_fields), events[key]
+    # sealed personal fields (`customer_name_enc`) reach templates opened, under the plain name (triggers.opened)
+    return {f.removesuffix("_enc") for f in contracts[events[key]].model_fields}, events[key]
 
 
 def check_campaign_text(body: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.pii import encrypt
+from vipcore.pii import Keyring, encrypt
 
 from ..adapters.tables import contacts, message_history, messages
 from ..domain.templates import DEFAULT_LANGUAGE, render
@@ -31,7 +31,7 @@ TEXTS: dict[tuple[str, str], str] = {
 
 
 class Transactional:
-    def __init__(self, engine: AsyncEngine, enc_key: str, company_name: str, wake_dispatch: Callable[[], None],
+    def __init__(self, engine: AsyncEngine, enc_key: Keyring, company_name: str, wake_dispatch: Callable[[], None],
                  clock: Callable[[], datetime]) -> None:
         self.engine, self.enc_key, self.company = engine, enc_key, company_name
         self.wake, self.clock = wake_dispatch, clock

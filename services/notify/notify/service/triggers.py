@@ -18,7 +18,7 @@ from vipcore.contracts.members import (
 )
 from vipcore.events import EventData
 from vipcore.inputs import normalize_mobile
-from vipcore.pii import blind_index, encrypt
+from vipcore.pii import Keyring, encrypt, mobile_index
 from vipcore.telemetry import traceparent_of
 
 from ..adapters.tables import contacts, message_history, messages, stores
@@ -26,10 +26,22 @@ from ..domain import rules
 from .planner import Planner, Wanted
 
 
+def opened(data: dict[str, Any], event_keys: Keyring) -> dict[str, Any]:
+    """The event's fields with its sealed personal fields opened for the templates: `customer_name_enc` is read
+    as `customer_name`, `responsible_staff_mobile_enc` as `responsible_staff_mobile` (held in memory only)."""
+    out = {k: v for k, v in data.items() if not k.endswith("_enc")}
+    for k, v in data.items():
+        if k.endswith("_enc"):
+            out[k.removesuffix("_enc")] = event_keys.decrypt(v) if isinstance(v, str) and v else None
+    return out
+
+
 class Triggers:
-    def __init__(self, enc_key: str, wake: Callable[[], None], planner: Planner,
-                 thresholds: dict[str, int]) -> None:
+    def __init__(self, enc_key: Keyring, wake: Callable[[], None], planner: Planner,
+                 thresholds: dict[str, int], *, event_keys: Keyring, index_key: str) -> None:
         self.enc_key = enc_key
+        self.event_keys = event_keys  # opens the sealed personal fields of events (`*_enc`)
+        self.index_key = index_key
         self.wake = wake
         self.planner = planner
         self.thresholds = thresholds
@@ -42,7 +54,7 @@ class Triggers:
             self.wake()
 
     def wanted(self, d: Delivery[EventData]) -> list[Wanted]:
-        data = d.data.model_dump()
+        data = opened(d.data.model_dump(), self.event_keys)
         out = []
         for t in rules.triggers_for(d.env.type):
             if not t.matches(data, self.thresholds):
@@ -81,9 +93,10 @@ class Triggers:
                     .values(last_purchase_at=e.occurred_at))
 
     async def _contact(self, tx: Tx, e: MemberRegistered | MemberUpdated) -> None:
+        mobile = normalize_mobile(self.event_keys.decrypt(e.mobile_enc))
         row: dict[str, Any] = {"member_id": e.member_id, "store_id": e.store_id, "display_name": e.display_name,
-                               "mobile_enc": encrypt(self.enc_key, e.mobile),
-                               "mobile_hash": blind_index(self.enc_key, normalize_mobile(e.mobile)),
+                               "mobile_enc": encrypt(self.enc_key, mobile),
+                               "mobile_hash": mobile_index(self.index_key, mobile),
                                "birthday_month": e.birthday.month if e.birthday else None}
         if isinstance(e, MemberUpdated) and e.customer_class is not None:
             row["customer_class"] = e.customer_class
