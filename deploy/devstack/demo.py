@@ -283,7 +283,10 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
         console.print(f"Latest SMS: [cyan]{msgs['messages'][0]['to']}[/] {msgs['messages'][0]['body']}")
     for name in ("gateway", "members", "loyalty", "credit", "notify", "smssim"):
         console.print(f"  {name:8} {cfg.url(name)}{'/docs' if name != 'smssim' else '/v1/messages'}")
-    console.print(f"Admin token for the HQ APIs: see {out.parent / 'dev' / 'secrets.json'}")
+    console.print(f"HQ APIs: log in as HQ-ADMIN (POST {cfg.url('members')}/v1/auth/login; `hq_admin_password` in "
+                  f"{out.parent / 'dev' / 'secrets.json'}) or as D-HQADM below; there is no static admin token")
+    console.print(f"Redemptions need the member present (L-07): `redemption_proof` in {out} names members with "
+                  "spendable points and their PIN or mobile, and the calls to make")
     console.print(f"[bold]Staff console:[/] [cyan]{cfg.url('console')}[/]  (log in as one of these; start at the "
                   "member search, 会员查询)")
     for login in logins:
