@@ -40,7 +40,7 @@ async def test_o02_admin_routes_take_an_hq_admin_staff_token_and_the_static_toke
         assert r.status_code == 403  # a service not allowed on this route
 
     on = StackConfig(pg_host=cfg.pg_host, pg_port=cfg.pg_port, kafka_bootstrap=cfg.kafka_bootstrap,
-                     admin_token_enabled=True)
+                     pg_password=cfg.pg_password, admin_token_enabled=True)
     async with Stack(on, services=("members",)) as stack, httpx.AsyncClient(base_url=stack.url("members")) as c:
         r = await c.post("/v1/stores", json=STORE, headers=bearer(on.bootstrap_token))
         assert r.status_code == 201, r.text  # ADMIN_TOKEN_ENABLED=true: the bootstrap switch

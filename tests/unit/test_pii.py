@@ -147,7 +147,7 @@ async def test_a_failed_statement_logs_and_dead_letters_no_bound_value(stack_con
     admin = await asyncpg.connect(stack_config.admin_dsn)
     await admin.execute(f'CREATE DATABASE "{db}"')
     await admin.close()
-    url = f"postgresql+asyncpg://postgres@{stack_config.pg_host}:{stack_config.pg_port}/{db}"
+    url = stack_config.admin_dsn.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{db}"
     engine = make_engine(url, 1)
     secrets = ["王小明", "13912345678", "61010319900308123X"]
     errors: list[BaseException] = []
