@@ -21,7 +21,7 @@ class VerboseConfig(StackConfig):
 
 async def test_m07_no_plaintext_mobile_in_service_log_or_database(stack_config: StackConfig, tmp_path: Path) -> None:
     cfg = VerboseConfig(pg_host=stack_config.pg_host, pg_port=stack_config.pg_port,
-                        kafka_bootstrap=stack_config.kafka_bootstrap)
+                        kafka_bootstrap=stack_config.kafka_bootstrap, pg_password=stack_config.pg_password)
     await cfg.prepare()
     proc = ServiceProcess(cfg, "members", tmp_path)
     phones = [f"135{uuid.uuid4().int % 10**8:08d}" for _ in range(4)]
