@@ -13,9 +13,11 @@ from devstack.testing import Stack, sql_value, wait_for
 from loyalty.domain.program import load_books
 from loyalty.service.stored_value import StoredValueDesk
 from vipcore.auth import Principal, Role, TokenIssuer
+from vipcore.contracts.pos import Payment, SaleLine, SaleRecorded
 from vipcore.db import make_engine
 from vipcore.proof import ProofIssuer, SpendProof
 
+from tests.credit.helpers import emit
 from tests.e2e.test_sale_fanout import sale
 from tests.loyalty.proofs import PIN, set_pin
 
@@ -127,6 +129,18 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
         assert st["balances"] == {"generic": {"balance": 40000, "held": 0, "available": 40000}}
         assert [(e["kind"], e["amount"], e["receipt_no"]) for e in st["entries"]][:2] == [
             ("refund", 30000, f"R-C{ok[0]}"), ("spend", -10000, "R-AFTER")]
+
+    # L-11: only a receipt the member proved at the till moves value. A sale event paying with stored value that
+    # never had a hold (written to the topic by anything but the gateway's checkout) takes nothing: a shortfall.
+    ghost = SaleRecorded(sale_id=str(uuid.uuid4()), store_id="HT-001", terminal_id="T9", receipt_no="R-NOHOLD",
+                         occurred_at=datetime.now(UTC), member_id=mid, member_status="active", card_status="active",
+                         lines=[SaleLine(line_no=1, sku="X", qty=1, unit_price=5000, paid=5000)],
+                         payments=[Payment(method="stored_value", amount=5000)])
+    await emit(stack, ghost, subject=mid)
+    row = await wait_for(lambda: sql_value(stack.cfg, "loyalty", "SELECT amount || ':' || shortfall FROM "
+                                           "stored_value_ledger WHERE receipt_no='R-NOHOLD'"), 30, "R-NOHOLD booked")
+    assert row == "0:5000", row
+    assert await sql_value(stack.cfg, "loyalty", BALANCE, mid) == 40000  # nothing taken
 
 
 async def _eq(value: object, want: int) -> bool:
