@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.auth import Principal, Role
@@ -29,6 +28,7 @@ from vipcore.proof import RULE, ProofIssuer, SpendProof
 from ..adapters.tables import member_pins, members, proof_audit, proof_challenges, proof_guard, stores
 from ..domain import proofs as rules
 from ..domain.passwords import hash_password, verify_password
+from .validity import program_documents
 
 log = get_logger(__name__)
 CODE_RULE = "L-07"  # the code route serves redemptions (L-07) and stored-value payments (L-11) alike
@@ -42,16 +42,10 @@ def read_program_proofs(directory: Path | None) -> tuple[dict[str, Methods], dic
     """Program id → proofs accepted (`spend_proof`, default sms_code) and → brand, from programs/*.yaml."""
     methods: dict[str, Methods] = {}
     brands: dict[str, str] = {}
-    for f in sorted(directory.glob("*.yaml")) if directory and directory.is_dir() else []:
-        try:
-            doc = yaml.safe_load(f.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as e:
-            log.warning("program document unreadable", file=str(f), error=str(e))
-            continue
-        if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-            methods[doc["id"]] = rules.document_methods(doc) or rules.DEFAULT_METHODS
-            if isinstance(doc.get("brand"), str):
-                brands[doc["id"]] = doc["brand"]
+    for doc in program_documents(directory):
+        methods[doc["id"]] = rules.document_methods(doc) or rules.DEFAULT_METHODS
+        if isinstance(doc.get("brand"), str):
+            brands[doc["id"]] = doc["brand"]
     return methods, brands
 
 

@@ -20,17 +20,26 @@ from ..domain.cards import document_validity_years, validity_years
 log = get_logger(__name__)
 
 
-def read_documents(directory: Path | None) -> dict[str, int]:
-    """Program id → card validity years, for the program documents (programs/*.yaml) that state one."""
-    out: dict[str, int] = {}
+def program_documents(directory: Path | None) -> list[dict[str, Any]]:
+    """The program documents (programs/*.yaml) that parse and name their `id`; an unreadable one is logged."""
+    out: list[dict[str, Any]] = []
     for f in sorted(directory.glob("*.yaml")) if directory and directory.is_dir() else []:
         try:
             doc = yaml.safe_load(f.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as e:
             log.warning("program document unreadable", file=str(f), error=str(e))
             continue
+        if isinstance(doc, dict) and isinstance(doc.get("id"), str):
+            out.append(doc)
+    return out
+
+
+def read_documents(directory: Path | None) -> dict[str, int]:
+    """Program id → card validity years, for the program documents (programs/*.yaml) that state one."""
+    out: dict[str, int] = {}
+    for doc in program_documents(directory):
         years = document_validity_years(doc)
-        if years is not None and isinstance(doc, dict) and isinstance(doc.get("id"), str):
+        if years is not None:
             out[doc["id"]] = years
     return out
 
