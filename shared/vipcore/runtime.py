@@ -24,8 +24,8 @@ from .db import make_engine, upgrade_async
 from .dlq import DeadLetters, DepthRefresher, Source, dlq_router
 from .events import EventData
 from .http import install_docs, install_problem_handlers, ops_router
-from .instances import Heartbeat, status_router
 from .identity import Access, Caller, RevocationWatcher, ServiceTokens, no_service_credential, parse_service_keys
+from .instances import Heartbeat, status_router
 from .kafka import make_broker, make_producer
 from .limits import BodyLimit
 from .logs import get_logger

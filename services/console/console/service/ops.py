@@ -29,11 +29,9 @@ class OpsDesk:
         the recent error traces (None: no viewer configured)."""
         calls = [self._section(svc, "/ops/status", s) for svc in OPS_SERVICES]
         calls += [self._section(svc, "/ops/dlq", s) for svc in OPS_SERVICES]
-        got = await asyncio.gather(*calls, self._errors())
+        got, errors = await asyncio.gather(asyncio.gather(*calls), self._errors())
         n = len(OPS_SERVICES)
-        status = dict(zip(OPS_SERVICES, got[:n], strict=True))
-        dlq = dict(zip(OPS_SERVICES, got[n:2 * n], strict=True))
-        return status, dlq, got[-1]
+        return dict(zip(OPS_SERVICES, got[:n], strict=True)), dict(zip(OPS_SERVICES, got[n:], strict=True)), errors
 
     async def _section(self, service: str, path: str, s: Session) -> Section:
         try:
