@@ -57,7 +57,8 @@ async def test_ops_page_instances_dead_letter_replayed_once(ops_stack: tuple[Sta
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = await (await browser.new_context(viewport={"width": 1024, "height": 1366}, locale="zh-CN")).new_page()
+            ctx = await browser.new_context(viewport={"width": 1024, "height": 1366}, locale="zh-CN")
+            page = await ctx.new_page()
 
             async def log_in(staff_id: str) -> None:
                 await page.goto(f"{url}/login")
@@ -88,7 +89,8 @@ async def test_ops_page_instances_dead_letter_replayed_once(ops_stack: tuple[Sta
 
             async def dead_lettered() -> bool:
                 await page.goto(f"{url}/ops")
-                return await page.locator(f"[data-dlq=loyalty] tr[data-entry='{eid}'][data-status=pending]").count() == 1
+                pending = page.locator(f"[data-dlq=loyalty] tr[data-entry='{eid}'][data-status=pending]")
+                return await pending.count() == 1
 
             await wait_for(dead_lettered, 60, "the sale dead-lettered and shown", interval=1.0)
             depth = page.locator(f"[data-dlq=loyalty] [data-depth='{cfg.topic_prefix}pos.sales']")
