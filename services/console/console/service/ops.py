@@ -29,7 +29,7 @@ class OpsDesk:
         the recent error traces (None: no viewer configured)."""
         calls = [self._section(svc, "/ops/status", s) for svc in OPS_SERVICES]
         calls += [self._section(svc, "/ops/dlq", s) for svc in OPS_SERVICES]
-        got, errors = await asyncio.gather(asyncio.gather(*calls), self._errors())
+        got, errors = await asyncio.gather(asyncio.gather(*calls), self.recent_errors())
         n = len(OPS_SERVICES)
         return dict(zip(OPS_SERVICES, got[:n], strict=True)), dict(zip(OPS_SERVICES, got[n:], strict=True)), errors
 
@@ -39,7 +39,8 @@ class OpsDesk:
         except Refusal as e:
             return Section(refusal=e)
 
-    async def _errors(self) -> Section | None:
+    async def recent_errors(self) -> Section | None:
+        """The last hour's traces with an error span, from the viewer's API (None: no viewer configured)."""
         if self.viewer is None:
             return None
         try:
