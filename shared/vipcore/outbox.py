@@ -186,7 +186,8 @@ class OutboxRelay:
 
 
 # one array parameter: the same prepared statement for every batch size (an IN list compiles per size)
-_PUBLISHED = sa.text("UPDATE outbox SET published_at = now(), payload = ''::bytea WHERE id = ANY(CAST(:ids AS bigint[]))")
+_PUBLISHED = sa.text(
+    "UPDATE outbox SET published_at = now(), payload = ''::bytea WHERE id = ANY(CAST(:ids AS bigint[]))")
 
 
 def _attributes_of(payload: bytes) -> dict[str, str]:
