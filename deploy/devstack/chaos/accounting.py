@@ -26,7 +26,8 @@ class LedgerCount:
         return self.lost == 0 and self.duplicated == 0 and self.unexpected == 0
 
 
-def count_ledger(expected: Iterable[Hashable], seen: Iterable[Hashable], allowed: Iterable[Hashable] = ()) -> LedgerCount:
+def count_ledger(expected: Iterable[Hashable], seen: Iterable[Hashable],
+                 allowed: Iterable[Hashable] = ()) -> LedgerCount:
     """Each expected key exactly once in `seen`. `allowed`: keys that may be present once without being expected
     (a sale whose answer never reached the POS: the gateway may have stored it, and then it must flow on as any
     other — it is expected by the downstream ledgers, not by the POS)."""
@@ -76,7 +77,8 @@ class TierReplay:
     upgrades: int = 0
 
 
-def recompute_tiers(rows: Iterable[LedgerRow], programs: Mapping[str, list[TierRule]]) -> dict[tuple[str, str], TierReplay]:
+def recompute_tiers(rows: Iterable[LedgerRow],
+                    programs: Mapping[str, list[TierRule]]) -> dict[tuple[str, str], TierReplay]:
     """Replay each account's earns and reversals in the order loyalty committed them (ledger id) and say the tier
     L-04 gives: the highest tier a single receipt's spend or the rolling window's spend reaches at each earn; tiers
     only rise here (the yearly downgrade, L-05, does not run within a chaos run). `upgrades` counts the rises (each

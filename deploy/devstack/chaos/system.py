@@ -31,6 +31,24 @@ def _free_block(n: int) -> int:
     raise RuntimeError(f"no {n} consecutive free loopback ports")
 
 
+def clean(home: Path, wipe: bool = False) -> None:
+    """Stop whatever a chaos run left running under `home` (a run that was killed itself), by its pid files and
+    PostgreSQL's postmaster.pid; with `wipe`, remove the folder too."""
+    if not home.exists():
+        return
+    for pidfile in home.rglob("*.pid"):
+        if pidfile.name != "postmaster.pid":
+            stop_pid(pidfile, timeout=5, sig=signal.SIGKILL)
+    old = postgres.PgNode(home=home / "pg")
+    if (old.data / "postmaster.pid").exists():
+        try:
+            postgres.stop(old, "immediate")
+        except subprocess.CalledProcessError:
+            pass
+    if wipe:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @dataclass
 class Instance:
     service: str
@@ -53,16 +71,7 @@ class ChaosSystem:
     instances: list[Instance] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.home.exists():  # a fresh system every run: data of an earlier run would only confuse the account
-            for pidfile in self.home.rglob("*.pid"):
-                stop_pid(pidfile, timeout=5, sig=signal.SIGKILL)
-            old = postgres.PgNode(home=self.home / "pg")
-            if (old.data / "postmaster.pid").exists():
-                try:
-                    postgres.stop(old, "immediate")
-                except subprocess.CalledProcessError:
-                    pass
-            shutil.rmtree(self.home, ignore_errors=True)
+        clean(self.home, wipe=True)  # a fresh system every run: an earlier run's data would only confuse the account
         self.home.mkdir(parents=True)
         base = _free_block(2 * BROKERS)
         self.brokers = kafka.cluster(self.home / "kafka", BROKERS, base_port=base, heap_mb=self.kafka_heap_mb)

@@ -176,7 +176,8 @@ async def _prepare_redeemers(cfg: StackConfig, stores: list[Store], members: dic
     out = []
     async with httpx.AsyncClient(timeout=60) as c:
         for s in stores:
-            desk = TokenIssuer(cfg.staff_keys[0]).issue(Principal(f"S-{s.store_id}-1", s.store_id, s.region, Role.STAFF))
+            desk = TokenIssuer(cfg.staff_keys[0]).issue(
+                Principal(f"S-{s.store_id}-1", s.store_id, s.region, Role.STAFF))
             for n, m in enumerate(members[s.store_id][:per_store]):
                 await _ok(await c.put(f"{cfg.url('members')}/v1/member-files/{m['member_id']}/pin", json={"pin": PIN},
                                       headers={"Authorization": f"Bearer {desk}"}))
