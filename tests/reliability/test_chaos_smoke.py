@@ -20,7 +20,7 @@ def test_a_small_chaos_run_loses_and_doubles_nothing(tmp_path: Path) -> None:
     from devstack.chaos.system import clean
 
     home = ROOT / ".run" / "test" / f"chaos-{tmp_path.name}"
-    cmd = [sys.executable, "-m", "devstack", "chaos", "--sales", "2000", "--members", "30", "--coupons", "50",
+    cmd = [sys.executable, "-m", "devstack", "chaos", "--sales", "2000", "--members", "30", "--coupons", "50", "--buyers", "3",
            "--min-kills", "5", "--kill-every", "4", "--broker-down-seconds", "2", "--max-seconds", "120",
            "--settle-seconds", "120", "--concurrency", "6", "--batch", "200", "--home", str(home)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -40,6 +40,8 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--kill-every", type=float, default=10.0, help="seconds between instance kills (about)")
     c.add_argument("--members", type=int, default=500, help="members per store (4 stores)")
     c.add_argument("--coupons", type=int, default=2000, help="coupons sold before the run (spent by coupon sales)")
+    c.add_argument("--buyers", type=int, default=25,
+                   help="group buyers per store (each may owe 10 credit sales at once, C-02)")
     c.add_argument("--concurrency", type=int, default=8, help="POS connections at once")
     c.add_argument("--batch", type=int, default=250, help="sales per batch upload")
     c.add_argument("--seed", type=int, default=14)
@@ -309,7 +311,8 @@ async def chaos(args: argparse.Namespace) -> dict[str, Any]:
         console.print(f"[green]✓[/] system up: Kafka {system.cfg.kafka_bootstrap}, PostgreSQL :{system.pg.port}, "
                       f"gateway {system.cfg.url('gateway')} ({time.monotonic() - t0:.0f}s)")
         with console.status("Stores, staff, members, group buyers, coupons, PINs..."):
-            world = await set_up(system.cfg, rng, args.members, max(1, min(10, args.members // 10)), args.coupons)
+            world = await set_up(system.cfg, rng, args.members, max(1, min(10, args.members // 10)), args.coupons,
+                                args.buyers)
         console.print(f"[green]✓[/] {len(world.stores)} stores, {sum(map(len, world.members.values()))} members, "
                       f"{len(world.coupons)} coupons, {len(world.redeemers)} members with a PIN and points")
         await produce(system.cfg.kafka_bootstrap, "pos.sales", [

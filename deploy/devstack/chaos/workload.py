@@ -91,7 +91,7 @@ async def _ok(r: httpx.Response) -> Any:
 
 
 async def set_up(cfg: StackConfig, rng: random.Random, members_per_store: int, redeemers_per_store: int,
-                 coupons: int) -> World:
+                 coupons: int, buyers_per_store: int = 2) -> World:
     admin = httpx.AsyncClient(auth=cfg.admin_auth(), timeout=120)
     try:
         stores = [Store(sid, prog, reg) for sid, prog, reg in STORE_PLAN]
@@ -116,7 +116,7 @@ async def set_up(cfg: StackConfig, rng: random.Random, members_per_store: int, r
                     {**m, "mobile": p["mobile"]} for p, m in zip(chunk, issued, strict=True))
         buyers: dict[str, list[str]] = {}
         for s in stores:
-            for k in (1, 2):
+            for k in range(1, buyers_per_store + 1):  # C-02: 10 cases outstanding each
                 cust = f"GB-{s.store_id}-{k}"
                 await _ok(await admin.post(cfg.url("credit") + "/v1/accounts", json={
                     "customer_id": cust, "name": f"{s.store_id} 团购客户{k}", "customer_class": "group_company",
@@ -322,8 +322,9 @@ class Driver:
         status, body = await self.call(client, "/v1/credit/authorizations", {
             "store_id": store.store_id, "customer_id": cust, "cases": 1, "amount": amount,
             "responsible_staff_id": doc["cashier_staff_id"]}, store.store_id)
-        if status != 201:
-            self.book.refused[f"authorization {status}"] += 1
+        if status != 201:  # C-02: a buyer has at most 10 cases outstanding; then the customer pays cash
+            rule = ",".join(sorted({e.get("rule") or "?" for e in (body or {}).get("errors", [])}))
+            self.book.refused[f"authorization {status} {rule}".strip()] += 1
             return await self.single(client, doc)
         self.book.authorizations += 1
         doc["payments"] = [{"method": "credit", "amount": amount, "credit_customer_id": cust,
