@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     http_reuse_port: bool = Field(
         False, description="Bind the HTTP port with SO_REUSEPORT (Linux): several instances of a service share "
                            "one port and the kernel spreads connections over them")
+    instance_count: int = Field(
+        1, ge=1, description="How many processes of this service run side by side (./dev up --instances, the "
+                             "replicas of deploy/k8s). Limits each process keeps in memory (the gateway's POS rate "
+                             "limits, members' login throttle) take 1/INSTANCE_COUNT of their configured rate and "
+                             "burst, so together the instances keep the configured chain-wide rate")
     admin_token_enabled: bool = Field(
         False, description="Bootstrap switch, off by default: accept the static ADMIN_TOKEN on admin routes (HQ "
                            "administration is otherwise a staff login with the hq_admin role)")
