@@ -64,6 +64,10 @@ class ServiceSettings(BaseSettings):
     outbox_idle_poll_ms: int = Field(
         250, description="Fallback poll of the outbox; local commits wake the relay at once")
     db_pool_size: int = 10
+    heartbeat_s: float = Field(5.0, gt=0, le=300, description="Each instance writes its heartbeat (readiness, lag) "
+                                                             "into the service's database this often (GET /ops/status)")
+    instance_gone_after_s: float = Field(
+        20.0, gt=0, description="An instance whose heartbeat is older than this shows as gone on /ops/status")
     http_max_body_bytes: int = Field(
         1024 * 1024, ge=0,
         description="Largest request body of a route without its own cap (413 past it, before anything parses it): "

@@ -20,16 +20,20 @@ from vipcore.telemetry import make_tracer_provider
 
 from .adapters.upstream import Upstream
 from .config import ConsoleSettings
-from .entrypoints import http
+from .domain.ops import Viewer
+from .entrypoints import http, ops_http
 from .service.desk import Desk
+from .service.ops import TRACES, OpsDesk
 
 HERE = Path(__file__).resolve().parent
 
 
 def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = None) -> FastAPI:
     tp = tracer_provider or make_tracer_provider(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    viewer = Viewer.of(settings.traces_url)
     upstream = Upstream({"members": settings.members_url, "loyalty": settings.loyalty_url,
-                         "credit": settings.credit_url, "notify": settings.notify_url},
+                         "credit": settings.credit_url, "notify": settings.notify_url,
+                         "gateway": settings.gateway_url, **({TRACES: viewer.api} if viewer else {})},
                         timeout_s=settings.upstream_timeout_s)
     HTTPXClientInstrumentor.instrument_client(upstream.client, tracer_provider=tp)
     desk = Desk(upstream, TokenVerifier(settings.staff_token_public_key))
@@ -54,6 +58,7 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     programs = tuple(p.strip() for p in settings.programs.split(",") if p.strip())
     app.include_router(http.router(desk, templates, settings.page_size, settings.cookie_secure, programs))
+    app.include_router(ops_http.router(OpsDesk(upstream, viewer), http.Pages(desk, templates)))
     app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
     app.add_middleware(BodyLimit, default=settings.http_max_body_bytes)  # outermost: 413 before the form is parsed
     FastAPIInstrumentor.instrument_app(app, tracer_provider=tp, excluded_urls="healthz,readyz,metrics,static",
