@@ -26,6 +26,9 @@ def roots() -> dict[str, list[int]]:
     kpids = [pid for k in cli.kafka_nodes(cli.layout()["brokers"]) if (pid := read_pid(k.pidfile))]
     if kpids:
         out["kafka"] = kpids
+    zpid = read_pid(cli.viewer().pidfile)  # the trace viewer ingests every exported span: tracing's cost
+    if zpid:
+        out["zipkin"] = [zpid]
     try:
         out["postgres"] = [int((cli.nodes()[1].data / "postmaster.pid").read_text().split()[0])]
     except (OSError, ValueError, IndexError):
