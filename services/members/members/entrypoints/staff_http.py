@@ -28,6 +28,7 @@ from .schemas import (
     Day,
     DecisionIn,
     FileChange,
+    FileHistory,
     FileIn,
     FileSaved,
     HandoverFileStepOut,
@@ -121,6 +122,13 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     async def read_file(p: As_files_read, member_id: MemberPath, reason: Reason = "not given") -> MemberFile:
         """One file the caller may see (M-07); the read is written to the access log."""
         return MemberFile(**await files.read(p, member_id, reason))
+
+    @r.get("/member-files/{member_id}/history")
+    async def file_history(p: As_files_read, member_id: MemberPath, reason: Reason = "not given",
+                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> FileHistory:
+        """A file's history for the member page (M-07 decides, the read is access-logged): every state change with
+        who, when and why, every card issued (M-17), revisits (M-20) and purchases, newest first."""
+        return FileHistory.model_validate(await files.history(p, member_id, reason, limit))
 
     @r.get("/member-files")
     async def search_files(p: As_files_search,
