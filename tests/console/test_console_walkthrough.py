@@ -226,6 +226,28 @@ async def test_l02_c07_n01_adjustment_second_approver_campaign_pause_resume_agin
                                 headers={"Authorization": f"Bearer {stack.cfg.admin_token}"})
             assert sorted(e["points"] for e in r.json()["entries"]) == [-50, 300]
 
+            # the member page's sections, each from its owning service: the ledger with cause and operator
+            # (requester → approver, L-02), filtered by kind; file and card history; tiers; stored value; messages
+            await page.goto(f"{url}/members/{member}")
+            ledger = page.locator("[data-section=ledger]")
+            await ledger.locator("[data-ledger]").wait_for()
+            operators = await ledger.locator("[data-operator]").all_inner_texts()
+            assert sorted(operators) == ["C-CSM → C-HQCS", "C-HQADM → C-HQCS"], operators
+            assert "补录：顾客生日活动积分" in await ledger.inner_text()
+            await ledger.locator("[data-ledger-kind]").select_option("earn")
+            await page.locator("[data-section=ledger] [data-empty]").wait_for()  # no sale earned points yet
+            history = page.locator("[data-section=history]")
+            await history.locator("[data-cards]").wait_for()
+            assert await history.locator(f"[data-card='{data['carded']['card_no']}']").count() == 1
+            assert await history.locator("[data-event=opened]").count() == 1
+            await page.locator("[data-section=tiers] [data-standing]").wait_for()
+            assert "jewelry" in await page.inner_text("[data-section=tiers]")
+            await page.locator("[data-section=stored_value]").wait_for()
+            await page.locator("[data-section=revisits]").wait_for()
+            # O-02: notify gives the message log to HQ admins only; the section says so, the page still works
+            assert "notify" in await page.inner_text("[data-section=messages] [data-refusal]")
+            await page.screenshot(path=str(SHOTS / "member-sections-zh.png"), full_page=True)
+
             # N-01: the HQ admin pauses and resumes a campaign through notify
             start = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
             r = await stack.admin.post(f"{stack.url('notify')}/v1/campaigns", json={

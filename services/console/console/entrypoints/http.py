@@ -19,6 +19,7 @@ from ..domain import i18n
 from ..domain.paging import paginate
 from ..domain.screens import may, menu
 from ..service.desk import Desk, Session
+from ..service.memberpage import SECTIONS
 from .forms import read_form
 
 COOKIE = "console_session"
@@ -31,29 +32,34 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Search = Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
-def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure: bool,
-           programs: tuple[str, ...] = ()) -> APIRouter:
-    r = APIRouter(include_in_schema=False)
+class Pages:
+    """What every page route needs: the session of the cookie, rendering in the user's language with the menu of
+    their role (O-02), the way to the login, and an owning service's refusal shown as a page or a fragment."""
 
+    def __init__(self, desk: Desk, templates: Jinja2Templates) -> None:
+        self.desk, self.templates = desk, templates
+
+    @staticmethod
     def lang_of(request: Request) -> str:
         return i18n.pick(request.cookies.get(LANG_COOKIE))
 
-    def session_of(request: Request) -> Session | None:
+    def session_of(self, request: Request) -> Session | None:
         token = request.cookies.get(COOKIE)
         if not token:
             return None
         try:
-            return desk.session(token)
+            return self.desk.session(token)
         except (Problem, Exception):  # noqa: BLE001 - any bad cookie means: log in again
             return None
 
-    def render(request: Request, name: str, s: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
-        lang = lang_of(request)
-        return templates.TemplateResponse(request, name, {
+    def render(self, request: Request, name: str, s: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = self.lang_of(request)
+        return self.templates.TemplateResponse(request, name, {
             "t": i18n.translator(lang), "lang": lang, "s": s, "menu": menu(s.who.role) if s else [],
             "may": (lambda screen: may(s.who.role, screen)) if s else (lambda screen: False), **ctx},
             status_code=status)
 
+    @staticmethod
     def to_login(request: Request) -> RedirectResponse:
         nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         resp = RedirectResponse(f"/login?next={nxt}", status_code=303)
@@ -61,13 +67,20 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         resp.delete_cookie(REFRESH_COOKIE)
         return resp
 
-    def refused(request: Request, s: Session | None, e: Refusal) -> Response:
+    def refused(self, request: Request, s: Session | None, e: Refusal) -> Response:
         if e.status == 401 and s is not None:
-            return to_login(request)  # the token was refused (revoked: role change or leave, O-03): log in again
+            return self.to_login(request)  # the token was refused (revoked: role change or leave, O-03): log in again
         status = e.status if 400 <= e.status < 600 else 502
         if request.headers.get("HX-Request"):
-            return render(request, "_refusal.html", s, status=200, e=e)  # htmx swaps 2xx only
-        return render(request, "refused.html", s, status=status, e=e)
+            return self.render(request, "_refusal.html", s, status=200, e=e)  # htmx swaps 2xx only
+        return self.render(request, "refused.html", s, status=status, e=e)
+
+
+def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure: bool,
+           programs: tuple[str, ...] = ()) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+    pages = Pages(desk, templates)
+    session_of, render, to_login, refused = pages.session_of, pages.render, pages.to_login, pages.refused
 
     @r.get("/", response_class=RedirectResponse)
     async def home(request: Request) -> Response:
@@ -144,19 +157,17 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return render(request, "search.html", s, **ctx)
 
     @r.get("/members/{member_id}", response_class=HTMLResponse, responses=HTML)
-    async def member(request: Request, member_id: Annotated[Ident, Path()], page: PageNo = 1) -> Response:
-        """The member page: file, card and the ledger and messages the owning services give this role."""
+    async def member(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+        """The member page: the file from members; its sections (ledger, tiers, stored value, redemptions, messages,
+        history, revisits) load from their owning services (member_http.py)."""
         s = session_of(request)
         if s is None:
             return to_login(request)
         try:
-            file, sections = await desk.member(s, member_id)
+            file = await desk.member(s, member_id)
         except Refusal as e:
             return refused(request, s, e)
-        entries = (sections["ledger"].data or {}).get("entries", [])
-        msgs = (sections["messages"].data or {}).get("messages", [])
-        return render(request, "member.html", s, m=file, sections=sections, programs=programs,
-                      ledger=paginate(entries, page, page_size), messages=paginate(msgs, 1, page_size))
+        return render(request, "member.html", s, m=file, programs=programs, sections=SECTIONS)
 
     @r.get("/reviews", response_class=HTMLResponse, responses=HTML)
     async def reviews(request: Request, page: PageNo = 1,
