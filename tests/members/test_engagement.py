@@ -61,6 +61,11 @@ async def test_m20_m21_revisits_prospects_and_kpi(stack: Stack) -> None:
     s1 = await login(stack, "S1")  # M-07: a referrer sees only their own members' files
     r = await s1.get(f"/v1/member-files/{m}/history")
     assert r.status_code == 403 and r.json()["errors"][0]["rule"] == "M-07"
+    # the console's dashboard: the store's day so far (files opened today; the June sales are not today's)
+    day = (await cs.get("/v1/stats/today")).json()
+    assert day["stores"] == [{"store_id": STORE, "new_members": 4, "member_sales": 0, "member_sales_amount": 0}]
+    assert (await s1.get("/v1/stats/today")).status_code == 403  # O-02
+    assert (await cs.get("/v1/stats/today", params={"tz": "Mars/Olympus"})).status_code == 422
     await s1.aclose()
     q = "SELECT count(*) FROM access_log WHERE action = 'read:history' AND reason = 'console: member page'"
     assert await sql_value(stack.cfg, "members", q) == 1

@@ -84,11 +84,13 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
 
     @r.get("/", response_class=RedirectResponse)
     async def home(request: Request) -> Response:
-        """Start at the member search (or the login)."""
+        """Start at the dashboard (or the member search, or the login)."""
         s = session_of(request)
         if s is None:
             return to_login(request)
-        return RedirectResponse("/members" if may(s.who.role, "search") else "/profile", status_code=303)
+        start = next((p for screen, p in (("dashboard", "/dashboard"), ("search", "/members"))
+                      if may(s.who.role, screen)), "/profile")
+        return RedirectResponse(start, status_code=303)
 
     @r.get("/login", response_class=HTMLResponse, responses=HTML)
     async def login_page(request: Request, next: Annotated[str, Query(max_length=300)] = "/") -> HTMLResponse:

@@ -6,6 +6,7 @@ writes the log in the same transaction."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,6 +52,23 @@ class Reports:
             rows = (await conn.execute(sa.select(consumptions).where(consumptions.c.member_id == member_id)
                                        .order_by(consumptions.c.occurred_at))).mappings().all()
         return [{**dict(r), "occurred_at": r["occurred_at"].isoformat()} for r in rows]
+
+    async def today(self, store_id: str | None, since: datetime) -> list[dict[str, Any]]:
+        """Per store since `since` (the local midnight): files opened, member sales recorded and their amount (fen);
+        one store's, or every store's when `store_id` is None."""
+        opened = sa.select(members.c.store_id, sa.func.count().label("n")).where(
+            members.c.created_at >= since).group_by(members.c.store_id)
+        sold = sa.select(consumptions.c.store_id, sa.func.count().label("n"),
+                         sa.func.coalesce(sa.func.sum(consumptions.c.amount), 0).label("amount")).where(
+            consumptions.c.occurred_at >= since).group_by(consumptions.c.store_id)
+        if store_id is not None:
+            opened, sold = opened.where(members.c.store_id == store_id), sold.where(consumptions.c.store_id == store_id)
+        async with self.engine.connect() as conn:
+            new = {r.store_id: int(r.n) for r in await conn.execute(opened)}
+            sales = {r.store_id: (int(r.n), int(r.amount)) for r in await conn.execute(sold)}
+        return [{"store_id": sid, "new_members": new.get(sid, 0), "member_sales": sales.get(sid, (0, 0))[0],
+                 "member_sales_amount": sales.get(sid, (0, 0))[1]}
+                for sid in sorted({*new, *sales, *([store_id] if store_id else [])})]
 
     async def access_entries(self, staff_id: str | None, member_id: str | None, limit: int) -> list[dict[str, Any]]:
         """M-07: the access log for auditors, newest first."""

@@ -373,6 +373,20 @@ class Purchase(ResponseModel):
     occurred_at: str | None
 
 
+class StoreDay(ResponseModel):
+    store_id: str
+    new_members: int = Field(description="member files opened since the local midnight")
+    member_sales: int = Field(description="member sales recorded since the local midnight")
+    member_sales_amount: int = Field(description="their amount, fen")
+
+
+class TodayOut(ResponseModel):
+    """A day so far per store (the console's dashboard): HQ every store, a store's leads their own."""
+
+    since: str
+    stores: list[StoreDay]
+
+
 class FileHistory(ResponseModel):
     """A file's history (the console's member page): states newest first, every card issued, revisits, purchases."""
 
