@@ -20,6 +20,7 @@ from ..domain.paging import paginate
 from ..domain.screens import may, menu
 from ..service.desk import Desk, Session
 from ..service.memberpage import SECTIONS
+from . import csrf
 from .forms import read_form
 
 COOKIE = "console_session"
@@ -56,7 +57,8 @@ class Pages:
         lang = self.lang_of(request)
         return self.templates.TemplateResponse(request, name, {
             "t": i18n.translator(lang), "lang": lang, "s": s, "menu": menu(s.who.role) if s else [],
-            "may": (lambda screen: may(s.who.role, screen)) if s else (lambda screen: False), **ctx},
+            "may": (lambda screen: may(s.who.role, screen)) if s else (lambda screen: False),
+            "csrf": csrf.token_of(request), **ctx},
             status_code=status)
 
     @staticmethod
@@ -115,8 +117,12 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return resp
 
     @r.post("/logout", response_class=RedirectResponse)
-    async def logout() -> Response:
-        """Forget the session cookie."""
+    async def logout(request: Request) -> Response:
+        """Forget the session cookie (a form with the CSRF token, like every post)."""
+        try:
+            await read_form(request, {})
+        except Refusal as e:
+            return refused(request, session_of(request), e)
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
         resp.delete_cookie(REFRESH_COOKIE, path="/")
