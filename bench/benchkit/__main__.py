@@ -6,7 +6,12 @@ Phases, each on fresh receipt numbers of this run's own stores and members:
               committed points for all of them (end-to-end sales/s)
   3. paced    single sales at a steady rate (default 500/s for 10 s); per sale POST start -> points visible
               in loyalty's database, and -> SMS at the simulator for the ~10% that upgrade a fresh member
-  4. raw      N ~1 KB messages produced and consumed with aiokafka alone (the floor under everything)
+  4. capacity paced member sales stepping up through --capacity-steps (each --step-seconds long) until p99 sale ->
+              points (from each sale's intended send time, so a growing backlog counts) exceeds 250 ms or
+              sending falls behind; the highest rate that held is `paced_capacity_sales_per_s`
+  5. raw      N ~1 KB messages produced and consumed with aiokafka alone (the floor under everything)
+Per phase: cores used and CPU milliseconds per sale of every component (gateway, members, loyalty, credit,
+notify, Kafka, PostgreSQL) and of the bench's own load generator, read from /proc.
 Between phases the bench waits until every outbox is published and every consumer group caught up.
 Progress goes to stderr; the last stdout line is the result as one JSON object.
 """
@@ -24,7 +29,8 @@ import time
 from devstack.testing import SERVICES
 
 from . import procs, report
-from .load import batch_to_points, paced, single_sales
+from .load import batch_to_points, capacity_held, paced, single_sales
+from .profile import profiling
 from .raw import raw_kafka
 from .sales import Sale, regular_sale, upgrade_sale
 from .setup import Fixture, create_fixture, wait_known
@@ -47,10 +53,28 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--members-per-store", type=int, default=500)
     ap.add_argument("--timeout", type=float, default=300, help="longest wait for the system to catch up")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--capacity-steps", default="100,200,300,400,500,700,1000,1500",
+                    help="capacity phase: paced rates to try in order, comma separated ('' skips the phase)")
+    ap.add_argument("--step-seconds", type=float, default=6, help="capacity phase: seconds per step")
+    ap.add_argument("--profile", metavar="DIR", default=None,
+                    help="record py-spy profiles of every service process during the paced phase into DIR")
+    ap.add_argument("--brokers", type=int, choices=(1, 3), default=1,
+                    help="layout when the bench starts the system: Kafka nodes (1 or 3)")
+    ap.add_argument("--instances", type=int, choices=range(1, 5), default=1, metavar="N",
+                    help="layout when the bench starts the system: processes per service (1-4)")
+    ap.add_argument("--no-traces", action="store_true", help="start the system without the trace viewer")
+    ap.add_argument("--sampling", type=float, default=None, metavar="RATIO",
+                    help="OTEL_TRACES_SAMPLER_ARG of the services the bench starts (default: theirs, 1.0)")
     a = ap.parse_args()
     if a.sales < 1 or a.rate <= 0 or a.seconds <= 0 or a.concurrency < 1 or a.batch_concurrency < 1 \
             or a.paced_connections < 1:
         ap.error("--sales, --rate, --seconds and the concurrencies must be positive")
+    try:
+        a.capacity_steps = [float(x) for x in a.capacity_steps.split(",") if x.strip()]
+    except ValueError:
+        ap.error("--capacity-steps: comma-separated sales per second, e.g. 100,200,500")
+    if any(x <= 0 for x in a.capacity_steps) or a.step_seconds <= 0:
+        ap.error("--capacity-steps and --step-seconds must be positive")
     return a
 
 
@@ -95,16 +119,19 @@ async def run(system: System, a: argparse.Namespace) -> dict:
     ledger, backlog, lag = await Ledger.open(cfg), await Backlog.open(cfg), Lag(cfg.kafka_bootstrap)
     await lag.start()
     cores: dict[str, dict[str, float]] = {}
+    cpu_ms: dict[str, dict[str, float]] = {}
 
     async def settle(before: str) -> None:
         with console.status(f"Waiting for the system to settle before {before}..."):
             waited = await wait_quiet(lag, backlog, a.timeout)
         console.print(f"[dim]settled in {waited:.1f}s before {before}[/]")
 
-    async def measured(name: str, coro):  # noqa: ANN001, ANN202
+    async def measured(name: str, n: int, coro):  # noqa: ANN001, ANN202
         c0, t0 = procs.cpu_seconds(comps), time.perf_counter()
         out = await coro
-        cores[name] = procs.cpu_delta(c0, procs.cpu_seconds(comps), time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        cores[name] = procs.cpu_delta(c0, procs.cpu_seconds(comps), seconds)
+        cpu_ms[name] = procs.cpu_ms_per_item(cores[name], seconds, n)
         return out
 
     try:
@@ -113,7 +140,7 @@ async def run(system: System, a: argparse.Namespace) -> dict:
         await single_sales(cfg, fx, warm, concurrency=a.concurrency, label="warm-up single sales")
         await settle("the single-sale phase")
 
-        single = await measured("single", single_sales(
+        single = await measured("single", n_single, single_sales(
             cfg, fx, _regular(rng, fx, f"{fx.run_id}-S", n_single, anonymous_share=0.1),
             concurrency=a.concurrency, label=f"single POST /v1/sales x{a.concurrency}"))
         if single.errors:
@@ -121,22 +148,41 @@ async def run(system: System, a: argparse.Namespace) -> dict:
         await settle("the batch phase")
 
         prefix = f"{fx.run_id}-B"
-        e2e = await measured("batch_e2e", batch_to_points(
+        e2e = await measured("batch_e2e", a.sales, batch_to_points(
             cfg, fx, _regular(rng, fx, prefix, a.sales), prefix, per_request=500,
             concurrency=a.batch_concurrency, ledger=ledger, lag=lag, backlog=backlog, timeout=a.timeout))
         if e2e.upload.errors:
             console.print(f"[yellow]batch errors (first {len(e2e.upload.errors)}):[/] {e2e.upload.errors}")
         await settle("the paced phase")
 
-        p = await measured("paced", paced(
-            cfg, fx, _paced_sales(rng, fx, f"{fx.run_id}-P", n_paced, n_upgrades), rate=a.rate,
-            max_inflight=a.paced_connections, ledger=ledger, timeout=a.timeout))
+        with profiling(comps, a.profile, a.seconds + 5):
+            p = await measured("paced", n_paced, paced(
+                cfg, fx, _paced_sales(rng, fx, f"{fx.run_id}-P", n_paced, n_upgrades), rate=a.rate,
+                max_inflight=a.paced_connections, ledger=ledger, timeout=a.timeout))
         if p.errors:
             console.print(f"[yellow]paced errors (first {len(p.errors)}):[/] {p.errors}")
+        steps: list[dict] = []
+        for i, rate in enumerate(a.capacity_steps):
+            await settle(f"capacity step {rate:.0f}/s")
+            n = max(1, int(rate * a.step_seconds))
+            st = await measured(f"capacity_{rate:.0f}", n, paced(
+                cfg, fx, _regular(rng, fx, f"{fx.run_id}-C{i}", n), rate=rate,
+                max_inflight=a.paced_connections, ledger=ledger, timeout=a.timeout))
+            held = capacity_held(st)
+            steps.append({"rate": rate, "held": held, "p99_points_from_schedule_ms":
+                          st.points_from_schedule_ms.get("p99"), "p99_points_ms": st.points_ms.get("p99"),
+                          "max_behind_ms": round(st.max_behind_ms, 1), "accepted": st.accepted, "sent": st.sent,
+                          "points_missing": st.points_missing})
+            console.print(f"capacity step {rate:.0f}/s: {'held' if held else '[red]did not hold[/]'} "
+                          f"(p99 from schedule {st.points_from_schedule_ms.get('p99')} ms, "
+                          f"behind {st.max_behind_ms:,.0f} ms)")
+            if not held:
+                break
         await settle("the raw Kafka phase")
 
         rss, pss, peak = procs.rss_mb(comps), procs.pss_mb(comps), procs.peak_rss_mb(comps)
-        raw = await measured("raw_kafka", raw_kafka(cfg.kafka_bootstrap, a.sales, fx.run_id, timeout=a.timeout))
+        raw = await measured("raw_kafka", a.sales,
+                             raw_kafka(cfg.kafka_bootstrap, a.sales, fx.run_id, timeout=a.timeout))
     finally:
         await lag.stop()
         await ledger.close()
@@ -144,14 +190,16 @@ async def run(system: System, a: argparse.Namespace) -> dict:
 
     result = report.build(n=a.sales, cpu_count=os.cpu_count() or 0, run_id=fx.run_id,
                           started=bool(system.started), single=single, e2e=e2e, paced=p, raw=raw, rss=rss,
-                          pss=pss, peak=peak, cores=cores, services=SERVICES)
+                          pss=pss, peak=peak, cores=cores, cpu_ms=cpu_ms, capacity=steps,
+                          layout={"brokers": a.brokers, "instances": a.instances}, services=SERVICES)
     report.table(result)
     return result
 
 
 def main() -> None:
     a = parse()
-    system = ensure_system()
+    system = ensure_system(brokers=a.brokers, instances=a.instances, traces=not a.no_traces,
+                           sample_ratio=a.sampling)
     if system.started:
         console.print(f"[dim]started for this run: {', '.join(system.started)} (stopped again at the end)[/]")
     try:

@@ -296,6 +296,18 @@ async def paced(cfg: StackConfig, fx: Fixture, sales: list[Sale], *, rate: float
                        percentiles(sms_ms), len(wanted) - len(seen), n_upgrades, n_upgrades - len(sms_ms), errors)
 
 
+CAPACITY_P99_MS = 250.0
+
+
+def capacity_held(r: PacedResult, p99_ms: float = CAPACITY_P99_MS) -> bool:
+    """A paced step held when every sale was accepted and booked, p99 sale -> points measured from each sale's
+    intended send time (so a backlog that grows counts against it) stayed within `p99_ms`, and sending never
+    fell more than `p99_ms` behind its schedule."""
+    p99 = r.points_from_schedule_ms.get("p99")
+    return (r.accepted == r.sent and r.points_missing == 0 and p99 is not None and p99 <= p99_ms
+            and r.max_behind_ms <= p99_ms)
+
+
 async def _sms_times(cfg: StackConfig, upgrades: list[Sale], timeout: float) -> dict[str, float]:
     """received_at (epoch s) per mobile of the upgrade sales, from the SMS simulator's log."""
     mobiles = {s.mobile for s in upgrades if s.mobile}

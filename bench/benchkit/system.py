@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from dataclasses import dataclass, field
 
 import httpx
-from devstack import cli, kafka, postgres
-from devstack.procs import port_open, read_pid, stop_pid
+from devstack import cli, kafka, postgres, zipkin
+from devstack.procs import read_pid, stop_pid
 from devstack.testing import SERVICES, StackConfig
 
 COMPONENTS = (*SERVICES, "smssim")
@@ -56,22 +57,40 @@ def gateway_ready(cfg: StackConfig) -> bool:
         return False
 
 
-def ensure_system() -> System:
-    """The running system if its gateway answers /readyz, else one started here (`up --no-demo`)."""
+def ensure_system(*, brokers: int = 1, instances: int = 1, traces: bool = True,
+                  sample_ratio: float | None = None) -> System:
+    """The running system if its gateway answers /readyz, else one started here (`up --no-demo` with the layout
+    given: `brokers` Kafka nodes, `instances` processes per service, the trace viewer unless `traces` is false,
+    `sample_ratio` as the services' OTEL_TRACES_SAMPLER_ARG)."""
     cfg = config()
     if gateway_ready(cfg):
         return System(cfg)
-    k, p = cli.nodes()
-    before = {s for s in COMPONENTS if read_pid(cli._pidfile(s)) is not None}
-    kafka_up = read_pid(k.pidfile) is not None and port_open("127.0.0.1", k.port)
-    pg_up = postgres.running(p)
-    with contextlib.redirect_stdout(sys.stderr):
-        cli.up(argparse.Namespace(no_demo=True, sales=0))
-    started = [s for s in COMPONENTS if s not in before]
+    z = cli.viewer()
+    before = {n for s in (*COMPONENTS, cli.CONSOLE) for n in cli._instances(s) if read_pid(cli._pidfile(n))}
+    kafka_up = any(read_pid(k.pidfile) is not None for b in (1, 3) for k in cli.kafka_nodes(b))
+    pg_up = postgres.running(cli.nodes()[1])
+    zipkin_up = read_pid(z.pidfile) is not None
+    old = os.environ.get("OTEL_TRACES_SAMPLER_ARG")
+    if sample_ratio is not None:
+        os.environ["OTEL_TRACES_SAMPLER_ARG"] = str(sample_ratio)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            cli.up(argparse.Namespace(no_demo=True, sales=0, brokers=brokers, instances=instances,
+                                      no_traces=not traces))
+    finally:
+        if sample_ratio is not None:
+            if old is None:
+                os.environ.pop("OTEL_TRACES_SAMPLER_ARG", None)
+            else:
+                os.environ["OTEL_TRACES_SAMPLER_ARG"] = old
+    started = [n for s in (*COMPONENTS, cli.CONSOLE) for n in cli._instances(s)
+               if n not in before and read_pid(cli._pidfile(n))]
     if not pg_up:
         started.append("postgres")
     if not kafka_up:
         started.append("kafka")
+    if traces and not zipkin_up:
+        started.append("zipkin")
     return System(config(), started)
 
 
@@ -79,15 +98,18 @@ def stop_started(system: System) -> None:
     """Stop what ensure_system started, in the order `./dev down` uses."""
     if not system.started:
         return
-    k, p = cli.nodes()
     with contextlib.redirect_stdout(sys.stderr):
-        for s in COMPONENTS:
-            if s in system.started and stop_pid(cli._pidfile(s)):
-                cli.console.print(f"stopped {s}")
-        if "postgres" in system.started and postgres.stop(p):
+        for name in system.started:
+            if name not in ("postgres", "kafka", "zipkin") and stop_pid(cli._pidfile(name)):
+                cli.console.print(f"stopped {name}")
+        if "zipkin" in system.started and zipkin.stop(cli.viewer()):
+            cli.console.print("stopped Zipkin")
+        if "postgres" in system.started and postgres.stop(cli.nodes()[1]):
             cli.console.print("stopped PostgreSQL")
-        if "kafka" in system.started and kafka.stop(k):
-            cli.console.print("stopped Kafka")
+        if "kafka" in system.started:
+            for b in (1, 3):
+                if kafka.stop_cluster(cli.kafka_nodes(b)):
+                    cli.console.print(f"stopped Kafka ({b} node(s))")
 
 
 def dsn(cfg: StackConfig, service: str) -> str:

@@ -16,6 +16,8 @@ from devstack.testing import SERVICES, StackConfig
 
 from .system import dsn
 
+LOOKBACK = 5000
+
 
 @dataclass
 class Seen:
@@ -47,8 +49,9 @@ class Ledger:
                      stop: asyncio.Event | None = None) -> dict[str, Seen]:
         """Poll new ledger rows until every wanted receipt was seen, `stop` is set or `deadline` (monotonic).
 
-        Loyalty has one consumer writing the ledger in one transaction per batch, so ids become visible in
-        order and `id > last` misses nothing.
+        With one loyalty instance, ids become visible in order (one transaction per batch). With several, a
+        transaction that took its ids earlier may commit after a later one, so each poll looks back
+        `LOOKBACK` ids below the highest seen (more than the rows several in-flight batches hold).
         """
         seen: dict[str, Seen] = {}
         last = since_id
@@ -57,9 +60,9 @@ class Ledger:
                 asked = time.time()
                 rows = await conn.fetch(
                     "SELECT id, receipt_no, extract(epoch FROM created_at)::float8 AS created "
-                    "FROM ledger WHERE id > $1 ORDER BY id LIMIT 20000", last)
+                    "FROM ledger WHERE id > $1 ORDER BY id LIMIT 20000", max(since_id, last - LOOKBACK))
                 for r in rows:
-                    last = r["id"]
+                    last = max(last, r["id"])
                     rn = r["receipt_no"]
                     if rn in wanted and rn not in seen:
                         seen[rn] = Seen(asked, r["created"])

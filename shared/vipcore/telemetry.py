@@ -54,8 +54,10 @@ _MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Za-z])")
 class RecordUnsampled(Sampler):
     """Parent-based ratio sampling whose "no" is RECORD_ONLY (so errors can still be exported), not DROP.
 
-    A CLIENT span started without parent and without attributes (a background poll's SQL statement, which is
-    how SQLAlchemy's instrumentation starts its spans) is dropped outright."""
+    A CLIENT span started without attributes (how SQLAlchemy's instrumentation starts a statement's span) is
+    dropped outright unless its trace is sampled: a background poll's SQL (no parent), and the statements of a
+    trace only recorded — a failing statement raises into the request's or event's span, which keeps the error;
+    recording every statement of every unsampled sale would cost as much as sampling it."""
 
     def __init__(self, ratio: float = 1.0) -> None:
         self.ratio = min(max(ratio, 0.0), 1.0)
@@ -65,8 +67,8 @@ class RecordUnsampled(Sampler):
                       kind: SpanKind | None = None, attributes: Attributes = None,
                       links: Sequence[Link] | None = None, trace_state: Any = None) -> SamplingResult:
         parent = trace.get_current_span(parent_context).get_span_context()
-        if kind is SpanKind.CLIENT and not parent.is_valid and not attributes:
-            return SamplingResult(Decision.DROP)  # e.g. SQL of a background poll (started bare)
+        if kind is SpanKind.CLIENT and not attributes and not (parent.is_valid and parent.trace_flags.sampled):
+            return SamplingResult(Decision.DROP)  # SQL of a background poll, or of a trace only recorded
         r = self._inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
         if r.decision is Decision.DROP:
             return SamplingResult(Decision.RECORD_ONLY, r.attributes, r.trace_state)

@@ -161,3 +161,37 @@ async def test_n03_twilio_inbound_stop_is_verified_and_honoured(stack_config: St
         r = await n.admin.post(n.url + path, data=form, headers={"X-Twilio-Signature": good})
         assert r.status_code == 200 and r.json()["opted_out"] == ["M1"]
         assert await sql_value(n.cfg, "notify", "SELECT marketing_consent FROM contacts") is False
+
+
+async def test_a_batch_of_earnings_keeps_each_members_latest_purchase_and_never_moves_it_back(
+        stack_config: StackConfig) -> None:
+    """Segments use the last purchase (N-04): one statement per batch writes the latest of each member's earnings;
+    an older event (late or redelivered) leaves the newer date on file."""
+    async with notify_stack(stack_config) as n:
+        await n.member("LP1", "13900000011")
+        await n.member("LP2", "13900000012")
+
+        def earned(member: str, receipt: str, at: datetime) -> loyalty.PointsEarned:
+            return loyalty.PointsEarned(member_id=member, program="jewelry", brand="金缘珠宝", points=10,
+                                        balance_after=10, receipt_no=receipt, store_id="S1", cause_event_id=receipt,
+                                        occurred_at=at)
+
+        late, later, latest = (datetime(2026, 11, d, 4, 0, tzinfo=UTC) for d in (20, 21, 22))
+        await n.emit(earned("LP1", "R1", later), earned("LP1", "R2", latest), earned("LP1", "R3", late),
+                     earned("LP2", "R4", late))
+
+        async def written() -> bool:
+            return await sql_value(stack_config, "notify", "SELECT count(*) FROM contacts WHERE member_id IN "
+                                   "('LP1','LP2') AND last_purchase_at IS NOT NULL") == 2
+
+        await wait_for(written, 30, "both members' last purchase")
+        await n.emit(earned("LP1", "R5", late))  # older than the one on file
+        await n.emit(earned("LP2", "R6", latest))  # behind R5 on the same partition: once it is in, R5 was handled
+
+        async def lp2_latest() -> bool:
+            return await sql_value(stack_config, "notify", "SELECT last_purchase_at FROM contacts WHERE "
+                                   "member_id = 'LP2'") == latest
+
+        await wait_for(lp2_latest, 30, "LP2's later purchase")
+        assert await sql_value(stack_config, "notify", "SELECT last_purchase_at FROM contacts WHERE "
+                               "member_id = 'LP1'") == latest

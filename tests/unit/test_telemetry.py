@@ -61,6 +61,18 @@ def test_bare_client_spans_are_not_traced_but_client_calls_in_a_trace_are() -> N
     assert sorted(s.name for s in out.spans) == ["SELECT notify", "sms send"]
 
 
+def test_statements_of_a_trace_only_recorded_are_not_recorded_but_its_error_is_kept() -> None:
+    tracer, out, tp = provider(0.0)
+    with tracer.start_as_current_span("POST /v1/sales", kind=SpanKind.SERVER) as server:
+        with tracer.start_as_current_span("INSERT gateway", kind=SpanKind.CLIENT) as sql:
+            assert not sql.is_recording()  # costs nothing for an unsampled sale
+        with tracer.start_as_current_span("sms send", kind=SpanKind.CLIENT, attributes={"message.id": "m1"}) as c:
+            assert c.is_recording()  # a call that may fail on its own is still recorded
+        server.set_status(StatusCode.ERROR, "the statement failed")
+    tp.force_flush()  # type: ignore[attr-defined]
+    assert [s.name for s in out.spans] == ["POST /v1/sales"]
+
+
 def test_query_strings_and_mobiles_never_leave_the_process() -> None:
     tracer, out, tp = provider(1.0)
     with tracer.start_as_current_span("GET /v1/members/lookup", kind=SpanKind.SERVER) as span:
