@@ -311,7 +311,8 @@ async def test_l02_c07_n01_adjustment_second_approver_campaign_pause_resume_agin
             await page.goto(f"{url}/dashboard")
             shown = await page.eval_on_selector_all("[data-tile]", "els => els.map(e => e.dataset.tile)")
             assert shown == ["today", "credit"], shown
-            stores = await page.eval_on_selector_all("[data-today] [data-store]", "els => els.map(e => e.dataset.store)")
+            stores = await page.eval_on_selector_all("[data-today] [data-store]",
+                                                     "els => els.map(e => e.dataset.store)")
             assert stores == ["XA-901"], stores
             await page.screenshot(path=str(SHOTS / "dashboard-store-manager-zh.png"), full_page=True)
             resp = await page.goto(f"{url}/reports/liability")  # loyalty refuses HQ reports to a store (O-02)
