@@ -14,6 +14,7 @@ from ..adapters.upstream import Refusal, Upstream
 from ..domain import i18n, reports
 from ..domain.paging import paginate
 from ..service import reports as fetching
+from ..service.desk import Session
 from .http import HTML, PageNo, Pages
 
 Name = Annotated[str, Path(pattern="^(" + "|".join(reports.REPORTS) + ")$")]
@@ -49,14 +50,18 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
         return pages.render(request, "reports.html", s, names=reports.REPORTS)
 
     async def table(request: Request, name: str, since: date | None, until: date | None, period: str,
-                    store_id: str) -> tuple[Any, dict[str, Any]]:
+                    store_id: str) -> Response | tuple[Session, reports.Table, dict[str, str]]:
+        """The report's rows from its owning service and the filters used; or the login, or the refusal page."""
         s = pages.session_of(request)
         if s is None:
-            return None, {}
+            return pages.to_login(request)
         a, b = window(since, until)
         month = period or datetime.now(UTC).strftime("%Y-%m")
         filters = {"since": a.isoformat(), "until": b.isoformat(), "period": month, "store_id": store_id}
-        return await fetching.fetch(up, s, name, a, b, month, store_id), filters
+        try:
+            return s, await fetching.fetch(up, s, name, a, b, month, store_id), filters
+        except Refusal as e:
+            return pages.refused(request, s, e)
 
     # the download first: "/reports/{name}" would also match "liability.csv"
     @r.get("/reports/{name}.{fmt}", response_class=Response,
@@ -64,13 +69,10 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
     async def download(request: Request, name: Name, fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
                        since: Day = None, until: Day = None, period: Period = "", store_id: StoreId = "") -> Response:
         """The report as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX; text cells never run as formulas."""
-        s = pages.session_of(request)
-        if s is None:
-            return pages.to_login(request)
-        try:
-            tab, filters = await table(request, name, since, until, period, store_id)
-        except Refusal as e:
-            return pages.refused(request, s, e)
+        got = await table(request, name, since, until, period, store_id)
+        if isinstance(got, Response):
+            return got
+        s, tab, filters = got
         label = labeller(pages.lang_of(request))
         tail = {"liability": "", "kpi": f"-{filters['period']}"}.get(name, f"-{filters['since']}-{filters['until']}")
         filename = f"{name.replace('_', '-')}{tail}.{fmt}"
@@ -82,13 +84,10 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
     async def show(request: Request, name: Name, since: Day = None, until: Day = None, period: Period = "",
                    store_id: StoreId = "", page: PageNo = 1) -> Response:
         """One report as a paged table, with its filters and the CSV and XLSX of the same rows."""
-        s = pages.session_of(request)
-        if s is None:
-            return pages.to_login(request)
-        try:
-            tab, filters = await table(request, name, since, until, period, store_id)
-        except Refusal as e:
-            return pages.refused(request, s, e)
+        got = await table(request, name, since, until, period, store_id)
+        if isinstance(got, Response):
+            return got
+        s, tab, filters = got
         query = "&".join(f"{k}={v}" for k, v in filters.items() if v) + "&"
         return pages.render(request, "report.html", s, report=name, table=tab, filters=filters, query=query,
                             label=labeller(pages.lang_of(request)), page=paginate(tab.rows, page, page_size))
