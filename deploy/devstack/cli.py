@@ -180,7 +180,8 @@ def up(args: argparse.Namespace) -> None:
     if read_pid(_pidfile("smssim")) is None:
         spawn([sys.executable, "-m", "devstack.smssim", "--port", str(PORTS["smssim"])],
               pidfile=_pidfile("smssim"), logfile=logs / "smssim.log", cwd=ROOT)
-    extra = {"HTTP_REUSE_PORT": "true"} if args.instances > 1 else {}
+    # the instances share each port; in-memory rate limits keep their share of the chain-wide rate (INSTANCE_COUNT)
+    extra = {"HTTP_REUSE_PORT": "true", "INSTANCE_COUNT": str(args.instances)} if args.instances > 1 else {}
     for s in SERVICES:
         for i in range(args.instances):
             name = instance_name(s, i)

@@ -217,7 +217,9 @@ class StackConfig:
         if service == CONSOLE:
             env = {k: env[k] for k in ("HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "STAFF_TOKEN_PUBLIC_KEY")}
             env["STAFF_TOKEN_TTL_S"] = str(self.staff_token_ttl_s)
-            env |= {f"{s.upper()}_URL": self.url(s) for s in ("members", "loyalty", "credit", "notify")}
+            env |= {f"{s.upper()}_URL": self.url(s) for s in ("members", "loyalty", "credit", "notify", "gateway")}
+            if self.traces_url:  # the ops page lists recent error traces from the viewer and links to them
+                env["TRACES_URL"] = self.traces_url
         return env
 
     def settings(self, service: str) -> Any:

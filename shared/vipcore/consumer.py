@@ -124,6 +124,8 @@ class BatchConsumer:
         self.metrics = metrics or ConsumerMetrics()
         self.on_commit = on_commit
         self.group_id = f"{service}.{self.topic}"
+        # partition -> (messages behind, age in seconds of the oldest not consumed; None: not known yet)
+        self.partition_lag: dict[int, tuple[int, float | None]] = {}
 
     def subscribe(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int,
                   fetch_min_bytes: int = 1, fetch_max_wait_ms: int = 500) -> None:
@@ -153,23 +155,28 @@ class BatchConsumer:
             self._report_lag(msg, records)
 
     def _report_lag(self, msg: Any, records: Sequence[ConsumerRecord[Any, Any]] = ()) -> None:
-        if self.metrics.lag is None:
-            return
         consumer: Any = getattr(msg, "consumer", None)
         # the next unconsumed message is at least as old as the newest one just handled (broker timestamps, ms)
         newest = {r.partition: r.timestamp for r in records if r.timestamp and r.timestamp > 0}
+        lag: dict[int, tuple[int, float | None]] = {}
         try:
             for tp in consumer.assignment():
                 hw = consumer.highwater(tp)
                 pos = consumer._fetcher._subscriptions.subscription.assignment.state_value(tp)
                 if hw is not None and pos is not None and pos.position is not None:
                     behind = max(hw - pos.position, 0)
-                    self.metrics.lag.labels(self.topic, str(tp.partition)).set(behind)
-                    if self.metrics.lag_seconds is not None and (behind == 0 or tp.partition in newest):
+                    age = self.partition_lag.get(tp.partition, (0, None))[1]
+                    if behind == 0 or tp.partition in newest:
                         age = 0.0 if behind == 0 else max(time.time() - newest[tp.partition] / 1000, 0.0)
-                        self.metrics.lag_seconds.labels(self.topic, str(tp.partition)).set(age)
+                    lag[tp.partition] = (behind, age)
         except Exception:  # noqa: BLE001 - lag is best effort, never breaks consumption
-            pass
+            return
+        self.partition_lag = lag  # only the partitions this instance holds now (the ops status shows them)
+        for p, (behind, age) in lag.items():
+            if self.metrics.lag is not None:
+                self.metrics.lag.labels(self.topic, str(p)).set(behind)
+            if self.metrics.lag_seconds is not None and age is not None:
+                self.metrics.lag_seconds.labels(self.topic, str(p)).set(age)
 
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Handle every record of a batch exactly once; return only when all are done or dead-lettered."""

@@ -34,6 +34,16 @@ class RateLimiter:
         self.rate, self.burst, self.clock, self.max_keys = float(rate), float(burst), clock, max_keys
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, as of)
 
+    @classmethod
+    def share_of(cls, rate: float, burst: float, instances: int, **kw: Any) -> RateLimiter:
+        """This process's share of a chain-wide limit kept in memory by each of `instances` processes that the
+        callers reach alike (SO_REUSEPORT spreads connections, a Kubernetes Service spreads them over pods): rate
+        and burst divided by `instances` (the burst never below 1), so all of them together allow the configured
+        rate, not `instances` times it (ServiceSettings.instance_count, docs/scaling.md)."""
+        if instances < 1:
+            raise ValueError("instances must be at least 1")
+        return cls(rate / instances, max(1.0, burst / instances), **kw)
+
     def _level(self, key: str, now: float) -> float:
         tokens, stamp = self._buckets.get(key, (self.burst, now))
         return min(self.burst, tokens + (now - stamp) * self.rate)

@@ -1,7 +1,8 @@
 """Alembic for every service: one shared env.py, each service's own versions folder and table metadata.
 
 A service's schema is described twice on purpose: by its tables (`<service>.adapters.tables.metadata`, plus the
-outbox and inbox of `vipcore.outbox` and the `dlq_actions` audit of `vipcore.dlq`) and by its migrations, written
+outbox and inbox of `vipcore.outbox`, the `dlq_actions` audit of `vipcore.dlq` and the `service_instances`
+heartbeats of `vipcore.instances`) and by its migrations, written
 out as explicit operations. The metadata is given to env.py as `target_metadata`, so Alembic can compare the two
 (tests/contracts/test_migrations.py fails on any drift) and draft the next revision:
 
@@ -26,12 +27,14 @@ ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
 
 def target_metadata(service: str) -> list[sa.MetaData]:
-    """Everything a service's database holds: its own tables, vipcore's outbox and inbox, and the DLQ audit."""
+    """Everything a service's database holds: its own tables, vipcore's outbox and inbox, the DLQ audit and the
+    instances' heartbeats."""
     from .dlq import metadata as dlq_metadata
+    from .instances import metadata as instances_metadata
     from .outbox import metadata as outbox_metadata
 
     tables = importlib.import_module(f"{service}.adapters.tables")
-    return [tables.metadata, outbox_metadata, dlq_metadata]
+    return [tables.metadata, outbox_metadata, dlq_metadata, instances_metadata]
 
 
 def versions_dir(service: str) -> Path:

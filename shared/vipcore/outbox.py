@@ -69,6 +69,26 @@ async def add_to_outbox(conn: AsyncConnection, events: Sequence[OutgoingEvent]) 
     await conn.execute(outbox_table.insert(), rows)
 
 
+@dataclass(frozen=True)
+class OutboxBacklog:
+    rows: int
+    oldest_age_s: float
+
+
+BACKLOG_CAP = 100_000  # counting stops here: a stuck outbox is seen without scanning all of it
+
+
+async def outbox_backlog(engine: AsyncEngine, cap: int = BACKLOG_CAP) -> OutboxBacklog:
+    """Unpublished rows (up to `cap`) and the age of the oldest, from the database (any instance, relay leader
+    or not); the ops status route shows it, the relay's gauges show what one relay round saw."""
+    first = (sa.select(outbox_table.c.created_at).where(outbox_table.c.published_at.is_(None))
+             .order_by(outbox_table.c.id).limit(cap).subquery())
+    async with engine.connect() as conn:
+        n, age = (await conn.execute(sa.select(
+            sa.func.count(), sa.func.extract("epoch", sa.func.now() - sa.func.min(first.c.created_at))))).one()
+    return OutboxBacklog(int(n), max(float(age or 0.0), 0.0))
+
+
 class OutboxRelay:
     """Publishes unpublished outbox rows in id order; one active relay per database (advisory lock)."""
 

@@ -25,6 +25,7 @@ from .dlq import DeadLetters, DepthRefresher, Source, dlq_router
 from .events import EventData
 from .http import install_docs, install_problem_handlers, ops_router
 from .identity import Access, Caller, RevocationWatcher, ServiceTokens, no_service_credential, parse_service_keys
+from .instances import Heartbeat, status_router
 from .kafka import make_broker, make_producer
 from .limits import BodyLimit
 from .logs import get_logger
@@ -89,6 +90,10 @@ class ServiceRuntime:
             sources=lambda: [Source(c.topic, c.group_id) for c in self.consumers],
             producer=lambda: self.producer, depth_gauge=self.m_dlq_depth)
         self.background.append(DepthRefresher(self.dead_letters))
+        # every instance's heartbeat (readiness, its partitions' lag) in the service's database: GET /ops/status
+        self.heartbeat = Heartbeat(self.engine, checks=self.ready, lag=self.partition_lag,
+                                   every_s=settings.heartbeat_s)
+        self.background.append(self.heartbeat)
         self.closers.append(self.dead_letters.close)
         # Identity (docs/architecture.md "Identity"): staff tokens checked against revocations read from
         # members.staff.changed; service tokens signed with this service's key and checked with the callers' keys
@@ -121,6 +126,11 @@ class ServiceRuntime:
         if self.service_tokens is None:
             return no_service_credential(self.name, audience)
         return self.service_tokens.provider(audience)
+
+    def partition_lag(self) -> list[dict[str, Any]]:
+        """The lag of the partitions this instance's consumers hold now, per group (the heartbeat records it)."""
+        return [{"group": c.group_id, "topic": c.topic, "partition": p, "offsets": n, "seconds": s}
+                for c in self.consumers for p, (n, s) in sorted(c.partition_lag.items())]
 
     def _instrument_db(self) -> None:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -237,6 +247,8 @@ class ServiceRuntime:
         install_docs(app)
         app.include_router(ops_router(self.registry, self.ready))
         app.include_router(dlq_router(self.dead_letters, self.admin_guard(Role.HQ_ADMIN)))
+        app.include_router(status_router(self.name, self.heartbeat, self.settings.instance_gone_after_s,
+                                         self.admin_guard(Role.HQ_ADMIN)))
         for r in routers:
             app.include_router(r)
 

@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     http_reuse_port: bool = Field(
         False, description="Bind the HTTP port with SO_REUSEPORT (Linux): several instances of a service share "
                            "one port and the kernel spreads connections over them")
+    instance_count: int = Field(
+        1, ge=1, description="How many processes of this service run side by side (./dev up --instances, the "
+                             "replicas of deploy/k8s). Limits each process keeps in memory (the gateway's POS rate "
+                             "limits, members' login throttle) take 1/INSTANCE_COUNT of their configured rate and "
+                             "burst, so together the instances keep the configured chain-wide rate")
     admin_token_enabled: bool = Field(
         False, description="Bootstrap switch, off by default: accept the static ADMIN_TOKEN on admin routes (HQ "
                            "administration is otherwise a staff login with the hq_admin role)")
@@ -59,6 +64,10 @@ class ServiceSettings(BaseSettings):
     outbox_idle_poll_ms: int = Field(
         250, description="Fallback poll of the outbox; local commits wake the relay at once")
     db_pool_size: int = 10
+    heartbeat_s: float = Field(5.0, gt=0, le=300, description="Each instance writes its heartbeat (readiness, lag) "
+                                                             "into the service's database this often (GET /ops/status)")
+    instance_gone_after_s: float = Field(
+        20.0, gt=0, description="An instance whose heartbeat is older than this shows as gone on /ops/status")
     http_max_body_bytes: int = Field(
         1024 * 1024, ge=0,
         description="Largest request body of a route without its own cap (413 past it, before anything parses it): "

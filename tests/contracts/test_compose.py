@@ -203,6 +203,15 @@ def test_loyalty_runs_several_instances() -> None:
     assert not svc.get("ports"), "loyalty: replicas cannot share a fixed host port; drop `ports`"
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_instance_count_is_the_number_of_replicas(name: str) -> None:
+    """In-memory rate limits take 1/INSTANCE_COUNT each (vipcore.limits.RateLimiter.share_of): it must say how many
+    replicas really run, or the chain-wide rate is multiplied (too few) or divided (too many)."""
+    replicas = (service(name).get("deploy") or {}).get("replicas", 1)
+    assert int(environment(name).get("INSTANCE_COUNT", 1)) == replicas, \
+        f"{name}: INSTANCE_COUNT must equal deploy.replicas ({replicas})"
+
+
 # ---------------------------------------------------------------------------------------------
 # (d) Kafka: apache/kafka 4.x, KRaft, no auto-create; topics made by the project before services
 # ---------------------------------------------------------------------------------------------

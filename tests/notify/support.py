@@ -105,8 +105,10 @@ async def sim_process(cfg: StackConfig) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def notify_stack(cfg: StackConfig, clock: Callable[[], datetime] | None = None, separate_sim: bool = False,
-                       **overrides: Any) -> AsyncIterator[Notify]:
-    """The simulator and notify in-process; `overrides` replace settings, `clock` is notify's clock."""
+                       instances: int = 1, **overrides: Any) -> AsyncIterator[Notify]:
+    """The simulator and notify in-process; `overrides` replace settings, `clock` is notify's clock. `instances` > 1
+    builds that many notify apps on one database and consumer group (the first on `cfg.url("notify")`, the others
+    on ports of their own): each has its own dispatcher and campaign release, as separate processes would."""
     from notify.bootstrap import build
 
     await cfg.prepare()
@@ -116,8 +118,9 @@ async def notify_stack(cfg: StackConfig, clock: Callable[[], datetime] | None = 
             await ex.enter_async_context(sim_process(cfg))
         else:
             await ex.enter_async_context(InProcessServer(sim_app(), cfg.port("smssim")))
-        app = build(settings, None, clock=clock) if clock else build(settings)
-        await ex.enter_async_context(InProcessServer(app, cfg.port("notify")))
+        for i in range(instances):
+            app = build(settings, None, clock=clock) if clock else build(settings)
+            await ex.enter_async_context(InProcessServer(app, cfg.port("notify" if i == 0 else f"notify.{i + 1}")))
         admin = await ex.enter_async_context(httpx.AsyncClient(auth=cfg.admin_auth(), timeout=30))
         yield Notify(cfg, admin)
 

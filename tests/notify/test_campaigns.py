@@ -133,3 +133,30 @@ async def test_n03_campaign_in_quiet_hours_waits_for_the_morning_and_counts_it(s
         assert (await n.admin.get(f"{n.sim}/v1/stats")).json()["accepted"] == 0
         assert await sql_value(n.cfg, "notify", "SELECT DISTINCT next_attempt_at FROM messages "
                                "WHERE status = 'queued'") == datetime(2030, 1, 11, 0, 0, tzinfo=UTC)
+
+
+async def test_two_instances_release_a_campaign_at_its_rate_together(stack_config: StackConfig) -> None:
+    """N-01, docs/scaling.md "Rates that stay chain-wide": with two notify instances on one database the campaign's
+    `rate_per_s` is the rate of the whole chain, not of each instance (the release allowance is kept in the
+    campaign's row). Measured from the SMS simulator's log (received_at of each message)."""
+    rate, members = 40, 400
+    async with notify_stack(stack_config, clock=lambda: NOON, instances=2) as n:
+        await seed(n.cfg, members)
+        r = await n.admin.post(f"{n.url}/v1/campaigns", json={
+            "name": "两个实例", "segment": {}, "template_body": "{{ display_name }}，会员日。", "rate_per_s": rate})
+        assert r.status_code == 201, r.text
+        cid = r.json()["campaign_id"]
+        done = await wait_for(lambda: _done(n, cid), 60, "campaign done", interval=0.5)
+        assert done["counts"]["sent"] == members
+        log = (await n.admin.get(f"{n.sim}/v1/messages", params={"limit": 10_000})).json()["messages"]
+        assert len(log) == members and len({m["to"] for m in log}) == members  # each member once
+        at = sorted(float(m["received_at"]) for m in log)
+        # At most one second's allowance (`rate` messages) goes at once; the rest at `rate` per second: sending
+        # `members` takes at least (members - rate) / rate seconds (9 s here; one instance per rate would take 4.5 s).
+        span = at[-1] - at[0]
+        assert span >= 0.9 * (members - rate) / rate, f"{members} sent in {span:.1f} s: faster than {rate}/s"
+        # and no 3 s window holds more than 3 s at the rate plus that one allowance (10 % for timing)
+        window = max(sum(1 for t in at[i:] if t - t0 < 3.0) for i, t0 in enumerate(at))
+        assert window <= 1.1 * (3 * rate + rate), f"{window} messages within 3 s at a rate of {rate}/s"
+        print(f"\ntwo instances, rate {rate}/s: {members} SMS in {span:.1f} s "
+              f"({(members - 1) / span:.1f}/s), at most {window} in any 3 s")

@@ -32,9 +32,9 @@ from vipcore.topics import POS_SALES
 from tests.reliability.test_delivery_guarantees import record, sale_event
 
 
-async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_config: StackConfig) -> None:
-    cfg = stack_config
-    await cfg.prepare()
+def loyalty_refusing_unknown_stores(cfg: StackConfig) -> tuple[ServiceRuntime, Any, LoyaltySettings]:
+    """loyalty (runtime, app, settings) whose sales consumer refuses a sale of a store it does not know yet: a
+    refusal that retrying cannot cure (dead-lettered), cured by a fact arriving (the store's registration)."""
     settings: LoyaltySettings = cfg.settings("loyalty")
     rt = ServiceRuntime(settings, versions_dir=MIGRATIONS)
     h = LoyaltyHandlers(load_books(settings.programs_dir), settings.default_program)
@@ -47,7 +47,13 @@ async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_confi
         await h.on_sales(tx, batch)
 
     rt.consume(POS_SALES, {SaleRecorded: on_sales_of_known_stores})
-    app = rt.http_app(title="loyalty")
+    return rt, rt.http_app(title="loyalty"), settings
+
+
+async def test_dead_lettered_sale_is_fixed_replayed_and_applied_once(stack_config: StackConfig) -> None:
+    cfg = stack_config
+    await cfg.prepare()
+    rt, app, settings = loyalty_refusing_unknown_stores(cfg)
     topic = cfg.topic_prefix + "pos.sales"
     started = datetime.now(UTC) - timedelta(seconds=5)
     kept, dropped = sale_event("M-keep", 25000, 1), sale_event("M-drop", 9900, 2)

@@ -20,16 +20,20 @@ from vipcore.telemetry import make_tracer_provider
 
 from .adapters.upstream import Upstream
 from .config import ConsoleSettings
-from .entrypoints import csrf, dashboard_http, http, member_http, reports_http
+from .domain.ops import Viewer
+from .entrypoints import csrf, dashboard_http, http, member_http, ops_http, reports_http
 from .service.desk import Desk
+from .service.ops import TRACES, OpsDesk
 
 HERE = Path(__file__).resolve().parent
 
 
 def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = None) -> FastAPI:
     tp = tracer_provider or make_tracer_provider(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    viewer = Viewer.of(settings.traces_url)
     upstream = Upstream({"members": settings.members_url, "loyalty": settings.loyalty_url,
-                         "credit": settings.credit_url, "notify": settings.notify_url},
+                         "credit": settings.credit_url, "notify": settings.notify_url,
+                         "gateway": settings.gateway_url, **({TRACES: viewer.api} if viewer else {})},
                         timeout_s=settings.upstream_timeout_s)
     HTTPXClientInstrumentor.instrument_client(upstream.client, tracer_provider=tp)
     desk = Desk(upstream, TokenVerifier(settings.staff_token_public_key))
@@ -58,6 +62,7 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.include_router(member_http.router(upstream, pages, settings.page_size))
     app.include_router(dashboard_http.router(upstream, pages))
     app.include_router(reports_http.router(upstream, pages, settings.page_size))
+    app.include_router(ops_http.router(OpsDesk(upstream, viewer), pages))
     app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
     app.middleware("http")(csrf.middleware(settings.cookie_secure))  # outside the renewal: a forged post does nothing
     app.add_middleware(BodyLimit, default=settings.http_max_body_bytes)  # outermost: 413 before the form is parsed

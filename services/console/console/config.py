@@ -20,6 +20,10 @@ class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstac
     loyalty_url: str = Field("http://127.0.0.1:8002", description="loyalty API (ledger, adjustments)")
     credit_url: str = Field("http://127.0.0.1:8003", description="credit API (aging)")
     notify_url: str = Field("http://127.0.0.1:8004", description="notify API (messages, campaigns)")
+    gateway_url: str = Field("http://127.0.0.1:8000", description="gateway API (the ops page: its /ops routes)")
+    traces_url: str | None = Field(
+        None, description="The trace viewer (Zipkin; ./dev up: http://127.0.0.1:9411/zipkin/): the ops page lists "
+                          "recent error traces from its API and links each to its page; unset: the page says so")
     staff_token_public_key: str | None = Field(
         None, description="Ed25519 public key (base64) verifying staff tokens from members; the cookie is checked")
     session_renew_before_s: float = Field(

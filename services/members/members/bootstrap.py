@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from vipcore.auth import TokenIssuer
 from vipcore.httpclient import InternalClient
-from vipcore.limits import RateLimiter
 from vipcore.pii_upkeep import Rotator
 from vipcore.proof import ProofIssuer
 from vipcore.runtime import ServiceRuntime
@@ -57,9 +56,11 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                           event_keys=event_keys)
     key = settings.staff_token_private_key
     login = StaffLogin(rt.engine, TokenIssuer(key.get_secret_value(), settings.staff_token_ttl_s) if key else None,
-                       settings.staff_refresh_ttl_s, LoginThrottle(
-        RateLimiter(settings.login_failures_per_account_per_min / 60, settings.login_failures_per_account_burst),
-        RateLimiter(settings.login_failures_per_address_per_min / 60, settings.login_failures_per_address_burst)))
+                       settings.staff_refresh_ttl_s, LoginThrottle.of(
+        account_per_min=settings.login_failures_per_account_per_min,
+        account_burst=settings.login_failures_per_account_burst,
+        address_per_min=settings.login_failures_per_address_per_min,
+        address_burst=settings.login_failures_per_address_burst, instances=settings.instance_count))
     # bodies: an import is a whole spreadsheet (100,000 customers ~ 10 MiB as CSV); registering members in bulk
     # (HQ, demo, bench) sends up to a few thousand at once. Others keep http_max_body_bytes.
     rt.body_limits.update({"/v1/imports": 64 * 1024 * 1024, "/v1/members": 16 * 1024 * 1024})

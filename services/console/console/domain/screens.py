@@ -18,6 +18,7 @@ SCREENS: dict[str, frozenset[Role]] = {
     "adjustments": frozenset({Role.STORE_CS_MANAGER, *HQ}),
     "campaigns": frozenset({Role.HQ_ADMIN}),  # notify's campaign roles (N-01)
     "aging": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # credit READERS (C-07)
+    "ops": frozenset({Role.HQ_ADMIN}),  # every service's /ops routes take an hq_admin staff token (issue 13)
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
@@ -46,5 +47,5 @@ def may(role: Role, screen: str) -> bool:
 
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
-    return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "profile")
-            if may(role, s)]
+    return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
+                        "profile") if may(role, s)]

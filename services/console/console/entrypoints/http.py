@@ -35,7 +35,8 @@ Search = Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 class Pages:
     """What every page route needs: the session of the cookie, rendering in the user's language with the menu of
-    their role (O-02), the way to the login, and an owning service's refusal shown as a page or a fragment."""
+    their role (O-02), the way to the login, and an owning service's refusal shown as a page or a fragment. Shared
+    by the route modules (http.py, member_http.py, dashboard_http.py, reports_http.py, ops_http.py)."""
 
     def __init__(self, desk: Desk, templates: Jinja2Templates) -> None:
         self.desk, self.templates = desk, templates

@@ -24,6 +24,14 @@ class Session:
     refresh_token: str | None = None
 
 
+@dataclass
+class Section:
+    """One part of a page from one owning service: its data, or why that service refused (the ops page)."""
+
+    data: Any = None
+    refusal: Refusal | None = None
+
+
 class Desk:
     def __init__(self, upstream: Upstream, verifier: TokenVerifier) -> None:
         self.up = upstream

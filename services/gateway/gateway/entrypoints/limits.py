@@ -35,20 +35,23 @@ class PosLimits:
 
     @classmethod
     def from_settings(cls, s: GatewaySettings, clock: Clock | None = None) -> PosLimits:
-        k = s.pos_rate_scale
+        """The configured limits are per key across the whole chain: with INSTANCE_COUNT gateways each keeps its share
+        (a key's connections are spread over the instances), so a key gets the configured rate, not a multiple."""
+        k, n = s.pos_rate_scale, s.instance_count
         kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
-        return cls(writes=RateLimiter(s.pos_writes_per_s * k, s.pos_writes_burst * k, **kw),
-                   quotes=RateLimiter(s.pos_quotes_per_s * k, s.pos_quotes_burst * k, **kw),
-                   lookups=RateLimiter(s.pos_lookups_per_s * k, s.pos_lookups_burst * k, **kw),
-                   batch_receipts=RateLimiter(s.pos_batch_receipts_per_s * k, s.pos_batch_receipts_burst * k, **kw),
-                   misses=RateLimiter(s.pos_misses_per_min / 60, s.pos_misses_burst, **kw))
+        share = RateLimiter.share_of
+        return cls(writes=share(s.pos_writes_per_s * k, s.pos_writes_burst * k, n, **kw),
+                   quotes=share(s.pos_quotes_per_s * k, s.pos_quotes_burst * k, n, **kw),
+                   lookups=share(s.pos_lookups_per_s * k, s.pos_lookups_burst * k, n, **kw),
+                   batch_receipts=share(s.pos_batch_receipts_per_s * k, s.pos_batch_receipts_burst * k, n, **kw),
+                   misses=share(s.pos_misses_per_min / 60, s.pos_misses_burst, n, **kw))
 
     @classmethod
     def defaults(cls, clock: Clock | None = None) -> PosLimits:
         """The limits of a gateway with default settings."""
         f = GatewaySettings.model_fields
         return cls.from_settings(GatewaySettings.model_construct(**{
-            n: f[n].default for n in f if n.startswith("pos_")}), clock)
+            n: f[n].default for n in f if n.startswith("pos_") or n == "instance_count"}), clock)
 
     def gate(self, bucket: RateLimiter, what: str) -> Callable[[str], None]:
         """The check terminal_store runs once the key is verified: one token of `bucket` for this request."""

@@ -186,3 +186,26 @@ async def test_full_quote_queue_answers_503() -> None:
     gate.set()
     assert [r.status for r in await asyncio.gather(*waiting)] == [200, 200]
     assert (await batcher.price({"store_id": "S"})).status == 200
+
+
+async def test_two_gateways_together_keep_a_keys_configured_rate() -> None:
+    """docs/scaling.md "Rates that stay chain-wide": with INSTANCE_COUNT=2 each gateway keeps half of every bucket,
+    so a key whose requests the kernel (or a Kubernetes Service) spreads over both gets the configured burst and
+    rate, not twice them — lookups and, above all, misses on card numbers (M-17)."""
+    clock = Clock()
+    s = settings(pos_lookups_per_s=2, pos_lookups_burst=10, pos_misses_per_min=6, pos_misses_burst=6,
+                 instance_count=2)
+    apps = [app_with(PosLimits.from_settings(s, clock), Lookup()) for _ in range(2)]
+    async with client(apps[0], KEY_A) as one, client(apps[1], KEY_A) as two:
+        async def spread(card: str, n: int) -> list[int]:  # requests alternate between the two instances
+            return [(await (one, two)[i % 2].get("/v1/members/lookup", params={"card_no": card})).status_code
+                    for i in range(n)]
+
+        assert (await spread("75500001", 14)).count(200) == 10  # the burst of 10, not 20
+        clock.now += 5  # 5 s at 2/s: 10 more in all
+        assert (await spread("75500001", 14)).count(200) == 10
+        clock.now += 60
+        walked = await spread("75500077", 20)  # misses: burst 6 chain-wide, then 6 a minute
+        assert walked.count(404) == 6 and walked.count(429) == 14
+        clock.now += 20  # 2 more misses in 20 s, whichever instance they reach
+        assert (await spread("75500078", 6)).count(404) == 2

@@ -39,6 +39,14 @@ class LoginThrottle:
     def __init__(self, per_account: RateLimiter, per_address: RateLimiter) -> None:
         self.per_account, self.per_address = per_account, per_address
 
+    @classmethod
+    def of(cls, *, account_per_min: float, account_burst: int, address_per_min: float, address_burst: int,
+           instances: int = 1, **kw: Any) -> LoginThrottle:
+        """The configured limits are chain-wide: with `instances` members processes each keeps its share (logins
+        are spread over them), so a guesser gets the configured number of tries, not a multiple (O-03)."""
+        return cls(RateLimiter.share_of(account_per_min / 60, account_burst, instances, **kw),
+                   RateLimiter.share_of(address_per_min / 60, address_burst, instances, **kw))
+
     def admit(self, staff_id: str, address: str) -> None:
         """Take this attempt's tokens, or raise TooManyRequests (429) having taken none."""
         self.per_account.check(staff_id, what="failed logins for this staff id", field="staff_id")

@@ -122,3 +122,25 @@ async def test_o03_successful_logins_do_not_count(scrypt_calls: list[str]) -> No
     svc, _ = login(Clock(), account_burst=2, address_burst=2)
     for _ in range(10):
         assert (await svc.login("S1", "right-password-1", "10.0.0.1"))["token"]
+
+
+def test_o03_two_members_instances_together_allow_the_configured_failures() -> None:
+    """docs/scaling.md "Rates that stay chain-wide": with INSTANCE_COUNT=2 each members process keeps half of the
+    login buckets, so failed logins spread over both instances meet the configured burst and rate, not twice."""
+    clock = Clock()
+    throttles = [LoginThrottle.of(account_per_min=1, account_burst=6, address_per_min=10, address_burst=100,
+                                  instances=2, clock=clock) for _ in range(2)]
+
+    def tries(n: int) -> int:
+        admitted = 0
+        for i in range(n):
+            try:
+                throttles[i % 2].admit("S1", f"10.0.0.{i}")
+                admitted += 1
+            except TooManyRequests:
+                pass
+        return admitted
+
+    assert tries(20) == 6  # the account's burst of 6 across both instances
+    clock.now += 120  # one a minute: two more
+    assert tries(10) == 2

@@ -96,4 +96,8 @@ campaigns = sa.Table(
     sa.Column("recipients", sa.Integer),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    # The release allowance (a token bucket of at most rate_per_s messages) as of release_at (the database's
+    # clock), kept here so that every notify instance releases from one bucket: the rate is the chain's.
+    sa.Column("release_tokens", sa.Float, nullable=False, server_default="0"),
+    sa.Column("release_at", sa.DateTime(timezone=True)),
 )
