@@ -3,15 +3,15 @@
 One row per tier change, written in the same transaction as the account and the TierChanged event; the console's
 member page reads it through GET /v1/members/{member_id}/tiers.
 
-Revision ID: loyalty_0003
-Revises: loyalty_0002
+Revision ID: loyalty_0004
+Revises: loyalty_0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "loyalty_0003"
-down_revision = "loyalty_0002"
+revision = "loyalty_0004"
+down_revision = "loyalty_0003"
 branch_labels = None
 depends_on = None
 
