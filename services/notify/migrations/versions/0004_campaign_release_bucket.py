@@ -3,15 +3,15 @@
 Several notify instances release a campaign from this one bucket (claimed with the row's lock), so `rate_per_s`
 is the chain-wide rate whatever the number of instances (docs/scaling.md).
 
-Revision ID: notify_0003
-Revises: notify_0002
+Revision ID: notify_0004
+Revises: notify_0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "notify_0003"
-down_revision = "notify_0002"
+revision = "notify_0004"
+down_revision = "notify_0003"
 branch_labels = None
 depends_on = None
 
