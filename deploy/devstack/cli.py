@@ -1,4 +1,4 @@
-"""`./dev up | down | status | demo | topics | dlq` — the whole system on this machine, no Docker.
+"""`./dev up | down | status | demo | topics | dlq | chaos` — the whole system on this machine, no Docker.
 
 up:     resolves Kafka and Zipkin (Maven, once), starts Kafka, PostgreSQL, the trace viewer (Zipkin, unless
         --no-traces), the SMS simulator and every service in the background, then loads the demo (unless
@@ -10,6 +10,8 @@ up:     resolves Kafka and Zipkin (Maven, once), starts Kafka, PostgreSQL, the t
 down:   stops everything `up` started.
 topics: creates the declared topics at KAFKA_BOOTSTRAP_SERVERS (used by docker-compose too).
 dlq:    list, show, replay, replay-since or discard a service's dead-lettered events (devstack/dlq.py).
+chaos:  an isolated 3-broker, 2-instance system in .run/chaos driven with sales while instances, a broker, the
+        controller and PostgreSQL die; then every sale is accounted for (devstack/chaos, docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -304,6 +306,12 @@ def dlq(args: argparse.Namespace) -> None:
     raise SystemExit(dlq_cli.run(args, url, dlq_cli.operator_auth(HOME, members)))
 
 
+def chaos(args: argparse.Namespace) -> None:
+    from .chaos.run import main as run_chaos
+
+    run_chaos(args)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="dev", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -328,5 +336,8 @@ def main() -> None:
     from .dlq import add_parser as add_dlq
 
     add_dlq(sub, dlq)
+    from .chaos.run import add_parser as add_chaos
+
+    add_chaos(sub)
     args = ap.parse_args()
     args.fn(args)

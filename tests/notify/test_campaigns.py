@@ -155,8 +155,9 @@ async def test_two_instances_release_a_campaign_at_its_rate_together(stack_confi
         # `members` takes at least (members - rate) / rate seconds (9 s here; one instance per rate would take 4.5 s).
         span = at[-1] - at[0]
         assert span >= 0.9 * (members - rate) / rate, f"{members} sent in {span:.1f} s: faster than {rate}/s"
-        # and no 3 s window holds more than 3 s at the rate plus that one allowance (10 % for timing)
-        window = max(sum(1 for t in at[i:] if t - t0 < 3.0) for i, t0 in enumerate(at))
-        assert window <= 1.1 * (3 * rate + rate), f"{window} messages within 3 s at a rate of {rate}/s"
+        # and no 5 s window holds more than 5 s at the rate plus that one allowance, with a quarter more for a
+        # dispatcher that stalled and caught up on a loaded machine (at twice the rate all 400 fit in 5 s)
+        window = max(sum(1 for t in at[i:] if t - t0 < 5.0) for i, t0 in enumerate(at))
+        assert window <= 1.25 * (5 * rate + rate), f"{window} messages within 5 s at a rate of {rate}/s"
         print(f"\ntwo instances, rate {rate}/s: {members} SMS in {span:.1f} s "
-              f"({(members - 1) / span:.1f}/s), at most {window} in any 3 s")
+              f"({(members - 1) / span:.1f}/s), at most {window} in any 5 s")
