@@ -226,6 +226,28 @@ async def test_l02_c07_n01_adjustment_second_approver_campaign_pause_resume_agin
                                 headers={"Authorization": f"Bearer {stack.cfg.admin_token}"})
             assert sorted(e["points"] for e in r.json()["entries"]) == [-50, 300]
 
+            # the member page's sections, each from its owning service: the ledger with cause and operator
+            # (requester → approver, L-02), filtered by kind; file and card history; tiers; stored value; messages
+            await page.goto(f"{url}/members/{member}")
+            ledger = page.locator("[data-section=ledger]")
+            await ledger.locator("[data-ledger]").wait_for()
+            operators = await ledger.locator("[data-operator]").all_inner_texts()
+            assert sorted(operators) == ["C-CSM → C-HQCS", "C-HQADM → C-HQCS"], operators
+            assert "补录：顾客生日活动积分" in await ledger.inner_text()
+            await ledger.locator("[data-ledger-kind]").select_option("earn")
+            await page.locator("[data-section=ledger] [data-empty]").wait_for()  # no sale earned points yet
+            history = page.locator("[data-section=history]")
+            await history.locator("[data-cards]").wait_for()
+            assert await history.locator(f"[data-card='{data['carded']['card_no']}']").count() == 1
+            assert await history.locator("[data-event=opened]").count() == 1
+            await page.locator("[data-section=tiers] [data-standing]").wait_for()
+            assert "jewelry" in await page.inner_text("[data-section=tiers]")
+            await page.locator("[data-section=stored_value]").wait_for()
+            await page.locator("[data-section=revisits]").wait_for()
+            # O-02: notify gives the message log to HQ admins only; the section says so, the page still works
+            assert "notify" in await page.inner_text("[data-section=messages] [data-refusal]")
+            await page.screenshot(path=str(SHOTS / "member-sections-zh.png"), full_page=True)
+
             # N-01: the HQ admin pauses and resumes a campaign through notify
             start = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
             r = await stack.admin.post(f"{stack.url('notify')}/v1/campaigns", json={
@@ -243,8 +265,60 @@ async def test_l02_c07_n01_adjustment_second_approver_campaign_pause_resume_agin
             await page.wait_for_selector("[data-done=resumed]")
             assert await page.get_attribute(f"[data-campaign='{cid}']", "data-status") in ("scheduled", "running")
 
-            # C-07: the aging report, and its workbook downloaded through the console opens in openpyxl
+            # CSRF: a page on another site posting the pause form in the HQ admin's browser is refused
+            evil = (f'<form method="post" action="{url}/campaigns/{cid}"><input name="action" value="pause">'
+                    '<button id="go" type="submit">win a prize</button></form>')
+            await page.route("http://evil.test/**", lambda route: route.fulfill(body=evil, content_type="text/html"))
+            await page.goto("http://evil.test/")
+            async with page.expect_navigation() as nav:
+                await page.click("#go")
+            forged = await nav.value
+            assert forged is not None and forged.status == 403
+            await page.goto(f"{url}/campaigns")
+            assert await page.get_attribute(f"[data-campaign='{cid}']", "data-status") in ("scheduled", "running")
+
+            # the dashboard as HQ admin: every tile, each from its owning service
+            await page.goto(f"{url}/")
+            await page.wait_for_selector("[data-tile=today]")
+            assert "/dashboard" in page.url
+            shown = await page.eval_on_selector_all("[data-tile]", "els => els.map(e => e.dataset.tile)")
+            assert shown == ["today", "reviews", "liability", "stored_value", "sms", "credit"], shown
+            assert await page.locator("[data-tile] [data-refusal]").count() == 0
+            assert int(await page.inner_text("[data-tile=today] [data-store='XA-901'] td:nth-child(2)")) >= 2
+            assert int(await page.inner_text("[data-figure=points]")) >= 250  # the approved adjustments
+            await page.screenshot(path=str(SHOTS / "dashboard-hq-admin-zh.png"), full_page=True)
+
+            # reports: CSV in UTF-8 with a BOM and Chinese headers, XLSX that openpyxl opens
+            await page.goto(f"{url}/reports/liability")
+            await page.wait_for_selector("[data-report-table=liability]")
+            await page.screenshot(path=str(SHOTS / "report-liability-zh.png"), full_page=True)
+            async with page.expect_download() as dl:
+                await page.click("[data-download=csv]")
+            await (await dl.value).save_as(SHOTS / "liability.csv")
+            raw = (SHOTS / "liability.csv").read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf") and raw.decode("utf-8-sig").startswith("维度,项目,积分")
+            assert "program,jewelry," in raw.decode("utf-8-sig")
+            async with page.expect_download() as dl:
+                await page.click("[data-download=xlsx]")
+            await (await dl.value).save_as(SHOTS / "liability.xlsx")
+            ws = load_workbook(SHOTS / "liability.xlsx")["liability"]
+            assert [c.value for c in ws[1]][:3] == ["维度", "项目", "积分"]
+            assert any(r[0] == "program" and r[1] == "jewelry" and isinstance(r[2], int)
+                       for r in ws.iter_rows(min_row=2, values_only=True))
+
+            # the dashboard as a store manager: only their store's day and credit; no HQ figures (O-02)
             await log_in("C-GM")
+            await page.goto(f"{url}/dashboard")
+            shown = await page.eval_on_selector_all("[data-tile]", "els => els.map(e => e.dataset.tile)")
+            assert shown == ["today", "credit"], shown
+            stores = await page.eval_on_selector_all("[data-today] [data-store]",
+                                                     "els => els.map(e => e.dataset.store)")
+            assert stores == ["XA-901"], stores
+            await page.screenshot(path=str(SHOTS / "dashboard-store-manager-zh.png"), full_page=True)
+            resp = await page.goto(f"{url}/reports/liability")  # loyalty refuses HQ reports to a store (O-02)
+            assert resp is not None and resp.status == 403 and "loyalty" in await page.inner_text("[data-refusal]")
+
+            # C-07: the aging report, and its workbook downloaded through the console opens in openpyxl
             await page.click("[data-nav=aging]")
             await page.wait_for_selector("[data-aging]")
             await page.screenshot(path=str(SHOTS / "aging-zh.png"), full_page=True)

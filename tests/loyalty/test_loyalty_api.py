@@ -150,6 +150,27 @@ async def test_m04_m17_l02_r03_eligibility_adjustments_jobs_and_reports(stack: S
         r = await c.post(f"/v1/adjustments/{adj}/approve", headers=staff("H-2", Role.HQ_CS))
         assert r.status_code == 422  # decided once
 
+        # the member page's statements (console): operator of each entry, one kind, paging back, tiers with reasons
+        r = await c.get(f"/v1/members/{mid}/ledger", headers=staff("S-3", Role.STORE_MANAGER))
+        assert r.status_code == 403  # O-02: statements are HQ's and the auditors'
+        auditor = staff("A-1", Role.AUDITOR)
+        st = (await c.get(f"/v1/members/{mid}/ledger", headers=auditor)).json()
+        assert [(e["kind"], e["operator"]) for e in st["entries"]] == [("adjust", "S-2 → H-1"),
+                                                                     ("earn", "store XA-402")]
+        r = await c.get(f"/v1/members/{mid}/ledger", params={"before": st["entries"][0]["id"], "limit": 5},
+                        headers=auditor)
+        assert [e["kind"] for e in r.json()["entries"]] == ["earn"]
+        r = await c.get(f"/v1/members/{mid}/ledger", params={"kind": "adjust"}, headers=auditor)
+        assert [e["points"] for e in r.json()["entries"]] == [500]
+        r = await c.get(f"/v1/members/{mid}/ledger", params={"kind": "bogus"}, headers=auditor)
+        assert r.status_code == 422
+        tiers = (await c.get(f"/v1/members/{mid}/tiers", headers=staff("H-3", Role.HQ_CS))).json()
+        assert [(a["program"], a["tier"], a["points_balance"]) for a in tiers["accounts"]] == [("jewelry", "vip", 1200)]
+        (up,) = tiers["changes"]
+        assert up["to_tier"] == "vip" and up["from_tier"] != "vip" and up["reason"].startswith("L-04")
+        r = await c.get(f"/v1/members/{mid}/tiers", headers=staff("S-3", Role.STORE_CS_MANAGER))
+        assert r.status_code == 403
+
         c.headers["Authorization"] = f"Bearer {stack.cfg.admin_token}"
         rep = (await c.get("/v1/reports/liability")).json()
         assert rep["program"]["jewelry"] == {"points": 1200, "value": 1200}  # 100 points = 1 yuan

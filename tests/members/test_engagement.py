@@ -47,6 +47,28 @@ async def test_m20_m21_revisits_prospects_and_kpi(stack: Stack) -> None:
     plan = (await k1.get("/v1/revisits/plan", params={"on": "2026-12-01"})).json()
     assert [x["member_id"] for x in plan["members"]] == [m] and plan["holiday_calls"]["holidays"] == []
     assert (await k1.get("/v1/revisits/plan", params={"on": "2026-11-30"})).json()["members"] == []
+
+    # the console's member page: the file's history — states, cards (M-17), revisits (M-20), purchases — as M-07 allows
+    r = await k1.post(f"/v1/member-files/{m}/card:report-lost")
+    assert r.status_code in (200, 201), r.text
+    h = (await cs.get(f"/v1/member-files/{m}/history", headers={"X-Access-Reason": "console: member page"})).json()
+    assert h["events"][-1]["event"] == "opened" and h["events"][-1]["by"] == "K1"
+    assert sorted(c["status"] for c in h["cards"]) == ["active", "blocked"] and h["cards"][0]["status"] == "active"
+    assert [(v["staff_id"], v["summary"], v["next_date"]) for v in h["revisits"]] == [
+        ("K1", "asked about gold prices", "2026-12-01")]
+    bought = (await cs.get(f"/v1/member-files/{ms[-1]['member_id']}/history")).json()["consumptions"]
+    assert [b["amount"] for b in bought] == [100, 100] and bought[0]["store_id"] == STORE
+    s1 = await login(stack, "S1")  # M-07: a referrer sees only their own members' files
+    r = await s1.get(f"/v1/member-files/{m}/history")
+    assert r.status_code == 403 and r.json()["errors"][0]["rule"] == "M-07"
+    # the console's dashboard: the store's day so far (files opened today; the June sales are not today's)
+    day = (await cs.get("/v1/stats/today")).json()
+    assert day["stores"] == [{"store_id": STORE, "new_members": 4, "member_sales": 0, "member_sales_amount": 0}]
+    assert (await s1.get("/v1/stats/today")).status_code == 403  # O-02
+    assert (await cs.get("/v1/stats/today", params={"tz": "Mars/Olympus"})).status_code == 422
+    await s1.aclose()
+    q = "SELECT count(*) FROM access_log WHERE action = 'read:history' AND reason = 'console: member page'"
+    assert await sql_value(stack.cfg, "members", q) == 1
     r = await k1.post("/v1/prospects", json={"full_name": "卫青云", "mobile": mobile(), "intent": "H"})
     assert r.status_code == 201
     nxt = date.fromisoformat(r.json()["next_visit"])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from vipcore.auth import Role
 from vipcore.proof import ProofVerifier
 from vipcore.runtime import ServiceRuntime
 
@@ -22,6 +23,9 @@ from .service.pricing import Pricing
 from .service.stored_value import HoldReleaser, StoredValueDesk
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+
+
+STATEMENT_READERS = (Role.HQ_ADMIN, Role.HQ_CS, Role.AUDITOR)  # O-02: a member's points, tiers, stored value
 
 
 def utc_now() -> datetime:
@@ -49,5 +53,6 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
     return rt.http_app(http.internal_router(Pricing(rt.engine, books, stores, clock), commands, desk, stores,
                                             rt.internal_guard("gateway"), proofs),
                        reports_http.admin_router(rt.engine, books, rt.admin_guard(), jobs),
+                       reports_http.statements_router(rt.engine, rt.admin_guard(*STATEMENT_READERS)),
                        staff_http.staff_router(rt.staff_verifier, commands, desk, stores),
                        title="Loyalty", description="Points ledger, tiers, member prices, redemptions, reports")

@@ -20,7 +20,25 @@ SCREENS: dict[str, frozenset[Role]] = {
     "aging": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # credit READERS (C-07)
     "ops": frozenset({Role.HQ_ADMIN}),  # every service's /ops routes take an hq_admin staff token (issue 13)
     "profile": frozenset(Role) - {Role.POS},
+    "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
+    "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
 }
+
+# dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
+# loyalty's reports (hq_admin), notify's message log (hq_admin), credit's READERS
+TILES: dict[str, frozenset[Role]] = {
+    "today": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),
+    "reviews": frozenset({Role.STORE_CS_MANAGER, *HQ}),
+    "liability": frozenset({Role.HQ_ADMIN}),
+    "stored_value": frozenset({Role.HQ_ADMIN}),
+    "sms": frozenset({Role.HQ_ADMIN}),
+    "credit": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),
+}
+
+
+def tiles(role: Role) -> list[str]:
+    """The dashboard tiles a role gets, in display order (O-02: none it could not read)."""
+    return [t for t in TILES if role in TILES[t]]
 
 
 def may(role: Role, screen: str) -> bool:
@@ -29,4 +47,5 @@ def may(role: Role, screen: str) -> bool:
 
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
-    return [s for s in ("search", "reviews", "adjustments", "campaigns", "aging", "ops", "profile") if may(role, s)]
+    return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
+                        "profile") if may(role, s)]

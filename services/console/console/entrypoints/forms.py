@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 from fastapi import Request
 
 from ..adapters.upstream import Refusal
+from . import csrf
 
 MAX_BODY = 16 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -26,6 +27,10 @@ async def read_form(request: Request, fields: dict[str, int], required: tuple[st
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise Refusal("console", 422, "unreadable form") from None
+    if not csrf.matches(request, (parsed.get(csrf.FIELD) or [""])[0]):
+        raise Refusal("console", 403, "form refused", "the form's token does not match this browser's: reload the "
+                      "page and send it again (cross-site request forgery protection)",
+                      [{"field": csrf.FIELD, "message": "missing or wrong form token"}])
     out: dict[str, str] = {}
     errors = []
     for name, limit in fields.items():

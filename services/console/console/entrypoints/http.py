@@ -19,6 +19,8 @@ from ..domain import i18n
 from ..domain.paging import paginate
 from ..domain.screens import may, menu
 from ..service.desk import Desk, Session
+from ..service.memberpage import SECTIONS
+from . import csrf
 from .forms import read_form
 
 COOKIE = "console_session"
@@ -32,8 +34,9 @@ Search = Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class Pages:
-    """What every page route does around its call: who is logged in, render a template in their language, send
-    them to the login, show a refusal. Shared by the route modules (http.py, ops_http.py)."""
+    """What every page route needs: the session of the cookie, rendering in the user's language with the menu of
+    their role (O-02), the way to the login, and an owning service's refusal shown as a page or a fragment. Shared
+    by the route modules (http.py, member_http.py, dashboard_http.py, reports_http.py, ops_http.py)."""
 
     def __init__(self, desk: Desk, templates: Jinja2Templates) -> None:
         self.desk, self.templates = desk, templates
@@ -55,7 +58,8 @@ class Pages:
         lang = self.lang_of(request)
         return self.templates.TemplateResponse(request, name, {
             "t": i18n.translator(lang), "lang": lang, "s": s, "menu": menu(s.who.role) if s else [],
-            "may": (lambda screen: may(s.who.role, screen)) if s else (lambda screen: False), **ctx},
+            "may": (lambda screen: may(s.who.role, screen)) if s else (lambda screen: False),
+            "csrf": csrf.token_of(request), **ctx},
             status_code=status)
 
     @staticmethod
@@ -83,11 +87,13 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
 
     @r.get("/", response_class=RedirectResponse)
     async def home(request: Request) -> Response:
-        """Start at the member search (or the login)."""
+        """Start at the dashboard (or the member search, or the login)."""
         s = session_of(request)
         if s is None:
             return to_login(request)
-        return RedirectResponse("/members" if may(s.who.role, "search") else "/profile", status_code=303)
+        start = next((p for screen, p in (("dashboard", "/dashboard"), ("search", "/members"))
+                      if may(s.who.role, screen)), "/profile")
+        return RedirectResponse(start, status_code=303)
 
     @r.get("/login", response_class=HTMLResponse, responses=HTML)
     async def login_page(request: Request, next: Annotated[str, Query(max_length=300)] = "/") -> HTMLResponse:
@@ -112,8 +118,12 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return resp
 
     @r.post("/logout", response_class=RedirectResponse)
-    async def logout() -> Response:
-        """Forget the session cookie."""
+    async def logout(request: Request) -> Response:
+        """Forget the session cookie (a form with the CSRF token, like every post)."""
+        try:
+            await read_form(request, {})
+        except Refusal as e:
+            return refused(request, session_of(request), e)
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
         resp.delete_cookie(REFRESH_COOKIE, path="/")
@@ -156,19 +166,17 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return render(request, "search.html", s, **ctx)
 
     @r.get("/members/{member_id}", response_class=HTMLResponse, responses=HTML)
-    async def member(request: Request, member_id: Annotated[Ident, Path()], page: PageNo = 1) -> Response:
-        """The member page: file, card and the ledger and messages the owning services give this role."""
+    async def member(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+        """The member page: the file from members; its sections (ledger, tiers, stored value, redemptions, messages,
+        history, revisits) load from their owning services (member_http.py)."""
         s = session_of(request)
         if s is None:
             return to_login(request)
         try:
-            file, sections = await desk.member(s, member_id)
+            file = await desk.member(s, member_id)
         except Refusal as e:
             return refused(request, s, e)
-        entries = (sections["ledger"].data or {}).get("entries", [])
-        msgs = (sections["messages"].data or {}).get("messages", [])
-        return render(request, "member.html", s, m=file, sections=sections, programs=programs,
-                      ledger=paginate(entries, page, page_size), messages=paginate(msgs, 1, page_size))
+        return render(request, "member.html", s, m=file, programs=programs, sections=SECTIONS)
 
     @r.get("/reviews", response_class=HTMLResponse, responses=HTML)
     async def reviews(request: Request, page: PageNo = 1,

@@ -26,7 +26,7 @@ class Session:
 
 @dataclass
 class Section:
-    """One part of a page from one owning service: its data, or why that service refused."""
+    """One part of a page from one owning service: its data, or why that service refused (the ops page)."""
 
     data: Any = None
     refusal: Refusal | None = None
@@ -73,18 +73,11 @@ class Desk:
                                  headers={"X-Access-Reason": ACCESS_REASON + ": search"})
         return list(ans["members"])
 
-    async def member(self, s: Session, member_id: str) -> tuple[dict[str, Any], dict[str, Section]]:
-        """The member page: the file (members, M-07 decides) and the sections other services give this role."""
-        file = await self.up.call("members", "GET", f"/v1/member-files/{member_id}", s.token,
-                                  headers={"X-Access-Reason": ACCESS_REASON + ": member page"})
-        sections: dict[str, Section] = {}
-        for key, service, path in (("ledger", "loyalty", f"/v1/members/{member_id}/ledger"),
-                                   ("messages", "notify", f"/v1/members/{member_id}/messages")):
-            try:
-                sections[key] = Section(await self.up.call(service, "GET", path, s.token, params={"limit": 200}))
-            except Refusal as e:
-                sections[key] = Section(refusal=e)
-        return file, sections
+    async def member(self, s: Session, member_id: str) -> dict[str, Any]:
+        """The member file as members lets this person see it (M-07 decides, the read is logged); the page's other
+        sections load on their own from their owning services (service/memberpage.py)."""
+        return dict(await self.up.call("members", "GET", f"/v1/member-files/{member_id}", s.token,
+                                       headers={"X-Access-Reason": ACCESS_REASON + ": member page"}))
 
     async def review_queue(self, s: Session) -> list[dict[str, Any]]:
         """Files waiting for review with their age, overdue past 12 hours (M-04)."""

@@ -3,6 +3,7 @@ served by the console itself (no CDN), a down owning service shown as such (O-02
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -38,9 +39,18 @@ async def test_language_switch_is_a_cookie_and_redirects_only_inside(client: htt
     assert (await client.get("/lang/fr")).status_code == 422
 
 
+async def form_token(client: httpx.AsyncClient) -> str:
+    """The CSRF token of this client: the cookie set on its first page, the same value in the page's forms."""
+    r = await client.get("/login")
+    m = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert m and client.cookies.get("console_csrf") == m.group(1)
+    return m.group(1)
+
+
 async def test_odd_input_is_refused_not_a_server_error(client: httpx.AsyncClient) -> None:
     assert (await client.post("/login", json={"staff_id": "x"})).status_code == 415
-    r = await client.post("/login", content=b"staff_id=%00&password=x",
+    tok = await form_token(client)
+    r = await client.post("/login", content=f"csrf={tok}&staff_id=%00&password=x".encode(),
                           headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 422
     r = await client.post("/login", content=b"staff_id=" + b"a" * 20000,
@@ -53,7 +63,8 @@ async def test_odd_input_is_refused_not_a_server_error(client: httpx.AsyncClient
 
 
 async def test_a_down_members_service_is_shown_as_unavailable(client: httpx.AsyncClient) -> None:
-    r = await client.post("/login", data={"staff_id": "D-CSM", "password": "x" * 12})
+    r = await client.post("/login", data={"staff_id": "D-CSM", "password": "x" * 12,
+                                          "csrf": await form_token(client)})
     assert r.status_code == 503 and "服务暂不可用" in r.text and "members" in r.text
 
 
@@ -62,3 +73,25 @@ async def test_htmx_is_served_by_the_console(client: httpx.AsyncClient) -> None:
     assert r.status_code == 200 and "htmx" in r.text[:2000]
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_csrf_every_form_post_needs_this_browsers_token_and_this_site(client: httpx.AsyncClient) -> None:
+    tok = await form_token(client)
+    set_cookie = (await httpx.AsyncClient(transport=client._transport, base_url="http://console").get("/login")
+                  ).headers["set-cookie"]
+    assert "console_csrf=" in set_cookie and "HttpOnly" in set_cookie and "SameSite=strict" in set_cookie
+    form = {"staff_id": "D-CSM", "password": "x" * 12}
+    r = await client.post("/login", data=form)  # no token in the form
+    assert r.status_code == 403 and "form token" in r.text
+    r = await client.post("/login", data={**form, "csrf": tok[::-1]})  # a token that is not this browser's
+    assert r.status_code == 403
+    r = await client.post("/login", data={**form, "csrf": tok}, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "Cross-site" in r.text  # another site's page posting here
+    r = await client.post("/logout", data={"csrf": tok}, headers={"Origin": "null"})
+    assert r.status_code == 403
+    r = await client.post("/logout", data={"x": "1"})  # logout is a form like every other
+    assert r.status_code == 403
+    r = await client.post("/logout", data={"csrf": tok}, headers={"Origin": "http://console"})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    r = await client.post("/login", data={**form, "csrf": tok}, headers={"Referer": "http://console/login"})
+    assert r.status_code == 503  # the token and the site match: the form goes on to members (down here)

@@ -138,6 +138,9 @@ class FakeServices:
         return httpx.Response(404, json={"title": "Not Found"})
 
 
+CSRF = "form-token-of-this-browser"
+
+
 def app_of(fake: FakeServices, viewer: Viewer | None) -> FastAPI:
     urls = {s: f"http://{s}" for s in OPS_SERVICES} | ({TRACES: "http://zipkin"} if viewer else {})
     up = Upstream(urls, transport=httpx.MockTransport(fake))
@@ -156,6 +159,7 @@ async def fake() -> FakeServices:
 async def client(fake: FakeServices) -> AsyncIterator[httpx.AsyncClient]:
     app = app_of(fake, Viewer("http://zipkin"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as c:
+        c.cookies.set("console_csrf", CSRF)  # the form token (entrypoints/csrf.py): the forms below carry it
         yield c
 
 
@@ -165,7 +169,7 @@ async def test_o02_only_hq_admins_get_the_ops_page(client: httpx.AsyncClient, fa
         client.cookies.set("console_session", token("X-1", role))
         r = await client.get("/ops")
         assert r.status_code == 403 and "O-02" in r.text, role
-        r = await client.post(f"/ops/dlq/loyalty/{ENTRY['id']}/replay", data={"note": ""})
+        r = await client.post(f"/ops/dlq/loyalty/{ENTRY['id']}/replay", data={"csrf": CSRF, "note": ""})
         assert r.status_code == 403, role
     assert fake.seen == []  # refused before any service was asked
 
@@ -190,11 +194,12 @@ async def test_the_page_shows_instances_lag_outbox_dlq_and_error_traces(client: 
 async def test_actions_name_the_logged_in_person_as_operator(client: httpx.AsyncClient, fake: FakeServices) -> None:
     client.cookies.set("console_session", token("OPS-7", "hq_admin"))
     eid = ENTRY["id"]
-    r = await client.post(f"/ops/dlq/loyalty/{eid}/replay", data={"note": "fixed", "operator": "someone-else"})
+    r = await client.post(f"/ops/dlq/loyalty/{eid}/replay",
+                          data={"csrf": CSRF, "note": "fixed", "operator": "someone-else"})
     assert r.status_code == 303 and r.headers["location"] == f"/ops/dlq/loyalty/{eid}?done=replayed"
-    r = await client.post(f"/ops/dlq/loyalty/{eid}/discard", data={"reason": "voided sale"})
+    r = await client.post(f"/ops/dlq/loyalty/{eid}/discard", data={"csrf": CSRF, "reason": "voided sale"})
     assert r.status_code == 303
-    r = await client.post("/ops/dlq/notify/replay-since", data={"since": "2026-12-02T04:00"})
+    r = await client.post("/ops/dlq/notify/replay-since", data={"csrf": CSRF, "since": "2026-12-02T04:00"})
     assert r.status_code == 303
     posts = [x for x in fake.seen if x.method == "POST"]
     assert [json.loads(x.content) for x in posts] == [
@@ -203,9 +208,11 @@ async def test_actions_name_the_logged_in_person_as_operator(client: httpx.Async
     assert posts[0].url.path == f"/ops/dlq/{eid}:replay" and posts[2].url.host == "notify"
     assert posts[2].url.params["since"] == "2026-12-02T04:00:00+00:00"
     # refused input: no reason, a time that is not one, a service the page does not know
-    assert (await client.post(f"/ops/dlq/loyalty/{eid}/discard", data={"reason": " "})).status_code == 422
-    assert (await client.post("/ops/dlq/loyalty/replay-since", data={"since": "soon"})).status_code == 422
-    assert (await client.post(f"/ops/dlq/console/{eid}/replay", data={})).status_code == 422
+    r = await client.post(f"/ops/dlq/loyalty/{eid}/discard", data={"csrf": CSRF, "reason": " "})
+    assert r.status_code == 422
+    r = await client.post("/ops/dlq/loyalty/replay-since", data={"csrf": CSRF, "since": "soon"})
+    assert r.status_code == 422
+    assert (await client.post(f"/ops/dlq/console/{eid}/replay", data={"csrf": CSRF})).status_code == 422
     assert len([x for x in fake.seen if x.method == "POST"]) == 3
 
 

@@ -13,7 +13,16 @@ from vipcore.exports import csv_text
 
 from ..domain import sv_report
 from ..domain.program import ProgramBook
-from .tables import accounts, ledger, members, stored_value, stored_value_ledger, stores
+from .tables import (
+    accounts,
+    adjustments,
+    ledger,
+    members,
+    stored_value,
+    stored_value_ledger,
+    stores,
+    tier_changes,
+)
 
 DIMENSIONS = ("program", "store", "region")
 
@@ -86,12 +95,52 @@ async def movements(engine: AsyncEngine, since: date, until: date) -> dict[str, 
     return {"since": since.isoformat(), "until": until.isoformat(), "programs": out}
 
 
-async def points_statement(engine: AsyncEngine, member_id: str, limit: int) -> dict[str, Any]:
-    """A member's ledger entries, newest first, each with its cause (L-02, R-03)."""
+async def points_statement(engine: AsyncEngine, member_id: str, limit: int, before: int | None = None,
+                           kind: str | None = None) -> dict[str, Any]:
+    """A member's ledger entries, newest first, each with its cause and operator (L-02, R-03): the people who asked
+    for and approved an adjustment (L-02, M-18), else the store of the receipt, else the scheduled job. `before`
+    (an entry id) pages back; `kind` picks one kind (e.g. redeem: the member's redemptions)."""
+    q = (sa.select(ledger, adjustments.c.requested_by, adjustments.c.decided_by)
+         .select_from(ledger.outerjoin(adjustments, sa.and_(ledger.c.kind == "adjust",
+                                                            adjustments.c.id == ledger.c.cause_event_id)))
+         .where(ledger.c.member_id == member_id).order_by(ledger.c.id.desc()).limit(limit))
+    if before is not None:
+        q = q.where(ledger.c.id < before)
+    if kind:
+        q = q.where(ledger.c.kind == kind)
     async with engine.connect() as conn:
-        rows = (await conn.execute(sa.select(ledger).where(ledger.c.member_id == member_id)
-                                   .order_by(ledger.c.id.desc()).limit(limit))).mappings().all()
-    return {"member_id": member_id, "entries": [{**r, "cause_event_id": str(r["cause_event_id"])} for r in rows]}
+        rows = (await conn.execute(q)).mappings().all()
+    entries = []
+    for r in rows:
+        e = {k: v for k, v in r.items() if k not in ("requested_by", "decided_by")}
+        e["cause_event_id"] = str(r["cause_event_id"])
+        e["operator"] = operator_of(r["kind"], r["store_id"], r["requested_by"], r["decided_by"])
+        entries.append(e)
+    return {"member_id": member_id, "entries": entries}
+
+
+def operator_of(kind: str, store_id: str | None, requested_by: str | None, decided_by: str | None) -> str:
+    """Who made a ledger entry: requester and approver of an adjustment (L-02), the till's store of a sale, refund
+    or redemption, otherwise the scheduled job (expiry, downgrade) — `system`."""
+    if requested_by:
+        return f"{requested_by} → {decided_by}" if decided_by else requested_by
+    if store_id:
+        return f"store {store_id}"
+    return "system"
+
+
+async def tier_statement(engine: AsyncEngine, member_id: str, limit: int) -> dict[str, Any]:
+    """A member's standing per program (tier, points, tier spend) and tier changes with reasons, newest first
+    (L-04 upgrades, L-05 downgrades)."""
+    async with engine.connect() as conn:
+        now = (await conn.execute(sa.select(accounts.c.program, accounts.c.tier, accounts.c.points_balance,
+                                            accounts.c.tier_spend, accounts.c.updated_at)
+                                  .where(accounts.c.member_id == member_id)
+                                  .order_by(accounts.c.program))).mappings().all()
+        changes = (await conn.execute(sa.select(tier_changes).where(tier_changes.c.member_id == member_id)
+                                      .order_by(tier_changes.c.occurred_at.desc(), tier_changes.c.id.desc())
+                                      .limit(limit))).mappings().all()
+    return {"member_id": member_id, "accounts": [dict(a) for a in now], "changes": [dict(c) for c in changes]}
 
 
 async def stored_value_report(engine: AsyncEngine, since: date, until: date) -> dict[str, Any]:

@@ -45,6 +45,19 @@ ledger = sa.Table(
 
 sa.Index("ledger_program_kind_time", ledger.c.program, ledger.c.kind, ledger.c.occurred_at)
 
+tier_changes = sa.Table(
+    "tier_changes", metadata,  # every tier change with its reason: upgrades (L-04), yearly downgrades (L-05)
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("program", sa.Text, nullable=False),
+    sa.Column("from_tier", sa.Text, nullable=False),
+    sa.Column("to_tier", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("cause_event_id", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("cause_event_id", "member_id", "program", name="tier_changes_one_per_cause"),
+)
+
 adjustments = sa.Table(
     "adjustments", metadata,  # manual points and back-filled receipts: reason + a second person (L-02, M-18)
     sa.Column("id", sa.Uuid, primary_key=True),

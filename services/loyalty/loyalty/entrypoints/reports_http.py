@@ -1,4 +1,5 @@
-"""HQ routes (an hq_admin staff token): reports (R-03), member statements, scheduled jobs run for a given date."""
+"""HQ routes: reports (R-03) and scheduled jobs run for a given date (an hq_admin staff token); member statements
+(HQ admin, HQ customer service, auditors)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .schemas import (
     CSV,
     JobName,
     JobResult,
+    LedgerKind,
     LedgerStatement,
     LiabilityOut,
     MovementsOut,
@@ -27,6 +29,7 @@ from .schemas import (
     StatsOut,
     StoredValueReport,
     StoredValueStatement,
+    TierStatement,
     TimeZone,
 )
 
@@ -65,22 +68,41 @@ def admin_router(engine: AsyncEngine, books: dict[str, ProgramBook], guard: Any,
         rep = await reports.stored_value_report(engine, since, until)
         return _csv(sv_report.to_csv(rep), f"stored-value-{since}-{until}.csv") if format == "csv" else rep
 
+    @r.post("/admin/jobs/{job}", tags=["admin"], response_model=JobResult, response_model_exclude_unset=True)
+    async def run_job(job: Annotated[JobName, Path()], on: Annotated[ReportDate, Query()],
+                      tz: Annotated[TimeZone, Query()] = "Asia/Shanghai") -> dict[str, Any]:
+        """Run a job for a date: expiry (L-08, L-16), downgrade (L-05), downgrade_notice (L-16), birthday (L-10)."""
+        return await jobs.run(job, on, tz)
+
+    return r
+
+
+def statements_router(engine: AsyncEngine, guard: Any) -> APIRouter:
+    """A member's statements (points, tiers, stored value): HQ staff reading a member's history on the phone or in
+    the console, and auditors (O-02; the guard names the roles)."""
+    r = APIRouter(dependencies=[Depends(guard)], responses=PROBLEM_RESPONSES)
+
     @r.get("/v1/members/{member_id}/ledger", tags=["statements"], response_model=LedgerStatement)
     async def statement(member_id: Annotated[Ident, Path()],
-                        limit: Annotated[StatementLimit, Query()] = 100) -> dict[str, Any]:
-        """A member's ledger entries, newest first, each with its cause (L-02, R-03)."""
-        return await reports.points_statement(engine, member_id, limit)
+                        limit: Annotated[StatementLimit, Query()] = 100,
+                        before: Annotated[int | None, Query(ge=1, le=2**63 - 1,
+                                                            description="entries older than this id")] = None,
+                        kind: Annotated[LedgerKind | None, Query()] = None) -> dict[str, Any]:
+        """A member's ledger entries, newest first, each with its cause and operator (L-02, R-03); page back with
+        `before` (the last id seen); `kind=redeem` lists the redemptions."""
+        return await reports.points_statement(engine, member_id, limit, before, kind)
+
+    @r.get("/v1/members/{member_id}/tiers", tags=["statements"], response_model=TierStatement)
+    async def tier_statement(member_id: Annotated[Ident, Path()],
+                             limit: Annotated[StatementLimit, Query()] = 100) -> dict[str, Any]:
+        """A member's tier and points per program and the tier changes with their reasons, newest first (L-04,
+        L-05)."""
+        return await reports.tier_statement(engine, member_id, limit)
 
     @r.get("/v1/members/{member_id}/stored-value-ledger", tags=["statements"], response_model=StoredValueStatement)
     async def stored_value_statement(member_id: Annotated[Ident, Path()],
                                      limit: Annotated[StatementLimit, Query()] = 100) -> dict[str, Any]:
         """A member's stored-value entries, newest first, and each balance with what terminals hold (L-11, R-03)."""
         return await reports.stored_value_statement(engine, member_id, limit)
-
-    @r.post("/admin/jobs/{job}", tags=["admin"], response_model=JobResult, response_model_exclude_unset=True)
-    async def run_job(job: Annotated[JobName, Path()], on: Annotated[ReportDate, Query()],
-                      tz: Annotated[TimeZone, Query()] = "Asia/Shanghai") -> dict[str, Any]:
-        """Run a job for a date: expiry (L-08, L-16), downgrade (L-05), downgrade_notice (L-16), birthday (L-10)."""
-        return await jobs.run(job, on, tz)
 
     return r

@@ -297,11 +297,41 @@ class LedgerEntryOut(ResponseModel):
     occurred_at: datetime
     detail: dict[str, Any] | None
     created_at: datetime
+    operator: str = Field(description="who made it: requester → approver of an adjustment (L-02), the store of a "
+                                      "sale, refund or redemption, else `system` (scheduled jobs)")
 
 
 class LedgerStatement(ResponseModel):
     member_id: str
     entries: list[LedgerEntryOut]
+
+
+LedgerKind = Literal["earn", "reverse", "redeem", "expire", "adjust"]
+"""The kinds of ledger entry (L-02)."""
+
+
+class StandingOut(ResponseModel):
+    program: str
+    tier: str
+    points_balance: int
+    tier_spend: int = Field(description="fen counted toward the tier (L-04)")
+    updated_at: datetime
+
+
+class TierChangeOut(ResponseModel):
+    id: int
+    program: str
+    from_tier: str
+    to_tier: str
+    reason: str = Field(description="why: the rule and the figure that moved the member (L-04, L-05)")
+    cause_event_id: str
+    occurred_at: datetime
+
+
+class TierStatement(ResponseModel):
+    member_id: str
+    accounts: list[StandingOut]
+    changes: list[TierChangeOut]
 
 
 class JobResult(ResponseModel):

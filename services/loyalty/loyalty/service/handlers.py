@@ -21,11 +21,17 @@ from vipcore.topics import LOYALTY_EVENTS
 
 from ..adapters import state
 from ..adapters.stores import DEFAULT_TZ
-from ..adapters.tables import accounts, ledger, members, stores
+from ..adapters.tables import accounts, ledger, members, stores, tier_changes
 from ..domain.account import Account, Entry, Lot, TierChange
 from ..domain.program import Program, ProgramBook
 from ..domain.rules import Line, may_earn
 from .stored_value import give_back_on_refunds, spend_from_sales
+
+
+def tier_row(acct: Account, change: TierChange, cause: str, at: datetime) -> dict[str, Any]:
+    """One row of the tier history: from, to, why (L-04, L-05) and the event that caused it."""
+    return {"member_id": acct.member_id, "program": acct.program, "from_tier": change.from_tier,
+            "to_tier": change.to_tier.code, "reason": change.reason, "cause_event_id": cause, "occurred_at": at}
 
 
 def tier_event(acct: Account, program: Program, change: TierChange, cause: str, at: datetime) -> TierChanged:
@@ -66,7 +72,10 @@ class AccountStore:
             found[(member_id, program)] = Account(member_id, program, self.books[program].current.entry_tier.code)
         return found
 
-    async def save(self, conn: AsyncConnection, accts: list[Account], entries: list[dict[str, Any]]) -> None:
+    async def save(self, conn: AsyncConnection, accts: list[Account], entries: list[dict[str, Any]],
+                   tiers: list[dict[str, Any]] | None = None) -> None:
+        if tiers:  # the tier history with reasons (L-04, L-05), read on the member page
+            await conn.execute(pg_insert(tier_changes).on_conflict_do_nothing(), tiers)
         if entries:
             await conn.execute(pg_insert(ledger).on_conflict_do_nothing(), entries)
         if accts:
@@ -124,7 +133,7 @@ class LoyaltyHandlers:
             return
         accts = await self.store.load(tx.conn, {(str(d.data.member_id), where[d.data.store_id][0]) for d in sales})
         earned = await self._earned_before(tx.conn, sales, accts, where)
-        entries = []
+        entries, tiers = [], []
         for d in sales:
             sale: SaleRecorded = d.data
             pid, tz = where[sale.store_id]
@@ -149,7 +158,8 @@ class LoyaltyHandlers:
                         cause_event_id=str(d.env.id), occurred_at=sale.occurred_at), d)
             if change is not None:
                 self._emit(tx, acct, tier_event(acct, program, change, str(d.env.id), sale.occurred_at), d)
-        await self.store.save(tx.conn, list(accts.values()), entries)
+                tiers.append(tier_row(acct, change, str(d.env.id), sale.occurred_at))
+        await self.store.save(tx.conn, list(accts.values()), entries, tiers)
 
     async def _merged_receipts(self, conn: AsyncConnection, refunds: list[Delivery[SaleRefunded]],
                                accts: dict[tuple[str, str], Account],

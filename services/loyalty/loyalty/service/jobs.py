@@ -25,7 +25,7 @@ from vipcore.topics import LOYALTY_EVENTS
 
 from ..adapters.tables import accounts, members, runs, stores
 from ..domain.pricing import is_birthday
-from .handlers import AccountStore, entry_row, tier_event
+from .handlers import AccountStore, entry_row, tier_event, tier_row
 
 log = get_logger(__name__)
 CHUNK = 500
@@ -127,14 +127,15 @@ class Jobs:
                                                        accounts.c.tier != program.entry_tier.code)):
                     async with self.engine.begin() as conn:
                         accts = await self.store.load(conn, keys)
-                        events = []
+                        events, tiers = [], []
                         for a in accts.values():
                             ch = a.downgrade(program, at)
                             if ch is not None:
                                 changed += 1
-                                events.append(self._out(a.member_id, tier_event(
-                                    a, program, ch, cause_id("downgrade", a.member_id, program.id, day), at)))
-                        await self.store.save(conn, list(accts.values()), [])
+                                cause = cause_id("downgrade", a.member_id, program.id, day)
+                                events.append(self._out(a.member_id, tier_event(a, program, ch, cause, at)))
+                                tiers.append(tier_row(a, ch, cause, at))
+                        await self.store.save(conn, list(accts.values()), [], tiers)
                         await add_to_outbox(conn, events)
             return {"programs": [p.id for p in due], "tier_changes": changed}
 

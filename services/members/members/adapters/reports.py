@@ -6,6 +6,7 @@ writes the log in the same transaction."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.errors import NotFound
 from vipcore.pii import mask_name
 
-from .tables import access_log, consumptions, members, referrer_losses, staff
+from .tables import (
+    access_log,
+    blacklist,
+    cards,
+    consumptions,
+    handover_files,
+    handovers,
+    members,
+    merges,
+    referrer_losses,
+    requests,
+    revisits,
+    staff,
+)
 
 
 class Reports:
@@ -38,6 +52,23 @@ class Reports:
             rows = (await conn.execute(sa.select(consumptions).where(consumptions.c.member_id == member_id)
                                        .order_by(consumptions.c.occurred_at))).mappings().all()
         return [{**dict(r), "occurred_at": r["occurred_at"].isoformat()} for r in rows]
+
+    async def today(self, store_id: str | None, since: datetime) -> list[dict[str, Any]]:
+        """Per store since `since` (the local midnight): files opened, member sales recorded and their amount (fen);
+        one store's, or every store's when `store_id` is None."""
+        opened = sa.select(members.c.store_id, sa.func.count().label("n")).where(
+            members.c.created_at >= since).group_by(members.c.store_id)
+        sold = sa.select(consumptions.c.store_id, sa.func.count().label("n"),
+                         sa.func.coalesce(sa.func.sum(consumptions.c.amount), 0).label("amount")).where(
+            consumptions.c.occurred_at >= since).group_by(consumptions.c.store_id)
+        if store_id is not None:
+            opened, sold = opened.where(members.c.store_id == store_id), sold.where(consumptions.c.store_id == store_id)
+        async with self.engine.connect() as conn:
+            new = {r.store_id: int(r.n) for r in await conn.execute(opened)}
+            sales = {r.store_id: (int(r.n), int(r.amount)) for r in await conn.execute(sold)}
+        return [{"store_id": sid, "new_members": new.get(sid, 0), "member_sales": sales.get(sid, (0, 0))[0],
+                 "member_sales_amount": sales.get(sid, (0, 0))[1]}
+                for sid in sorted({*new, *sales, *([store_id] if store_id else [])})]
 
     async def access_entries(self, staff_id: str | None, member_id: str | None, limit: int) -> list[dict[str, Any]]:
         """M-07: the access log for auditors, newest first."""
@@ -73,3 +104,60 @@ async def review_queue_rows(conn: AsyncConnection, store_id: str | None) -> list
     if store_id is not None:
         q = q.where(members.c.store_id == store_id)
     return list((await conn.execute(q)).all())
+
+
+def _at(v: Any) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+async def file_history(conn: AsyncConnection, m: Any, limit: int) -> dict[str, Any]:
+    """The member page's history of one file `m` (a members row the caller may see): every state change with who,
+    when and why, newest first (opened, submitted and reviewed M-04, merged M-06, blacklisted M-16, handed over
+    M-12, deletion and access requests M-15/M-07), every card issued (M-17), revisits (M-20) and purchases."""
+    mid = m.member_id
+    ev: list[dict[str, Any]] = [{"at": _at(m.created_at), "event": "opened", "by": m.referrer_staff_id,
+                                 "note": f"store {m.store_id}"}]
+    if m.submitted_at is not None:
+        ev.append({"at": _at(m.submitted_at), "event": "submitted", "by": m.referrer_staff_id, "note": None})
+    if m.reviewed_at is not None:
+        ev.append({"at": _at(m.reviewed_at), "event": "reviewed", "by": m.reviewed_by, "note": m.review_note})
+    for g in (await conn.execute(sa.select(merges).where(
+            sa.or_(merges.c.kept_member_id == mid, merges.c.merged_member_id == mid)))).mappings():
+        kept = g["kept_member_id"] == mid
+        ev.append({"at": _at(g["at"]), "event": "merged_in" if kept else "merged_into", "by": g["merged_by"],
+                   "note": f"{g['merged_member_id'] if kept else g['kept_member_id']}: {g['reason']}"})
+    for b in (await conn.execute(sa.select(blacklist.c.since, blacklist.c.listed_by, blacklist.c.reason).where(
+            blacklist.c.mobile_index == m.mobile_index))).mappings():
+        ev.append({"at": _at(b["since"]), "event": "blacklisted", "by": b["listed_by"], "note": b["reason"]})
+    for q in (await conn.execute(sa.select(requests).where(requests.c.member_id == mid))).mappings():
+        ev.append({"at": _at(q["raised_at"]), "event": f"{q['kind']}_requested", "by": q["raised_by"],
+                   "note": q["reason"]})
+        if q["decided_at"] is not None:
+            ev.append({"at": _at(q["decided_at"]), "event": f"{q['kind']}_{q['status']}", "by": q["decided_by"],
+                       "note": None})
+    for h in (await conn.execute(
+            sa.select(handovers.c.from_staff_id, handovers.c.to_staff_id, handovers.c.reason, handovers.c.raised_at,
+                      handover_files.c.approved_by, handover_files.c.approved_at)
+            .select_from(handover_files.join(handovers, handovers.c.handover_id == handover_files.c.handover_id))
+            .where(handover_files.c.member_id == mid))).mappings():
+        done = h["approved_at"] is not None
+        ev.append({"at": _at(h["approved_at"] if done else h["raised_at"]),
+                   "event": "handed_over" if done else "handover_requested",
+                   "by": h["approved_by"] if done else h["from_staff_id"],
+                   "note": f"{h['from_staff_id']} → {h['to_staff_id']}: {h['reason']}"})
+    ev.sort(key=lambda e: e["at"] or "", reverse=True)
+    card_rows = (await conn.execute(sa.select(cards).where(cards.c.member_id == mid)
+                                    .order_by(cards.c.issued_at.desc()).limit(limit))).mappings().all()
+    visits = (await conn.execute(sa.select(revisits).where(revisits.c.member_id == mid)
+                                 .order_by(revisits.c.at.desc()).limit(limit))).mappings().all()
+    bought = (await conn.execute(sa.select(consumptions).where(consumptions.c.member_id == mid)
+                                 .order_by(consumptions.c.occurred_at.desc()).limit(limit))).mappings().all()
+    return {"member_id": mid, "status": m.status, "events": ev[:limit],
+            "cards": [{"card_no": c["card_no"], "store_id": c["store_id"], "status": c["status"],
+                       "issued_at": _at(c["issued_at"]), "valid_until": _at(c["valid_until"]),
+                       "replaced_by": c["replaced_by"]} for c in card_rows],
+            "revisits": [{"at": _at(v["at"]), "staff_id": v["staff_id"], "summary": v["summary"],
+                          "next_date": _at(v["next_date"])} for v in visits],
+            "consumptions": [{"sale_id": c["sale_id"], "store_id": c["store_id"], "amount": c["amount"],
+                              "cashier_staff_id": c["cashier_staff_id"], "occurred_at": _at(c["occurred_at"])}
+                             for c in bought]}

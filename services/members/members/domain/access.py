@@ -44,6 +44,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "revisits.plan": frozenset({Role.STAFF, *STORE_LEADS}),
     "prospects.create": frozenset({Role.STAFF, *STORE_LEADS}),
     "kpi.read": frozenset({*STORE_LEADS, *HQ}),  # M-21
+    "stats.today": frozenset({*STORE_LEADS, *HQ, Role.AUDITOR}),  # the console's dashboard: a store's day
     "reviewers.leave": frozenset({Role.HQ_CS}),  # O-03: a reviewer on leave names a delegate
 }
 

@@ -340,6 +340,64 @@ class MemberFiles(ResponseModel):
     members: list[MemberFile]
 
 
+class FileEvent(ResponseModel):
+    at: str | None
+    event: str = Field(description="opened, submitted, reviewed (M-04), merged_in / merged_into (M-06), blacklisted "
+                                   "(M-16), handover_requested / handed_over (M-12), <kind>_requested and "
+                                   "<kind>_<decision> for deletion (M-15), grant (M-07) and account requests")
+    by: str | None = Field(description="the staff member who did it")
+    note: str | None
+
+
+class CardHistory(ResponseModel):
+    card_no: str
+    store_id: str
+    status: str
+    issued_at: str | None
+    valid_until: str | None
+    replaced_by: str | None
+
+
+class RevisitDone(ResponseModel):
+    at: str | None
+    staff_id: str
+    summary: str
+    next_date: str | None
+
+
+class Purchase(ResponseModel):
+    sale_id: str
+    store_id: str
+    amount: int = Field(description="fen")
+    cashier_staff_id: str | None
+    occurred_at: str | None
+
+
+class StoreDay(ResponseModel):
+    store_id: str
+    new_members: int = Field(description="member files opened since the local midnight")
+    member_sales: int = Field(description="member sales recorded since the local midnight")
+    member_sales_amount: int = Field(description="their amount, fen")
+
+
+class TodayOut(ResponseModel):
+    """A day so far per store (the console's dashboard): HQ every store, a store's leads their own."""
+
+    since: str
+    stores: list[StoreDay]
+
+
+class FileHistory(ResponseModel):
+    """A file's history (the console's member page): states newest first, every card issued, revisits, purchases."""
+
+    member_id: str
+    status: str
+    events: list[FileEvent]
+    cards: list[CardHistory]
+    revisits: list[RevisitDone]
+    consumptions: list[Purchase]
+
+
 class ReviewOut(ResponseModel):
     member_id: str
     status: str

@@ -2,10 +2,13 @@
 Thin routes: the bodies are `schemas.py`'s, the decisions the services'."""
 
 
+from datetime import datetime, time
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from vipcore.auth import Principal, TokenVerifier, require
+from vipcore.auth import Principal, Role, TokenVerifier, require
+from vipcore.errors import RuleViolation
 from vipcore.http import PROBLEM_RESPONSES
 from vipcore.inputs import Name, ShortIdent
 
@@ -28,6 +31,7 @@ from .schemas import (
     Day,
     DecisionIn,
     FileChange,
+    FileHistory,
     FileIn,
     FileSaved,
     HandoverFileStepOut,
@@ -62,7 +66,9 @@ from .schemas import (
     StaffId,
     StatusFilter,
     StepIn,
+    StoreDay,
     StoreId,
+    TodayOut,
     TokenOut,
 )
 from .schemas import MemberFiles as MemberFileList
@@ -121,6 +127,27 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     async def read_file(p: As_files_read, member_id: MemberPath, reason: Reason = "not given") -> MemberFile:
         """One file the caller may see (M-07); the read is written to the access log."""
         return MemberFile(**await files.read(p, member_id, reason))
+
+    @r.get("/stats/today")
+    async def today(p: Annotated[Principal, allow("stats.today")],
+                    tz: Annotated[str, Query(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+){0,2}$", max_length=64)]
+                    = "Asia/Shanghai") -> TodayOut:
+        """Today so far per store, from the local midnight of `tz`: member files opened, member sales and their
+        amount. HQ and auditors see every store; a store's manager and customer-service manager their own (O-02)."""
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RuleViolation("input", "tz", "an IANA time zone, e.g. Asia/Shanghai") from None
+        since = datetime.combine(datetime.now(zone).date(), time(0), zone)
+        mine = None if p.role in (Role.HQ_ADMIN, Role.HQ_CS, Role.AUDITOR) else p.store_id
+        return TodayOut(since=since.isoformat(), stores=[StoreDay(**x) for x in await reports.today(mine, since)])
+
+    @r.get("/member-files/{member_id}/history")
+    async def file_history(p: As_files_read, member_id: MemberPath, reason: Reason = "not given",
+                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> FileHistory:
+        """A file's history for the member page (M-07 decides, the read is access-logged): every state change with
+        who, when and why, every card issued (M-17), revisits (M-20) and purchases, newest first."""
+        return FileHistory.model_validate(await files.history(p, member_id, reason, limit))
 
     @r.get("/member-files")
     async def search_files(p: As_files_search,

@@ -312,6 +312,14 @@ class MemberFiles:
             await self._log(conn, p, "read", [member_id], reason)
         return self.view(p, m)
 
+    async def history(self, p: Principal, member_id: str, reason: str, limit: int) -> dict[str, Any]:
+        """The file's history for the member page: states with who and why, cards, revisits, purchases. Only a file
+        the caller may see (M-07); the read is written to the access log like any other."""
+        async with self.engine.begin() as conn:
+            m = await self._visible_row(conn, p, member_id, "read", reason=reason)
+            await self._log(conn, p, "read:history", [member_id], reason)
+            return await reports.file_history(conn, m, limit)
+
     def _scope(self, p: Principal) -> Any:
         if p.role in (Role.HQ_ADMIN, Role.HQ_CS):
             return sa.true()

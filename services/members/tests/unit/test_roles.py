@@ -47,6 +47,7 @@ ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary
               ("POST", "/v1/prospects", "prospects.create", {"full_name": "王建国", "mobile": "13800138000",
                                                              "intent": "H"}),
               ("GET", "/v1/kpi?period=2026-11", "kpi.read", None),
+              ("GET", "/v1/stats/today", "stats.today", None),
               ("PUT", "/v1/reviewer-leave", "reviewers.leave", {"delegate_staff_id": "H2",
                                                                 "until": "2026-12-01T00:00:00Z"}),
               ("DELETE", "/v1/reviewer-leave", "reviewers.leave", None),
