@@ -5,6 +5,7 @@ that keeps working across staff-token expiry."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -174,7 +175,11 @@ async def test_o03_console_keeps_working_across_staff_token_expiry(stack_config:
         port = stack.cfg.port("console")
         async with InProcessServer(build_app("console", settings), port):
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as browser:
-                r = await browser.post("/login", data={"staff_id": "CN-1", "password": PASSWORD, "next": "/reviews"})
+                page = await browser.get("/login")  # the login form carries this browser's CSRF token
+                token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+                assert token is not None
+                r = await browser.post("/login", data={"staff_id": "CN-1", "password": PASSWORD, "next": "/reviews",
+                                                       "csrf": token.group(1)})
                 assert r.status_code == 303 and r.headers["location"] == "/reviews"
                 first = browser.cookies["console_session"]
                 assert (await browser.get("/reviews")).status_code == 200
