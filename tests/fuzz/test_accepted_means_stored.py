@@ -331,12 +331,33 @@ class Till:
     known: Known
     loop: asyncio.AbstractEventLoop
     tap: Tap
+    buyers: dict[str, itertools.cycle[str]]  # store id -> its group buyers with credit accounts, in turn
+
+    def authorise_credit(self, sale: dict[str, Any]) -> None:
+        """C-04: a till asks credit before a credit sale; the sale's credit payments name one of the store's
+        group buyers and the authorisation granted for their total (an id drawn at random is refused, which
+        says nothing about storing). Refused (the buyer's limit reached), the drawn ids stay and so does the 422."""
+        credit = [p for p in sale["payments"] if p["method"] == "credit"]
+        if not credit:
+            return
+        customer = next(self.buyers[sale["store_id"]])
+        amount = max(1, sum(p["amount"] for p in credit))
+        gateway = self.seeded.stack.url("gateway")
+        r = requests.post(f"{gateway}/v1/credit/authorizations", timeout=60,
+                          headers={"Authorization": f"Bearer {self.stores[sale['store_id']]}"},
+                          json={"store_id": sale["store_id"], "customer_id": customer, "cases": 1,
+                                "amount": amount, "responsible_staff_id": "FZ-CASHIER"})
+        assert r.status_code < 500, f"gateway answered {r.status_code}: {r.text[:500]}"
+        if r.status_code == 201:
+            for p in credit:
+                p["credit_customer_id"], p["authorization_id"] = customer, r.json()["authorization_id"]
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 120) -> Any:
         """Run a coroutine on the test's loop (where the services live) from the hypothesis thread."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
+BUYERS_PER_STORE = 12
 LONG_STORE = ("FZ-" + "~!$*+,;=:@_.-" + string.ascii_letters)[:STORE_MAX]  # maximum length, path-safe punctuation
 
 
@@ -356,10 +377,20 @@ async def till(seeded: Seeded) -> AsyncIterator[Till]:
     for svc in ("loyalty", "credit", "notify"):  # every consumer knows both stores before sales name them
         await wait_for(lambda s=svc: sql_value(stack.cfg, s, "SELECT count(*) = 2 FROM stores WHERE store_id = "
                                                "ANY($1::text[])", list(stores)), 30, f"{svc} to know the stores")
+    buyers: dict[str, list[str]] = {}
+    for n, store in enumerate(stores):  # C-01, C-02: a group buyer holds 10 cases; enough buyers for every example
+        for k in range(BUYERS_PER_STORE):
+            customer = f"FZ-GB-{RUN}-{n}-{k}"
+            r = await stack.admin.post(f"{stack.url('credit')}/v1/accounts", json={
+                "customer_id": customer, "name": f"团购客户 {k}", "customer_class": "group_company",
+                "store_id": store, "responsible_staff_id": "FZ-CASHIER", "limit_amount": inputs.MAX_MONEY})
+            assert r.status_code == 201, r.text
+            buyers.setdefault(store, []).append(customer)
     tap = Tap(stack.cfg)
     await tap.start()
     try:
-        yield Till(seeded, stores, Known(members), asyncio.get_running_loop(), tap)
+        yield Till(seeded, stores, Known(members), asyncio.get_running_loop(), tap,
+                   {s: itertools.cycle(b) for s, b in buyers.items()})
     finally:
         await tap.stop()
 
@@ -401,6 +432,7 @@ def _property(till: Till, tally: Tally, now: datetime) -> Callable[[], None]:
         accepted: list[Accepted] = []
         if not batch:
             sale = data.draw(sale_of, label="sale")
+            till.authorise_credit(sale)
             r = _post(f"{gateway}/v1/sales", key, sale)
             tally.posted += 1
             assert r.status_code < 500, f"gateway answered {r.status_code}: {r.text[:500]}"
@@ -413,6 +445,8 @@ def _property(till: Till, tally: Tally, now: datetime) -> Callable[[], None]:
             items = data.draw(st.lists(sale_of, min_size=1, max_size=5), label="sales")
             if len(items) > 1 and data.draw(st.booleans(), label="repeat one"):
                 items.append(items[0])  # the same receipt twice in one upload: stored once, answered twice
+            for sale in {id(s): s for s in items}.values():  # the repeated receipt is asked for once
+                till.authorise_credit(sale)
             r = _post(f"{gateway}/v1/sales:batch", key, {"sales": items})
             tally.posted += len(items)
             assert r.status_code == 207, f"gateway answered {r.status_code}: {r.text[:500]}"
