@@ -11,6 +11,7 @@ from vipcore.runtime import ServiceRuntime
 
 from .config import GatewaySettings
 from .entrypoints import consumers, credit, http, redemptions
+from .entrypoints.desk import desk_router
 from .entrypoints.limits import PosLimits
 from .service.apikeys import KeyVerifier
 from .service.checkout import Checkout
@@ -47,6 +48,7 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
                         StoredValuePayments(rt.engine, directory, loyalty_api, proofs),
                         CouponGate(credit_api, rt.engine), CreditSaleGate(credit_api, rt.engine))
     limits = PosLimits.from_settings(settings)
+    redeem = Redemptions(rt.engine, directory, loyalty_api, proofs)
     # bodies: a single command of the POS API fits 256 KiB (a sale of 500 lines is ~100 KiB); an upload of 500
     # offline receipts gets 16 MiB. Everything else (admin) the default (http_max_body_bytes).
     rt.body_limits.update({"/v1/*": 256 * 1024, "/v1/sales:batch": 16 * 1024 * 1024})
@@ -56,6 +58,7 @@ def build(settings: GatewaySettings, tracer_provider: TracerProvider | None = No
                         limits),
         http.admin_router(rt.engine, rt.admin_guard()),
         credit.credit_router(keys, CreditDesk(credit_api), limits),
-        redemptions.redemptions_router(keys, Redemptions(rt.engine, directory, loyalty_api, proofs), limits),
+        redemptions.redemptions_router(keys, redeem, limits),
+        desk_router(rt.staff_verifier, redeem, rt.engine),
         title="POS API", description="The API store POS terminals integrate against (v1).")
     return app

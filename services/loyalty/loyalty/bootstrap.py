@@ -15,11 +15,12 @@ from vipcore.runtime import ServiceRuntime
 from .adapters.stores import StoreCache
 from .config import LoyaltySettings
 from .domain.program import load_books
-from .entrypoints import consumers, http, reports_http, staff_http
+from .entrypoints import consumers, http, program_http, reports_http, staff_http
 from .service.commands import Commands
 from .service.handlers import LoyaltyHandlers
 from .service.jobs import Jobs, Scheduler
 from .service.pricing import Pricing
+from .service.programs import Programs
 from .service.stored_value import HoldReleaser, StoredValueDesk
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -55,4 +56,5 @@ def build(settings: LoyaltySettings, tracer_provider: TracerProvider | None = No
                        reports_http.admin_router(rt.engine, books, rt.admin_guard(), jobs),
                        reports_http.statements_router(rt.engine, rt.admin_guard(*STATEMENT_READERS)),
                        staff_http.staff_router(rt.staff_verifier, commands, desk, stores),
+                       program_http.program_router(rt.staff_verifier, Programs(rt.engine, books, stores, clock)),
                        title="Loyalty", description="Points ledger, tiers, member prices, redemptions, reports")

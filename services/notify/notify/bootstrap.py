@@ -18,7 +18,7 @@ from vipcore.topics import NOTIFY_EVENTS
 from .adapters.providers import TwilioProvider, make_provider
 from .adapters.reports import MessageReports
 from .config import NotifySettings
-from .entrypoints import campaigns, consumers, http
+from .entrypoints import campaigns, consumers, counts_http, http
 from .pii import SEALED
 from .service.campaigns import Campaigns
 from .service.dispatch import Dispatcher
@@ -72,4 +72,5 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
                        http.internal_router(Transactional(rt.engine, key, settings.company_name, dispatcher.wake,
                                                           clock), rt.internal_guard("members")),
                        campaigns.router(camps, guard, settings.company_name, rt.staff_verifier),
+                       counts_http.router(rt.engine, guard),
                        title="Notify", description="SMS and other messages")

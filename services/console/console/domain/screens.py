@@ -22,6 +22,9 @@ SCREENS: dict[str, frozenset[Role]] = {
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
+    # -- loyalty --
+    "programs": HQ,  # loyalty's program viewer (GET /v1/programs: hq_admin, hq_cs)
+    "desk": frozenset({Role.STAFF, *STORE_LEADS}),  # L-09 desk claims at their own store (the gateway's desk roles)
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
@@ -48,4 +51,4 @@ def may(role: Role, screen: str) -> bool:
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
     return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
-                        "profile") if may(role, s)]
+                        "profile", "desk", "programs") if may(role, s)]

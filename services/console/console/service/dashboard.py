@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..adapters.upstream import Refusal, Upstream
 from ..domain.screens import tiles
@@ -25,8 +26,11 @@ class Tile:
 
 
 async def _fetch(up: Upstream, s: Session, name: str) -> dict[str, Any]:
-    if name == "today":
-        return today(await up.call("members", "GET", "/v1/stats/today", s.token, params={"tz": TZ}))
+    if name == "today":  # files opened (members) and every sale, members' or not (the gateway records them all)
+        files, sales = await asyncio.gather(
+            up.call("members", "GET", "/v1/stats/today", s.token, params={"tz": TZ}),
+            up.call("gateway", "GET", "/v1/stats/sales-today", s.token, params={"tz": TZ}))
+        return today(files, sales)
     if name == "reviews":
         return review_queue(await up.call("members", "GET", "/v1/review-queue", s.token))
     if name == "liability":
@@ -36,8 +40,10 @@ async def _fetch(up: Upstream, s: Session, name: str) -> dict[str, Any]:
         return stored_value(await up.call("loyalty", "GET", "/v1/reports/stored-value", s.token,
                                           params={"since": d.isoformat(),
                                                   "until": (d + timedelta(days=1)).isoformat()}))
-    if name == "sms":
-        return sms(await up.call("notify", "GET", "/v1/messages", s.token, params={"limit": 1}))
+    if name == "sms":  # today's messages from the local midnight, not the whole history
+        since = local_midnight(datetime.now(ZoneInfo(TZ)))
+        return {**sms(await up.call("notify", "GET", "/v1/message-counts", s.token,
+                                    params={"since": since.isoformat()})), "since": since.isoformat()}
     if name == "credit":
         return credit(await up.call("credit", "GET", "/v1/reports/aging", s.token, params={"by": "store"}))
     raise KeyError(name)
@@ -58,11 +64,25 @@ async def board(up: Upstream, s: Session) -> list[Tile]:
 
 # -- pure summaries of the owning services' answers ------------------------------------------------------------
 
-def today(ans: dict[str, Any]) -> dict[str, Any]:
-    stores = list(ans["stores"])
-    return {"stores": stores, "new_members": sum(x["new_members"] for x in stores),
-            "member_sales": sum(x["member_sales"] for x in stores),
-            "member_sales_amount": sum(x["member_sales_amount"] for x in stores)}
+def local_midnight(now: datetime) -> datetime:
+    """The start of `now`'s day in its own time zone (the store's business day)."""
+    return datetime.combine(now.date(), time(0), now.tzinfo)
+
+
+def today(files: dict[str, Any], sales: dict[str, Any]) -> dict[str, Any]:
+    """Per store: files opened and member sales (members), every sale and its amount (gateway); a store that
+    appears in either answer is listed, by store id."""
+    by: dict[str, dict[str, Any]] = {}
+    zero = {"new_members": 0, "member_sales": 0, "member_sales_amount": 0, "sales": 0, "sales_amount": 0}
+    for x in files["stores"]:
+        by.setdefault(x["store_id"], {"store_id": x["store_id"], **zero}).update(
+            new_members=x["new_members"], member_sales=x["member_sales"],
+            member_sales_amount=x["member_sales_amount"])
+    for x in sales["stores"]:
+        by.setdefault(x["store_id"], {"store_id": x["store_id"], **zero}).update(
+            sales=x["sales"], sales_amount=x["amount"])
+    stores = [by[k] for k in sorted(by)]
+    return {"stores": stores, **{k: sum(x[k] for x in stores) for k in zero}}
 
 
 def review_queue(ans: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,8 @@ def test_o02_tiles_mirror_who_the_owning_services_answer() -> None:
 def test_dashboard_summaries() -> None:
     assert dashboard.today({"since": "x", "stores": [
         {"store_id": "A", "new_members": 2, "member_sales": 3, "member_sales_amount": 500},
-        {"store_id": "B", "new_members": 1, "member_sales": 0, "member_sales_amount": 0}]})["new_members"] == 3
+        {"store_id": "B", "new_members": 1, "member_sales": 0, "member_sales_amount": 0}]},
+        {"since": "x", "stores": []})["new_members"] == 3
     q = dashboard.review_queue({"items": [{"age_hours": 2.5, "overdue": False}, {"age_hours": 13.0, "overdue": True}]})
     assert (q["waiting"], q["overdue"], q["oldest_hours"]) == (2, 1, 13.0)
     assert dashboard.review_queue({"items": []})["oldest_hours"] == 0.0

@@ -30,6 +30,8 @@ sales = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
+sa.Index("sales_created_at", sales.c.created_at)  # today's sales per store (the console's dashboard)
+
 refunds = sa.Table(
     "refunds", metadata,
     sa.Column("store_id", sa.Text, primary_key=True),

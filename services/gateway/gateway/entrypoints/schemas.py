@@ -440,3 +440,47 @@ class CouponRedemptionOut(ResponseModel):
 class ApiKeyOut(ResponseModel):
     store_id: str
     api_key: str = Field(description="shown only in this answer")
+
+
+# -- staff routes (issue 12: entrypoints/desk.py) -------------------------------------------------------------
+
+class DeskCodeIn(RequestModel):
+    """POST /v1/desk/proof-codes: text the card holder a one-time code for a claim at this desk (L-07, L-09)."""
+
+    card_no: CardNo
+
+
+class DeskClaimIn(RequestModel):
+    """POST /v1/desk/claims: a threshold reward handed out at the desk of the staff member's store (L-09)."""
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "claim_id": "5b1f0d0e-2b8c-4f57-9d43-0c9a7d3f2a10", "card_no": "75500243", "reward_id": "care-kit",
+        "id_checked": True, "proof": {"otp": "482913"}}]}}
+    claim_id: uuid.UUID = Field(description="the same id again returns the first answer (a double click claims once)")
+    card_no: CardNo
+    reward_id: Ident
+    id_checked: bool = Field(description="the member's ID was checked at the desk by the logged-in staff member "
+                                         "(L-09); refused without it")
+    proof: ProofIn = Field(description="L-07: the SMS code the member just received, or the PIN set at the desk")
+
+
+class DeskClaimOut(ResponseModel):
+    claim_id: str
+    member_id: str
+    reward_id: str | None = None
+    points_spent: int
+    balance_after: int | None = Field(None, description="absent on a replay")
+    replayed: bool | None = None
+    handed_out_by: str = Field(description="the staff member of the token, recorded as the one who checked the ID")
+
+
+class StoreSales(ResponseModel):
+    store_id: str
+    sales: int = Field(description="receipts recorded today, members' and not")
+    amount: int = Field(description="fen paid on them")
+    member_sales: int = Field(description="of which named a member")
+
+
+class SalesTodayOut(ResponseModel):
+    since: str = Field(description="local midnight of `tz`, the start of today")
+    stores: list[StoreSales]

@@ -114,16 +114,21 @@ async def points_statement(engine: AsyncEngine, member_id: str, limit: int, befo
     for r in rows:
         e = {k: v for k, v in r.items() if k not in ("requested_by", "decided_by")}
         e["cause_event_id"] = str(r["cause_event_id"])
-        e["operator"] = operator_of(r["kind"], r["store_id"], r["requested_by"], r["decided_by"])
+        e["operator"] = operator_of(r["kind"], r["store_id"], r["requested_by"], r["decided_by"],
+                                    (r["detail"] or {}).get("operator"))
         entries.append(e)
     return {"member_id": member_id, "entries": entries}
 
 
-def operator_of(kind: str, store_id: str | None, requested_by: str | None, decided_by: str | None) -> str:
-    """Who made a ledger entry: requester and approver of an adjustment (L-02), the till's store of a sale, refund
-    or redemption, otherwise the scheduled job (expiry, downgrade) — `system`."""
+def operator_of(kind: str, store_id: str | None, requested_by: str | None, decided_by: str | None,
+                staff_id: str | None = None) -> str:
+    """Who made a ledger entry: requester and approver of an adjustment (L-02), the staff member who checked the ID
+    and handed out a desk-claimed reward at their store (L-09), the till's store of a sale, refund or redemption,
+    otherwise the scheduled job (expiry, downgrade) — `system`."""
     if requested_by:
         return f"{requested_by} → {decided_by}" if decided_by else requested_by
+    if staff_id and store_id:
+        return f"{staff_id} @ store {store_id}"
     if store_id:
         return f"store {store_id}"
     return "system"

@@ -403,3 +403,114 @@ class StoredValueStatement(ResponseModel):
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 """OpenAPI content of a CSV answer (the same data as the JSON one, for spreadsheets)."""
+
+
+# -- program viewer and desk claims (issue 12: entrypoints/program_http.py) ---------------------------------------
+
+class TierOut(ResponseModel):
+    code: str
+    name: str
+    single_receipt_min: int | None = Field(None, description="fen on one receipt (L-04)")
+    rolling_spend_min: int | None = Field(None, description="fen within rolling_months (L-04)")
+    rolling_months: int | None = None
+    discount_pct: int = Field(description="member price discount on regular items (L-06)")
+    earn_multiplier_pct: int = Field(description="higher tiers may earn more (L-06)")
+
+
+class EarnOut(ResponseModel):
+    points_per_yuan: int = Field(description="L-01")
+    rounding: str
+    excluded_kinds: list[str]
+
+
+class RewardOut(ResponseModel):
+    id: str
+    name: str
+    points: int
+    value: int = Field(description="retail value, fen")
+    desk_claim: bool = Field(description="threshold reward claimed at the desk with ID (L-09)")
+
+
+class RedemptionRulesOut(ResponseModel):
+    catalogue: list[RewardOut]
+    points_per_yuan_cash: int | None
+    windows_months: list[int] = Field(description="allowed months; empty = all year (L-07)")
+
+
+class ExpiryOut(ResponseModel):
+    policy: str = Field(description="never / per_entry / card_validity (L-08)")
+    months: int | None
+    notice_days: int = Field(description="L-16")
+
+
+class DowngradeOut(ResponseModel):
+    window_months: int
+    run_month: int
+    run_day: int
+    notice_days: int
+
+
+class BirthdayOut(ResponseModel):
+    discount_pct: int
+    proof: list[str]
+    gift: str | None
+
+
+class BonusStepOut(ResponseModel):
+    pay: int
+    bonus: int
+
+
+class ProgramVersionOut(ResponseModel):
+    """One version of a program exactly as its file says (programs/<id>[@<n>].yaml); versions never rewrite
+    history: a sale is evaluated under the version in force at its time."""
+
+    id: str
+    brand: str
+    version: int
+    effective_from: date
+    in_force: bool = Field(description="the version sales are evaluated under now")
+    earn: EarnOut
+    tiers: list[TierOut] = Field(description="lowest first; the first is the entry tier (L-04)")
+    birthday: BirthdayOut
+    downgrade: DowngradeOut | None
+    redemption: RedemptionRulesOut
+    pending_days: int = Field(description="L-14")
+    expiry: ExpiryOut
+    returns: str = Field(description="L-13")
+    stored_value_bonus: list[BonusStepOut] = Field(description="L-11")
+    spend_proof: str | list[str] = Field(description="L-07, L-11")
+    carry_points_on_replacement: bool = Field(description="M-17")
+
+
+class ProgramSummary(ResponseModel):
+    id: str
+    brand: str
+    current_version: int
+    versions: int
+    effective_from: date = Field(description="since when the version in force applies")
+
+
+class ProgramList(ResponseModel):
+    programs: list[ProgramSummary]
+
+
+class ProgramVersions(ResponseModel):
+    id: str
+    versions: list[ProgramVersionOut] = Field(description="newest first")
+
+
+class ReadyMember(ResponseModel):
+    member_id: str
+    points_balance: int
+    reached: list[str] = Field(description="desk-claim rewards whose threshold the balance reaches (L-09)")
+
+
+class DeskRewards(ResponseModel):
+    """L-09: a store's desk-claim rewards and the members of the store who reached one, by member id."""
+
+    store_id: str
+    program: str
+    rewards: list[RewardOut]
+    members: list[ReadyMember]
+    next_after: str | None = Field(None, description="pass as `after` for the next page; absent on the last")

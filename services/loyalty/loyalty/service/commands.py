@@ -24,6 +24,8 @@ from ..adapters.stores import DEFAULT_TZ
 from ..adapters.tables import adjustments, ledger
 from .handlers import AccountStore, entry_row
 
+PRIVATE = ("reward_name", "operator")  # kept in the ledger entry's detail, not in the redemption's answer
+
 
 def spend_of(reward_id: str | None, points_to_cash: int | None) -> str:
     """What a redemption spends, as members' proof names it (vipcore.proof)."""
@@ -65,7 +67,7 @@ class Commands:
                 ledger.c.cause_event_id == c.redemption_id, ledger.c.kind == "redeem"))).first()
             if done is not None:
                 return {"redemption_id": str(c.redemption_id), "points_spent": -done.points,
-                        **{k: v for k, v in (done.detail or {}).items() if k != "reward_name"}, "replayed": True}
+                        **{k: v for k, v in (done.detail or {}).items() if k not in PRIVATE}, "replayed": True}
             pid, tz = (await self.store.stores_of(conn, {c.store_id}))[c.store_id]
             program = self.store.books[pid].at(now)
             detail: dict[str, Any] = {}
@@ -77,6 +79,8 @@ class Commands:
                     raise RuleViolation("L-09", "id_verified", "a threshold reward is claimed with ID at the desk "
                                                                "(id_verified with the cashier_staff_id who checked)")
                 points, detail = reward.points, {"reward_id": reward.id, "reward_name": reward.name}
+                if proof.id_checked_by:  # L-09: the ledger names who checked the ID and handed the reward out
+                    detail["operator"] = proof.id_checked_by
             else:
                 rate = program.redemption.points_per_yuan_cash
                 if rate is None:
@@ -95,7 +99,7 @@ class Commands:
                 store_id=c.store_id, occurred_at=now))])
         self.wake()
         return {"redemption_id": str(c.redemption_id), "points_spent": points, "balance_after": acct.balance,
-                **{k: v for k, v in detail.items() if k != "reward_name"}}
+                **{k: v for k, v in detail.items() if k not in PRIVATE}}
 
     async def request_adjustment(self, *, member_id: str, program: str, points: int, reason: str,
                                  receipt_no: str | None, requested_by: str) -> uuid.UUID:

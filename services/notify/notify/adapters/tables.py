@@ -72,6 +72,7 @@ messages = sa.Table(
 )
 sa.Index("messages_due", messages.c.next_attempt_at, postgresql_where=messages.c.status == "queued")
 sa.Index("messages_held", messages.c.campaign_id, postgresql_where=messages.c.status == "held")
+sa.Index("messages_created_at", messages.c.created_at)  # counts of a period (the console's SMS tile)
 
 message_history = sa.Table(
     "message_history", metadata,

@@ -256,3 +256,11 @@ class TransactionalIn(RequestModel):
 class TransactionalOut(ResponseModel):
     message_id: str
     status: str
+
+
+class MessageCounts(ResponseModel):
+    """GET /v1/message-counts (issue 12: the console's SMS tile for today)."""
+
+    since: datetime
+    until: datetime | None = None
+    counts: dict[str, int] = Field(description="messages created in the period, per current status")
