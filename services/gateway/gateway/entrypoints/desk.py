@@ -2,8 +2,6 @@
 own store (L-09: the member proven present by SMS code or PIN as for a POS redemption, L-07, and the ID checked by
 the logged-in staff member, whom members and loyalty record), and today's sales per store (every receipt)."""
 
-from __future__ import annotations
-
 from datetime import datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

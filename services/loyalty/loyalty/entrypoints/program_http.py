@@ -1,8 +1,6 @@
 """The program viewer (HQ: tiers, earn rules and every version of each program) and the desk-claim list of one
 store (L-09: store staff of that store, HQ any) — staff tokens (O-02)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
