@@ -44,6 +44,7 @@ ledger = sa.Table(
 )
 
 sa.Index("ledger_program_kind_time", ledger.c.program, ledger.c.kind, ledger.c.occurred_at)
+sa.Index("ledger_member_entry", ledger.c.member_id, ledger.c.id)  # a member's ledger page, newest first (console)
 
 tier_changes = sa.Table(
     "tier_changes", metadata,  # every tier change with its reason: upgrades (L-04), yearly downgrades (L-05)
@@ -87,6 +88,8 @@ members = sa.Table(
     sa.Column("store_id", sa.Text, nullable=False),
     sa.Column("birthday", sa.Date),
 )
+
+sa.Index("members_store_member", members.c.store_id, members.c.member_id)  # a store's desk-claim list (L-09)
 
 stored_value = sa.Table(
     "stored_value", metadata,  # prepaid balance per member and program, fen (L-11)

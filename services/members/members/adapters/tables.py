@@ -72,6 +72,12 @@ members = sa.Table(
     sa.UniqueConstraint("store_id", "mobile_index", name="members_one_file_per_store"),  # M-06
 )
 
+# the console at chain scale (issue 12): a file by mobile across stores, by name prefix, a store's files, the queue
+sa.Index("members_mobile_index", members.c.mobile_index)
+sa.Index("members_name_prefix", members.c.full_name, postgresql_ops={"full_name": "text_pattern_ops"})
+sa.Index("members_store_created", members.c.store_id, members.c.created_at)
+sa.Index("members_pending_review", members.c.submitted_at, postgresql_where=members.c.status == "pending_review")
+
 consumptions = sa.Table(
     "consumptions", metadata,
     sa.Column("sale_id", sa.Text, primary_key=True),
