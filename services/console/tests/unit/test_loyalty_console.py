@@ -64,8 +64,10 @@ class Fake:
         hq = role in ("hq_admin", "hq_cs", "auditor")
         if host == "loyalty" and path == "/v1/programs":
             return httpx.Response(200, json={"programs": [
-                {"id": "jewelry", "brand": "金饰", "current_version": 2, "versions": 2, "effective_from": "2022-01-01"},
-                {"id": "dental", "brand": "齿科", "current_version": 1, "versions": 1, "effective_from": "2000-01-01"}]})
+                {"id": "jewelry", "brand": "金饰", "current_version": 2, "versions": 2,
+                 "effective_from": "2022-01-01"},
+                {"id": "dental", "brand": "齿科", "current_version": 1, "versions": 1,
+                 "effective_from": "2000-01-01"}]})
         if host == "loyalty" and path == "/v1/programs/jewelry":
             return httpx.Response(200, json={"id": "jewelry", "versions": [version(2, True, 68000),
                                                                           version(1, False, 50000)]})

@@ -55,7 +55,8 @@ def desk_router(verifier: TokenVerifier, redemptions: Redemptions, engine: Async
             raise RuleViolation("L-09", "id_checked", "a threshold reward is handed out only after the member's ID "
                                                       "was checked at the desk")
         member_id, resp = await redemptions.redeem(store, RedemptionIn(
-            store_id=store, member=MemberIn(card_no=body.card_no), reward_id=body.reward_id, id_verified=True,
+            store_id=store, member=MemberIn(card_no=body.card_no), reward_id=body.reward_id, points_to_cash=None,
+            id_verified=True,
             redemption_id=body.claim_id, cashier_staff_id=who.staff_id, proof=body.proof))
         if resp.status >= 400:
             return JSONResponse({**resp.body, "trace_id": current_trace_id()}, status_code=resp.status,

@@ -48,7 +48,8 @@ class Programs:
         pid = await self.stores.program_of(store_id)
         program = self.books[pid].at(self.clock())
         rewards = sorted((r for r in program.redemption.catalogue if r.desk_claim), key=lambda r: r.points)
-        line = next((r for r in rewards if r.id == reward_id), None) if reward_id else (rewards or [None])[0]
+        line = next((r for r in rewards if r.id == reward_id), None) if reward_id else \
+            (rewards[0] if rewards else None)
         if reward_id and line is None:
             raise RuleViolation("L-09", "reward_id", f"{reward_id} is not a desk-claim reward of program {pid}")
         rows: list[dict[str, Any]] = []
