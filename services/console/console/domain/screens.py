@@ -22,6 +22,9 @@ SCREENS: dict[str, frozenset[Role]] = {
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
+    # -- notify (issue 12): notify's staff routes take an hq_admin token (marketing works under that role, O-02)
+    "sms": frozenset({Role.HQ_ADMIN}),  # message log, parked queue with retry, templates, consent, audit
+    "campaigns.create": frozenset({Role.HQ_ADMIN}),  # the builder (N-01)
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
@@ -47,5 +50,5 @@ def may(role: Role, screen: str) -> bool:
 
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
-    return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
+    return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "sms", "aging", "reports", "ops",
                         "profile") if may(role, s)]
