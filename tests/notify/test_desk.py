@@ -156,7 +156,8 @@ async def test_n02_template_catalog_and_preview(stack_config: StackConfig) -> No
         await n.admin.put(f"{n.url}/v1/templates/campaign.winter/zh-CN", json={"body": "{{ display_name }}，冬季上新"})
         cat = (await n.admin.get(f"{n.url}/v1/templates/catalog")).json()["templates"]
         winter = next(t for t in cat if t["key"] == "campaign.winter" and t["language"] == "zh-CN")
-        assert winter["saved"][0]["body"] == "{{ display_name }}，冬季上新" and winter["source"] == "a campaign recipient"
+        assert winter["saved"][0]["body"] == "{{ display_name }}，冬季上新"
+        assert winter["source"] == "a campaign recipient"
 
         async def preview(key: str, body: str, lang: str = "zh-CN", **fields: str) -> httpx.Response:
             return await n.admin.post(f"{n.url}/v1/templates/{key}/{lang}/preview",

@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 from console.adapters.upstream import Refusal, Upstream
+from console.bootstrap import HERE
 from console.domain import notify as dom
 from console.domain.screens import menu
 from console.entrypoints import notify_http
@@ -23,8 +24,6 @@ from console.service.notify import NotifyDesk
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 from vipcore.auth import Role, TokenVerifier
-
-from console.bootstrap import HERE
 
 CSRF = "form-token-of-this-browser"
 CID = str(uuid.uuid4())
