@@ -66,7 +66,7 @@ def router(nd: NotifyDesk, pages: Pages, page_size: int) -> APIRouter:
         async def load(s: Session) -> dict[str, Any]:
             rows = await nd.campaigns(s, status)
             return {"page": paginate(rows, page_no, page_size)}
-        return await page(request, "campaigns.html", load, done=done, status=status)
+        return await page(request, "campaigns.html", load, done=done, state=status)
 
     @r.get("/campaigns/new", response_class=HTMLResponse, responses=HTML)
     async def builder(request: Request) -> Response:

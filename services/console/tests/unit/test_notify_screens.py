@@ -59,6 +59,10 @@ class FakeNotify:
         if (m, path) == ("POST", "/v1/campaigns"):
             return httpx.Response(201, json={"campaign_id": CID, "status": "scheduled", "recipients": 42,
                                              "with_consent": 30, "sample": "x"})
+        if (m, path) == ("GET", "/v1/campaigns"):
+            return httpx.Response(200, json={"campaigns": [
+                {k: v for k, v in status("done", 8).items() if k not in ("counts", "send_rate_per_s")}
+                | {"created_at": "2026-12-02T03:00:00+00:00"}]})
         if (m, path) == ("GET", f"/v1/campaigns/{CID}"):
             return httpx.Response(200, json=status("done" if self.sent >= 8 else "running", self.sent))
         if (m, path) == ("POST", f"/v1/messages/{MID}/retry"):
@@ -173,6 +177,13 @@ async def test_retry_consent_and_template_preview_go_to_notify_and_show_its_refu
     r = await client.post("/sms/templates/tier_changed/zh-CN/preview", data={
         "csrf": CSRF, "body": "{{ points_balance }}"}, headers={"HX-Request": "true"})
     assert r.status_code == 200 and 'data-refusal="422"' in r.text and "N-02" in r.text
+
+
+async def test_campaign_list_filters_by_state_at_notify(client: httpx.AsyncClient, fake: FakeNotify) -> None:
+    r = await client.get("/campaigns", params={"status": "done"})
+    assert r.status_code == 200 and f'data-campaign="{CID}" data-status="done"' in r.text
+    assert fake.seen[-1].url.params["status"] == "done" and 'value="done" selected' in r.text
+    assert (await client.get("/campaigns", params={"status": "lost"})).status_code == 422
 
 
 async def test_message_log_filters_at_notify_in_store_time(client: httpx.AsyncClient, fake: FakeNotify) -> None:
