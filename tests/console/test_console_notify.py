@@ -143,6 +143,7 @@ async def test_n01_n02_n03_n05_marketing_builds_watches_pauses_a_campaign_retrie
             await page.locator("[data-progress][data-status=done]").wait_for(timeout=60_000)  # polled, then stops
             assert await page.locator("[data-progress]").get_attribute("data-percent") == "100"
             assert await page.locator("[data-progress][hx-trigger]").count() == 0
+            assert await page.locator("[data-pause], [data-resume]").count() == 0  # a finished campaign: no buttons
             assert await page.inner_text("[data-count-sent]") == "1"
             assert await page.inner_text("[data-count-failed]") == "1"
             await page.screenshot(path=str(SHOTS / "notify-campaign-progress-zh.png"), full_page=True)

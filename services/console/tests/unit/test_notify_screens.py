@@ -152,10 +152,11 @@ async def test_progress_is_polled_every_second_until_the_campaign_is_done(client
                                                                           fake: FakeNotify) -> None:
     r = await client.get(f"/campaigns/{CID}")
     assert r.status_code == 200 and 'data-percent="50"' in r.text and 'hx-trigger="every 1s"' in r.text
-    assert f'hx-get="/campaigns/{CID}/progress"' in r.text and "发送中" in r.text
+    assert f'hx-get="/campaigns/{CID}/progress"' in r.text and "发送中" in r.text and "data-pause" in r.text
     fake.sent = 8
     r = await client.get(f"/campaigns/{CID}/progress")
     assert 'data-status="done"' in r.text and 'data-percent="100"' in r.text and "every 1s" not in r.text
+    assert "data-pause" not in r.text and "data-resume" not in r.text  # the buttons follow the polled state
 
 
 async def test_retry_consent_and_template_preview_go_to_notify_and_show_its_refusals(client: httpx.AsyncClient,
