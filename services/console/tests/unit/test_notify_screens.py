@@ -80,7 +80,7 @@ class FakeNotify:
         if (m, path) == ("PUT", "/v1/members/M1/preferences"):
             return httpx.Response(200, json={"member_id": "M1"})
         if (m, path) == ("GET", "/v1/messages"):
-            return httpx.Response(200, json={"counts": {"sent": 1}, "messages": [], "next_before": None})
+            return httpx.Response(200, json={"counts": {"sent": 1}, "messages": [], "next_before": MID})
         return httpx.Response(404, json={"title": "Not Found"})
 
 
@@ -196,6 +196,10 @@ async def test_message_log_filters_at_notify_in_store_time(client: httpx.AsyncCl
     assert (p["status"], p["member_id"], p["since"], p["before"]) == ("parked", "M1", "2026-12-01T08:00:00+08:00",
                                                                      str(before))
     assert "until" not in p and p["limit"] == "20"
+    # paged at notify: the next page carries notify's key and the filters; a later page links back to the first
+    assert f'href="/sms?status=parked&amp;member_id=M1&amp;since=2026-12-01T08%3A00&amp;until=&amp;before={MID}"' \
+        in r.text and "« 最新" in r.text
+    assert "« 最新" not in (await client.get("/sms")).text
     assert (await client.get("/sms", params={"status": "lost"})).status_code == 422
 
 
