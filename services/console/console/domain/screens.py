@@ -22,6 +22,11 @@ SCREENS: dict[str, frozenset[Role]] = {
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
+    # -- store desk (members: handovers.read / handovers.request, the admin guard of imports, revisits.plan) --
+    "handovers": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),  # M-12: each step's actor is members' matrix
+    "handover.request": STORE_LEADS,
+    "imports": frozenset({Role.HQ_ADMIN}),  # M-19
+    "revisits": frozenset({Role.STAFF, *STORE_LEADS}),  # M-20; KPIs (M-21) are the reports' kpi
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
@@ -48,4 +53,4 @@ def may(role: Role, screen: str) -> bool:
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
     return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
-                        "profile") if may(role, s)]
+                        "profile", "handovers", "imports", "revisits") if may(role, s)]
