@@ -10,10 +10,10 @@ import httpx
 import pytest
 from devstack.testing import Stack, StackConfig, sql_value, wait_for
 
-from tests.members.test_member_files import mobile
+from tests.members.test_member_files import login, mobile
 
 pytestmark = pytest.mark.integration
-STORE, OTHER = "SD-101", "SD-202"
+STORE, OTHER = "SD-101", "SD-202"  # region 755 and HQ 000, as test_member_files.login expects
 
 
 @pytest.fixture
@@ -35,14 +35,6 @@ async def seed(stack: Stack) -> None:
         {"staff_id": s, "store_id": store, "name": f"员工{s}", "position": "customer-service representative",
          "role": role, "password": "pw-" + s + "-long"} for s, store, role in people])
     assert r.status_code == 201, r.text
-
-
-async def login(stack: Stack, staff_id: str) -> httpx.AsyncClient:
-    r = await stack.admin.post(f"{stack.url('members')}/v1/auth/login",
-                               json={"staff_id": staff_id, "password": "pw-" + staff_id + "-long"})
-    assert r.status_code == 200, r.text
-    return httpx.AsyncClient(base_url=stack.url("members"), timeout=30,
-                             headers={"Authorization": f"Bearer {r.json()['token']}"})
 
 
 async def test_m12_handovers_listed_for_who_may_read_them_filtered_and_paged(members_only: Stack) -> None:

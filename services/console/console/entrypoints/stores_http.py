@@ -182,7 +182,8 @@ def router(desk: StoreDesk, pages: Pages, page_size: int) -> APIRouter:
 
     @r.get("/imports/{import_id}", response_class=HTMLResponse, responses=HTML)
     async def import_page(request: Request, import_id: Annotated[Ident, Path()]) -> Response:
-        """One import: its progress, live while members works through it (M-19)."""
+        """One import: its progress, live while members works through it (M-19). htmx polls this page every second
+        for the progress fragment alone while the import runs; done or failed, the fragment stops polling."""
         s = session(request, "imports")
         if not isinstance(s, Session):
             return s
@@ -190,19 +191,8 @@ def router(desk: StoreDesk, pages: Pages, page_size: int) -> APIRouter:
             p = await desk.import_progress(s, import_id)
         except Refusal as e:
             return pages.refused(request, s, e)
-        return pages.render(request, "stores_import.html", s, p=p)
-
-    @r.get("/imports/{import_id}/progress", response_class=HTMLResponse, responses=HTML)
-    async def import_progress(request: Request, import_id: Annotated[Ident, Path()]) -> Response:
-        """The progress fragment htmx polls every second while the import runs; done or failed, it stops."""
-        s = session(request, "imports")
-        if not isinstance(s, Session):
-            return s
-        try:
-            p = await desk.import_progress(s, import_id)
-        except Refusal as e:
-            return pages.refused(request, s, e)
-        return pages.render(request, "stores_import_progress.html", s, p=p)
+        fragment = request.headers.get("HX-Request") == "true"
+        return pages.render(request, "stores_import_progress.html" if fragment else "stores_import.html", s, p=p)
 
     @r.get("/imports/{import_id}/rejected.csv", response_class=Response,
            responses={200: {"content": {"text/csv": {}}}})

@@ -215,11 +215,12 @@ async def test_m19_progress_polls_while_running_and_stops_when_done(client: http
                                                                     fake: FakeMembers) -> None:
     client.cookies.set("console_session", token("ADM1", "hq_admin"))
     running = (await client.get("/imports/I1")).text
-    assert 'hx-trigger="every 1s"' in running and 'hx-get="/imports/I1/progress"' in running
+    assert 'hx-trigger="every 1s"' in running and 'hx-get="/imports/I1"' in running and "<html" in running
     assert "data-rejected-download" not in running
     fake.import_status = "done"
-    done = (await client.get("/imports/I1/progress")).text
-    assert "hx-trigger" not in done and 'data-status="done"' in done and "data-rejected-download" in done
+    done = (await client.get("/imports/I1", headers={"HX-Request": "true"})).text
+    assert "<html" not in done and "hx-trigger" not in done and 'data-status="done"' in done
+    assert "data-rejected-download" in done
     assert '<dd data-processed>4</dd>' in done
 
 

@@ -18,6 +18,7 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import Keyring
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters import keyset
 from ..adapters.tables import handover_files, handovers, members, staff
 from ..domain.access import HQ
 from ..domain.handover import FILE_STEPS, STEPS, FileProgress, WrongState, advance, file_step, state_of
@@ -156,9 +157,7 @@ class Handovers:
         if staff_id:
             q = q.where(sa.or_(handovers.c.from_staff_id == staff_id, handovers.c.to_staff_id == staff_id))
         if before:
-            mark = sa.select(handovers.c.raised_at).where(handovers.c.handover_id == before).scalar_subquery()
-            q = q.where(sa.or_(handovers.c.raised_at < mark,
-                               sa.and_(handovers.c.raised_at == mark, handovers.c.handover_id < before)))
+            q = q.where(keyset.before(handovers.c.raised_at, handovers.c.handover_id, before))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q.order_by(handovers.c.raised_at.desc(), handovers.c.handover_id.desc())
                                        .limit(limit))).all()

@@ -23,6 +23,7 @@ from vipcore.pii import Keyring, encrypt, mask_mobile, mask_name, mobile_index, 
 from vipcore.redact import safe_error
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters import keyset
 from ..adapters.cards import next_numbers, record_cards
 from ..adapters.tables import blacklist, import_rejects, imports, members, staff, stores
 from ..domain import importing
@@ -228,9 +229,7 @@ class Importer:
         if status:
             q = q.where(imports.c.status == status)
         if before:
-            mark = sa.select(imports.c.started_at).where(imports.c.import_id == before).scalar_subquery()
-            q = q.where(sa.or_(imports.c.started_at < mark,
-                               sa.and_(imports.c.started_at == mark, imports.c.import_id < before)))
+            q = q.where(keyset.before(imports.c.started_at, imports.c.import_id, before))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q.order_by(imports.c.started_at.desc(), imports.c.import_id.desc())
                                        .limit(limit))).all()
