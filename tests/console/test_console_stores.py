@@ -4,8 +4,8 @@ that uses it, each checked on the page AND in members' own state:
 - a store manager requests a hand-over of a leaving referrer's members (M-12); HQ customer service reviews it; the
   receiving staff member accepts; HQ confirms; the receiver re-checks each file; the store manager approves one and
   sends one back, which is re-checked and approved — the record names every operator, members' table too. The
-  store manager logs a revisit from the plan (M-20; members records who) and opens the KPI report (M-21); an
-  auditor has no hand-over screen and is refused it (O-02), a store manager is refused imports;
+  store manager logs a revisit from the plan and adds a prospect (M-20; members records who) and opens the KPI
+  report (M-21); an auditor has no hand-over screen and is refused it (O-02), a store manager is refused imports;
 - an HQ admin uploads a spreadsheet of 6,000 customers, watches the progress update live (htmx poll) until done,
   downloads the rejected rows (BOM, Chinese, reasons) and sees the import listed with its operator (M-19).
 Screenshots go to .run/console/ (stores-*.png)."""
@@ -163,6 +163,16 @@ async def test_m12_m20_m21_store_manager_hq_cs_and_receiver_walk_a_handover(desk
             await page.wait_for_selector("[data-done=revisit_logged]")
             assert await sql_value(stack.cfg, "members", "SELECT staff_id || ':' || summary FROM revisits "
                                    "WHERE member_id = $1", files[0]) == "D-GM:电话回访，对新顾问满意"
+            # a prospect with intent H: members sets the next visit within a week and records who
+            await page.click("[data-prospect-new] summary")
+            await page.fill("[data-prospect-new] input[name=full_name]", "周敏")
+            await page.fill("[data-prospect-new] input[name=mobile]", mobile())
+            await page.select_option("[data-prospect-new] select[name=intent]", "H")
+            await page.click("[data-add-prospect]")
+            await page.wait_for_selector("[data-done=prospect_added]")
+            assert "周" in await page.inner_text("[data-prospects]")
+            assert await sql_value(stack.cfg, "members", "SELECT staff_id || ':' || intent || ':' || "
+                                   "(next_visit - current_date <= 7) FROM prospects") == "D-GM:H:true"
             await page.screenshot(path=str(SHOTS / "stores-revisits-zh.png"), full_page=True)
             # M-21: the KPI report per staff member of the store (members' /v1/kpi)
             await page.click("[data-kpi-link]")

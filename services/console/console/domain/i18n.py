@@ -361,6 +361,12 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "intent": ("意向等级", "Intent"),
     "next_visit": ("下次拜访", "Next visit"),
     "kpi_link": ("员工考核（名下会员）", "Staff KPIs (members held)"),
+    "prospect_new": ("新增意向客户", "Add a prospect"),
+    "prospect_added": ("意向客户已登记", "Prospect added"),
+    "intent.H": ("H：7 天内成交，一周内回访", "H: buys within 7 days, revisit within a week"),
+    "intent.A": ("A：一个月内", "A: within a month"),
+    "intent.B": ("B：1–3 个月", "B: in 1 to 3 months"),
+    "intent.C": ("C：3 个月以上", "C: later than 3 months"),
 }
 
 

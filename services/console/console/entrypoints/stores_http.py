@@ -27,7 +27,7 @@ Token = Annotated[str, Query(max_length=32, pattern=r"^[A-Za-z0-9_-]*$")]
 State = Annotated[str, Query(pattern="^(|" + "|".join(stores.STATES) + ")$")]
 ImportStatus = Annotated[str, Query(pattern="^(|running|done|failed)$")]
 Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2200, 12, 31))]
-Done = Annotated[str, Query(pattern="^(|handover_requested|stepped|revisit_logged)$")]
+Done = Annotated[str, Query(pattern="^(|handover_requested|stepped|revisit_logged|prospect_added)$")]
 FileName = Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
 HANDOVER_STEPS = ("review", "accept", "confirm")
 FILE_STEPS = ("recheck", "approve")
@@ -226,6 +226,21 @@ def router(desk: StoreDesk, pages: Pages, page_size: int) -> APIRouter:
                             done=done, page=paginate(plan["members"], page, page_size),
                             prospects=paginate(plan["prospects"], ppage, page_size),
                             query=f"on={on.isoformat()}&" if on else "")
+
+    @r.post("/revisits/prospects", response_class=HTMLResponse, responses=HTML)
+    async def add_prospect(request: Request) -> Response:
+        """A prospect with its intent level H/A/B/C; members sets the next visit from it and records who (M-20)."""
+        s = session(request, "revisits")
+        if not isinstance(s, Session):
+            return s
+        try:
+            f = await read_form(request, {"full_name": 40, "mobile": 20, "intent": 1, "note": 500},
+                                ("full_name", "mobile", "intent"))
+            got = await desk.add_prospect(s, f["full_name"].strip(), f["mobile"].strip(), f["intent"],
+                                          f["note"].strip())
+        except Refusal as e:
+            return pages.refused(request, s, e)
+        return RedirectResponse(f"/revisits?done=prospect_added&on={got['next_visit']}", status_code=303)
 
     @r.post("/revisits/{member_id}", response_class=HTMLResponse, responses=HTML)
     async def log_revisit(request: Request, member_id: Annotated[Ident, Path()]) -> Response:

@@ -67,6 +67,11 @@ class StoreDesk:
         return dict(await self.up.call("members", "POST", f"/v1/member-files/{member_id}/revisits", s.token,
                                        json={"summary": summary, **({"next_date": next_date} if next_date else {})}))
 
+    async def add_prospect(self, s: Session, full_name: str, mobile: str, intent: str, note: str) -> dict[str, Any]:
+        """A prospect with intent H/A/B/C; members sets the next visit from the level and records who (M-20)."""
+        return dict(await self.up.call("members", "POST", "/v1/prospects", s.token, json={
+            "full_name": full_name, "mobile": mobile, "intent": intent, **({"note": note} if note else {})}))
+
 
 def step_body(approve: bool, note: str) -> dict[str, Any]:
     return {"decision": "approve" if approve else "reject", **({"note": note} if note else {})}

@@ -90,6 +90,8 @@ class FakeMembers:
                 {"member_id": "M1", "display_name": "韩*梅", "referrer_staff_id": "S1", "planned": None}],
                 "holiday_calls": {"holidays": [], "key_accounts": []},
                 "prospects": [{"prospect_id": "P1", "display_name": "王*", "intent": "H", "next_visit": "2026-12-05"}]})
+        if path == "/v1/prospects":
+            return httpx.Response(201, json={"prospect_id": "P2", "intent": "H", "next_visit": "2026-12-09"})
         if path == "/v1/member-files/M1/revisits":
             return httpx.Response(201, json={"member_id": "M1", "next_date": "2027-12-02"})
         return httpx.Response(404, json={"title": "Not Found"})
@@ -116,7 +118,7 @@ def test_o02_store_desk_screens_mirror_members_matrix() -> None:
 
     assert SCREENS["handovers"] == MATRIX["handovers.read"]
     assert SCREENS["handover.request"] == MATRIX["handovers.request"]
-    assert SCREENS["revisits"] == MATRIX["revisits.plan"]
+    assert SCREENS["revisits"] == MATRIX["revisits.plan"] == MATRIX["revisits.log"] == MATRIX["prospects.create"]
     assert SCREENS["imports"] == {Role.HQ_ADMIN}  # members' admin guard (hq_admin)
 
 
@@ -243,3 +245,17 @@ async def test_m20_revisit_logged_through_members_with_the_plan_paged(client: ht
     assert json.loads(fake.seen[-1].content) == {"summary": "电话回访，满意", "next_date": "2027-06-01"}
     r = await client.post("/revisits/M1", data={"csrf": CSRF, "summary": "x", "next_date": "tomorrow"})
     assert r.status_code == 422 and "M-20" in r.text
+
+
+async def test_m20_prospect_added_with_its_intent_level(client: httpx.AsyncClient, fake: FakeMembers) -> None:
+    client.cookies.set("console_session", token("S1", "staff"))
+    assert "data-add-prospect" in (await client.get("/revisits")).text
+    r = await client.post("/revisits/prospects", data={"csrf": CSRF, "full_name": "周敏", "mobile": "13912345678",
+                                                       "intent": "H", "note": "婚戒"})
+    assert r.status_code == 303 and r.headers["location"] == "/revisits?done=prospect_added&on=2026-12-09"
+    assert fake.seen[-1].url.path == "/v1/prospects"
+    assert json.loads(fake.seen[-1].content) == {"full_name": "周敏", "mobile": "13912345678", "intent": "H",
+                                                 "note": "婚戒"}
+    r = await client.post("/revisits/prospects", data={"csrf": CSRF, "full_name": "周敏", "mobile": "13912345678",
+                                                       "intent": "HH"})
+    assert r.status_code == 422 and len(fake.seen) == 2  # at most one letter: members not asked
