@@ -118,20 +118,26 @@ class Workflows:
         return await staffdir.changed_events(conn, {}, [a["staff_id"]], self.enc_key,
                                              self.files.event_keys, self.topic, now)
 
-    async def queue(self, k: RequestKind, p: Principal, status: str) -> list[dict[str, Any]]:
-        """The requests of a kind with their age; pending ones past the target are flagged overdue."""
-        q = sa.select(requests).where(requests.c.kind == k.kind, requests.c.status == status) \
-            .order_by(requests.c.raised_at)
-        if p.role not in HQ:
-            q = q.where(requests.c.store_id == p.store_id)
-        if p.role == Role.STAFF:
-            q = q.where(requests.c.raised_by == p.staff_id)
+    async def queue(self, k: RequestKind, p: Principal, status: str, page: int = 1,
+                    limit: int = 100) -> dict[str, Any]:
+        """The requests of a kind with their age, oldest first, one page; pending ones past the target are flagged
+        overdue. Decided ones accumulate: they are paged in the database."""
+        cond = sa.and_(requests.c.kind == k.kind, requests.c.status == status,
+                       *([requests.c.store_id == p.store_id] if p.role not in HQ else []),
+                       *([requests.c.raised_by == p.staff_id] if p.role == Role.STAFF else []))
+        q = sa.select(requests).where(cond).order_by(requests.c.raised_at, requests.c.request_id)
+        own_queue = k.assigned and status == "pending" and p.role == Role.HQ_CS  # O-03: each reviewer's own queue
         now = self.clock()
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(q)).mappings().all()
+            if own_queue:  # pending items (12-hour target, few): routed here, then paged
+                rows = list((await conn.execute(q)).mappings().all())
+            else:
+                rows = list((await conn.execute(q.offset((page - 1) * limit).limit(limit))).mappings().all())
+                total = int(await conn.scalar(sa.select(sa.func.count()).select_from(requests).where(cond)) or 0)
             route = await reviewers.routes(conn, now)
-        if k.assigned and status == "pending" and p.role == Role.HQ_CS:  # O-03: each reviewer's own queue
+        if own_queue:
             rows = [r for r in rows if route(r["reviewer"]) in (None, p.staff_id)]
+            total, rows = len(rows), rows[(page - 1) * limit: page * limit]
         out = []
         for r in rows:
             age = (now - r["raised_at"]).total_seconds() / 3600
@@ -142,7 +148,7 @@ class Workflows:
                         "valid_until": r["valid_until"].isoformat() if r["valid_until"] else None,
                         "reviewer": r["reviewer"], "routed_to": route(r["reviewer"]),
                         "account": self._account_view(r["payload"]) if k.kind == "account" else None})
-        return out
+        return {"items": out, "total": total, "page": page, "limit": limit}
 
     async def set_leave(self, p: Principal, body: LeaveIn) -> dict[str, Any]:
         """O-03: a reviewer on leave names a delegate; their queue goes to the delegate until the leave ends."""
