@@ -22,6 +22,15 @@ SCREENS: dict[str, frozenset[Role]] = {
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
+    # -- member files (issue 12): members' matrix — files.update/read/merge/duplicates, blacklist.*, deletions.* --
+    "file.edit": frozenset({Role.STAFF, *STORE_LEADS}),  # M-13: the change goes back through review
+    "file.changes": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),  # M-13: who changed what, each decision
+    "file.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: merged by agreement
+    "blacklist": frozenset({*STORE_LEADS, *HQ}),  # M-16: shared by every store
+    "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),
+    "deletions": frozenset({Role.STORE_CS_MANAGER, *HQ}),  # M-15
+    "deletion.request": frozenset({Role.STORE_CS_MANAGER}),
+    "deletion.decide": frozenset({Role.HQ_CS}),
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
@@ -48,4 +57,4 @@ def may(role: Role, screen: str) -> bool:
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
     return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
-                        "profile") if may(role, s)]
+                        "blacklist", "deletions", "profile") if may(role, s)]

@@ -512,6 +512,8 @@ class RequestItem(ResponseModel):
     reviewer: str | None
     routed_to: str | None
     account: dict[str, Any] | None = Field(description="account requests: the account asked for, mobile masked")
+    decided_by: str | None = Field(None, description="who approved or rejected it (from their staff token)")
+    decided_at: str | None = None
 
 
 class RequestQueue(ResponseModel):

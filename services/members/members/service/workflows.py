@@ -147,7 +147,9 @@ class Workflows:
                         "overdue": r["status"] == "pending" and age > k.target_hours,
                         "valid_until": r["valid_until"].isoformat() if r["valid_until"] else None,
                         "reviewer": r["reviewer"], "routed_to": route(r["reviewer"]),
-                        "account": self._account_view(r["payload"]) if k.kind == "account" else None})
+                        "account": self._account_view(r["payload"]) if k.kind == "account" else None,
+                        "decided_by": r["decided_by"],
+                        "decided_at": r["decided_at"].isoformat() if r["decided_at"] else None})
         return {"items": out, "total": total, "page": page, "limit": limit}
 
     async def set_leave(self, p: Principal, body: LeaveIn) -> dict[str, Any]:
