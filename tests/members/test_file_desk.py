@@ -136,6 +136,13 @@ async def test_m06_likely_duplicates_and_m15_deletion_queue_paged(members_only: 
     second = (await cs.get("/v1/deletion-requests", params={"limit": 2, "page": 2})).json()
     assert first["total"] == second["total"] == 3
     assert [i["request_id"] for i in first["items"] + second["items"]] == ids
+    r = await cs.post("/v1/deletion-requests", json={"member_id": a, "reason": "再次申请"})
+    assert r.status_code == 409 and r.json()["errors"][0]["rule"] == "M-15"  # one pending request per file
+    r = await cs.post("/v1/deletion-requests", json={"member_id": other, "reason": "已删除的档案"})
+    assert r.status_code == 409 and r.json()["errors"][0]["rule"] == "M-08"
+    await sql_value(stack.cfg, "members", "UPDATE members SET status='deleted' WHERE member_id=$1", c)  # merged
+    r = await hq.post(f"/v1/deletion-requests/{ids[2]}/decision", json={"decision": "approve"})
+    assert r.status_code == 409 and r.json()["errors"][0]["rule"] == "M-08"  # nothing deleted twice
     r = await hq.post(f"/v1/deletion-requests/{ids[0]}/decision", json={"decision": "approve"})
     assert r.status_code == 200, r.text
     done = (await hq.get("/v1/deletion-requests", params={"status": "approved"})).json()

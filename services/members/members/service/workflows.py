@@ -51,9 +51,12 @@ class Workflows:
             raise RuleViolation(k.rule, "member_id", "name the member")
         async with self.engine.begin() as conn:
             if body.member_id:
-                store = await conn.scalar(sa.select(members.c.store_id).where(members.c.member_id == body.member_id))
-                if store != p.store_id:
+                file = (await conn.execute(sa.select(members.c.store_id, members.c.status).where(
+                    members.c.member_id == body.member_id).with_for_update())).first()  # one raise at a time
+                if file is None or file.store_id != p.store_id:
                     raise NotFound("member_id", f"no member file {body.member_id} in store {p.store_id}")
+                if k.kind == "deletion":
+                    await self._deletable(conn, body.member_id, file.status)
             rid = "R" + uuid.uuid4().hex[:15]
             now = self.clock()
             reviewer = await reviewers.assign(conn, k.kind, now) if k.assigned else None
@@ -87,6 +90,8 @@ class Workflows:
                 elif k.kind == "deletion":
                     m = (await conn.execute(sa.select(members).where(members.c.member_id == r.member_id)
                                             .with_for_update())).one()
+                    if m.status == "deleted":  # merged (M-06) or deleted since the request was raised
+                        raise Conflict("M-08", "member_id", f"file {m.member_id} is already deleted")
                     await conn.execute(members.update().where(members.c.member_id == r.member_id)
                                        .values(status="deleted"))
                     events.append(OutgoingEvent(self.topic, m.member_id, Envelope.new(MemberStateChanged(
@@ -101,6 +106,16 @@ class Workflows:
             self.wake()
         return {"request_id": request_id, "status": values["status"],
                 "valid_until": values["valid_until"].isoformat() if "valid_until" in values else None}
+
+    @staticmethod
+    async def _deletable(conn: Any, member_id: str, status: str) -> None:
+        """M-15: a file already deleted (or merged, M-06) is not asked for again, nor one with a request pending."""
+        if status == "deleted":
+            raise Conflict("M-08", "member_id", f"file {member_id} is already deleted")
+        pending = await conn.scalar(sa.select(requests.c.request_id).where(
+            requests.c.kind == "deletion", requests.c.member_id == member_id, requests.c.status == "pending").limit(1))
+        if pending:
+            raise Conflict("M-15", "member_id", f"deletion request {pending} for this file is already pending")
 
     async def _open_account(self, conn: Any, store_id: str, a: dict[str, Any], password: str,
                             now: datetime) -> list[OutgoingEvent]:
