@@ -18,7 +18,7 @@ from vipcore.topics import NOTIFY_EVENTS
 from .adapters.providers import TwilioProvider, make_provider
 from .adapters.reports import MessageReports
 from .config import NotifySettings
-from .entrypoints import campaigns, consumers, counts_http, http
+from .entrypoints import campaigns, consumers, counts_http, desk_http, http
 from .pii import SEALED
 from .service.campaigns import Campaigns
 from .service.dispatch import Dispatcher
@@ -67,7 +67,9 @@ def build(settings: NotifySettings, tracer_provider: TracerProvider | None = Non
     rt.publishes(NOTIFY_EVENTS, MessageSent, MessageDelivered, MessageFailed, MessageParked)
     guard = rt.admin_guard()
     twilio = provider if isinstance(provider, TwilioProvider) else None
-    return rt.http_app(http.router(MessageReports(rt.engine, key), Templates(rt.engine), guard, ops),
+    reports, tpl = MessageReports(rt.engine, key), Templates(rt.engine)
+    return rt.http_app(desk_http.router(reports, tpl, guard, settings.company_name),  # before /templates/{key}/..
+                       http.router(reports, tpl, guard, ops),
                        http.webhooks(ops, guard, twilio, settings.public_url),
                        http.internal_router(Transactional(rt.engine, key, settings.company_name, dispatcher.wake,
                                                           clock), rt.internal_guard("members")),

@@ -22,6 +22,23 @@ SCREENS: dict[str, frozenset[Role]] = {
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
+    # -- store desk (members: handovers.read / handovers.request, the admin guard of imports, revisits.plan) --
+    "handovers": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),  # M-12: each step's actor is members' matrix
+    "handover.request": STORE_LEADS,
+    "imports": frozenset({Role.HQ_ADMIN}),  # M-19
+    "revisits": frozenset({Role.STAFF, *STORE_LEADS}),  # M-20; KPIs (M-21) are the reports' kpi
+    # -- member files (issue 12): members' matrix — files.update/read/merge/duplicates, blacklist.*, deletions.* --
+    "file.edit": frozenset({Role.STAFF, *STORE_LEADS}),  # M-13: the change goes back through review
+    "file.changes": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),  # M-13: who changed what, each decision
+    "file.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: merged by agreement
+    "blacklist": frozenset({*STORE_LEADS, *HQ}),  # M-16: shared by every store
+    "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),
+    "deletions": frozenset({Role.STORE_CS_MANAGER, *HQ}),  # M-15
+    "deletion.request": frozenset({Role.STORE_CS_MANAGER}),
+    "deletion.decide": frozenset({Role.HQ_CS}),
+    # -- notify (issue 12): notify's staff routes take an hq_admin token (marketing works under that role, O-02)
+    "sms": frozenset({Role.HQ_ADMIN}),  # message log, parked queue with retry, templates, consent, audit
+    "campaigns.create": frozenset({Role.HQ_ADMIN}),  # the builder (N-01)
     # -- loyalty --
     "programs": HQ,  # loyalty's program viewer (GET /v1/programs: hq_admin, hq_cs)
     "desk": frozenset({Role.STAFF, *STORE_LEADS}),  # L-09 desk claims at their own store (the gateway's desk roles)
@@ -48,7 +65,17 @@ def may(role: Role, screen: str) -> bool:
     return role in SCREENS.get(screen, frozenset())
 
 
+# the navigation, in display order; each area's entries on their own line (profile last)
+MENU: tuple[str, ...] = (
+    "dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
+    "blacklist", "deletions",  # member files (M-16, M-15)
+    "handovers", "imports", "revisits",  # store desk (M-12, M-19, M-20)
+    "sms",  # notify: message log, parked, templates, consent, audit (N-*)
+    "desk", "programs",  # loyalty: redemption desk (L-09), program viewer
+    "profile",
+)
+
+
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
-    return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
-                        "profile", "desk", "programs") if may(role, s)]
+    return [s for s in MENU if may(role, s)]

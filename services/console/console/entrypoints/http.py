@@ -253,33 +253,6 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return RedirectResponse(f"/adjustments?done={'adj_approved' if f['decision'] == 'approve' else 'rejected'}",
                                 status_code=303)
 
-    @r.get("/campaigns", response_class=HTMLResponse, responses=HTML)
-    async def campaigns(request: Request, page: PageNo = 1,
-                        done: Annotated[str, Query(pattern="^(|paused|resumed)$")] = "") -> Response:
-        """SMS campaigns with their state, pause and resume (N-01)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            items = await desk.campaigns(s)
-        except Refusal as e:
-            return refused(request, s, e)
-        return render(request, "campaigns.html", s, page=paginate(items, page, page_size), done=done)
-
-    @r.post("/campaigns/{campaign_id}", response_class=HTMLResponse, responses=HTML)
-    async def move_campaign(request: Request, campaign_id: Annotated[uuid.UUID, Path()]) -> Response:
-        """Pause or resume a campaign through notify (N-01)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            f = await read_form(request, {"action": 10}, ("action",))
-            pause = f["action"] == "pause"
-            await desk.move_campaign(s, str(campaign_id), pause)
-        except Refusal as e:
-            return refused(request, s, e)
-        return RedirectResponse(f"/campaigns?done={'paused' if pause else 'resumed'}", status_code=303)
-
     @r.get("/reports/aging", response_class=HTMLResponse, responses=HTML)
     async def aging(request: Request, by: Dimension = "customer", page: PageNo = 1) -> Response:
         """Receivables aging from credit, per customer / staff / store / region (C-07)."""

@@ -122,12 +122,3 @@ class Desk:
         """Approve (loyalty books the points) or reject; loyalty refuses the requester's own (L-02)."""
         return dict(await self.up.call("loyalty", "POST", f"/v1/adjustments/{adjustment_id}/"
                                        f"{'approve' if approve else 'reject'}", s.token))
-
-    async def campaigns(self, s: Session) -> list[dict[str, Any]]:
-        """SMS campaigns, newest first (N-01); notify refuses roles that do not run campaigns."""
-        return list((await self.up.call("notify", "GET", "/v1/campaigns", s.token))["campaigns"])
-
-    async def move_campaign(self, s: Session, campaign_id: str, pause: bool) -> dict[str, Any]:
-        """Pause (queued messages wait, none lost or sent twice) or resume a campaign; notify decides (N-01)."""
-        return dict(await self.up.call("notify", "POST", f"/v1/campaigns/{campaign_id}/"
-                                       f"{'pause' if pause else 'resume'}", s.token))

@@ -167,6 +167,7 @@ handovers = sa.Table(  # M-12: the complete hand-over record, every step with wh
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("history", JSONB, nullable=False),  # [{step, state, by, at, note}]
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("handovers_store_raised", "store_id", "raised_at"),  # the console's list, newest first per store
 )
 
 imports = sa.Table(  # M-19: one spreadsheet import and its progress
@@ -181,6 +182,7 @@ imports = sa.Table(  # M-19: one spreadsheet import and its progress
     sa.Column("rejected", sa.Integer, nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("started_by", sa.Text),  # the operator: staff id from the token (issue 12: every action audited)
 )
 
 import_rejects = sa.Table(  # M-19: every refused row with its reasons (the downloadable report)
@@ -253,6 +255,19 @@ reviewer_leave = sa.Table(  # O-03: a reviewer on leave names a delegate; their 
     sa.Column("delegate_staff_id", sa.Text, nullable=False),
     sa.Column("until", sa.DateTime(timezone=True), nullable=False),
     sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+file_changes = sa.Table(  # M-13: every change to a file and every review decision on it, with who and when
+    "file_changes", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),  # the operator, from the staff token
+    sa.Column("kind", sa.Text, nullable=False),  # changed / approved / rejected
+    sa.Column("from_status", sa.Text, nullable=False),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("fields", JSONB, nullable=False),  # [{field, before, after}]; mobile and ID card masked
+    sa.Column("note", sa.Text),  # a review's note
 )
 
 program_cards = sa.Table(  # M-17: card validity is a program setting (1 or 2 years)

@@ -1,4 +1,4 @@
-"""Message counts per status over a period, read through the index `messages_created_at`."""
+"""Message counts per status over a period, read through the index `messages_created` (created_at, ...)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from vipcore.logs import mask_mobiles
 from vipcore.pii import Keyring, decrypt, mask_mobile
 
 from ..domain.sms import sms_size
-from .tables import message_history, messages, templates
+from .tables import contacts, message_history, messages, operator_actions, templates
 
 
 def view(m: Any, enc_key: Keyring) -> dict[str, Any]:
@@ -33,6 +34,11 @@ def view(m: Any, enc_key: Keyring) -> dict[str, Any]:
             "sent_at": m["sent_at"], "delivered_at": m["delivered_at"]}
 
 
+def _edge(key: Any, value: Any, order: Any) -> Any:
+    """(order, key) of the row whose key is `value`: where the next page of a keyset starts."""
+    return sa.tuple_(sa.select(order).where(key == value).scalar_subquery(), sa.literal(value, key.type))
+
+
 @dataclass
 class MessageReports:
     engine: AsyncEngine
@@ -49,18 +55,29 @@ class MessageReports:
                 h["detail"] or "") or None, "at": h["at"]})
         return [{**view(m, self.enc_key), "history": by.get(m["message_id"], [])} for m in rows]
 
-    async def messages(self, member_id: str | None, status: str | None, limit: int) -> dict[str, Any]:
-        """Newest first, with the count per status."""
-        q = sa.select(messages).order_by(messages.c.created_at.desc()).limit(limit)
+    async def messages(self, member_id: str | None, status: str | None, limit: int, *,
+                       before: uuid.UUID | None = None, since: datetime | None = None,
+                       until: datetime | None = None) -> dict[str, Any]:
+        """Newest first, with the count per status; paged by keyset: `before` is the last message of the previous
+        page (`next_before`), `since` / `until` bound the creation time."""
+        q = sa.select(messages).order_by(messages.c.created_at.desc(), messages.c.message_id.desc()).limit(limit)
         if member_id:
             q = q.where(messages.c.member_id == member_id)
         if status:
             q = q.where(messages.c.status == status)
+        if since:
+            q = q.where(messages.c.created_at >= since)
+        if until:
+            q = q.where(messages.c.created_at < until)
+        if before:
+            q = q.where(sa.tuple_(messages.c.created_at, messages.c.message_id)
+                        < _edge(messages.c.message_id, before, messages.c.created_at))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q)).mappings().all()
             counts = dict((await conn.execute(sa.select(messages.c.status, sa.func.count())
                                               .group_by(messages.c.status))).tuples().all())
-        return {"counts": counts, "messages": [view(m, self.enc_key) for m in rows]}
+        return {"counts": counts, "messages": [view(m, self.enc_key) for m in rows],
+                "next_before": str(rows[-1]["message_id"]) if len(rows) == limit else None}
 
     async def member_log(self, member_id: str, limit: int) -> dict[str, Any]:
         """N-05: one member's messages with each one's status history."""
@@ -74,15 +91,67 @@ class MessageReports:
             m = (await conn.execute(sa.select(messages).where(messages.c.message_id == message_id))).mappings().first()
         return (await self._with_history([m]))[0] if m is not None else None
 
-    async def parked(self, limit: int) -> dict[str, Any]:
-        """N-05: messages that failed for good, oldest first."""
+    async def parked(self, limit: int, after: uuid.UUID | None = None) -> dict[str, Any]:
+        """N-05: messages that failed for good, oldest first; `count` is every parked message, `after` the last
+        message of the previous page (`next_after`)."""
+        q = (sa.select(messages).where(messages.c.status == "parked")
+             .order_by(messages.c.updated_at, messages.c.message_id).limit(limit))
+        if after:
+            q = q.where(sa.tuple_(messages.c.updated_at, messages.c.message_id)
+                        > _edge(messages.c.message_id, after, messages.c.updated_at))
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(messages).where(messages.c.status == "parked")
-                                       .order_by(messages.c.updated_at).limit(limit)))
-            items = [view(m, self.enc_key) for m in rows.mappings().all()]
-        return {"count": len(items), "messages": items}
+            rows = (await conn.execute(q)).mappings().all()
+            total = (await conn.execute(sa.select(sa.func.count()).where(messages.c.status == "parked"))).scalar()
+        return {"count": int(total or 0), "messages": [view(m, self.enc_key) for m in rows],
+                "next_after": str(rows[-1]["message_id"]) if len(rows) == limit else None}
 
     async def templates(self) -> dict[str, Any]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(sa.select(templates).order_by(templates.c.key))).mappings().all()
         return {"templates": [dict(t) for t in rows]}
+
+    async def preferences(self, member_id: str) -> dict[str, Any] | None:
+        """N-03 consent and N-02 language of one member as notify holds them (no mobile: N-06)."""
+        async with self.engine.connect() as conn:
+            c = (await conn.execute(sa.select(contacts.c.member_id, contacts.c.store_id, contacts.c.display_name,
+                                              contacts.c.language, contacts.c.marketing_consent,
+                                              contacts.c.opted_out_at, contacts.c.status)
+                                    .where(contacts.c.member_id == member_id))).mappings().first()
+        return dict(c) if c is not None else None
+
+    async def opted_out(self, limit: int, after: str | None, store_id: str | None) -> dict[str, Any]:
+        """N-03: members who opted out (a TD / STOP reply, or consent withdrawn by an operator after one), latest
+        first; paged by (opted_out_at, member_id) after the last member of the previous page."""
+        q = (sa.select(contacts.c.member_id, contacts.c.store_id, contacts.c.display_name, contacts.c.language,
+                       contacts.c.marketing_consent, contacts.c.opted_out_at, contacts.c.status)
+             .where(contacts.c.opted_out_at.is_not(None))
+             .order_by(contacts.c.opted_out_at.desc(), contacts.c.member_id.desc()).limit(limit))
+        if store_id:
+            q = q.where(contacts.c.store_id == store_id)
+        if after:
+            q = q.where(sa.tuple_(contacts.c.opted_out_at, contacts.c.member_id)
+                        < _edge(contacts.c.member_id, after, contacts.c.opted_out_at))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q)).mappings().all()
+            total = (await conn.execute(sa.select(sa.func.count()).where(contacts.c.opted_out_at.is_not(None))))\
+                .scalar()
+        return {"count": int(total or 0), "members": [dict(r) for r in rows],
+                "next_after": rows[-1]["member_id"] if len(rows) == limit else None}
+
+    async def audit(self, limit: int, before: int | None, subject: str | None, action: str | None,
+                    operator: str | None) -> dict[str, Any]:
+        """O-02: what operators did through notify, newest first, paged by entry id."""
+        q = sa.select(operator_actions).order_by(operator_actions.c.id.desc()).limit(limit)
+        if before:
+            q = q.where(operator_actions.c.id < before)
+        if subject:
+            q = q.where(operator_actions.c.subject == subject)
+        if action:
+            q = q.where(operator_actions.c.action == action)
+        if operator:
+            q = q.where(operator_actions.c.operator == operator)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q)).mappings().all()
+        return {"entries": [{**dict(r), "detail": {k: mask_mobiles(v) if isinstance(v, str) else v
+                                                   for k, v in r["detail"].items()}} for r in rows],
+                "next_before": rows[-1]["id"] if len(rows) == limit else None}

@@ -72,7 +72,6 @@ messages = sa.Table(
 )
 sa.Index("messages_due", messages.c.next_attempt_at, postgresql_where=messages.c.status == "queued")
 sa.Index("messages_held", messages.c.campaign_id, postgresql_where=messages.c.status == "held")
-sa.Index("messages_created_at", messages.c.created_at)  # counts of a period (the console's SMS tile)
 
 message_history = sa.Table(
     "message_history", metadata,
@@ -102,3 +101,15 @@ campaigns = sa.Table(
     sa.Column("release_tokens", sa.Float, nullable=False, server_default="0"),
     sa.Column("release_at", sa.DateTime(timezone=True)),
 )
+
+operator_actions = sa.Table(
+    "operator_actions", metadata,  # who did what through the staff routes: the staff id from the token (O-02)
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("operator", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),  # template.saved, preferences.changed, campaign.created, ...
+    sa.Column("subject", sa.Text, nullable=False),  # template key/language, member id, campaign id, message id
+    sa.Column("detail", JSONB, nullable=False),
+)
+sa.Index("operator_actions_subject", operator_actions.c.subject, operator_actions.c.id)
+sa.Index("messages_created", messages.c.created_at, messages.c.message_id)  # the message log, newest first

@@ -12,6 +12,7 @@ from vipcore.http import PROBLEM_RESPONSES, FieldError, Problem
 
 from ..service.campaigns import Campaigns
 from ..service.templates import check_campaign_text
+from .desk_http import operator
 from .schemas import (
     CampaignCreated,
     CampaignIn,
@@ -36,6 +37,7 @@ def admin_or_hq(guard: Any, verifier: TokenVerifier | None) -> Any:
             if p.role not in CAMPAIGN_ROLES:
                 raise Problem(403, "Forbidden", f"role {p.role.value} may not run campaigns",
                               [FieldError("role", "needs hq_admin", "O-02")])
+            request.state.principal = request.state.caller = p  # the operator of the audit (desk_http.operator)
             return
         await guard(request)
 
@@ -61,11 +63,13 @@ def router(c: Campaigns, guard: Any, company_name: str, verifier: TokenVerifier 
                                                          body.brand or company_name))
 
     @r.post("", status_code=201)
-    async def create(body: CampaignIn) -> CampaignCreated:
-        """Schedule a campaign to a segment (N-01) at a release rate; now when no start time is given."""
+    async def create(body: CampaignIn, request: Request) -> CampaignCreated:
+        """Schedule a campaign to a segment (N-01) at a release rate; now when no start time is given. The audit
+        names the operator (O-02)."""
         check_campaign_text(body.template_body)
         cid = await c.create(name=body.name, brand=body.brand or company_name, body=body.template_body,
-                             seg=body.segment, rate_per_s=body.rate_per_s, scheduled_at=body.scheduled_at)
+                             seg=body.segment, rate_per_s=body.rate_per_s, scheduled_at=body.scheduled_at,
+                             operator=operator(request))
         return CampaignCreated.model_validate({
             "campaign_id": str(cid), "status": "scheduled",
             **(await c.preview(body.segment, body.template_body, body.brand or company_name))})
@@ -76,13 +80,15 @@ def router(c: Campaigns, guard: Any, company_name: str, verifier: TokenVerifier 
         return CampaignStatus.model_validate(await c.counts(campaign_id))
 
     @r.post("/{campaign_id}/pause")
-    async def pause(campaign_id: uuid.UUID) -> CampaignMoved:
-        """Stop releasing; messages not yet at the provider wait (none is lost or sent twice)."""
-        return CampaignMoved(campaign_id=str(campaign_id), status=await c.set_status(campaign_id, "paused"))
+    async def pause(campaign_id: uuid.UUID, request: Request) -> CampaignMoved:
+        """Stop releasing; messages not yet at the provider wait (none is lost or sent twice). Audited (O-02)."""
+        return CampaignMoved(campaign_id=str(campaign_id),
+                             status=await c.set_status(campaign_id, "paused", operator(request)))
 
     @r.post("/{campaign_id}/resume")
-    async def resume(campaign_id: uuid.UUID) -> CampaignMoved:
-        """Release a paused campaign again."""
-        return CampaignMoved(campaign_id=str(campaign_id), status=await c.set_status(campaign_id, "running"))
+    async def resume(campaign_id: uuid.UUID, request: Request) -> CampaignMoved:
+        """Release a paused campaign again. Audited (O-02)."""
+        return CampaignMoved(campaign_id=str(campaign_id),
+                             status=await c.set_status(campaign_id, "running", operator(request)))
 
     return r

@@ -9,13 +9,14 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from vipcore.http import PROBLEM_RESPONSES, FieldError, Problem
-from vipcore.inputs import Ident
+from vipcore.inputs import AwareTime, Ident
 
 from ..adapters.providers import SimulatorProvider, TwilioProvider
 from ..adapters.reports import MessageReports
 from ..service.ops import Ops
 from ..service.templates import Templates
 from ..service.transactional import Transactional
+from .desk_http import operator
 from .schemas import (
     InboundOut,
     Language,
@@ -49,9 +50,15 @@ def router(reports: MessageReports, tpl: Templates, guard: Any, ops: Ops) -> API
     @r.get("/messages")
     async def list_messages(member_id: Annotated[Ident | None, Query()] = None,
                             status: Annotated[MessageStatus | None, Query()] = None,
-                            limit: Limit = 100) -> MessageList:
-        """Messages, newest first, with status and attempts; mobiles masked."""
-        return MessageList.model_validate(await reports.messages(member_id, status, limit))
+                            limit: Limit = 100, before: Annotated[uuid.UUID | None, Query(
+                                description="the previous page's `next_before`")] = None,
+                            since: Annotated[AwareTime | None, Query(description="created at or after")] = None,
+                            until: Annotated[AwareTime | None, Query(description="created before")] = None,
+                            ) -> MessageList:
+        """Messages, newest first, with status and attempts; mobiles masked. Filtered by member, status and
+        creation time; paged with `before`."""
+        return MessageList.model_validate(await reports.messages(member_id, status, limit, before=before,
+                                                                 since=since, until=until))
 
     @r.get("/members/{member_id}/messages")
     async def member_log(member_id: Annotated[Ident, Path()], limit: Limit = 100) -> MemberLog:
@@ -67,19 +74,22 @@ def router(reports: MessageReports, tpl: Templates, guard: Any, ops: Ops) -> API
         return MessageWithHistory.model_validate(m)
 
     @r.get("/parked")
-    async def parked(limit: Limit = 100) -> ParkedList:
+    async def parked(limit: Limit = 100, after: Annotated[uuid.UUID | None, Query(
+            description="the previous page's `next_after`")] = None) -> ParkedList:
         """N-05: messages that failed for good, oldest first, with their reason; retry with POST .../retry."""
-        return ParkedList.model_validate(await reports.parked(limit))
+        return ParkedList.model_validate(await reports.parked(limit, after))
 
     @r.post("/messages/{message_id}/retry")
-    async def retry(message_id: uuid.UUID) -> RetryOut:
-        """N-05: send a parked message again."""
-        return RetryOut(message_id=str(message_id), status=await ops.retry(message_id, operator="admin"))
+    async def retry(message_id: uuid.UUID, request: Request) -> RetryOut:
+        """N-05: send a parked message again; the history and the audit name the operator of the token (O-02)."""
+        return RetryOut(message_id=str(message_id), status=await ops.retry(message_id, operator=operator(request)))
 
     @r.put("/templates/{key}/{language}")
-    async def save_template(key: Annotated[TemplateKey, Path()], language: Language, t: TemplateIn) -> TemplateOut:
-        """N-02: save a template; refused (422, naming the field) when it uses a variable its event lacks."""
-        return TemplateOut.model_validate(await tpl.save(key, language, t.brand, t.body))
+    async def save_template(key: Annotated[TemplateKey, Path()], language: Language, t: TemplateIn,
+                            request: Request) -> TemplateOut:
+        """N-02: save a template; refused (422, naming the field) when it uses a variable its event lacks. The
+        audit names the operator (O-02)."""
+        return TemplateOut.model_validate(await tpl.save(key, language, t.brand, t.body, operator(request)))
 
     @r.get("/templates")
     async def list_templates() -> TemplateList:
@@ -87,9 +97,10 @@ def router(reports: MessageReports, tpl: Templates, guard: Any, ops: Ops) -> API
         return TemplateList.model_validate(await reports.templates())
 
     @r.put("/members/{member_id}/preferences")
-    async def preferences(member_id: Annotated[Ident, Path()], p: PreferencesIn) -> PreferencesOut:
-        """N-03 marketing consent (service messages need none) and N-02 language of a member's messages."""
-        await ops.set_preferences(member_id, p.marketing_consent, p.language)
+    async def preferences(member_id: Annotated[Ident, Path()], p: PreferencesIn, request: Request) -> PreferencesOut:
+        """N-03 marketing consent (service messages need none) and N-02 language of a member's messages; the audit
+        names the operator (O-02)."""
+        await ops.set_preferences(member_id, p.marketing_consent, p.language, operator(request))
         return PreferencesOut(member_id=member_id, **p.model_dump(exclude_none=True))
 
     @r.post("/admin/purge-bodies")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 from vipcore.inputs import AwareTime, Count, IdentOf, Mobile, RequestModel, ResponseModel, ShortIdent, TextOf
@@ -117,6 +117,7 @@ class MessageWithHistory(MessageView):
 class MessageList(ResponseModel):
     counts: dict[str, int] = Field(description="messages per status")
     messages: list[MessageView]
+    next_before: str | None = Field(None, description="the next page: pass as `before` (none when this is the last)")
 
 
 class MemberLog(ResponseModel):
@@ -125,8 +126,9 @@ class MemberLog(ResponseModel):
 
 
 class ParkedList(ResponseModel):
-    count: int
+    count: int = Field(description="every parked message")
     messages: list[MessageView]
+    next_after: str | None = Field(None, description="the next page: pass as `after` (none when this is the last)")
 
 
 class RetryOut(ResponseModel):
@@ -258,6 +260,79 @@ class TransactionalOut(ResponseModel):
     status: str
 
 
+# -- the console's desk (entrypoints/desk_http.py) ----------------------------------------------------
+
+class TemplatePreviewIn(RequestModel):
+    """N-02: a template text to try with sample fields (the operator's values; a sample of each field's type for
+    the rest)."""
+
+    body: TemplateBody
+    brand: Brand | None = Field(None, description="defaults to the company's name")
+    fields: dict[Annotated[str, IdentOf(64)], Annotated[str, TextOf(200)]] = Field(
+        default_factory=dict, max_length=50, examples=[{"display_name": "李*华", "points": "3000"}])
+
+
+class TemplatePreviewOut(ResponseModel):
+    key: str
+    language: str
+    brand: str
+    text: str = Field(description="what the member would receive: 【brand】 first, the opt-out hint for marketing")
+    fields: dict[str, str | int | float | bool | None]
+    encoding: str
+    segments: int
+    characters: int
+
+
+class SavedTemplate(ResponseModel):
+    brand: str
+    body: str
+    updated_at: datetime | None = None
+
+
+class CatalogEntry(ResponseModel):
+    key: str
+    language: str
+    source: str = Field(description="the event type whose fields the template may use, or 'a campaign recipient'")
+    category: str = Field(description="service or marketing (N-03)")
+    variables: list[str]
+    default_body: str | None = Field(None, description="the built-in text used where HQ saved none")
+    saved: list[SavedTemplate]
+
+
+class TemplateCatalog(ResponseModel):
+    templates: list[CatalogEntry]
+
+
+class ContactPreferences(ResponseModel):
+    """N-03 consent and N-02 language of one member (no mobile: N-06)."""
+
+    member_id: str
+    store_id: str
+    display_name: str
+    language: str
+    marketing_consent: bool
+    opted_out_at: datetime | None = None
+    status: str
+
+
+class OptedOutList(ResponseModel):
+    count: int = Field(description="every opted-out member")
+    members: list[ContactPreferences]
+    next_after: str | None = Field(None, description="the next page: pass as `after`")
+
+
+class AuditEntry(ResponseModel):
+    id: int
+    at: datetime
+    operator: str = Field(description="the staff id of the token that acted (O-02)")
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+class AuditList(ResponseModel):
+    entries: list[AuditEntry]
+    next_before: int | None = Field(None, description="the next page: pass as `before`")
 class MessageCounts(ResponseModel):
     """GET /v1/message-counts (issue 12: the console's SMS tile for today)."""
 

@@ -18,6 +18,7 @@ from vipcore.errors import Conflict, NotFound
 from vipcore.logs import get_logger
 from vipcore.redact import safe_error
 
+from ..adapters.audit import record
 from ..adapters.tables import campaigns, contacts, message_history, messages, stores
 from ..domain import rules
 from ..domain.segments import Segment
@@ -79,12 +80,15 @@ class Campaigns:
         return {"recipients": row[0], "with_consent": row[1], "sample": sample}
 
     async def create(self, *, name: str, brand: str, body: str, seg: Segment, rate_per_s: int,
-                     scheduled_at: datetime | None) -> uuid.UUID:
+                     scheduled_at: datetime | None, operator: str) -> uuid.UUID:
+        """Schedule a campaign; the operator is audited (O-02)."""
         cid = uuid.uuid4()
         async with self.engine.begin() as conn:
             await conn.execute(campaigns.insert().values(
                 campaign_id=cid, name=name, brand=brand, template_body=body, segment=seg.model_dump(mode="json"),
                 rate_per_s=rate_per_s, scheduled_at=scheduled_at or self.clock(), status="scheduled"))
+            await record(conn, operator, "campaign.created", str(cid), name=name, rate_per_s=rate_per_s,
+                         scheduled_at=(scheduled_at or self.clock()).isoformat())
         return cid
 
     async def listing(self, status: str | None, limit: int) -> list[dict[str, Any]]:
@@ -98,9 +102,9 @@ class Campaigns:
             rows = (await conn.execute(q)).mappings().all()
         return [{**dict(r), "campaign_id": str(r["campaign_id"])} for r in rows]
 
-    async def set_status(self, cid: uuid.UUID, to: str) -> str:
+    async def set_status(self, cid: uuid.UUID, to: str, operator: str) -> str:
         """pause: queued messages go back to held (none is lost or sent twice); resume: release again.
-        Refused (Conflict) when the campaign is in no state to go there."""
+        Refused (Conflict) when the campaign is in no state to go there. The operator is audited (O-02)."""
         allowed_from = {"paused": ("running", "scheduled"), "running": ("paused",)}[to]
         async with self.engine.begin() as conn:
             cur = (await conn.execute(sa.select(campaigns.c.status).where(campaigns.c.campaign_id == cid)
@@ -117,6 +121,8 @@ class Campaigns:
             await conn.execute(campaigns.update().where(campaigns.c.campaign_id == cid).values(status=resumed_to))
             if to == "paused":
                 await self._move(conn, cid, "queued", "held", "campaign paused")
+            await record(conn, operator, "campaign.paused" if to == "paused" else "campaign.resumed", str(cid),
+                         status_before=cur)
             return resumed_to
 
     async def counts(self, cid: uuid.UUID) -> dict[str, Any]:

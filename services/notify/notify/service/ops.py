@@ -16,6 +16,7 @@ from vipcore.pii import mobile_index
 from vipcore.redact import redact
 from vipcore.scheduler import Ticker
 
+from ..adapters.audit import record
 from ..adapters.providers import Receipt
 from ..adapters.tables import contacts, message_history, messages
 from ..domain.rules import is_opt_out
@@ -84,8 +85,10 @@ class Ops:
         log.info("opt-out by reply", members=len(members))
         return list(members)
 
-    async def set_preferences(self, member_id: str, marketing: bool | None, language: str | None) -> None:
-        """N-03 marketing consent (given again clears an earlier opt-out) and N-02 message language."""
+    async def set_preferences(self, member_id: str, marketing: bool | None, language: str | None,
+                              operator: str) -> None:
+        """N-03 marketing consent (given again clears an earlier opt-out) and N-02 message language; the operator
+        is audited (O-02)."""
         async with self.engine.begin() as conn:
             values: dict[str, Any] = {"member_id": member_id}
             if marketing is not None:
@@ -95,12 +98,14 @@ class Ops:
             if language is not None:
                 values["language"] = language
             res = await conn.execute(contacts.update().where(contacts.c.member_id == member_id).values(**values))
-        if not res.rowcount:
-            raise NotFound("member_id", "no contact known for this member", rule="N-03")
+            if not res.rowcount:
+                raise NotFound("member_id", "no contact known for this member", rule="N-03")
+            await record(conn, operator, "preferences.changed", member_id, marketing_consent=marketing,
+                         language=language)
 
     async def retry(self, message_id: uuid.UUID, operator: str) -> str:
         """N-05: an operator sends a parked message again (fresh attempts, same idempotency key); only a parked
-        message can be retried."""
+        message can be retried. The operator is named in the history and the audit (O-02)."""
         async with self.engine.begin() as conn:
             m = (await conn.execute(messages.update().where(messages.c.message_id == message_id,
                                                             messages.c.status == "parked")
@@ -114,6 +119,7 @@ class Ops:
                 raise Conflict("N-05", "status", f"message is {status}: only a parked message can be retried")
             await conn.execute(message_history.insert().values(message_id=message_id, status="queued",
                                                                detail=f"operator retry by {operator}"))
+            await record(conn, operator, "message.retried", str(message_id))
         self.wake_dispatch()
         return "queued"
 

@@ -1,14 +1,14 @@
 """members: indexes for the console at chain scale (issue 12, bench/console_scale.py): a file by mobile across
 stores (HQ), by name prefix, the review queue, a store's files in creation order
 
-Revision ID: members_0007
-Revises: members_0006
+Revision ID: members_0009
+Revises: members_0008
 """
 
 from alembic import op
 
-revision = "members_0007"
-down_revision = "members_0006"
+revision = "members_0009"
+down_revision = "members_0008"
 branch_labels = None
 depends_on = None
 
