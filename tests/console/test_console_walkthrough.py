@@ -161,7 +161,7 @@ async def test_m04_m07_console_walkthrough(console_stack: Stack) -> None:
 
 @pytest.fixture
 async def office_stack(stack_config: StackConfig) -> Any:
-    async with Stack(stack_config, services=("members", "loyalty", "credit", "notify")) as s:
+    async with Stack(stack_config, services=("members", "loyalty", "credit", "notify", "gateway")) as s:
         await s.start_console()
         yield s
 
