@@ -22,6 +22,12 @@ SCREENS: dict[str, frozenset[Role]] = {
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
+    # -- credit (issue 12, C-01..C-09): mirrors credit's role matrix (entrypoints/http.py READERS, OFFICE,
+    # APPROVERS; coupons_http.py Finance); staff's own credit actions stay at the till and the API
+    "credit": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # READERS: every list, the tally, the reconciliation
+    "credit.request": frozenset({*HQ, *STORE_LEADS}),  # OFFICE: raises, payments, extensions, write-offs, sales
+    "credit.decide": frozenset({Role.HQ_ADMIN, Role.STORE_MANAGER}),  # APPROVERS: decisions, cheques, suspension
+    "credit.finance": frozenset({Role.HQ_ADMIN}),  # finance: coupon batches, closing a month
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
@@ -48,4 +54,4 @@ def may(role: Role, screen: str) -> bool:
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
     return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
-                        "profile") if may(role, s)]
+                        "profile", "credit") if may(role, s)]
