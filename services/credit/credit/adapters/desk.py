@@ -38,6 +38,14 @@ def in_scope(q: Any, store_col: Any, store_id: str | None, region: str | None) -
     return q
 
 
+def matching(q: Any, *pairs: tuple[Any, Any]) -> Any:
+    """The filters that were given: column == value for every value that is not None."""
+    for col, value in pairs:
+        if value is not None:
+            q = q.where(col == value)
+    return q
+
+
 async def page_of(conn: AsyncConnection, q: Any, page: int, limit: int) -> tuple[list[RowMapping], bool]:
     """One page of `limit` rows (1-based) and whether another follows."""
     rows = (await conn.execute(q.limit(limit + 1).offset((page - 1) * limit))).mappings().all()
@@ -59,10 +67,7 @@ async def accounts_page(conn: AsyncConnection, store_id: str | None, region: str
     sel = in_scope(sel, a.c.store_id, store_id, region)
     if q:
         sel = sel.where(sa.or_(a.c.customer_id == q, a.c.name.ilike(_like(q), escape="\\")))
-    if overdue is not None:
-        sel = sel.where(a.c.overdue == overdue)
-    if suspended is not None:
-        sel = sel.where(a.c.suspended == suspended)
+    sel = matching(sel, (a.c.overdue, overdue), (a.c.suspended, suspended))
     return await page_of(conn, sel.order_by(a.c.created_at.desc(), a.c.customer_id), page, limit)
 
 
@@ -77,11 +82,8 @@ async def authorizations_page(conn: AsyncConnection, store_id: str | None, regio
                               limit: int) -> tuple[list[RowMapping], bool]:
     """C-04: authorisations (held, captured, released), newest first."""
     au = authorizations
-    sel = in_scope(sa.select(au), au.c.store_id, store_id, region)
-    if customer_id:
-        sel = sel.where(au.c.customer_id == customer_id)
-    if status:
-        sel = sel.where(au.c.status == status)
+    sel = matching(in_scope(sa.select(au), au.c.store_id, store_id, region), (au.c.customer_id, customer_id),
+                   (au.c.status, status))
     return await page_of(conn, sel.order_by(au.c.created_at.desc(), au.c.authorization_id), page, limit)
 
 
@@ -91,11 +93,8 @@ async def receivables_page(conn: AsyncConnection, default_tz: str, now: datetime
     """C-03: receivables with what each still owes, newest first; `overdue`: open and past its due date on the
     store's own date (C-07)."""
     r = receivables
-    sel = in_scope(sa.select(r, OUTSTANDING.label("outstanding")), r.c.store_id, store_id, region)
-    if customer_id:
-        sel = sel.where(r.c.customer_id == customer_id)
-    if staff_id:
-        sel = sel.where(r.c.responsible_staff_id == staff_id)
+    sel = matching(in_scope(sa.select(r, OUTSTANDING.label("outstanding")), r.c.store_id, store_id, region),
+                   (r.c.customer_id, customer_id), (r.c.responsible_staff_id, staff_id))
     if open_only or overdue:
         sel = sel.where(OUTSTANDING > 0)
     if overdue:
@@ -111,11 +110,8 @@ async def extensions_page(conn: AsyncConnection, store_id: str | None, region: s
     e, r = extensions, receivables
     sel = sa.select(e, r.c.customer_id, r.c.store_id, r.c.due_date, OUTSTANDING.label("outstanding")) \
         .select_from(e.join(r, r.c.receivable_id == e.c.receivable_id))
-    sel = in_scope(sel, r.c.store_id, store_id, region)
-    if customer_id:
-        sel = sel.where(r.c.customer_id == customer_id)
-    if status:
-        sel = sel.where(e.c.status == status)
+    sel = matching(in_scope(sel, r.c.store_id, store_id, region), (r.c.customer_id, customer_id),
+                   (e.c.status, status))
     return await page_of(conn, sel.order_by(e.c.created_at.desc(), e.c.extension_id), page, limit)
 
 
@@ -125,13 +121,8 @@ async def payments_page(conn: AsyncConnection, store_id: str | None, region: str
     """C-05: payments with their allocation and cheque state, newest first."""
     p, a = payments, accounts
     sel = sa.select(p, a.c.store_id, a.c.name).select_from(p.join(a, a.c.customer_id == p.c.customer_id))
-    sel = in_scope(sel, a.c.store_id, store_id, region)
-    if customer_id:
-        sel = sel.where(p.c.customer_id == customer_id)
-    if status:
-        sel = sel.where(p.c.status == status)
-    if method:
-        sel = sel.where(p.c.method == method)
+    sel = matching(in_scope(sel, a.c.store_id, store_id, region), (p.c.customer_id, customer_id),
+                   (p.c.status, status), (p.c.method, method))
     return await page_of(conn, sel.order_by(p.c.created_at.desc(), p.c.payment_id), page, limit)
 
 
@@ -142,11 +133,8 @@ async def writeoffs_page(conn: AsyncConnection, store_id: str | None, region: st
     w, r = writeoffs, receivables
     sel = sa.select(w, r.c.store_id, r.c.responsible_staff_id, r.c.line_leader_staff_id) \
         .select_from(w.join(r, r.c.receivable_id == w.c.receivable_id))
-    sel = in_scope(sel, r.c.store_id, store_id, region)
-    if customer_id:
-        sel = sel.where(w.c.customer_id == customer_id)
-    if status:
-        sel = sel.where(w.c.status == status)
+    sel = matching(in_scope(sel, r.c.store_id, store_id, region), (w.c.customer_id, customer_id),
+                   (w.c.status, status))
     return await page_of(conn, sel.order_by(w.c.created_at.desc(), w.c.writeoff_id), page, limit)
 
 
@@ -156,13 +144,8 @@ async def rebates_page(conn: AsyncConnection, store_id: str | None, region: str 
     """C-08: rebates with their decision, slip and collection, latest period first."""
     rb, a = rebates, accounts
     sel = sa.select(rb, a.c.store_id, a.c.name).select_from(rb.join(a, a.c.customer_id == rb.c.customer_id))
-    sel = in_scope(sel, a.c.store_id, store_id, region)
-    if customer_id:
-        sel = sel.where(rb.c.customer_id == customer_id)
-    if period:
-        sel = sel.where(rb.c.period == period)
-    if status:
-        sel = sel.where(rb.c.status == status)
+    sel = matching(in_scope(sel, a.c.store_id, store_id, region), (rb.c.customer_id, customer_id),
+                   (rb.c.period, period), (rb.c.status, status))
     return await page_of(conn, sel.order_by(rb.c.period.desc(), rb.c.customer_id), page, limit)
 
 
@@ -183,9 +166,7 @@ async def coupon_sales_page(conn: AsyncConnection, store_id: str | None, region:
                             limit: int) -> tuple[list[RowMapping], bool]:
     """C-09: coupon sales to organisations, newest first (the phone sealed: the service masks it)."""
     cs = coupon_sales
-    sel = in_scope(sa.select(cs), cs.c.store_id, store_id, region)
-    if cheque_status:
-        sel = sel.where(cs.c.cheque_status == cheque_status)
+    sel = matching(in_scope(sa.select(cs), cs.c.store_id, store_id, region), (cs.c.cheque_status, cheque_status))
     if unit:
         sel = sel.where(cs.c.unit.ilike(_like(unit), escape="\\"))
     return await page_of(conn, sel.order_by(cs.c.sold_at.desc(), cs.c.coupon_sale_id), page, limit)
