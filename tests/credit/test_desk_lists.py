@@ -141,6 +141,9 @@ async def test_c08_c09_desk_lists_of_batches_coupon_sales_and_rebates_with_their
         (pending,) = await rows(mgr, "/v1/rebates", "rebates", status="pending")
         assert pending["rebate_id"] == run[0]["rebate_id"] and pending["store_id"] == "XA-1"
         assert await rows(sz_mgr, "/v1/rebates", "rebates") == []
+        assert ids(await rows(mgr, "/v1/rebates", "rebates", period=run[0]["period"]), "rebate_id") == \
+            {run[0]["rebate_id"]}
+        assert await rows(mgr, "/v1/rebates", "rebates", period="2001-01-01/2001-02-01") == []
         slip = (await mgr.post(f"/v1/rebates/{pending['rebate_id']}/decision", json={"approve": True})).json()[
             "slip_no"]
         assert (await clerk.post(f"/v1/rebate-slips/{slip}/collection", json={

@@ -94,7 +94,8 @@ def desk_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
     @r.get("/rebates")
     async def list_rebates(p: Office, store_id: StoreQ = None, region: RegionQ = None,
                            customer_id: CustomerQ = None, period: Annotated[str | None, Query(
-                               max_length=40, pattern=r"^[0-9-]*$", description="start-end as computed")] = None,
+                               max_length=40, pattern=r"^[0-9/-]*$",
+                               description="start/end as computed, e.g. 2026-11-01/2026-12-01")] = None,
                            status: Annotated[s.RebateState | None, Query()] = None,
                            page: PageQ = 1, limit: LimitQ = 50) -> s.RebatesPage:
         """Rebates with their decision, slip and collection (C-08), latest period first."""
