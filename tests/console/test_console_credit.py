@@ -7,7 +7,9 @@ did it, from the token). Screenshots go to .run/console/."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from devstack.testing import Stack, StackConfig, sql_value, wait_for
@@ -151,6 +153,27 @@ async def test_c02_c05_c06_c09_o02_credit_screens_per_role(credit_stack: Stack) 
             await page.wait_for_selector("[data-done=writeoff_requested]")
             assert await page.locator("[data-writeoff][data-status=pending]").count() == 1
             assert await credit_sql("SELECT requested_by FROM writeoffs WHERE receivable_id=$1", rid) == "C-CSM"
+            # coupons sold to an organisation by cheque (C-09): held until the cheque clears (C-05)
+            nos = await credit_sql("SELECT string_agg(coupon_no, ' ' ORDER BY coupon_no) FROM (SELECT coupon_no "
+                                   "FROM coupons ORDER BY coupon_no LIMIT 2) x")
+            await page.click("[data-tab=coupon_sales]")
+            sell = page.locator("[data-sell]")
+            await sell.locator("input[name=unit]").fill("陕西省电力公司工会")
+            await sell.locator("input[name=contact]").fill("刘建国")
+            await sell.locator("input[name=phone]").fill("13987654321")
+            await sell.locator("select[name=payment_method]").select_option("cheque")
+            await sell.locator("textarea[name=coupon_nos]").fill(nos)
+            await sell.locator("button[type=submit]").click()
+            await page.wait_for_selector("[data-done=coupons_sold]")
+            sale_row = page.locator("[data-coupon-sale][data-status=pending]")
+            assert await sale_row.count() == 1 and "139****4321" in await sale_row.inner_text()  # masked (N-06)
+            assert await credit_sql("SELECT sold_by || ' ' || amount FROM coupon_sales") == "C-CSM 20000"
+            assert await page.locator("[data-cheque]").count() == 0  # the CS manager does not settle cheques
+            shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+            day = (shanghai + timedelta(days=1 if shanghai.hour >= 17 else 0)).date()  # the 17:00 tally's day
+            await page.goto(f"{url}/credit/tally?date={day.isoformat()}")
+            assert await page.inner_text("[data-figure=coupons_sold]") == "2"
+            assert await page.locator("[data-tally] [data-method=cheque]").count() == 1
 
             # -- the store manager: decides, clears the cheque, reads liability; another store is not theirs -------
             await log_in("C-GM")
@@ -178,6 +201,16 @@ async def test_c02_c05_c06_c09_o02_credit_screens_per_role(credit_stack: Stack) 
             assert await credit_sql("SELECT decided_by FROM writeoffs WHERE receivable_id=$1", rid) == "C-GM"
             assert await credit_sql("SELECT string_agg(staff_id || ':' || kind || ':' || amount, ',' ORDER BY "
                                     "kind) FROM staff_liabilities") == "S-OP1:charge:80000,C-GM:fine:8000"
+            await page.goto(f"{url}/credit/coupon_sales?cheque_status=pending")
+            await page.locator("[data-coupon-sale] [data-bounce]").click()
+            await page.wait_for_selector("[data-done=cheque_settled]")  # back to the pending ones: none left
+            assert await page.locator("[data-coupon-sale]").count() == 0
+            await page.goto(f"{url}/credit/coupon_sales")
+            assert await page.inner_text("[data-coupon-sale][data-status=bounced] [data-settled-by]") == "C-GM"
+            assert await credit_sql("SELECT cheque_status || ' ' || cheque_settled_by FROM coupon_sales") == \
+                "bounced C-GM"
+            await page.click("[data-tab=batches]")
+            assert await page.inner_text("[data-batch] [data-in-stock]") == "5"  # back in stock
             resp = await page.goto(f"{url}/credit/accounts/{data['sz']}")
             assert resp is not None and resp.status == 404 and "credit" in await page.inner_text("[data-refusal]")
             resp = await page.goto(f"{url}/credit/accounts?store_id=SZ-901")
