@@ -116,6 +116,32 @@ def _db_conflict(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.IntegrityError)
 
 
+def _db_unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached right now (restarting, refusing connections, a pooled connection broken by a
+    restart, the pool exhausted): the request did nothing and may be sent again, so the answer is 503 with
+    Retry-After, not an unexpected 500. Anything else of the driver's stays a 500."""
+    try:
+        import asyncpg
+        from sqlalchemy import exc as sa_exc
+    except ImportError:  # pragma: no cover - every service has both
+        return False
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, (ConnectionError, asyncpg.exceptions.CannotConnectNowError,
+                          asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.PostgresConnectionError,
+                          asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.TooManyConnectionsError,
+                          asyncpg.exceptions.InternalClientError, sa_exc.TimeoutError)):
+            return True
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, asyncpg.exceptions.InterfaceError) and "connection is closed" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def validation_errors(errors: Sequence[Any]) -> list[FieldError]:
     """Pydantic errors → [{field, rule, message}]; the rule is the pydantic check that failed."""
     out = []
@@ -161,6 +187,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         if _db_conflict(exc):
             return problem_response(Problem(409, "Conflict", "the request conflicts with data written concurrently; "
                                                              "retry"))
+        if _db_unreachable(exc):
+            log.warning("database unreachable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+            return problem_response(Problem(503, "Service unavailable", "the database cannot be reached right now; "
+                                            "send the same request again shortly",
+                                            [FieldError("body", "database unreachable", "retry")]),
+                                    {"Retry-After": "1"})
         log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return problem_response(Problem(500, "Internal error", "an unexpected error; the trace id names the request"))
 

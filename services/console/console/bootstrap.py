@@ -21,10 +21,11 @@ from vipcore.telemetry import make_tracer_provider
 from .adapters.upstream import Upstream
 from .config import ConsoleSettings
 from .domain.ops import Viewer
-from .entrypoints import credit_http, csrf, dashboard_http, http, member_http, ops_http, reports_http
+from .entrypoints import credit_http, csrf, dashboard_http, http, member_http, ops_http, reports_http, stores_http
 from .service.credit import CreditDesk
 from .service.desk import Desk
 from .service.ops import TRACES, OpsDesk
+from .service.stores import StoreDesk
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,10 +65,12 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.include_router(dashboard_http.router(upstream, pages))
     app.include_router(reports_http.router(upstream, pages, settings.page_size))
     app.include_router(ops_http.router(OpsDesk(upstream, viewer), pages))
+    app.include_router(stores_http.router(StoreDesk(upstream), pages, settings.page_size))
     app.include_router(credit_http.router(CreditDesk(upstream), pages, settings.page_size))
     app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
     app.middleware("http")(csrf.middleware(settings.cookie_secure))  # outside the renewal: a forged post does nothing
-    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes)  # outermost: 413 before the form is parsed
+    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes,  # outermost: 413 before the form is parsed
+                       routes={"/imports/upload": settings.import_max_body_bytes})  # a spreadsheet (M-19)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=tp, excluded_urls="healthz,readyz,metrics,static",
                                        exclude_spans=["receive", "send"])
     return app

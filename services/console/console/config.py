@@ -37,5 +37,7 @@ class ConsoleSettings(pydantic_settings.BaseSettings):  # module import: devstac
     http_max_body_bytes: int = Field(
         64 * 1024, ge=0, description="Largest request body (413 past it, before the form is parsed): the console's "
                                      "forms are a few short fields")
+    import_max_body_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="Largest spreadsheet uploaded for import (M-19), as members takes")
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

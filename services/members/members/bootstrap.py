@@ -16,7 +16,7 @@ from vipcore.topics import MEMBERS_EVENTS
 
 from .adapters.reports import Reports
 from .config import MembersSettings
-from .entrypoints import consumers, http, proofs_http, staff_http
+from .entrypoints import consumers, http, proofs_http, staff_http, storedesk_http
 from .pii import SEALED, Reindexer
 from .service.engagement import Engagement
 from .service.files import MemberFiles
@@ -71,10 +71,9 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     methods, brands = read_program_proofs(settings.programs_dir)
     proofs = Proofs(rt.engine, index_key, enc_key, methods, brands,
                     ProofIssuer(key.get_secret_value()) if key else None, notify_api, clock=lambda: datetime.now(UTC))
-    return rt.http_app(http.router(reg, reports, rt.admin_guard(),
-                                   periodic, Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix,
-                                                      rt.relay.wake, clock=lambda: datetime.now(UTC),
-                                                      validity=validity, event_keys=event_keys), validity),
+    importer = Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
+                        clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys)
+    return rt.http_app(http.router(reg, reports, rt.admin_guard(), periodic, importer, validity),
                        staff_http.router(files, login, rt.staff_verifier, flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,
                                                                clock=lambda: datetime.now(UTC)),
@@ -83,4 +82,6 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                        proofs_http.internal_router(proofs, rt.internal_guard("gateway")),
                        proofs_http.admin_router(proofs, rt.admin_guard()),
                        proofs_http.staff_router(proofs, rt.staff_verifier),
+                       storedesk_http.staff_router(handovers, rt.staff_verifier),
+                       storedesk_http.admin_router(importer, rt.admin_guard()),
                        title="Members", description="Member files, cards, organisation")

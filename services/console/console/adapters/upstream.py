@@ -43,6 +43,18 @@ class Upstream:
             raise _refusal(service, r)
         return r
 
+    async def post_bytes(self, service: str, path: str, token: str, content: bytes, params: dict[str, Any],
+                         content_type: str = "application/octet-stream") -> Any:
+        """POST a file's bytes as the body (a spreadsheet to import); the JSON answer, or Refusal."""
+        try:
+            r = await self.client.post(self.urls[service] + path, content=content, params=params,
+                                       headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
+        except httpx.HTTPError as e:
+            raise Refusal(service, 503, "unavailable", type(e).__name__) from None
+        if r.status_code >= 400:
+            raise _refusal(service, r)
+        return r.json() if r.content else None
+
     async def call(self, service: str, method: str, path: str, token: str | None = None,
                    json: Any = None, params: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Any:

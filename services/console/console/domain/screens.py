@@ -22,6 +22,11 @@ SCREENS: dict[str, frozenset[Role]] = {
     "profile": frozenset(Role) - {Role.POS},
     "dashboard": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # a role with at least one tile
     "reports": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # each report is its owning service's to refuse
+    # -- store desk (members: handovers.read / handovers.request, the admin guard of imports, revisits.plan) --
+    "handovers": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),  # M-12: each step's actor is members' matrix
+    "handover.request": STORE_LEADS,
+    "imports": frozenset({Role.HQ_ADMIN}),  # M-19
+    "revisits": frozenset({Role.STAFF, *STORE_LEADS}),  # M-20; KPIs (M-21) are the reports' kpi
     # -- credit (issue 12, C-01..C-09): mirrors credit's role matrix (entrypoints/http.py READERS, OFFICE,
     # APPROVERS; coupons_http.py Finance); staff's own credit actions stay at the till and the API
     "credit": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # READERS: every list, the tally, the reconciliation
@@ -54,4 +59,4 @@ def may(role: Role, screen: str) -> bool:
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
     return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
-                        "profile", "credit") if may(role, s)]
+                        "profile", "handovers", "imports", "revisits", "credit") if may(role, s)]

@@ -161,6 +161,7 @@ handovers = sa.Table(  # M-12: the complete hand-over record, every step with wh
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("history", JSONB, nullable=False),  # [{step, state, by, at, note}]
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("handovers_store_raised", "store_id", "raised_at"),  # the console's list, newest first per store
 )
 
 imports = sa.Table(  # M-19: one spreadsheet import and its progress
@@ -175,6 +176,7 @@ imports = sa.Table(  # M-19: one spreadsheet import and its progress
     sa.Column("rejected", sa.Integer, nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("started_by", sa.Text),  # the operator: staff id from the token (issue 12: every action audited)
 )
 
 import_rejects = sa.Table(  # M-19: every refused row with its reasons (the downloadable report)

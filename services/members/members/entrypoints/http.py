@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 from vipcore.http import PROBLEM_RESPONSES
+from vipcore.identity import Caller
 from vipcore.inputs import LongIdent
 
 from ..adapters.reports import Reports
@@ -41,6 +42,7 @@ from .schemas import (
     StoreOut,
     ValidityIn,
 )
+from .storedesk_http import operator_of
 
 ImportId = Annotated[LongIdent, Path(description="as answered by POST /v1/imports")]
 Program = Annotated[ProgramId, Path(description="a loyalty program's id (programs/*.yaml)")]
@@ -67,9 +69,12 @@ def router(reg: Registry, reports: Reports, guard: Any, periodic: Periodic, impo
             filename: Annotated[FileName, Query()] = "upload",
             mapping: Annotated[MappingJson | None, Query(
                 description='JSON {"column header": "field"} added to the default mapping')] = None,
+            caller: Caller = Depends(guard),  # noqa: B008 - the router's guard, cached: who starts the import
     ) -> ImportStarted:
-        """Import existing customers from a CSV/XLSX body (M-19); follow it at /v1/imports/{import_id}."""
-        import_id = await importer.start(store_id, filename, format, await request.body(), mapping)
+        """Import existing customers from a CSV/XLSX body (M-19); follow it at /v1/imports/{import_id}. The import
+        records who started it (the staff id of the token)."""
+        import_id = await importer.start(store_id, filename, format, await request.body(), mapping,
+                                         started_by=operator_of(caller))
         return ImportStarted(import_id=import_id, progress=f"/v1/imports/{import_id}")
 
     @r.get("/imports/{import_id}")

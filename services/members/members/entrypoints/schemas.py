@@ -214,6 +214,13 @@ class ImportProgress(ResponseModel):
     finished_at: str | None
     percent: float
     seconds: float
+    started_by: str | None = Field(None, description="who started it (staff id from the token); none before "
+                                                     "members_0007")
+
+
+class ImportList(ResponseModel):
+    imports: list[ImportProgress] = Field(description="newest first")
+    next_before: str | None = Field(description="pass as `before` for the next page; none on the last page")
 
 
 class MonthEndOut(ResponseModel):
@@ -648,6 +655,23 @@ class HandoverFile(ResponseModel):
     approved_by: str | None
     approved_at: str | None
     approval_note: str | None
+
+
+class HandoverSummary(ResponseModel):
+    handover_id: str
+    store_id: str
+    from_staff_id: str
+    to_staff_id: str
+    type: str
+    reason: str
+    state: str
+    raised_at: str
+    files: int = Field(description="how many member files it moves")
+
+
+class HandoverList(ResponseModel):
+    handovers: list[HandoverSummary] = Field(description="newest first")
+    next_before: str | None = Field(description="pass as `before` for the next page; none on the last page")
 
 
 class HandoverOut(ResponseModel):

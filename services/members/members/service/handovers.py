@@ -18,6 +18,7 @@ from vipcore.outbox import OutgoingEvent, add_to_outbox
 from vipcore.pii import Keyring
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters import keyset
 from ..adapters.tables import handover_files, handovers, members, staff
 from ..domain.access import HQ
 from ..domain.handover import FILE_STEPS, STEPS, FileProgress, WrongState, advance, file_step, state_of
@@ -135,6 +136,32 @@ class Handovers:
                                .values(state=state, history=history))
         return {"handover_id": handover_id, "member_id": member_id, "file": "approved" if after.approved else
                 "rechecked" if after.rechecked else "to_recheck", "state": state}
+
+    async def listing(self, p: Principal, state: str | None, staff_id: str | None, store_id: str | None,
+                      limit: int, before: str | None) -> list[dict[str, Any]]:
+        """Hand-overs the caller may read, newest first (M-12): HQ every store's (or one store's), a store lead
+        their store's, staff those they give or receive; optionally in one state or involving one staff member.
+        `before` is the last id of the previous page (keyset on raised_at, handover_id)."""
+        q = sa.select(handovers.c.handover_id, handovers.c.store_id, handovers.c.from_staff_id,
+                      handovers.c.to_staff_id, handovers.c.type, handovers.c.reason, handovers.c.state,
+                      handovers.c.raised_at, sa.func.cardinality(handovers.c.member_ids).label("files"))
+        if p.role in HQ:
+            if store_id:
+                q = q.where(handovers.c.store_id == store_id)
+        else:
+            q = q.where(handovers.c.store_id == p.store_id)
+            if p.role == Role.STAFF:
+                q = q.where(sa.or_(handovers.c.from_staff_id == p.staff_id, handovers.c.to_staff_id == p.staff_id))
+        if state:
+            q = q.where(handovers.c.state == state)
+        if staff_id:
+            q = q.where(sa.or_(handovers.c.from_staff_id == staff_id, handovers.c.to_staff_id == staff_id))
+        if before:
+            q = q.where(keyset.before(handovers.c.raised_at, handovers.c.handover_id, before))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q.order_by(handovers.c.raised_at.desc(), handovers.c.handover_id.desc())
+                                       .limit(limit))).all()
+        return [{**r._asdict(), "raised_at": r.raised_at.isoformat()} for r in rows]
 
     async def get(self, p: Principal, handover_id: str) -> dict[str, Any]:
         async with self.engine.connect() as conn:

@@ -23,6 +23,7 @@ from vipcore.pii import Keyring, encrypt, mask_mobile, mask_name, mobile_index, 
 from vipcore.redact import safe_error
 from vipcore.topics import MEMBERS_EVENTS
 
+from ..adapters import keyset
 from ..adapters.cards import next_numbers, record_cards
 from ..adapters.tables import blacklist, import_rejects, imports, members, staff, stores
 from ..domain import importing
@@ -47,9 +48,10 @@ class Importer:
         self.clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def start(self, store_id: str, filename: str, fmt: str, content: bytes, mapping: str | None) -> str:
-        """Parse the file, record the import and run it in the background; returns the import id. A file (or a
-        mapping) that cannot be read is refused as a whole (M-19)."""
+    async def start(self, store_id: str, filename: str, fmt: str, content: bytes, mapping: str | None,
+                    started_by: str | None = None) -> str:
+        """Parse the file, record the import (with its operator, `started_by`) and run it in the background;
+        returns the import id. A file (or a mapping) that cannot be read is refused as a whole (M-19)."""
         try:
             extra = importing.parse_mapping(mapping)
         except importing.BadMapping as e:
@@ -68,7 +70,7 @@ class Importer:
                 raise RuleViolation("O-01", "store_id", f"no store {store_id}")
             await conn.execute(imports.insert().values(
                 import_id=import_id, store_id=store_id, filename=filename, status="running", total=len(body),
-                processed=0, imported=0, rejected=0, started_at=self.clock()))
+                processed=0, imported=0, rejected=0, started_at=self.clock(), started_by=started_by))
         task = asyncio.create_task(self._run(import_id, store_id, str(region), cols, body))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -208,11 +210,30 @@ class Importer:
             r = (await conn.execute(sa.select(imports).where(imports.c.import_id == import_id))).first()
         if r is None:
             raise NotFound("import_id", f"no import {import_id}")
+        return self._shown(r)
+
+    def _shown(self, r: Any) -> dict[str, Any]:
         secs = ((r.finished_at or self.clock()) - r.started_at).total_seconds()
         return {**r._asdict(), "started_at": r.started_at.isoformat(),
                 "finished_at": r.finished_at.isoformat() if r.finished_at else None,
                 "percent": round(100 * r.processed / r.total, 1) if r.total else 100.0,
                 "seconds": round(secs, 2)}
+
+    async def recent(self, store_id: str | None, status: str | None, limit: int,
+                     before: str | None) -> list[dict[str, Any]]:
+        """Imports newest first with their progress (M-19), optionally of one store or in one status; `before` is
+        the last import id of the previous page (keyset on started_at, import_id)."""
+        q = sa.select(imports)
+        if store_id:
+            q = q.where(imports.c.store_id == store_id)
+        if status:
+            q = q.where(imports.c.status == status)
+        if before:
+            q = q.where(keyset.before(imports.c.started_at, imports.c.import_id, before))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(q.order_by(imports.c.started_at.desc(), imports.c.import_id.desc())
+                                       .limit(limit))).all()
+        return [self._shown(r) for r in rows]
 
     async def rejects_csv(self, import_id: str) -> str:
         """The rejected rows with their reasons, as CSV (the downloadable report)."""
