@@ -21,9 +21,20 @@ from vipcore.telemetry import make_tracer_provider
 from .adapters.upstream import Upstream
 from .config import ConsoleSettings
 from .domain.ops import Viewer
-from .entrypoints import credit_http, csrf, dashboard_http, http, member_http, ops_http, reports_http, stores_http
+from .entrypoints import (
+    credit_http,
+    csrf,
+    dashboard_http,
+    files_http,
+    http,
+    member_http,
+    ops_http,
+    reports_http,
+    stores_http,
+)
 from .service.credit import CreditDesk
 from .service.desk import Desk
+from .service.files import FileDesk
 from .service.ops import TRACES, OpsDesk
 from .service.stores import StoreDesk
 
@@ -66,6 +77,7 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.include_router(reports_http.router(upstream, pages, settings.page_size))
     app.include_router(ops_http.router(OpsDesk(upstream, viewer), pages))
     app.include_router(stores_http.router(StoreDesk(upstream), pages, settings.page_size))
+    app.include_router(files_http.router(FileDesk(upstream), pages, settings.page_size))
     app.include_router(credit_http.router(CreditDesk(upstream), pages, settings.page_size))
     app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
     app.middleware("http")(csrf.middleware(settings.cookie_secure))  # outside the renewal: a forged post does nothing

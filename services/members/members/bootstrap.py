@@ -16,9 +16,10 @@ from vipcore.topics import MEMBERS_EVENTS
 
 from .adapters.reports import Reports
 from .config import MembersSettings
-from .entrypoints import consumers, http, proofs_http, staff_http, storedesk_http
+from .entrypoints import consumers, desk_http, http, proofs_http, staff_http, storedesk_http
 from .pii import SEALED, Reindexer
 from .service.engagement import Engagement
+from .service.filedesk import FileDesk
 from .service.files import MemberFiles
 from .service.handovers import Handovers
 from .service.importer import Importer
@@ -79,6 +80,7 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                                                                clock=lambda: datetime.now(UTC)),
                                          Merges(rt.engine, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
                                                 clock=lambda: datetime.now(UTC), event_keys=event_keys), reports),
+                       desk_http.router(FileDesk(files), rt.staff_verifier),
                        proofs_http.internal_router(proofs, rt.internal_guard("gateway")),
                        proofs_http.admin_router(proofs, rt.admin_guard()),
                        proofs_http.staff_router(proofs, rt.staff_verifier),

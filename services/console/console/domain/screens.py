@@ -27,6 +27,15 @@ SCREENS: dict[str, frozenset[Role]] = {
     "handover.request": STORE_LEADS,
     "imports": frozenset({Role.HQ_ADMIN}),  # M-19
     "revisits": frozenset({Role.STAFF, *STORE_LEADS}),  # M-20; KPIs (M-21) are the reports' kpi
+    # -- member files (issue 12): members' matrix — files.update/read/merge/duplicates, blacklist.*, deletions.* --
+    "file.edit": frozenset({Role.STAFF, *STORE_LEADS}),  # M-13: the change goes back through review
+    "file.changes": frozenset({Role.STAFF, *STORE_LEADS, *HQ}),  # M-13: who changed what, each decision
+    "file.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: merged by agreement
+    "blacklist": frozenset({*STORE_LEADS, *HQ}),  # M-16: shared by every store
+    "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),
+    "deletions": frozenset({Role.STORE_CS_MANAGER, *HQ}),  # M-15
+    "deletion.request": frozenset({Role.STORE_CS_MANAGER}),
+    "deletion.decide": frozenset({Role.HQ_CS}),
     # -- credit (issue 12, C-01..C-09): mirrors credit's role matrix (entrypoints/http.py READERS, OFFICE,
     # APPROVERS; coupons_http.py Finance); staff's own credit actions stay at the till and the API
     "credit": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # READERS: every list, the tally, the reconciliation
@@ -56,7 +65,16 @@ def may(role: Role, screen: str) -> bool:
     return role in SCREENS.get(screen, frozenset())
 
 
+# the navigation, in display order; each area's entries on their own line (profile last)
+MENU: tuple[str, ...] = (
+    "dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
+    "blacklist", "deletions",  # member files (M-16, M-15)
+    "handovers", "imports", "revisits",  # store desk (M-12, M-19, M-20)
+    "credit",  # credit and group-buy coupons (C-01..C-09)
+    "profile",
+)
+
+
 def menu(role: Role) -> list[str]:
     """The navigation entries a role gets, in display order."""
-    return [s for s in ("dashboard", "search", "reviews", "adjustments", "campaigns", "aging", "reports", "ops",
-                        "profile", "handovers", "imports", "revisits", "credit") if may(role, s)]
+    return [s for s in MENU if may(role, s)]

@@ -19,6 +19,7 @@ from .tables import (
     blacklist,
     cards,
     consumptions,
+    file_changes,
     handover_files,
     handovers,
     members,
@@ -113,14 +114,25 @@ def _at(v: Any) -> str | None:
 async def file_history(conn: AsyncConnection, m: Any, limit: int) -> dict[str, Any]:
     """The member page's history of one file `m` (a members row the caller may see): every state change with who,
     when and why, newest first (opened, submitted and reviewed M-04, merged M-06, blacklisted M-16, handed over
-    M-12, deletion and access requests M-15/M-07), every card issued (M-17), revisits (M-20) and purchases."""
+    M-12, deletion and access requests M-15/M-07, changes M-13), every card issued (M-17), revisits (M-20) and
+    purchases."""
     mid = m.member_id
     ev: list[dict[str, Any]] = [{"at": _at(m.created_at), "event": "opened", "by": m.referrer_staff_id,
                                  "note": f"store {m.store_id}"}]
     if m.submitted_at is not None:
         ev.append({"at": _at(m.submitted_at), "event": "submitted", "by": m.referrer_staff_id, "note": None})
-    if m.reviewed_at is not None:
+    steps = (await conn.execute(sa.select(file_changes).where(file_changes.c.member_id == mid)
+                                .order_by(file_changes.c.id.desc()).limit(limit))).mappings().all()
+    if m.reviewed_at is not None and all(c["kind"] == "changed" for c in steps):  # reviewed before M-13's record
         ev.append({"at": _at(m.reviewed_at), "event": "reviewed", "by": m.reviewed_by, "note": m.review_note})
+    for c in steps:  # M-13: each change (fields, state left and entered) and each review decision, by whom
+        if c["kind"] == "changed":
+            ev.append({"at": _at(c["at"]), "event": "changed", "by": c["by"],
+                       "note": f"{', '.join(f['field'] for f in c['fields']) or '—'} "
+                               f"({c['from_status']} → {c['to_status']})"})
+        else:
+            ev.append({"at": _at(c["at"]), "event": "reviewed", "by": c["by"],
+                       "note": c["kind"] + (f": {c['note']}" if c["note"] else "")})
     for g in (await conn.execute(sa.select(merges).where(
             sa.or_(merges.c.kept_member_id == mid, merges.c.merged_member_id == mid)))).mappings():
         kept = g["kept_member_id"] == mid

@@ -251,6 +251,19 @@ reviewer_leave = sa.Table(  # O-03: a reviewer on leave names a delegate; their 
     sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+file_changes = sa.Table(  # M-13: every change to a file and every review decision on it, with who and when
+    "file_changes", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("member_id", sa.Text, nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),  # the operator, from the staff token
+    sa.Column("kind", sa.Text, nullable=False),  # changed / approved / rejected
+    sa.Column("from_status", sa.Text, nullable=False),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("fields", JSONB, nullable=False),  # [{field, before, after}]; mobile and ID card masked
+    sa.Column("note", sa.Text),  # a review's note
+)
+
 program_cards = sa.Table(  # M-17: card validity is a program setting (1 or 2 years)
     "program_cards", metadata,
     sa.Column("program", sa.Text, primary_key=True),

@@ -46,6 +46,9 @@ MATRIX: dict[str, frozenset[Role]] = {
     "kpi.read": frozenset({*STORE_LEADS, *HQ}),  # M-21
     "stats.today": frozenset({*STORE_LEADS, *HQ, Role.AUDITOR}),  # the console's dashboard: a store's day
     "reviewers.leave": frozenset({Role.HQ_CS}),  # O-03: a reviewer on leave names a delegate
+    # the console's member-file desk (issue 12)
+    "blacklist.read": frozenset({*STORE_LEADS, *HQ}),  # M-16: shared by every store, flagged with the listing store
+    "files.duplicates": frozenset({Role.STORE_CS_MANAGER}),  # M-06: candidates of a merge by agreement
 }
 
 

@@ -349,9 +349,10 @@ class MemberFiles(ResponseModel):
 
 class FileEvent(ResponseModel):
     at: str | None
-    event: str = Field(description="opened, submitted, reviewed (M-04), merged_in / merged_into (M-06), blacklisted "
-                                   "(M-16), handover_requested / handed_over (M-12), <kind>_requested and "
-                                   "<kind>_<decision> for deletion (M-15), grant (M-07) and account requests")
+    event: str = Field(description="opened, submitted, changed (M-13: the fields and the states), reviewed (M-04; "
+                                   "the note starts with approved / rejected), merged_in / merged_into (M-06), "
+                                   "blacklisted (M-16), handover_requested / handed_over (M-12), <kind>_requested "
+                                   "and <kind>_<decision> for deletion (M-15), grant (M-07) and account requests")
     by: str | None = Field(description="the staff member who did it")
     note: str | None
 
@@ -518,10 +519,15 @@ class RequestItem(ResponseModel):
     reviewer: str | None
     routed_to: str | None
     account: dict[str, Any] | None = Field(description="account requests: the account asked for, mobile masked")
+    decided_by: str | None = Field(None, description="who approved or rejected it (from their staff token)")
+    decided_at: str | None = None
 
 
 class RequestQueue(ResponseModel):
     items: list[RequestItem]
+    total: int = Field(0, description="items of this status the caller may see, over every page")
+    page: int = 1
+    limit: int = 100
 
 
 class LeaveIn(RequestModel):
@@ -758,3 +764,52 @@ class ProofAuditEntry(ResponseModel):
 class ProofAuditOut(ResponseModel):
     member_id: str
     entries: list[ProofAuditEntry]
+
+
+# -- the console's member-file desk (issue 12): blacklist, change record (M-13), duplicates (M-06) ----------------
+
+
+class BlacklistEntry(ResponseModel):
+    """One blacklisted phone + name (M-16): the store that listed it, who, why and since when; mobile masked."""
+
+    store_id: str = Field(description="the store that listed it (M-16: named to every store)")
+    full_name: str = Field(description="masked unless the role handles the blacklist (store CS manager, HQ CS)")
+    mobile: str = Field(description="masked")
+    listed_by: str
+    reason: str
+    since: str
+
+
+class BlacklistPage(ResponseModel):
+    entries: list[BlacklistEntry]
+    total: int
+    page: int
+    limit: int
+
+
+class FieldChanged(ResponseModel):
+    field: str
+    before: str | None
+    after: str | None
+
+
+class FileStep(ResponseModel):
+    """A change to a file (M-13) or a review decision on it (M-04), by whom and when."""
+
+    id: int
+    at: str
+    by: str
+    kind: Literal["changed", "approved", "rejected"]
+    from_status: str
+    to_status: str
+    fields: list[FieldChanged] = Field(description="changed: each field before and after (mobile, ID card masked)")
+    note: str | None
+
+
+class FileSteps(ResponseModel):
+    member_id: str
+    status: str
+    changes: list[FileStep] = Field(description="newest first")
+    total: int
+    page: int
+    limit: int

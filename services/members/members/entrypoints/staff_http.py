@@ -306,9 +306,10 @@ def request_routes(r: APIRouter, k: RequestKind, flows: Workflows, allow: Any) -
     async def decide(request_id: RequestPath, body: DecisionIn, p: Decider) -> RequestDecided:
         return RequestDecided(**await flows.decide(k, p, request_id, body))
 
-    async def queue(p: Reader, status: Annotated[Literal["pending", "approved", "rejected"], Query()] = "pending"
-                    ) -> RequestQueue:
-        return RequestQueue.model_validate({"items": await flows.queue(k, p, status)})
+    async def queue(p: Reader, status: Annotated[Literal["pending", "approved", "rejected"], Query()] = "pending",
+                    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> RequestQueue:
+        return RequestQueue.model_validate(await flows.queue(k, p, status, page, limit))
 
     r.add_api_route(f"/{k.collection}", raise_, methods=["POST"], status_code=201, response_model=RequestRaised,
                     summary=f"Raise a {k.kind} request ({k.rule})", name=f"raise_{k.kind}")
@@ -316,4 +317,5 @@ def request_routes(r: APIRouter, k: RequestKind, flows: Workflows, allow: Any) -
                     response_model=RequestDecided, summary=f"Decide a {k.kind} request ({k.rule})",
                     name=f"decide_{k.kind}")
     r.add_api_route(f"/{k.collection}", queue, methods=["GET"], response_model=RequestQueue, name=f"queue_{k.kind}",
-                    summary=f"{k.kind} requests with their age; overdue past {k.target_hours} h ({k.rule})")
+                    summary=f"{k.kind} requests with their age, oldest first, a page at a time; overdue past "
+                            f"{k.target_hours} h ({k.rule})")

@@ -31,10 +31,11 @@ from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters import reports
 from ..adapters.cards import block_and_replace, next_numbers, record_cards
-from ..adapters.tables import access_log, blacklist, members, requests, staff, stores
+from ..adapters.tables import access_log, blacklist, file_changes, members, requests, staff, stores
 from ..domain import validation as v
 from ..domain.access import sees
 from ..domain.cards import valid_until
+from ..domain.filechanges import diff
 from ..entrypoints.schemas import BlacklistIn, FileChange, FileIn, ReviewIn
 from .validity import CardValidity
 
@@ -127,6 +128,8 @@ class MemberFiles:
             if m.status in ("blacklisted", "deleted"):
                 raise Conflict("M-08", "status", f"file is {m.status}")
             fields = self._fields(m)
+            was = v.FileFields(**asdict(fields) | {
+                "id_card": decrypt(self.enc_key, m.id_card_enc) if m.id_card_enc else None})
             for k, val in given.items():
                 setattr(fields, k, val)
             values: dict[str, Any] = {"details": _details(fields), "stage": v.stage_of(fields)}
@@ -153,6 +156,9 @@ class MemberFiles:
                     member_id=member_id, store_id=m.store_id, from_state=m.status, to_state=new_status,
                     reason="M-13: file changed, back to review")))
             await conn.execute(members.update().where(members.c.member_id == member_id).values(**values))
+            await conn.execute(file_changes.insert().values(  # M-13: who changed what, the history shows it
+                member_id=member_id, at=now, by=p.staff_id, kind="changed", from_status=m.status,
+                to_status=values.get("status", m.status), fields=diff(was, given)))
             await add_to_outbox(conn, events)
         if events:
             self.wake()
@@ -214,6 +220,9 @@ class MemberFiles:
                     member_id=member_id, store_id=m.store_id, from_state="pending_review", to_state=to,
                     reason=f"M-04: {r.decision}d by {p.staff_id}" + (f": {r.note}" if r.note else ""))))
             await conn.execute(members.update().where(members.c.member_id == member_id).values(**values))
+            await conn.execute(file_changes.insert().values(  # every decision stays in the history (M-04, M-13)
+                member_id=member_id, at=now, by=p.staff_id, kind="approved" if to == "active" else "rejected",
+                from_status=m.status, to_status=to, fields=[], note=r.note))
             await add_to_outbox(conn, events)
         self.wake()
         return {"member_id": member_id, "status": to, "card_no": card_no}

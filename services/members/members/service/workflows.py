@@ -51,9 +51,12 @@ class Workflows:
             raise RuleViolation(k.rule, "member_id", "name the member")
         async with self.engine.begin() as conn:
             if body.member_id:
-                store = await conn.scalar(sa.select(members.c.store_id).where(members.c.member_id == body.member_id))
-                if store != p.store_id:
+                file = (await conn.execute(sa.select(members.c.store_id, members.c.status).where(
+                    members.c.member_id == body.member_id).with_for_update())).first()  # one raise at a time
+                if file is None or file.store_id != p.store_id:
                     raise NotFound("member_id", f"no member file {body.member_id} in store {p.store_id}")
+                if k.kind == "deletion":
+                    await self._deletable(conn, body.member_id, file.status)
             rid = "R" + uuid.uuid4().hex[:15]
             now = self.clock()
             reviewer = await reviewers.assign(conn, k.kind, now) if k.assigned else None
@@ -87,6 +90,8 @@ class Workflows:
                 elif k.kind == "deletion":
                     m = (await conn.execute(sa.select(members).where(members.c.member_id == r.member_id)
                                             .with_for_update())).one()
+                    if m.status == "deleted":  # merged (M-06) or deleted since the request was raised
+                        raise Conflict("M-08", "member_id", f"file {m.member_id} is already deleted")
                     await conn.execute(members.update().where(members.c.member_id == r.member_id)
                                        .values(status="deleted"))
                     events.append(OutgoingEvent(self.topic, m.member_id, Envelope.new(MemberStateChanged(
@@ -101,6 +106,16 @@ class Workflows:
             self.wake()
         return {"request_id": request_id, "status": values["status"],
                 "valid_until": values["valid_until"].isoformat() if "valid_until" in values else None}
+
+    @staticmethod
+    async def _deletable(conn: Any, member_id: str, status: str) -> None:
+        """M-15: a file already deleted (or merged, M-06) is not asked for again, nor one with a request pending."""
+        if status == "deleted":
+            raise Conflict("M-08", "member_id", f"file {member_id} is already deleted")
+        pending = await conn.scalar(sa.select(requests.c.request_id).where(
+            requests.c.kind == "deletion", requests.c.member_id == member_id, requests.c.status == "pending").limit(1))
+        if pending:
+            raise Conflict("M-15", "member_id", f"deletion request {pending} for this file is already pending")
 
     async def _open_account(self, conn: Any, store_id: str, a: dict[str, Any], password: str,
                             now: datetime) -> list[OutgoingEvent]:
@@ -118,20 +133,26 @@ class Workflows:
         return await staffdir.changed_events(conn, {}, [a["staff_id"]], self.enc_key,
                                              self.files.event_keys, self.topic, now)
 
-    async def queue(self, k: RequestKind, p: Principal, status: str) -> list[dict[str, Any]]:
-        """The requests of a kind with their age; pending ones past the target are flagged overdue."""
-        q = sa.select(requests).where(requests.c.kind == k.kind, requests.c.status == status) \
-            .order_by(requests.c.raised_at)
-        if p.role not in HQ:
-            q = q.where(requests.c.store_id == p.store_id)
-        if p.role == Role.STAFF:
-            q = q.where(requests.c.raised_by == p.staff_id)
+    async def queue(self, k: RequestKind, p: Principal, status: str, page: int = 1,
+                    limit: int = 100) -> dict[str, Any]:
+        """The requests of a kind with their age, oldest first, one page; pending ones past the target are flagged
+        overdue. Decided ones accumulate: they are paged in the database."""
+        cond = sa.and_(requests.c.kind == k.kind, requests.c.status == status,
+                       *([requests.c.store_id == p.store_id] if p.role not in HQ else []),
+                       *([requests.c.raised_by == p.staff_id] if p.role == Role.STAFF else []))
+        q = sa.select(requests).where(cond).order_by(requests.c.raised_at, requests.c.request_id)
+        own_queue = k.assigned and status == "pending" and p.role == Role.HQ_CS  # O-03: each reviewer's own queue
         now = self.clock()
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(q)).mappings().all()
+            if own_queue:  # pending items (12-hour target, few): routed here, then paged
+                rows = list((await conn.execute(q)).mappings().all())
+            else:
+                rows = list((await conn.execute(q.offset((page - 1) * limit).limit(limit))).mappings().all())
+                total = int(await conn.scalar(sa.select(sa.func.count()).select_from(requests).where(cond)) or 0)
             route = await reviewers.routes(conn, now)
-        if k.assigned and status == "pending" and p.role == Role.HQ_CS:  # O-03: each reviewer's own queue
+        if own_queue:
             rows = [r for r in rows if route(r["reviewer"]) in (None, p.staff_id)]
+            total, rows = len(rows), rows[(page - 1) * limit: page * limit]
         out = []
         for r in rows:
             age = (now - r["raised_at"]).total_seconds() / 3600
@@ -141,8 +162,10 @@ class Workflows:
                         "overdue": r["status"] == "pending" and age > k.target_hours,
                         "valid_until": r["valid_until"].isoformat() if r["valid_until"] else None,
                         "reviewer": r["reviewer"], "routed_to": route(r["reviewer"]),
-                        "account": self._account_view(r["payload"]) if k.kind == "account" else None})
-        return out
+                        "account": self._account_view(r["payload"]) if k.kind == "account" else None,
+                        "decided_by": r["decided_by"],
+                        "decided_at": r["decided_at"].isoformat() if r["decided_at"] else None})
+        return {"items": out, "total": total, "page": page, "limit": limit}
 
     async def set_leave(self, p: Principal, body: LeaveIn) -> dict[str, Any]:
         """O-03: a reviewer on leave names a delegate; their queue goes to the delegate until the leave ends."""

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from members.domain.access import MATRIX, REQUEST_KINDS, routed_to, sees
 from members.domain.handover import FILE_STEPS, STEPS
 from members.domain.passwords import hash_password, verify_password
-from members.entrypoints import proofs_http, staff_http
+from members.entrypoints import desk_http, proofs_http, staff_http
 from vipcore.auth import Principal, Role, TokenIssuer, TokenVerifier, new_keypair
 from vipcore.http import Problem, install_problem_handlers
 
@@ -52,6 +52,9 @@ ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary
                                                                 "until": "2026-12-01T00:00:00Z"}),
               ("DELETE", "/v1/reviewer-leave", "reviewers.leave", None),
               ("PUT", "/v1/member-files/M1/pin", "pins.set", {"pin": "482913"})]  # L-07, L-11
+ENDPOINTS += [("GET", "/v1/blacklist", "blacklist.read", None),  # the console's member-file desk (desk_http)
+              ("GET", "/v1/member-files/M1/changes", "files.read", None),
+              ("GET", "/v1/member-files/M1/duplicates", "files.duplicates", None)]
 
 
 class Reached:
@@ -70,6 +73,7 @@ def client() -> TestClient:
     app.include_router(staff_http.router(Reached(), Reached(), TokenVerifier(PUB), Reached(),  # type: ignore[arg-type]
                                       Reached(), Reached(), Reached(), Reached()))  # type: ignore[arg-type]
     app.include_router(proofs_http.staff_router(Reached(), TokenVerifier(PUB)))  # type: ignore[arg-type]
+    app.include_router(desk_http.router(Reached(), TokenVerifier(PUB)))  # type: ignore[arg-type]
     return TestClient(app)
 
 
