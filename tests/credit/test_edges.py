@@ -57,6 +57,12 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("/v1/reports/coupon-conflicts", {"limit": 10}),
     ("/v1/reports/coupon-reconciliation", {"month": "2026-10"}),
     ("/v1/receivables", {"customer_id": "ORG-E1", "limit": 10}),
+    # the desk lists (desk_http.py)
+    ("/v1/accounts", {"q": "西安", "store_id": "XA-1", "overdue": "true", "page": 1, "limit": 10}),
+    ("/v1/authorizations", {"customer_id": "ORG-E1", "status": "held", "region": "029"}),
+    ("/v1/receivables", {"overdue": "true", "open": "true", "staff_id": "S-1", "page": 2}),
+    ("/v1/rebates", {"period": "2026-11-01/2026-12-01", "status": "pending"}),
+    ("/v1/coupon-sales", {"unit": "工会", "cheque_status": "pending"}),
 ]
 PATHS = ["/v1/accounts/{}", "/v1/staff/{}/liabilities", "/internal/authorizations/{}"]
 POST_PATHS = ["/v1/payments/{}/clearing", "/v1/payments/{}/bounce", "/v1/coupon-sales/{}/clearing",

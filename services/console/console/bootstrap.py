@@ -22,6 +22,7 @@ from .adapters.upstream import Upstream
 from .config import ConsoleSettings
 from .domain.ops import Viewer
 from .entrypoints import (
+    credit_http,
     csrf,
     dashboard_http,
     files_http,
@@ -33,6 +34,7 @@ from .entrypoints import (
     reports_http,
     stores_http,
 )
+from .service.credit import CreditDesk
 from .service.desk import Desk
 from .service.files import FileDesk
 from .service.notify import NotifyDesk
@@ -81,6 +83,7 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.include_router(stores_http.router(StoreDesk(upstream), pages, settings.page_size))
     app.include_router(files_http.router(FileDesk(upstream), pages, settings.page_size))
     app.include_router(notify_http.router(NotifyDesk(upstream), pages, settings.page_size))
+    app.include_router(credit_http.router(CreditDesk(upstream), pages, settings.page_size))
     app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
     app.middleware("http")(csrf.middleware(settings.cookie_secure))  # outside the renewal: a forged post does nothing
     app.add_middleware(BodyLimit, default=settings.http_max_body_bytes,  # outermost: 413 before the form is parsed

@@ -10,7 +10,7 @@ from vipcore.pii_upkeep import Rotator
 from vipcore.runtime import ServiceRuntime
 
 from .config import CreditSettings
-from .entrypoints import consumers, coupons_http, http
+from .entrypoints import consumers, coupons_http, desk_http, http
 from .pii import sealed
 from .service.context import Clock, Credit, utc_now
 from .service.daily import DailyScheduler
@@ -33,5 +33,6 @@ def build(settings: CreditSettings, tracer_provider: TracerProvider | None = Non
     verifier = rt.staff_verifier
     guard = rt.admin_guard(internal=("gateway",))  # /internal/*: the gateway's service token only; else hq_admin
     return rt.http_app(http.staff_router(c, verifier), coupons_http.coupons_router(c, verifier),
+                       desk_http.desk_router(c, verifier),
                        http.internal_router(c, guard), coupons_http.redemption_router(c, guard),
                        title="Credit", description="Group buyers' credit, receivables, payments, aging, bad debt")

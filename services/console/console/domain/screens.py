@@ -39,6 +39,12 @@ SCREENS: dict[str, frozenset[Role]] = {
     # -- notify (issue 12): notify's staff routes take an hq_admin token (marketing works under that role, O-02)
     "sms": frozenset({Role.HQ_ADMIN}),  # message log, parked queue with retry, templates, consent, audit
     "campaigns.create": frozenset({Role.HQ_ADMIN}),  # the builder (N-01)
+    # -- credit (issue 12, C-01..C-09): mirrors credit's role matrix (entrypoints/http.py READERS, OFFICE,
+    # APPROVERS; coupons_http.py Finance); staff's own credit actions stay at the till and the API
+    "credit": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # READERS: every list, the tally, the reconciliation
+    "credit.request": frozenset({*HQ, *STORE_LEADS}),  # OFFICE: raises, payments, extensions, write-offs, sales
+    "credit.decide": frozenset({Role.HQ_ADMIN, Role.STORE_MANAGER}),  # APPROVERS: decisions, cheques, suspension
+    "credit.finance": frozenset({Role.HQ_ADMIN}),  # finance: coupon batches, closing a month
     # -- loyalty --
     "programs": HQ,  # loyalty's program viewer (GET /v1/programs: hq_admin, hq_cs)
     "desk": frozenset({Role.STAFF, *STORE_LEADS}),  # L-09 desk claims at their own store (the gateway's desk roles)
@@ -71,6 +77,7 @@ MENU: tuple[str, ...] = (
     "blacklist", "deletions",  # member files (M-16, M-15)
     "handovers", "imports", "revisits",  # store desk (M-12, M-19, M-20)
     "sms",  # notify: message log, parked, templates, consent, audit (N-*)
+    "credit",  # credit and group-buy coupons (C-01..C-09)
     "desk", "programs",  # loyalty: redemption desk (L-09), program viewer
     "profile",
 )

@@ -45,13 +45,13 @@ def test_o02_screens_follow_the_members_role_matrix() -> None:
     assert SCREENS["reviews"] == MATRIX["files.review_queue"]
     assert SCREENS["review.decide"] == MATRIX["files.review"]
     assert core(Role.STORE_MANAGER) == ["dashboard", "search", "aging", "reports", "blacklist", "handovers",
-                                        "revisits", "profile"]
+                                        "revisits", "credit", "profile"]
     assert core(Role.STORE_CS_MANAGER) == ["dashboard", "search", "reviews", "adjustments", "aging", "reports",
-                                           "blacklist", "deletions", "handovers", "revisits", "profile"]
+                                           "blacklist", "deletions", "handovers", "revisits", "credit", "profile"]
     assert core(Role.HQ_CS) == ["dashboard", "search", "reviews", "adjustments", "aging", "reports", "blacklist",
-                                "deletions", "handovers", "profile"]
+                                "deletions", "handovers", "credit", "profile"]
     assert core(Role.STAFF) == ["search", "handovers", "revisits", "profile"]
-    assert core(Role.AUDITOR) == ["dashboard", "aging", "reports", "profile"]
+    assert core(Role.AUDITOR) == ["dashboard", "aging", "reports", "credit", "profile"]
     assert not may(Role.POS, "profile")
 
 

@@ -42,14 +42,6 @@ async def open_receivables(conn: AsyncConnection, default_tz: str, store_id: str
     return (await conn.execute(q)).all()
 
 
-async def receivables_list(conn: AsyncConnection, customer_id: str | None, limit: int) -> Sequence[RowMapping]:
-    """Receivables, newest first, optionally of one customer."""
-    q = sa.select(receivables).order_by(receivables.c.created_at.desc()).limit(limit)
-    if customer_id:
-        q = q.where(receivables.c.customer_id == customer_id)
-    return (await conn.execute(q)).mappings().all()
-
-
 async def staff_liabilities(conn: AsyncConnection, staff_id: str) -> Sequence[RowMapping]:
     """C-06: the charges and fines of one staff member, oldest first."""
     return (await conn.execute(sa.select(liabilities).where(liabilities.c.staff_id == staff_id)

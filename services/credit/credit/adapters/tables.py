@@ -57,6 +57,8 @@ accounts = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
     sa.Column("member_id", sa.Text, unique=True),  # added by 0004: the account is for this member (M-14)
+    sa.Column("suspension_by", sa.Text),  # added by 0006: who last suspended or resumed it (from the token)
+    sa.Column("suspension_at", TS),
 )
 
 limit_raises = sa.Table(
@@ -116,6 +118,8 @@ payments = sa.Table(
     sa.Column("allocated", JSONB, nullable=False),
     sa.Column("recorded_by", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+    sa.Column("settled_by", sa.Text),  # added by 0006: who cleared or bounced the cheque (none: the daily run)
+    sa.Column("settled_at", TS),
 )
 
 daily_runs = sa.Table(
@@ -200,6 +204,8 @@ coupon_sales = sa.Table(
     sa.Column("cheque_status", sa.Text),  # pending | cleared | bounced (cheque payments only, C-05)
     sa.Column("clears_on", sa.Date),
     sa.Column("sold_by", sa.Text, nullable=False),
+    sa.Column("cheque_settled_by", sa.Text),  # added by 0006: who cleared or bounced it (none: the daily run)
+    sa.Column("cheque_settled_at", TS),
 )
 
 rebate_tiers = sa.Table(
@@ -223,6 +229,7 @@ rebates = sa.Table(
     sa.Column("collected_by", sa.Text),
     sa.Column("collected_at", TS),
     sa.Column("coupon_nos", JSONB),
+    sa.Column("collection_recorded_by", sa.Text),  # added by 0006: the staff member who recorded the collection
     sa.UniqueConstraint("customer_id", "period", name="one_rebate_per_customer_period"),
 )
 rebate_slip_seq = sa.Sequence("rebate_slip_no", metadata=metadata)

@@ -37,13 +37,13 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
     async def cleared(coupon_sale_id: PathId, p: Approver) -> s.CouponChequeOut:
         """The cheque paying a coupon sale cleared: its coupons are released (C-05)."""
         await reach(c, p, "coupon_sale", coupon_sale_id)
-        return s.CouponChequeOut(**await coupons.settle_cheque(c, coupon_sale_id, True))
+        return s.CouponChequeOut(**await coupons.settle_cheque(c, coupon_sale_id, True, p.staff_id))
 
     @r.post("/coupon-sales/{coupon_sale_id}/bounce")
     async def bounced(coupon_sale_id: PathId, p: Approver) -> s.CouponChequeOut:
         """The cheque bounced: the coupons go back to stock (C-05)."""
         await reach(c, p, "coupon_sale", coupon_sale_id)
-        return s.CouponChequeOut(**await coupons.settle_cheque(c, coupon_sale_id, False))
+        return s.CouponChequeOut(**await coupons.settle_cheque(c, coupon_sale_id, False, p.staff_id))
 
     @r.get("/reports/coupon-tally")
     async def tally(p: Reader, day: Annotated[s.Day, Query(alias="date")],
@@ -78,7 +78,8 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
     async def collect(slip_no: PathId, body: s.CollectionIn, p: Staff) -> s.CollectionOut:
         """Record the collection of a rebate as coupons against its slip (C-08)."""
         await reach(c, p, "slip", slip_no)
-        return s.CollectionOut(**await rebates.collect(c, slip_no, body.coupon_nos, body.collected_by))
+        return s.CollectionOut(**await rebates.collect(c, slip_no, body.coupon_nos, body.collected_by,
+                                                               p.staff_id))
 
     @r.get("/reports/coupon-reconciliation")
     async def reconcile(p: Reader, month: Annotated[s.Month, Query()]) -> s.ReconciliationOut:

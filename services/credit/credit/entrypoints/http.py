@@ -69,14 +69,14 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
     async def suspend(customer_id: CustomerId, body: s.SuspendIn, p: Approver) -> s.SuspensionOut:
         """Suspend a customer's credit (C-01: credit only with a good record)."""
         await reach(c, p, "account", customer_id)
-        await acc.set_suspended(c, customer_id, True, body.reason)
+        await acc.set_suspended(c, customer_id, True, body.reason, p.staff_id)
         return s.SuspensionOut(customer_id=customer_id, suspended=True)
 
     @r.delete("/accounts/{customer_id}/suspension")
     async def resume(customer_id: CustomerId, p: Approver) -> s.SuspensionOut:
         """Lift a suspension (C-01)."""
         await reach(c, p, "account", customer_id)
-        await acc.set_suspended(c, customer_id, False, None)
+        await acc.set_suspended(c, customer_id, False, None, p.staff_id)
         return s.SuspensionOut(customer_id=customer_id, suspended=False)
 
     @r.post("/accounts/{customer_id}/payments", status_code=201)
@@ -89,13 +89,13 @@ def staff_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
     async def cheque_cleared(payment_id: PathId, p: Approver) -> s.ChequeOut:
         """The bank cleared a pending cheque (C-05)."""
         await reach(c, p, "payment", payment_id)
-        return s.ChequeOut(**await payments.settle_cheque(c, payment_id, True))
+        return s.ChequeOut(**await payments.settle_cheque(c, payment_id, True, p.staff_id))
 
     @r.post("/payments/{payment_id}/bounce")
     async def cheque_bounced(payment_id: PathId, p: Approver) -> s.ChequeOut:
         """A pending cheque bounced: the invoices it paid are open again (C-05)."""
         await reach(c, p, "payment", payment_id)
-        return s.ChequeOut(**await payments.settle_cheque(c, payment_id, False))
+        return s.ChequeOut(**await payments.settle_cheque(c, payment_id, False, p.staff_id))
 
     @r.post("/receivables/{receivable_id}/extensions", status_code=201)
     async def apply_for_extension(receivable_id: PathId, body: s.ExtensionIn, p: Staff) -> s.ExtensionOut:
@@ -176,11 +176,5 @@ def internal_router(c: Credit, guard: Any) -> APIRouter:
     async def release_expired(body: s.ReleaseIn) -> s.ReleasedOut:
         """Release holds past their expiry, as of now or the given time (C-04)."""
         return s.ReleasedOut(released=await auth.release_expired(c, body.as_of))
-
-    @r.get("/v1/receivables")
-    async def list_receivables(customer_id: Annotated[Ident | None, Query()] = None,
-                               limit: Annotated[s.Limit, Query()] = 100) -> s.ReceivablesOut:
-        """Receivables, newest first, optionally of one customer (C-03)."""
-        return s.ReceivablesOut(**await reports.receivables_list(c, customer_id, limit))
 
     return r

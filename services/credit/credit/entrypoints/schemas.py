@@ -396,8 +396,14 @@ class ReceivableOut(ResponseModel):
     last_reminded_on: date | None = None
 
 
+class ReceivableRow(ReceivableOut):
+    outstanding: int = Field(0, description="what it still owes (fen)")
+
+
 class ReceivablesOut(ResponseModel):
-    receivables: list[ReceivableOut]
+    receivables: list[ReceivableRow]
+    page: int = 1
+    has_more: bool = False
 
 
 class CouponBatchOut(ResponseModel):
@@ -487,6 +493,7 @@ class RebateOut(ResponseModel):
     collected_by: str | None = None
     collected_at: datetime | None = None
     coupon_nos: list[str] | None = None
+    collection_recorded_by: str | None = Field(None, description="the staff member who recorded the collection")
 
 
 class RebatesOut(ResponseModel):
@@ -538,3 +545,135 @@ class ReleasedSpendsOut(ResponseModel):
     released: int
     coupons: list[ReleasedSpend]
 
+
+
+# -- desk lists (issue 12: the console's credit screens) ----------------------------------------------
+
+Page = Annotated[int, Field(ge=1, le=100_000, description="1-based page of `limit` rows")]
+AuthState = Literal["held", "captured", "released"]
+Decision = Literal["pending", "approved", "rejected"]
+PaymentState = Literal["pending", "cleared", "bounced"]
+RebateState = Literal["pending", "approved", "rejected", "collected"]
+
+
+class Paged(ResponseModel):
+    page: int
+    has_more: bool = Field(description="another page follows")
+
+
+class AccountRow(ResponseModel):
+    customer_id: str
+    name: str
+    customer_class: str
+    store_id: str
+    responsible_staff_id: str
+    line_leader_staff_id: str | None = None
+    limit_cases: int
+    limit_amount: int
+    suspended: bool
+    suspended_reason: str | None = None
+    overdue: bool
+    created_by: str
+    created_at: datetime
+    member_id: str | None = None
+
+
+class AccountsOut(Paged):
+    accounts: list[AccountRow]
+
+
+class RaiseRow(RaiseOut):
+    decided_by: str | None = None
+    created_at: datetime
+
+
+class RaisesOut(ResponseModel):
+    customer_id: str
+    raises: list[RaiseRow]
+
+
+class AuthorizationsOut(Paged):
+    authorizations: list[AuthorizationView]
+
+
+class ExtensionRow(ExtensionOut):
+    customer_id: str
+    store_id: str
+    due_date: date | None = Field(None, description="the invoice's due date now")
+    outstanding: int
+    decided_by: str | None = None
+    created_at: datetime
+
+
+class ExtensionsOut(Paged):
+    extensions: list[ExtensionRow]
+
+
+class PaymentRow(ResponseModel):
+    payment_id: str
+    customer_id: str
+    name: str
+    store_id: str
+    method: str
+    amount: int
+    reference: str | None = None
+    status: PaymentState
+    received_on: date
+    clears_on: date | None = None
+    allocated: dict[str, int]
+    recorded_by: str
+    created_at: datetime
+    settled_by: str | None = Field(None, description="who cleared or bounced the cheque (none: the daily run)")
+    settled_at: datetime | None = None
+
+
+class PaymentsOut(Paged):
+    payments: list[PaymentRow]
+
+
+class WriteoffRow(WriteoffOut):
+    store_id: str
+    responsible_staff_id: str | None = Field(None, description="charged in full when approved (C-06)")
+    line_leader_staff_id: str | None = Field(None, description="fined 10% when approved (C-06)")
+    decided_by: str | None = None
+    created_at: datetime
+
+
+class WriteoffsOut(Paged):
+    writeoffs: list[WriteoffRow]
+
+
+class RebateRow(RebateOut):
+    store_id: str
+    name: str
+
+
+class RebatesPage(Paged):
+    rebates: list[RebateRow]
+
+
+class BatchRow(ResponseModel):
+    batch_id: str
+    prefix: str
+    face_value: int
+    count: int
+    expires_on: date
+    drawn_by: str
+    drawn_at: datetime
+    in_stock: int
+    held: int
+    sold: int
+    redeemed: int
+
+
+class BatchesOut(Paged):
+    batches: list[BatchRow]
+
+
+class CouponSaleListRow(CouponSaleRow):
+    cheque_settled_by: str | None = None
+    cheque_settled_at: datetime | None = None
+
+
+class CouponSalesOut(Paged):
+    sales: list[CouponSaleListRow]

@@ -130,10 +130,11 @@ async def decide(c: Credit, table: sa.Table, key: str, ident: str, approve: bool
     return {key: ident, "status": "approved" if approve else "rejected", "decided_by": by}
 
 
-async def set_suspended(c: Credit, customer_id: str, suspended: bool, reason: str | None) -> None:
-    """C-01: credit only for customers with a good record; a manager can suspend it."""
+async def set_suspended(c: Credit, customer_id: str, suspended: bool, reason: str | None, by: str) -> None:
+    """C-01: credit only for customers with a good record; a manager can suspend it (recorded with who and when)."""
     async with c.engine.begin() as conn:
         res = await conn.execute(accounts.update().where(accounts.c.customer_id == customer_id).values(
-            suspended=suspended, suspended_reason=reason if suspended else None))
+            suspended=suspended, suspended_reason=reason if suspended else None, suspension_by=by,
+            suspension_at=c.clock()))
         if res.rowcount == 0:
             raise NotFound("customer_id", "no credit account for this customer", "C-01")

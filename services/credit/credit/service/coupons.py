@@ -88,8 +88,9 @@ async def sell(c: Credit, body: dict[str, Any], by: str) -> dict[str, Any]:
             "coupons": "held until the cheque clears" if cheque else "released"}
 
 
-async def settle_cheque(c: Credit, sale_id: str, cleared: bool) -> dict[str, Any]:
-    """C-05: coupons paid by cheque are released when it clears; a bounce puts them back in stock."""
+async def settle_cheque(c: Credit, sale_id: str, cleared: bool, by: str) -> dict[str, Any]:
+    """C-05: coupons paid by cheque are released when it clears; a bounce puts them back in stock; `by` who said
+    so."""
     async with c.engine.begin() as conn:
         s = (await conn.execute(sa.select(coupon_sales).where(coupon_sales.c.coupon_sale_id == sale_id)
                                 .with_for_update())).first()
@@ -98,15 +99,16 @@ async def settle_cheque(c: Credit, sale_id: str, cleared: bool) -> dict[str, Any
         if s.cheque_status != "pending":
             raise Conflict("C-05", "coupon_sale_id",
                            f"only a sale paid by a pending cheque clears or bounces (cheque status {s.cheque_status})")
-        await release(conn, [sale_id], cleared, c.clock())
+        await release(conn, [sale_id], cleared, c.clock(), by)
     return {"coupon_sale_id": sale_id, "cheque_status": "cleared" if cleared else "bounced"}
 
 
-async def release(conn: AsyncConnection, sale_ids: list[str], cleared: bool, now: Any) -> None:
+async def release(conn: AsyncConnection, sale_ids: list[str], cleared: bool, now: Any, by: str | None = None) -> None:
     """The cheque paying these coupon sales cleared (coupons released) or bounced (back in stock, booked as
-    returned in the month of the bounce, C-08)."""
+    returned in the month of the bounce, C-08); `by`: the staff member who said so (none: the daily run)."""
     await conn.execute(coupon_sales.update().where(coupon_sales.c.coupon_sale_id.in_(sale_ids))
-                       .values(cheque_status="cleared" if cleared else "bounced"))
+                       .values(cheque_status="cleared" if cleared else "bounced", cheque_settled_by=by,
+                               cheque_settled_at=now))
     q = coupons.update().where(coupons.c.coupon_sale_id.in_(sale_ids), coupons.c.status == "held")
     if cleared:
         await conn.execute(q.values(status="sold"))

@@ -69,8 +69,8 @@ async def _apply(conn: AsyncConnection, alloc: dict[str, int], sign: int) -> Non
                            [{"r_id": k, "amt": sign * v} for k, v in alloc.items()])
 
 
-async def settle_cheque(c: Credit, payment_id: str, cleared: bool) -> dict[str, Any]:
-    """C-05: a pending cheque clears, or bounces and reopens the invoices it paid."""
+async def settle_cheque(c: Credit, payment_id: str, cleared: bool, by: str) -> dict[str, Any]:
+    """C-05: a pending cheque clears, or bounces and reopens the invoices it paid; `by` who said so."""
     async with c.engine.begin() as conn:
         p = (await conn.execute(sa.select(payments).where(payments.c.payment_id == payment_id)
                                 .with_for_update())).first()
@@ -80,7 +80,7 @@ async def settle_cheque(c: Credit, payment_id: str, cleared: bool) -> dict[str, 
             raise Conflict("C-05", "payment_id",
                            f"only a pending cheque clears or bounces (this is {p.status} {p.method})")
         await conn.execute(payments.update().where(payments.c.payment_id == payment_id)
-                           .values(status="cleared" if cleared else "bounced"))
+                           .values(status="cleared" if cleared else "bounced", settled_by=by, settled_at=c.clock()))
         if not cleared:
             await _apply(conn, p.allocated, -1)
             tz = await c.store_tz(conn, await conn.scalar(

@@ -91,8 +91,9 @@ async def decide_rebate(c: Credit, rebate_id: str, approve: bool, by: str) -> di
     return {**out, **slip}
 
 
-async def collect(c: Credit, slip_no: str, coupon_nos: list[str], collected_by: str) -> dict[str, Any]:
-    """The customer collects an approved rebate as coupons against its slip; never more than the rebate."""
+async def collect(c: Credit, slip_no: str, coupon_nos: list[str], collected_by: str, by: str) -> dict[str, Any]:
+    """The customer collects an approved rebate as coupons against its slip; never more than the rebate.
+    `collected_by`: who collected for the customer; `by`: the staff member recording it (from the token)."""
     now = c.clock()
     async with c.engine.begin() as conn:
         rb = (await conn.execute(sa.select(rebates).where(rebates.c.slip_no == slip_no).with_for_update())).first()
@@ -108,7 +109,8 @@ async def collect(c: Credit, slip_no: str, coupon_nos: list[str], collected_by: 
             status="sold", left_stock_at=now, rebate_id=rb.rebate_id))
         await book(conn, "rebate", [(r.coupon_no, r.face_value) for r in rows], now)
         await conn.execute(rebates.update().where(rebates.c.rebate_id == rb.rebate_id).values(
-            status="collected", collected_by=collected_by, collected_at=now, coupon_nos=coupon_nos))
+            status="collected", collected_by=collected_by, collected_at=now, coupon_nos=coupon_nos,
+            collection_recorded_by=by))
     return {"slip_no": slip_no, "rebate_id": rb.rebate_id, "coupon_value": value, "status": "collected"}
 
 

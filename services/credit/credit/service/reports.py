@@ -55,9 +55,3 @@ async def aging_report(c: Credit, as_of: date | None, by: str, fmt: str, store_i
     totals = {k: sum(int(x[k]) for x in rows) for k in (*AGING_BUCKETS, "total")}
     return {"as_of": day, "by": by, "rows": rows, "totals": totals}
 
-
-async def receivables_list(c: Credit, customer_id: str | None, limit: int) -> dict[str, Any]:
-    """Receivables, newest first, optionally of one customer."""
-    async with c.engine.connect() as conn:
-        rows = await reports.receivables_list(conn, customer_id, limit)
-    return {"receivables": [dict(x) for x in rows]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from credit.entrypoints import coupons_http, http
+from credit.entrypoints import coupons_http, desk_http, http
 from credit.entrypoints import schemas as s
 from credit.service.context import Credit
 from fastapi import FastAPI
@@ -72,10 +72,11 @@ def test_every_route_declares_its_answer_a_docstring_and_problem_responses() -> 
 
     app = FastAPI()
     for r in (http.staff_router(c, TokenVerifier(pub)), coupons_http.coupons_router(c, TokenVerifier(pub)),
-              http.internal_router(c, guard), coupons_http.redemption_router(c, guard)):
+              http.internal_router(c, guard), coupons_http.redemption_router(c, guard),
+              desk_http.desk_router(c, TokenVerifier(pub))):
         app.include_router(r)
     ops = [(path, op) for path, item in app.openapi()["paths"].items() for op in item.values()]
-    assert len(ops) == 35
+    assert len(ops) == 44
     for path, op in ops:
         ok = op["responses"].get("201") or op["responses"]["200"]
         assert ok["content"]["application/json"]["schema"].get("$ref"), path
@@ -84,7 +85,9 @@ def test_every_route_declares_its_answer_a_docstring_and_problem_responses() -> 
         for p in op.get("parameters", []):
             assert p["schema"].get("maxLength") or p["schema"].get("enum") or p["schema"].get("maximum") \
                 or p["schema"].get("format") == "date" or p["schema"].get("pattern") \
-                or any(x.get("maxLength") or x.get("format") == "date" or x.get("maximum")
+                or p["schema"].get("type") == "boolean" \
+                or any(x.get("maxLength") or x.get("format") == "date" or x.get("maximum") or x.get("enum")
+                       or x.get("type") == "boolean"
                        for x in p["schema"].get("anyOf", [])), (path, p)
     aging = dict(ops)["/v1/reports/aging"]["responses"]["200"]["content"]
     assert {"text/csv", http.XLSX} <= set(aging)
