@@ -8,6 +8,7 @@ one broker may die without losing or refusing anything. Node i listens on base+2
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
@@ -176,6 +177,9 @@ def start_cluster(nodes: list[KafkaNode], timeout: float = 120.0) -> None:
     then wait for all of them."""
     from concurrent.futures import ThreadPoolExecutor
 
+    for n in nodes:  # the shared id exists before the nodes format in parallel (else each may make its own)
+        if n.cluster_id_file:
+            _shared_cluster_id(n.cluster_id_file)
     with ThreadPoolExecutor(len(nodes)) as pool:  # formatting and JVM start-up in parallel
         list(pool.map(launch, nodes))
     for n in nodes:
@@ -194,7 +198,14 @@ def _shared_cluster_id(path: Path) -> str:
     """The cluster's id, made once and kept next to its nodes: every node is formatted with it."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_cluster_id())
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
+        tmp.write_text(_cluster_id())
+        try:  # a hard link appears whole or not at all: of two starters racing, one id wins and both read it
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from devstack.testing import Stack, StackConfig, sql_value
 
-from tests.console.test_console_walkthrough import CHROMIUM, PASSWORD, SHOTS, mobile
+from tests.console.browser import tablet
+from tests.console.test_console_walkthrough import PASSWORD, SHOTS, mobile
 
 pytestmark = pytest.mark.integration
 STORE = "XA-921"
@@ -68,8 +69,6 @@ async def files_stack(stack_config: StackConfig) -> Any:
 
 
 async def test_m13_m06_m16_m15_member_file_work_per_role(files_stack: Stack) -> None:
-    from playwright.async_api import async_playwright
-
     stack = files_stack
     d = await seed(stack)
     url = stack.url("console")
@@ -78,142 +77,128 @@ async def test_m13_m06_m16_m15_member_file_work_per_role(files_stack: Stack) -> 
     async def one(sql: str, *args: Any) -> Any:
         return await sql_value(stack.cfg, "members", sql, *args)
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            ctx = await browser.new_context(viewport={"width": 820, "height": 1180}, locale="zh-CN")  # a tablet
-            page = await ctx.new_page()
+    async with tablet(url, PASSWORD) as tab:
+        page, log_in = tab.page, tab.log_in
+        edited = d["edited"]["member_id"]
 
-            async def log_in(staff_id: str) -> None:
-                await ctx.clear_cookies()
-                await page.goto(f"{url}/login")
-                await page.fill("input[name=staff_id]", staff_id)
-                await page.fill("input[name=password]", PASSWORD)
-                await page.click("button[type=submit]")
-                await page.wait_for_selector("[data-nav=profile]")
+        # -- staff (the referrer): M-13, the change goes back through review ------------------------------
+        await log_in("F-REF")
+        assert await page.locator("[data-nav=blacklist]").count() == 0  # O-02: not a screen of staff
+        await page.goto(f"{url}/members/{edited}")
+        assert await page.locator("[data-file-review]").count() == 0  # staff do not review
+        await page.click("[data-edit-file]")
+        form = page.locator("[data-edit-form]")
+        assert await form.locator("input[name=full_name]").input_value() == "周雅琴"  # the referrer sees it
+        await form.locator("input[name=address]").fill("西安市碑林区南大街8号2单元502室")
+        await form.locator("input[name=position]").fill("总经理")
+        await page.screenshot(path=str(SHOTS / "files-edit-zh.png"), full_page=True)
+        await form.locator("button[type=submit]").click()
+        await page.wait_for_selector("[data-done=changed]")
+        assert await page.inner_text("[data-file] .tag") == "pending_review"
+        row = page.locator("[data-changes] [data-change=changed]").first
+        await row.wait_for()
+        assert await row.get_attribute("data-by") == "F-REF"
+        assert await row.locator("[data-field-changed]").count() == 2  # address and position, nothing else
+        assert await one("SELECT count(*) FROM file_changes WHERE member_id=$1 AND kind='changed' AND by='F-REF'",
+                         edited) == 1
 
-            edited = d["edited"]["member_id"]
+        # -- the store's customer-service manager ------------------------------------------------------------
+        await log_in("F-CSM")
+        # M-13: sees what changed, approves on the member page
+        await page.goto(f"{url}/members/{edited}")
+        await page.locator("[data-changes] [data-field-changed=address]").wait_for()
+        assert "南大街8号" in await page.inner_text("[data-changes]")
+        await page.screenshot(path=str(SHOTS / "files-change-review-zh.png"), full_page=True)
+        await page.locator("[data-file-review] [data-approve]").click()
+        await page.wait_for_selector("[data-done=approved]")
+        assert await one("SELECT status || ' ' || reviewed_by FROM members WHERE member_id=$1",
+                         edited) == "active F-CSM"
+        await page.goto(f"{url}/members/{edited}")
+        await page.locator("[data-changes] [data-change=approved]").first.wait_for()
+        history = page.locator("[data-section=history]")
+        await history.locator("[data-event=changed]").wait_for()  # the file history shows the change
+        assert "F-REF" in await history.locator("[data-event=changed]").inner_text()
 
-            # -- staff (the referrer): M-13, the change goes back through review ------------------------------
-            await log_in("F-REF")
-            assert await page.locator("[data-nav=blacklist]").count() == 0  # O-02: not a screen of staff
-            await page.goto(f"{url}/members/{edited}")
-            assert await page.locator("[data-file-review]").count() == 0  # staff do not review
-            await page.click("[data-edit-file]")
-            form = page.locator("[data-edit-form]")
-            assert await form.locator("input[name=full_name]").input_value() == "周雅琴"  # the referrer sees it
-            await form.locator("input[name=address]").fill("西安市碑林区南大街8号2单元502室")
-            await form.locator("input[name=position]").fill("总经理")
-            await page.screenshot(path=str(SHOTS / "files-edit-zh.png"), full_page=True)
-            await form.locator("button[type=submit]").click()
-            await page.wait_for_selector("[data-done=changed]")
-            assert await page.inner_text("[data-file] .tag") == "pending_review"
-            row = page.locator("[data-changes] [data-change=changed]").first
-            await row.wait_for()
-            assert await row.get_attribute("data-by") == "F-REF"
-            assert await row.locator("[data-field-changed]").count() == 2  # address and position, nothing else
-            assert await one("SELECT count(*) FROM file_changes WHERE member_id=$1 AND kind='changed' AND by='F-REF'",
-                             edited) == 1
+        # M-06: the duplicate (same name, her second phone) is offered; merged keeping F-REF2 as referrer
+        kept, dup = d["kept"]["member_id"], d["dup"]["member_id"]
+        await page.goto(f"{url}/members/{kept}")
+        offer = page.locator(f"[data-merge-form='{dup}']")
+        await offer.wait_for()
+        await offer.locator("select[name=referrer_staff_id]").select_option("F-REF2")
+        await offer.locator("input[name=reason]").fill("同一顾客的第二个手机号；F-REF 与 F-REF2 同意由 F-REF2 维护")
+        await page.screenshot(path=str(SHOTS / "files-merge-zh.png"), full_page=True)
+        await offer.locator("[data-merge]").click()
+        await page.wait_for_selector("[data-done=merged]")
+        assert await page.inner_text("[data-file] dd:nth-of-type(7)") == "F-REF2"  # the referrer kept
+        assert await one("SELECT status || ' ' || merged_into FROM members WHERE member_id=$1", dup) == \
+            f"deleted {kept}"
+        assert await one("SELECT merged_by || ' ' || referrer_staff_id || ' ' || dropped_referrer_staff_id "
+                         "FROM merges WHERE kept_member_id=$1", kept) == "F-CSM F-REF2 F-REF"
+        # a second merge of the same file is refused by members, shown with its rule and field
+        await page.goto(f"{url}/members/{kept}")
+        manual = page.locator("[data-merge-form='']")
+        await manual.wait_for()
+        await manual.locator("input[name=duplicate_member_id]").fill(dup)
+        await manual.locator("input[name=reason]").fill("再次合并")
+        await manual.locator("[data-merge]").click()
+        refusal = page.locator("[data-refusal]")
+        assert "M-08" in await refusal.inner_text() and await refusal.get_attribute("data-refusal") == "409"
+        assert await page.locator("[data-refused-field=duplicate_member_id]").count() == 1
 
-            # -- the store's customer-service manager ------------------------------------------------------------
-            await log_in("F-CSM")
-            # M-13: sees what changed, approves on the member page
-            await page.goto(f"{url}/members/{edited}")
-            await page.locator("[data-changes] [data-field-changed=address]").wait_for()
-            assert "南大街8号" in await page.inner_text("[data-changes]")
-            await page.screenshot(path=str(SHOTS / "files-change-review-zh.png"), full_page=True)
-            await page.locator("[data-file-review] [data-approve]").click()
-            await page.wait_for_selector("[data-done=approved]")
-            assert await one("SELECT status || ' ' || reviewed_by FROM members WHERE member_id=$1",
-                             edited) == "active F-CSM"
-            await page.goto(f"{url}/members/{edited}")
-            await page.locator("[data-changes] [data-change=approved]").first.wait_for()
-            history = page.locator("[data-section=history]")
-            await history.locator("[data-event=changed]").wait_for()  # the file history shows the change
-            assert "F-REF" in await history.locator("[data-event=changed]").inner_text()
+        # M-16: blacklist a member's phone; the member's file becomes blacklisted; a lookup flags the store
+        listed = d["listed"]
+        await page.goto(f"{url}/blacklist")
+        add = page.locator("[data-blacklist-add]")
+        await add.locator("input[name=full_name]").fill(listed["name"])
+        await add.locator("input[name=mobile]").fill(listed["mobile"])
+        await add.locator("input[name=reason]").fill("多次在店内辱骂店员")
+        await add.locator("button[type=submit]").click()
+        await page.wait_for_selector("[data-done=blacklisted]")
+        assert await page.locator(f"[data-listed='{STORE}']").count() == 1
+        assert await one("SELECT listed_by FROM blacklist") == "F-CSM"
+        assert await one("SELECT status FROM members WHERE member_id=$1", listed["member_id"]) == "blacklisted"
 
-            # M-06: the duplicate (same name, her second phone) is offered; merged keeping F-REF2 as referrer
-            kept, dup = d["kept"]["member_id"], d["dup"]["member_id"]
-            await page.goto(f"{url}/members/{kept}")
-            offer = page.locator(f"[data-merge-form='{dup}']")
-            await offer.wait_for()
-            await offer.locator("select[name=referrer_staff_id]").select_option("F-REF2")
-            await offer.locator("input[name=reason]").fill("同一顾客的第二个手机号；F-REF 与 F-REF2 同意由 F-REF2 维护")
-            await page.screenshot(path=str(SHOTS / "files-merge-zh.png"), full_page=True)
-            await offer.locator("[data-merge]").click()
-            await page.wait_for_selector("[data-done=merged]")
-            assert await page.inner_text("[data-file] dd:nth-of-type(7)") == "F-REF2"  # the referrer kept
-            assert await one("SELECT status || ' ' || merged_into FROM members WHERE member_id=$1", dup) == \
-                f"deleted {kept}"
-            assert await one("SELECT merged_by || ' ' || referrer_staff_id || ' ' || dropped_referrer_staff_id "
-                             "FROM merges WHERE kept_member_id=$1", kept) == "F-CSM F-REF2 F-REF"
-            # a second merge of the same file is refused by members, shown with its rule and field
-            await page.goto(f"{url}/members/{kept}")
-            manual = page.locator("[data-merge-form='']")
-            await manual.wait_for()
-            await manual.locator("input[name=duplicate_member_id]").fill(dup)
-            await manual.locator("input[name=reason]").fill("再次合并")
-            await manual.locator("[data-merge]").click()
-            refusal = page.locator("[data-refusal]")
-            assert "M-08" in await refusal.inner_text() and await refusal.get_attribute("data-refusal") == "409"
-            assert await page.locator("[data-refused-field=duplicate_member_id]").count() == 1
+        # M-15: ask for a file's deletion with the reason
+        doomed = d["doomed"]["member_id"]
+        await page.goto(f"{url}/members/{doomed}")
+        await page.fill("[data-request-deletion] input[name=reason]", "顾客本人书面要求注销会员资料")
+        await page.click("[data-request-deletion] button[type=submit]")
+        await page.wait_for_selector("[data-done=deletion_requested]")
+        assert await page.locator(f"[data-member='{doomed}'] [data-approve]").count() == 0  # HQ decides
+        assert await one("SELECT raised_by FROM requests WHERE kind='deletion' AND member_id=$1", doomed) == "F-CSM"
 
-            # M-16: blacklist a member's phone; the member's file becomes blacklisted; a lookup flags the store
-            listed = d["listed"]
-            await page.goto(f"{url}/blacklist")
-            add = page.locator("[data-blacklist-add]")
-            await add.locator("input[name=full_name]").fill(listed["name"])
-            await add.locator("input[name=mobile]").fill(listed["mobile"])
-            await add.locator("input[name=reason]").fill("多次在店内辱骂店员")
-            await add.locator("button[type=submit]").click()
-            await page.wait_for_selector("[data-done=blacklisted]")
-            assert await page.locator(f"[data-listed='{STORE}']").count() == 1
-            assert await one("SELECT listed_by FROM blacklist") == "F-CSM"
-            assert await one("SELECT status FROM members WHERE member_id=$1", listed["member_id"]) == "blacklisted"
+        # -- HQ customer service: decides the deletion; reads the blacklist of every store -----------------
+        await log_in("F-HQCS")
+        await page.goto(f"{url}/deletions")
+        await page.screenshot(path=str(SHOTS / "files-deletions-hq-zh.png"), full_page=True)
+        await page.locator(f"[data-member='{doomed}'] [data-approve]").click()
+        await page.wait_for_selector("[data-done=deletion_approved]")
+        assert await one("SELECT status FROM members WHERE member_id=$1", doomed) == "deleted"
+        assert await one("SELECT decided_by FROM requests WHERE kind='deletion' AND member_id=$1",
+                         doomed) == "F-HQCS"
+        await page.click("[data-status=approved]")
+        assert await page.inner_text(f"[data-member='{doomed}'] [data-decided-by]") == "F-HQCS"
+        await page.goto(f"{url}/blacklist")
+        assert await page.locator("[data-blacklist-add]").count() == 0  # the store lists; HQ reads
+        assert listed["name"] in await page.inner_text("[data-blacklist]")
+        assert await page.locator(f"[data-member='{doomed}']").count() == 0
 
-            # M-15: ask for a file's deletion with the reason
-            doomed = d["doomed"]["member_id"]
-            await page.goto(f"{url}/members/{doomed}")
-            await page.fill("[data-request-deletion] input[name=reason]", "顾客本人书面要求注销会员资料")
-            await page.click("[data-request-deletion] button[type=submit]")
-            await page.wait_for_selector("[data-done=deletion_requested]")
-            assert await page.locator(f"[data-member='{doomed}'] [data-approve]").count() == 0  # HQ decides
-            assert await one("SELECT raised_by FROM requests WHERE kind='deletion' AND member_id=$1", doomed) == "F-CSM"
-
-            # -- HQ customer service: decides the deletion; reads the blacklist of every store -----------------
-            await log_in("F-HQCS")
-            await page.goto(f"{url}/deletions")
-            await page.screenshot(path=str(SHOTS / "files-deletions-hq-zh.png"), full_page=True)
-            await page.locator(f"[data-member='{doomed}'] [data-approve]").click()
-            await page.wait_for_selector("[data-done=deletion_approved]")
-            assert await one("SELECT status FROM members WHERE member_id=$1", doomed) == "deleted"
-            assert await one("SELECT decided_by FROM requests WHERE kind='deletion' AND member_id=$1",
-                             doomed) == "F-HQCS"
-            await page.click("[data-status=approved]")
-            assert await page.inner_text(f"[data-member='{doomed}'] [data-decided-by]") == "F-HQCS"
-            await page.goto(f"{url}/blacklist")
-            assert await page.locator("[data-blacklist-add]").count() == 0  # the store lists; HQ reads
-            assert listed["name"] in await page.inner_text("[data-blacklist]")
-            assert await page.locator(f"[data-member='{doomed}']").count() == 0
-
-            # -- the store manager: the phone flagged with the listing store; the change record; no merge ------
-            await log_in("F-GM")
-            await page.goto(f"{url}/blacklist")
-            await page.fill("[data-blacklist-filter] input[name=mobile]", listed["mobile"])
-            await page.click("[data-blacklist-filter] button[type=submit]")
-            flag = await page.inner_text("[data-flag]")
-            assert STORE in flag
-            assert listed["name"] not in await page.inner_text("[data-blacklist]")  # masked for this role
-            await page.screenshot(path=str(SHOTS / "files-blacklist-zh.png"), full_page=True)
-            await page.click("[data-lang-switch]")
-            assert "blacklisted by store" in await page.inner_text("[data-flag]")
-            await page.screenshot(path=str(SHOTS / "files-blacklist-en.png"), full_page=True)
-            await page.click("[data-lang-switch]")
-            await page.goto(f"{url}/members/{kept}")
-            await page.locator("[data-changes]").wait_for()
-            assert await page.locator("#files-merge").count() == 0  # O-02: the CS manager merges
-            resp = await page.goto(f"{url}/members/{kept}/duplicates")
-            assert resp is not None and "O-02" in await page.inner_text("[data-refusal]")  # members refuses too
-            assert await one("SELECT count(*) FROM access_log WHERE staff_id='F-GM' AND action='refused:read'") == 0
-        finally:
-            await browser.close()
+        # -- the store manager: the phone flagged with the listing store; the change record; no merge ------
+        await log_in("F-GM")
+        await page.goto(f"{url}/blacklist")
+        await page.fill("[data-blacklist-filter] input[name=mobile]", listed["mobile"])
+        await page.click("[data-blacklist-filter] button[type=submit]")
+        flag = await page.inner_text("[data-flag]")
+        assert STORE in flag
+        assert listed["name"] not in await page.inner_text("[data-blacklist]")  # masked for this role
+        await page.screenshot(path=str(SHOTS / "files-blacklist-zh.png"), full_page=True)
+        await page.click("[data-lang-switch]")
+        assert "blacklisted by store" in await page.inner_text("[data-flag]")
+        await page.screenshot(path=str(SHOTS / "files-blacklist-en.png"), full_page=True)
+        await page.click("[data-lang-switch]")
+        await page.goto(f"{url}/members/{kept}")
+        await page.locator("[data-changes]").wait_for()
+        assert await page.locator("#files-merge").count() == 0  # O-02: the CS manager merges
+        resp = await page.goto(f"{url}/members/{kept}/duplicates")
+        assert resp is not None and "O-02" in await page.inner_text("[data-refusal]")  # members refuses too
+        assert await one("SELECT count(*) FROM access_log WHERE staff_id='F-GM' AND action='refused:read'") == 0

@@ -6,7 +6,6 @@ names this staff member, members audited the ID check with them. Screenshots go 
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,14 +14,13 @@ import httpx
 import pytest
 from devstack.testing import ROOT, Stack, StackConfig, sql_value, wait_for
 
+from tests.console.browser import tablet
 from tests.e2e.test_sale_fanout import sale
 from tests.loyalty.proofs import sms_codes
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = ROOT / ".run" / "console"
 PASSWORD = "console-pw-2026"
 STORE = "XA-911"
-assert CHROMIUM is not None, "the console tests drive Debian's chromium: ./dev and .ci/run install it (apt)"
 pytestmark = pytest.mark.integration
 
 
@@ -62,74 +60,58 @@ async def console_stack(stack_config: StackConfig) -> Any:
 
 
 async def test_l09_program_viewer_and_redemption_desk_walkthrough(console_stack: Stack) -> None:
-    from playwright.async_api import async_playwright
-
     stack = console_stack
     m = await seed(stack)
     url = stack.url("console")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            ctx = await browser.new_context(viewport={"width": 820, "height": 1180}, locale="zh-CN")  # a tablet
-            page = await ctx.new_page()
+    async with tablet(url, PASSWORD, settle=None) as tab:
+        page, log_in = tab.page, tab.log_in
+        # HQ customer service: the program viewer, no desk (O-02)
+        await log_in("C-HQCS-L")
+        assert await page.locator("[data-nav=programs]").count() == 1
+        assert await page.locator("[data-nav=desk]").count() == 0
+        await page.goto(url + "/programs")
+        await page.click("[data-program=jewelry] a")
+        await page.wait_for_selector("[data-tiers]")
+        assert await page.locator("[data-in-force]").count() == 1
+        assert "贵宾" in await page.inner_text("[data-tiers]") or await page.locator("[data-tier]").count() >= 2
+        assert "首饰护理套装" in await page.inner_text("[data-catalogue]")
+        assert "每元" in await page.inner_text("[data-earn]")
+        await page.screenshot(path=str(SHOTS / "programs-jewelry-zh.png"), full_page=True)
+        r = await page.goto(url + "/desk")
+        assert r is not None and r.status == 403 and "O-02" in await page.inner_text("[role=alert]")
 
-            async def log_in(staff_id: str) -> None:
-                await ctx.clear_cookies()
-                await page.goto(f"{url}/login")
-                await page.fill("input[name=staff_id]", staff_id)
-                await page.fill("input[name=password]", PASSWORD)
-                await page.click("button[type=submit]")
-                await page.wait_for_load_state()
+        # the store's staff member at the desk: the member is listed as having reached the reward (L-09)
+        await log_in("C-DESK")
+        assert await page.locator("[data-nav=desk]").count() == 1
+        assert await page.locator("[data-nav=programs]").count() == 0
+        await page.click("[data-nav=desk]")
+        await page.wait_for_selector(f"[data-ready-member='{m['member_id']}']")
+        await page.fill("[data-code-card]", m["card_no"])
+        await page.click("[data-send-code]")
+        await page.wait_for_selector("[data-done=code_sent]")
+        code = (await wait_for(lambda: sms_codes(stack, m["mobile"]), 30, "the code's SMS"))[-1]
 
-            # HQ customer service: the program viewer, no desk (O-02)
-            await log_in("C-HQCS-L")
-            assert await page.locator("[data-nav=programs]").count() == 1
-            assert await page.locator("[data-nav=desk]").count() == 0
-            await page.goto(url + "/programs")
-            await page.click("[data-program=jewelry] a")
-            await page.wait_for_selector("[data-tiers]")
-            assert await page.locator("[data-in-force]").count() == 1
-            assert "贵宾" in await page.inner_text("[data-tiers]") or await page.locator("[data-tier]").count() >= 2
-            assert "首饰护理套装" in await page.inner_text("[data-catalogue]")
-            assert "每元" in await page.inner_text("[data-earn]")
-            await page.screenshot(path=str(SHOTS / "programs-jewelry-zh.png"), full_page=True)
-            r = await page.goto(url + "/desk")
-            assert r is not None and r.status == 403 and "O-02" in await page.inner_text("[role=alert]")
+        # no ID check: the gateway refuses naming L-09, nothing deducted
+        assert await page.input_value("[data-claim-card]") == m["card_no"]
+        await page.fill("[data-claim-otp]", code)
+        await page.click("[data-claim-submit]")
+        alert = await page.inner_text("[role=alert]")
+        assert "L-09" in alert, alert
+        await page.go_back()
 
-            # the store's staff member at the desk: the member is listed as having reached the reward (L-09)
-            await log_in("C-DESK")
-            assert await page.locator("[data-nav=desk]").count() == 1
-            assert await page.locator("[data-nav=programs]").count() == 0
-            await page.click("[data-nav=desk]")
-            await page.wait_for_selector(f"[data-ready-member='{m['member_id']}']")
-            await page.fill("[data-code-card]", m["card_no"])
-            await page.click("[data-send-code]")
-            await page.wait_for_selector("[data-done=code_sent]")
-            code = (await wait_for(lambda: sms_codes(stack, m["mobile"]), 30, "the code's SMS"))[-1]
-
-            # no ID check: the gateway refuses naming L-09, nothing deducted
-            assert await page.input_value("[data-claim-card]") == m["card_no"]
-            await page.fill("[data-claim-otp]", code)
-            await page.click("[data-claim-submit]")
-            alert = await page.inner_text("[role=alert]")
-            assert "L-09" in alert, alert
-            await page.go_back()
-
-            # ID checked, the member's code: handed out, 2,000 points deducted (once)
-            await page.reload()
-            await page.fill("[data-claim-card]", m["card_no"])
-            await page.fill("[data-claim-otp]", code)
-            await page.check("[data-claim-id-checked]")
-            await page.click("[data-claim-submit]")
-            await page.wait_for_selector("[data-done=claimed]")
-            assert (await page.inner_text("[data-balance-after]")).strip() == "1000"
-            await page.screenshot(path=str(SHOTS / "desk-claimed-zh.png"), full_page=True)
-            assert await page.locator(f"[data-ready-member='{m['member_id']}']").count() == 0  # below it now
-            await page.click("[data-lang-switch]")
-            assert "Redemption desk" in await page.inner_text("h1")
-        finally:
-            await browser.close()
+        # ID checked, the member's code: handed out, 2,000 points deducted (once)
+        await page.reload()
+        await page.fill("[data-claim-card]", m["card_no"])
+        await page.fill("[data-claim-otp]", code)
+        await page.check("[data-claim-id-checked]")
+        await page.click("[data-claim-submit]")
+        await page.wait_for_selector("[data-done=claimed]")
+        assert (await page.inner_text("[data-balance-after]")).strip() == "1000"
+        await page.screenshot(path=str(SHOTS / "desk-claimed-zh.png"), full_page=True)
+        assert await page.locator(f"[data-ready-member='{m['member_id']}']").count() == 0  # below it now
+        await page.click("[data-lang-switch]")
+        assert "Redemption desk" in await page.inner_text("h1")
 
     # the owning services' state and audit: the ledger names the staff member, members audited the ID check
     r = await stack.admin.get(f"{stack.url('loyalty')}/v1/members/{m['member_id']}/ledger", params={"kind": "redeem"})

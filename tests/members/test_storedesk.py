@@ -114,3 +114,33 @@ async def test_m19_imports_record_their_operator_and_are_listed_for_hq(members_o
     assert (await sm.post("/v1/imports", params={"store_id": STORE}, content=b"a\n")).status_code == 403
     await adm.aclose()
     await sm.aclose()
+
+
+async def test_m04_review_queue_paged_oldest_first_counts_the_whole_queue(members_only: Stack) -> None:
+    """M-04 at chain scale: members cuts the review queue into pages (oldest submission first) and counts the whole
+    queue and its overdue files, so the console never fetches every pending file of every store."""
+    stack = members_only
+    await seed(stack)
+    s1, hq = await login(stack, "D-S1"), await login(stack, "D-HQ")
+    ids = []
+    for name in ("韩雪梅", "唐国强", "李晓红", "王建国", "赵丽娟"):
+        r = await s1.post("/v1/member-files", json={
+            "full_name": name, "mobile": mobile(), "gender": "female", "birth_date": "--03-08",
+            "address": "深圳市南山区科技园南区8栋1201室", "work_unit": "深圳某贸易公司", "position": "采购",
+            "customer_class": "enterprise_institution", "account_size": "general"})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["member_id"])
+    # the last two were submitted 13 and 14 hours ago: the oldest, and past the 12-hour target
+    for mid, hours in ((ids[3], 13), (ids[4], 14)):
+        await sql_value(stack.cfg, "members", "UPDATE members SET submitted_at = now() - make_interval(hours => $2) "
+                        "WHERE member_id = $1 RETURNING 1", mid, hours)
+    r = await hq.get("/v1/review-queue", params={"page": 1, "limit": 2})
+    assert r.status_code == 200, r.text
+    q = r.json()
+    assert [i["member_id"] for i in q["items"]] == [ids[4], ids[3]] and all(i["overdue"] for i in q["items"])
+    assert (q["total"], q["overdue"], q["page"], q["limit"]) == (5, 2, 1, 2)
+    last = (await hq.get("/v1/review-queue", params={"page": 3, "limit": 2})).json()
+    assert [i["member_id"] for i in last["items"]] == [ids[2]] and last["total"] == 5
+    every = (await hq.get("/v1/review-queue")).json()  # default: a page of 100
+    assert [i["member_id"] for i in every["items"]] == [ids[4], ids[3], *ids[:3]]
+    assert (await hq.get("/v1/review-queue", params={"limit": 501})).status_code == 422

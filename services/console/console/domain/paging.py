@@ -32,3 +32,8 @@ def paginate(rows: Sequence[T], number: int, size: int) -> Page[T]:
     number = min(max(1, number), pages)
     start = (number - 1) * size
     return Page(list(rows[start:start + size]), number, pages, total)
+
+
+def remote(rows: Sequence[T], number: int, size: int, total: int) -> Page[T]:
+    """A page the owning service cut (`page`/`limit` there), with the total it counted over every page."""
+    return Page(list(rows), max(1, number), max(1, -(-total // size)), total)

@@ -16,7 +16,7 @@ from vipcore.inputs import Ident
 
 from ..adapters.upstream import Refusal
 from ..domain import i18n
-from ..domain.paging import paginate
+from ..domain.paging import paginate, remote
 from ..domain.screens import may, menu
 from ..service.desk import Desk, Session
 from ..service.memberpage import SECTIONS
@@ -186,10 +186,11 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         if s is None:
             return to_login(request)
         try:
-            items = await desk.review_queue(s)
+            q = await desk.review_queue(s, page, page_size)
         except Refusal as e:
             return refused(request, s, e)
-        return render(request, "reviews.html", s, page=paginate(items, page, page_size), done=done)
+        return render(request, "reviews.html", s, page=remote(q["items"], page, page_size, int(q.get("total", 0))),
+                      done=done)
 
     @r.post("/reviews/{member_id}", response_class=HTMLResponse, responses=HTML)
     async def decide(request: Request, member_id: Annotated[Ident, Path()]) -> Response:

@@ -32,7 +32,8 @@ async def _fetch(up: Upstream, s: Session, name: str) -> dict[str, Any]:
             up.call("gateway", "GET", "/v1/stats/sales-today", s.token, params={"tz": TZ}))
         return today(files, sales)
     if name == "reviews":
-        return review_queue(await up.call("members", "GET", "/v1/review-queue", s.token))
+        return review_queue(await up.call("members", "GET", "/v1/review-queue", s.token,
+                                          params={"page": 1, "limit": 5}))
     if name == "liability":
         return liability(await up.call("loyalty", "GET", "/v1/reports/liability", s.token))
     if name == "stored_value":
@@ -86,8 +87,9 @@ def today(files: dict[str, Any], sales: dict[str, Any]) -> dict[str, Any]:
 
 
 def review_queue(ans: dict[str, Any]) -> dict[str, Any]:
+    """The tile from members' first page (the oldest files) and its counts over the whole queue (M-04)."""
     items = sorted(ans["items"], key=lambda i: -float(i["age_hours"]))
-    return {"waiting": len(items), "overdue": sum(1 for i in items if i["overdue"]),
+    return {"waiting": int(ans.get("total", len(items))), "overdue": int(ans.get("overdue", 0)),
             "oldest_hours": float(items[0]["age_hours"]) if items else 0.0, "items": items[:5]}
 
 

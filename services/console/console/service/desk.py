@@ -79,9 +79,11 @@ class Desk:
         return dict(await self.up.call("members", "GET", f"/v1/member-files/{member_id}", s.token,
                                        headers={"X-Access-Reason": ACCESS_REASON + ": member page"}))
 
-    async def review_queue(self, s: Session) -> list[dict[str, Any]]:
-        """Files waiting for review with their age, overdue past 12 hours (M-04)."""
-        return list((await self.up.call("members", "GET", "/v1/review-queue", s.token))["items"])
+    async def review_queue(self, s: Session, page: int, limit: int) -> dict[str, Any]:
+        """One page of the files waiting for review, oldest first, with their age, overdue past 12 hours, and the
+        queue's total (M-04); members cuts the page."""
+        return dict(await self.up.call("members", "GET", "/v1/review-queue", s.token,
+                                       params={"page": page, "limit": limit}))
 
     async def review(self, s: Session, member_id: str, approve: bool, note: str) -> dict[str, Any]:
         """Approve (members issues the card) or send back with a reason (M-04); members records the reviewer."""

@@ -34,8 +34,9 @@ def test_dashboard_summaries() -> None:
         {"store_id": "A", "new_members": 2, "member_sales": 3, "member_sales_amount": 500},
         {"store_id": "B", "new_members": 1, "member_sales": 0, "member_sales_amount": 0}]},
         {"since": "x", "stores": []})["new_members"] == 3
-    q = dashboard.review_queue({"items": [{"age_hours": 2.5, "overdue": False}, {"age_hours": 13.0, "overdue": True}]})
-    assert (q["waiting"], q["overdue"], q["oldest_hours"]) == (2, 1, 13.0)
+    q = dashboard.review_queue({"items": [{"age_hours": 2.5, "overdue": False}, {"age_hours": 13.0, "overdue": True}],
+                                "total": 2_000, "overdue": 37})  # the counts are members', over the whole queue
+    assert (q["waiting"], q["overdue"], q["oldest_hours"]) == (2_000, 37, 13.0)
     assert dashboard.review_queue({"items": []})["oldest_hours"] == 0.0
     li = dashboard.liability({"program": {"jewelry": {"points": 100, "value": 1}, "generic": {"points": 5,
                                                                                              "value": 0}}})

@@ -98,13 +98,20 @@ async def kpi_inputs(conn: AsyncConnection, store_id: str | None, period: str
     return people, held, lost
 
 
-async def review_queue_rows(conn: AsyncConnection, store_id: str | None) -> list[Any]:
-    """M-04: files pending review, oldest submission first; all stores when `store_id` is None."""
-    q = sa.select(members.c.member_id, members.c.store_id, members.c.referrer_staff_id, members.c.submitted_at,
-                  members.c.full_name).where(members.c.status == "pending_review").order_by(members.c.submitted_at)
+async def review_queue_rows(conn: AsyncConnection, store_id: str | None, overdue_before: datetime, page: int = 1,
+                            limit: int = 100) -> tuple[list[Any], int, int]:
+    """M-04: one page of the files pending review, oldest submission first (all stores when `store_id` is None),
+    with the queue's size and how many were submitted before `overdue_before` (past the target)."""
+    cond = members.c.status == "pending_review"
     if store_id is not None:
-        q = q.where(members.c.store_id == store_id)
-    return list((await conn.execute(q)).all())
+        cond = sa.and_(cond, members.c.store_id == store_id)
+    q = (sa.select(members.c.member_id, members.c.store_id, members.c.referrer_staff_id, members.c.submitted_at,
+                   members.c.full_name).where(cond).order_by(members.c.submitted_at, members.c.member_id)
+         .offset((page - 1) * limit).limit(limit))
+    rows = list((await conn.execute(q)).all())
+    total, overdue = (await conn.execute(sa.select(
+        sa.func.count(), sa.func.count().filter(members.c.submitted_at < overdue_before)).where(cond))).one()
+    return rows, int(total), int(overdue)
 
 
 def _at(v: Any) -> str | None:

@@ -422,7 +422,11 @@ class ReviewItem(ResponseModel):
 
 
 class ReviewQueue(ResponseModel):
-    items: list[ReviewItem]
+    items: list[ReviewItem] = Field(description="one page, oldest submission first")
+    total: int = Field(0, description="files waiting for review that the caller may see, over every page")
+    overdue: int = Field(0, description="of those, waiting longer than the 12-hour target (M-04)")
+    page: int = 1
+    limit: int = 100
 
 
 class CardReplacedOut(ResponseModel):

@@ -182,9 +182,11 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
         return ReviewOut(**await files.review(p, member_id, body))
 
     @r.get("/review-queue")
-    async def review_queue(p: As_files_review_queue) -> ReviewQueue:
-        """Files waiting for review with their age; overdue past the 12-hour target (M-04)."""
-        return ReviewQueue.model_validate({"items": await files.review_queue(p)})
+    async def review_queue(p: As_files_review_queue, page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> ReviewQueue:
+        """Files waiting for review with their age, oldest first, one page; overdue past the 12-hour target
+        (M-04); `total` and `overdue` count the whole queue."""
+        return ReviewQueue.model_validate(await files.review_queue(p, page, limit))
 
     @r.post("/member-files/{member_id}/card:report-lost")
     async def report_lost(member_id: MemberPath, p: As_cards_report_lost) -> CardReplacedOut:

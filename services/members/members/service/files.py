@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -357,19 +357,21 @@ class MemberFiles:
             await self._log(conn, p, "export" if export else "search", [r.member_id for r in rows], reason)
         return [self.view(p, r) for r in rows]
 
-    async def review_queue(self, p: Principal) -> list[dict[str, Any]]:
-        """M-04: files waiting for review with their age; past the 12-hour target they are flagged overdue."""
+    async def review_queue(self, p: Principal, page: int = 1, limit: int = 100) -> dict[str, Any]:
+        """M-04: files waiting for review with their age, oldest first, one page; past the 12-hour target they are
+        flagged overdue. `total` and `overdue` count the whole queue the caller may see."""
         now = self.clock()
         async with self.engine.connect() as conn:
-            rows = await reports.review_queue_rows(conn, None if p.role in (Role.HQ_ADMIN, Role.HQ_CS)
-                                                   else p.store_id)
+            rows, total, overdue = await reports.review_queue_rows(
+                conn, None if p.role in (Role.HQ_ADMIN, Role.HQ_CS) else p.store_id,
+                now - timedelta(hours=REVIEW_TARGET_HOURS), page, limit)
         out = []
         for r in rows:
             age = (now - r.submitted_at).total_seconds() / 3600 if r.submitted_at else 0.0
             out.append({"member_id": r.member_id, "store_id": r.store_id, "display_name": mask_name(r.full_name),
                         "referrer_staff_id": r.referrer_staff_id, "age_hours": round(age, 2),
                         "overdue": age > REVIEW_TARGET_HOURS})
-        return out
+        return {"items": out, "total": total, "overdue": overdue, "page": page, "limit": limit}
 
 
 def _birthday(birth: str | None) -> date | None:
