@@ -15,7 +15,7 @@ from vipcore.pii_upkeep import rotate
 
 from .helpers import draw_coupons, staff
 from .test_coupons_and_rebates import sale_body
-from .test_receivables_payments_overdue import today
+from .test_receivables_payments_overdue import tally_day, today
 
 
 async def test_c09_coupon_buyers_phones_encrypted_indexed_and_old_clear_ones_sealed(cstack: Stack) -> None:
@@ -36,7 +36,7 @@ async def test_c09_coupon_buyers_phones_encrypted_indexed_and_old_clear_ones_sea
         # what a version before encryption left: the phone in clear, no index
         await sql_value(cstack.cfg, "credit", "UPDATE coupon_sales SET phone_enc='029-88886666', phone_index=NULL "
                         "WHERE coupon_sale_id=$1 RETURNING 1", b["coupon_sale_id"])
-        tally = (await mgr.get("/v1/reports/coupon-tally", params={"date": today(cstack).isoformat()})).json()
+        tally = (await mgr.get("/v1/reports/coupon-tally", params={"date": tally_day(cstack).isoformat()})).json()
         assert sorted(s["phone"] for s in tally["sales"]) == ["029****6666", "139****4321"]  # read, masked
         engine = make_engine(cstack.cfg.db_url("credit"), 2)
         try:
@@ -49,6 +49,6 @@ async def test_c09_coupon_buyers_phones_encrypted_indexed_and_old_clear_ones_sea
         enc, idx = row.split(" ")
         assert enc.startswith("k1:") and keys.decrypt(enc) == "029-88886666"
         assert idx == mobile_index(index_key, "02988886666")
-        tally = (await mgr.get("/v1/reports/coupon-tally", params={"date": today(cstack).isoformat()})).json()
+        tally = (await mgr.get("/v1/reports/coupon-tally", params={"date": tally_day(cstack).isoformat()})).json()
         assert sorted(s["phone"] for s in tally["sales"]) == ["029****6666", "139****4321"]
         assert all("phone_enc" not in s and "phone_index" not in s for s in tally["sales"])

@@ -21,6 +21,13 @@ def today(stack: Stack) -> date:
     return stack.clock.now.astimezone(SH).date()  # type: ignore[attr-defined,no-any-return]
 
 
+def tally_day(stack: Stack) -> date:
+    """C-09: the day whose 17:00 tally holds a sale made now (after 17:00 local it is tomorrow's), so a test reads
+    the right tally whatever the hour CI runs it."""
+    local = stack.clock.now.astimezone(SH)  # type: ignore[attr-defined]
+    return local.date() + timedelta(days=1 if local.hour >= 17 else 0)
+
+
 def days_ago(stack: Stack, n: int) -> str:
     return (stack.clock.now - timedelta(days=n)).astimezone(SH).isoformat()  # type: ignore[attr-defined]
 

@@ -17,7 +17,7 @@ from vipcore.contracts.pos import Payment, SaleLine, SaleRecorded
 from .helpers import authorize, credit_sale, draw_coupons, emit, open_account, pos, receivables_of, staff
 from .test_aging_and_writeoffs import today
 from .test_coupons_and_rebates import sale_body
-from .test_receivables_payments_overdue import days_ago
+from .test_receivables_payments_overdue import days_ago, tally_day
 
 
 def refused(r: httpx.Response, status: int, rule: str) -> bool:
@@ -190,7 +190,7 @@ async def test_o02_c09_coupon_sales_reports_and_refusals_stay_with_their_store(c
         assert (await clerk.post("/v1/coupon-sales", json=sale_body(nos[1:]))).status_code == 201
         for path in (f"/v1/coupon-sales/{chq}/clearing", f"/v1/coupon-sales/{chq}/bounce"):
             assert refused(await sz_mgr.post(path), 404, "O-02"), path
-        day = today(cstack).isoformat()
+        day = tally_day(cstack).isoformat()
         assert refused(await sz_mgr.get("/v1/reports/coupon-tally", params={"date": day, "store_id": "XA-1"}),
                        403, "O-02")
         mine = (await sz_mgr.get("/v1/reports/coupon-tally", params={"date": day})).json()

@@ -78,8 +78,10 @@ async def test_service_tokens_are_checked_for_audience_caller_expiry_and_key(sta
         assert await status(cfg.admin_token, auth) == 403
         r = await c.get(f"{stack.url('credit')}/v1/receivables", headers=bearer(cfg.admin_token))
         assert r.status_code == 200
+        # the receivables list is a staff route (the console's, credit READERS): a service token is no staff
+        # credential there at all
         r = await c.get(f"{stack.url('credit')}/v1/receivables", headers=bearer(cfg.service_token("gateway", "credit")))
-        assert r.status_code == 403
+        assert r.status_code == 401
 
 
 async def _login(c: httpx.AsyncClient, members: str, staff_id: str) -> dict[str, Any]:
