@@ -5,20 +5,11 @@ phone and store and paged; M-06 likely duplicates of a file; M-15 the deletion q
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-from devstack.testing import Stack, StackConfig, sql_value
+from devstack.testing import Stack, sql_value
 
 from tests.members.test_member_files import complete, login, mobile
 
 STORE, OTHER = "XA-611", "SZ-611"
-
-
-@pytest.fixture
-async def members_only(stack_config: StackConfig) -> Any:
-    async with Stack(stack_config, services=("members",)) as s:
-        yield s
 
 
 async def seed(stack: Stack) -> None:

@@ -8,18 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from devstack.testing import Stack, StackConfig, sql_value, wait_for
+from devstack.testing import Stack, sql_value, wait_for
 
 from tests.members.test_member_files import login, mobile
 
 pytestmark = pytest.mark.integration
 STORE, OTHER = "SD-101", "SD-202"  # region 755 and HQ 000, as test_member_files.login expects
-
-
-@pytest.fixture
-async def members_only(stack_config: StackConfig) -> Any:
-    async with Stack(stack_config, services=("members",)) as s:
-        yield s
 
 
 async def seed(stack: Stack) -> None:
