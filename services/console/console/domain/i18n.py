@@ -751,6 +751,7 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "credit.f.receipt_no": ("小票号", "Receipt no."),
     "credit.f.coupon_no": ("券号", "Coupon no."),
     "credit.f.effective_from": ("生效日期", "Effective from"),
+    "credit.effective_hint": ("留空即今天起生效；不可早于今天", "empty: from today; never before today"),
     "credit.f.floor": ("采购额达到（元）", "Purchases from (yuan)"),
     "credit.f.rate": ("返利比例（%）", "Rebate rate (%)"),
     "credit.tiers_rule": ("每个周期按其最后一天生效的档位计算返利；已计算的返利保留其档位版本（C-08）",
@@ -769,7 +770,6 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
                               "Sales that named coupons they could not spend, for finance to settle (C-09)"),
     "credit.col.rule": ("规则", "Rule"),
     "credit.done.tiers_set": ("新的返利档位已保存", "New rebate tiers saved"),
-    "credit.own_statement": ("本人的坏账赔偿", "My bad-debt liability"),
 }
 
 

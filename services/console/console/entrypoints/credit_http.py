@@ -312,10 +312,11 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
     async def tiers(request: Request) -> Response:
         """Finance sets a new version of the rebate tiers from a date (C-08); the versions before stay."""
         async def do(s: Session, f: dict[str, str]) -> Any:
-            return await credit.set_tiers(s, tiers_from_form(f), _day(f["effective_from"], "effective_from", "C-08"))
+            start = f["effective_from"].strip()  # empty: from credit's today (HQ's zone, not this server's)
+            return await credit.set_tiers(s, tiers_from_form(f),
+                                          _day(start, "effective_from", "C-08") if start else None)
         fields = {f"{k}_{i}": 16 for i in range(1, TIER_ROWS + 1) for k in ("floor", "rate")}
-        return await act(request, {**fields, "effective_from": 10}, ("effective_from",), do, "/credit/tiers",
-                         "tiers_set")
+        return await act(request, {**fields, "effective_from": 10}, (), do, "/credit/tiers", "tiers_set")
 
     @r.post("/credit/reconciliation-closes", response_class=HTMLResponse, responses=HTML)
     async def close(request: Request) -> Response:

@@ -103,10 +103,13 @@ class CreditDesk:
     async def settle_coupon_cheque(self, s: Session, sale_id: str, cleared: bool) -> Any:
         return await self._post(s, f"/v1/coupon-sales/{sale_id}/{'clearing' if cleared else 'bounce'}")  # C-05
 
-    async def set_tiers(self, s: Session, tiers: list[dict[str, int]], effective_from: str) -> Any:
-        """C-08: a new version of the rebate tiers from a date (finance; credit records who from the token)."""
-        return await self.up.call("credit", "PUT", "/v1/rebate-tiers", s.token,
-                                  json={"tiers": tiers, "effective_from": effective_from})
+    async def set_tiers(self, s: Session, tiers: list[dict[str, int]], effective_from: str | None) -> Any:
+        """C-08: a new version of the rebate tiers from a date, or from credit's today (finance; credit records who
+        from the token)."""
+        body: dict[str, Any] = {"tiers": tiers}
+        if effective_from:
+            body["effective_from"] = effective_from
+        return await self.up.call("credit", "PUT", "/v1/rebate-tiers", s.token, json=body)
 
     async def close_month(self, s: Session, month: str) -> Any:
         return await self._post(s, "/v1/reconciliation-closes", {"month": month})  # C-08

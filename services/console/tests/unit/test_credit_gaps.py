@@ -248,6 +248,8 @@ async def test_c08_rebate_tier_versions_and_finances_new_version(client: httpx.A
     assert (sent.method, sent.url.path) == ("PUT", "/v1/rebate-tiers")
     assert json.loads(sent.content) == {"effective_from": "2027-01-01", "tiers": [
         {"min_purchases": 1_000_000, "rate_bp": 150}, {"min_purchases": 5_000_000, "rate_bp": 300}]}
+    await client.post("/credit/rebate-tiers", data={"csrf": CSRF, "effective_from": "", "floor_1": "1", "rate_1": "1"})
+    assert json.loads(fake.seen[-1].content) == {"tiers": [{"min_purchases": 100, "rate_bp": 100}]}  # credit's today
     n = len(fake.seen)
     bad = await client.post("/credit/rebate-tiers", data={"csrf": CSRF, "effective_from": "2027-01-01",
                                                           "floor_1": "10000", "rate_1": "x"})
