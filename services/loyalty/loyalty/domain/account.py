@@ -270,7 +270,8 @@ class Account:
             if not known:
                 detail["tier_not_applied"] = f"{tier} is not a tier of program {program.id} v{program.version} (L-04)"
             elif program.rank(tier) > program.rank(self.tier):
-                change = TierChange(self.tier, program.tier(tier), f"M-19: opening tier from {detail.get('reason')}")
+                why = f"M-19: opening tier from import {detail.get('import_id')} row {detail.get('row_no')}"
+                change = TierChange(self.tier, program.tier(tier), why)
                 self.tier, self.tier_from = tier, at
         if points:
             self.lots.append(Lot(f"opening:{cause}", at, at, self._expiry_of(program, at), self._repay_debt(points)))
