@@ -14,7 +14,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
 from vipcore.contracts.loyalty import PointsEarned, PointsExpired, PointsReversed, RewardReady, TierChanged
-from vipcore.contracts.members import CardExpired, CardReplaced, MemberRegistered, MemberUpdated, StoreRegistered
+from vipcore.contracts.members import (
+    CardExpired,
+    CardReplaced,
+    MemberRegistered,
+    MemberUpdated,
+    OpeningBalance,
+    StoreRegistered,
+)
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.events import Envelope, EventData
 from vipcore.topics import LOYALTY_EVENTS
@@ -123,31 +130,31 @@ class LoyaltyHandlers:
             await tx.conn.execute(stmt.on_conflict_do_update(
                 index_elements=["member_id"], set_={"store_id": stmt.excluded.store_id,
                                                     "birthday": stmt.excluded.birthday}))
-        opened = [d for d in batch if isinstance(d.data, MemberRegistered) and d.data.opening is not None]
-        if opened:
-            await self._open(tx, opened)
+        if any(isinstance(d.data, MemberRegistered) and d.data.opening is not None for d in batch):
+            await self._open(tx, batch)
 
-    async def _open(self, tx: Tx, batch: list[Delivery[MemberRegistered]]) -> None:
+    async def _open(self, tx: Tx, deliveries: list[Delivery[MemberRegistered | MemberUpdated]]) -> None:
         """Opening balances of imported members (M-19): ONE `opening` ledger entry per member, ever (L-02).
 
         The entry's cause is derived from the member id (`opening_cause`), not from the event: a redelivered event
         stops at the inbox, and the same member announced again under a new event id (a re-sent registration)
         finds its entry in the ledger and changes nothing. The import, row and operator are the entry's detail."""
-        where = await self.store.stores_of(tx.conn, {d.data.store_id for d in batch})
-        causes = {d.data.member_id: opening_cause(d.data.member_id) for d in batch}
+        batch = [(d, d.data.opening) for d in deliveries
+                 if isinstance(d.data, MemberRegistered) and d.data.opening is not None]
+        where = await self.store.stores_of(tx.conn, {d.data.store_id for d, _ in batch})
+        causes = {d.data.member_id: opening_cause(d.data.member_id) for d, _ in batch}
         done = set((await tx.conn.execute(sa.select(ledger.c.cause_event_id).where(
             ledger.c.kind == "opening", ledger.c.cause_event_id.in_(list(causes.values()))))).scalars())
-        todo: dict[str, Delivery[MemberRegistered]] = {}
-        for d in batch:
+        todo: dict[str, tuple[Delivery[MemberRegistered | MemberUpdated], OpeningBalance]] = {}
+        for d, o in batch:
             if causes[d.data.member_id] not in done:
-                todo.setdefault(d.data.member_id, d)  # the same member twice in one batch: the first one
+                todo.setdefault(d.data.member_id, (d, o))  # the same member twice in one batch: the first one
         if not todo:
             return
-        accts = await self.store.load(tx.conn, {(m, where[d.data.store_id][0]) for m, d in todo.items()})
+        accts = await self.store.load(tx.conn, {(m, where[d.data.store_id][0]) for m, (d, _) in todo.items()})
         entries, tiers = [], []
-        for member_id, d in todo.items():
-            o, pid, at = d.data.opening, where[d.data.store_id][0], d.env.time
-            assert o is not None
+        for member_id, (d, o) in todo.items():
+            pid, at = where[d.data.store_id][0], d.env.time
             program = self.books[pid].at(at)
             acct = accts[(member_id, pid)]
             cause = str(causes[member_id])
