@@ -744,6 +744,9 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "ld.first_page": ("第一页", "First page"),
     "all_sales": ("全部销售", "All sales"),
     "sms_today": ("今日", "Today"),
+    # -- message log at chain scale, dashboard tiles --
+    "n.counts_capped": ("最新 10 万条中：", "Of the newest 100,000:"),
+    "dash.unavailable": ("暂不可用", "Unavailable"),
 }
 
 
