@@ -119,7 +119,7 @@ class MessageList(ResponseModel):
     counts: dict[str, int] | None = Field(None, description=(
         "asked with `counts`: the filter's messages per status (the status filter left out)"))
     counts_capped: bool | None = Field(None, description=(
-        "the counts cover only the filter's newest messages (narrow it, e.g. by date, for exact counts)"))
+        "the count stopped at the filter's newest 100,000 (there may be more: narrow it, e.g. by date)"))
     messages: list[MessageView]
     next_before: str | None = Field(None, description="the next page: pass as `before` (none when this is the last)")
 
