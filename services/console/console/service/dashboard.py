@@ -38,9 +38,10 @@ def is_down(e: BaseException) -> bool:
 
 async def _fetch(up: Upstream, s: Session, name: str) -> dict[str, Any]:
     if name == "today":  # files opened (members) and every sale, members' or not (the gateway records them all)
-        files, sales = await asyncio.gather(
+        got: tuple[Any, Any] = await asyncio.gather(
             up.call("members", "GET", "/v1/stats/today", s.token, params={"tz": TZ}),
             up.call("gateway", "GET", "/v1/stats/sales-today", s.token, params={"tz": TZ}), return_exceptions=True)
+        files, sales = got
         if isinstance(files, BaseException):  # members refused or down: the whole tile
             raise files
         if isinstance(sales, BaseException):

@@ -10,7 +10,6 @@ import time
 
 import httpx
 import jwt
-
 from console.domain import reports
 from console.domain.screens import TILES, tiles
 from console.entrypoints.reports_http import labeller

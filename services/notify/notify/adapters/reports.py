@@ -16,7 +16,6 @@ from vipcore.pii import Keyring, decrypt, mask_mobile
 from ..domain.sms import sms_size
 from .tables import contacts, message_history, messages, operator_actions, templates
 
-
 COUNT_CAP = 100_000
 """The message log counts at most this many messages of a filter (the newest): a page's counts stay a bounded
 read of one index however long the log; a narrower filter (a date range, a store, a template) gives exact counts."""
