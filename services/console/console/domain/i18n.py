@@ -744,6 +744,9 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "ld.first_page": ("第一页", "First page"),
     "all_sales": ("全部销售", "All sales"),
     "sms_today": ("今日", "Today"),
+    # -- message log at chain scale, dashboard tiles --
+    "n.counts_capped": ("最新 10 万条中：", "Of the newest 100,000:"),
+    "dash.unavailable": ("暂不可用", "Unavailable"),
     # -- opening balances (M-19 imports) --
     "kind.opening": ("期初积分", "Opening balance"),
     "import_columns": ("表格列：姓名、手机（必填）；性别、生日、地址、工作单位、职务、客户类别、推荐人；"
