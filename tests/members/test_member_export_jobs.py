@@ -6,13 +6,16 @@ BOM, Chinese intact, masked as search masks), one access-log row per chunk namin
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from devstack.testing import Stack, sql_value, wait_for
+from devstack.testing import ServiceProcess, Stack, StackConfig, sql_value, wait_for
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.members.test_member_files import login, mobile
@@ -218,3 +221,68 @@ async def test_m07_export_of_12000_files_goes_past_the_old_cap_in_chunks(members
     assert [len(c) for c in chunks] == [5000, 5000, 2000]
     assert {m for c in chunks for m in c} == {r["member_id"] for r in rows}
     await adm.aclose()
+
+
+@dataclass
+class KillConfig(StackConfig):
+    """Small chunks (the export takes a while) and a 3-second heartbeat limit (a restart finds the job stale)."""
+
+    def env(self, service: str) -> dict[str, str]:
+        return {**super().env(service), "EXPORT_CHUNK_ROWS": "100", "EXPORT_STALE_S": "3"}
+
+
+async def test_m07_export_of_a_killed_process_is_failed_by_the_sweeper_at_start_up(stack_config: StackConfig,
+                                                                                   tmp_path: Path) -> None:
+    """The members process is killed (SIGKILL) in the middle of an export: the job is left `running` with its
+    heartbeat; when members starts again, its sweeper marks the job failed before anyone reads it (the state is read
+    from the database, not through the API, which would sweep too); no file is offered."""
+    cfg = KillConfig(pg_host=stack_config.pg_host, pg_port=stack_config.pg_port,
+                     kafka_bootstrap=stack_config.kafka_bootstrap, pg_password=stack_config.pg_password)
+    await cfg.prepare()
+    proc = ServiceProcess(cfg, "members", tmp_path)
+    proc.start()
+    try:
+        await proc.wait_ready()
+        m = cfg.url("members")
+        async with httpx.AsyncClient(timeout=60, headers={"Authorization": f"Bearer {cfg.admin_token}"}) as c:
+            for store, region in ((STORE, "755"), ("EX-HQ", "000")):
+                assert (await c.post(f"{m}/v1/stores", json={"store_id": store, "name": "店", "region_code": region,
+                                                             "program": "jewelry"})).status_code == 201
+            assert (await c.post(f"{m}/v1/staff", json=[{"staff_id": "X-ADM", "store_id": "EX-HQ", "name": "员工",
+                                                         "position": "hq", "role": "hq_admin",
+                                                         "password": "pw-X-ADM-long"}])).status_code == 201
+            for batch in range(5):
+                r = await c.post(f"{m}/v1/members", json=[{"store_id": STORE, "full_name": f"会员{i:05d}",
+                                                           "mobile": f"138{batch:02d}{i:06d}"} for i in range(1000)])
+                assert r.status_code == 201, r.text
+            tok = (await c.post(f"{m}/v1/auth/login", json={"staff_id": "X-ADM", "password": "pw-X-ADM-long"})
+                   ).json()["token"]
+            c.headers["Authorization"] = f"Bearer {tok}"
+            r = await c.post(f"{m}/v1/member-file-exports", json={"reason": "全量备份"})
+            assert r.status_code == 202, r.text
+            export_id = r.json()["export_id"]
+
+            async def under_way() -> Any:
+                got = (await c.get(f"{m}/v1/member-file-exports/{export_id}")).json()
+                assert got["state"] == "running", got  # 50 chunks of 100: still running when it is caught
+                return got if got["done"] > 0 else None
+
+            await wait_for(under_way, 30, "the export under way", interval=0.05)
+        proc.kill()  # SIGKILL: no shutdown, the job row stays as the dead process left it
+        state = await sql_value(cfg, "members", "SELECT state || '/' || done FROM member_file_exports WHERE "
+                                "export_id = $1", export_id)
+        assert state.startswith("running/") and state != "running/5000"
+        await asyncio.sleep(3.5)  # the heartbeat goes stale
+        proc.start()
+        await proc.wait_ready()
+
+        async def swept() -> Any:
+            return await sql_value(cfg, "members", "SELECT error FROM member_file_exports WHERE export_id = $1 AND "
+                                   "state = 'failed'", export_id)
+
+        assert "interrupted" in await wait_for(swept, 30, "the sweeper to fail the interrupted export")
+        async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {tok}"}) as c:
+            r = await c.get(f"{m}/v1/member-file-exports/{export_id}/file")
+            assert r.status_code == 422 and r.json()["errors"][0]["rule"] == "M-07"
+    finally:
+        proc.stop()

@@ -73,7 +73,8 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     methods, brands = read_program_proofs(settings.programs_dir)
     proofs = Proofs(rt.engine, index_key, enc_key, methods, brands,
                     ProofIssuer(key.get_secret_value()) if key else None, notify_api, clock=lambda: datetime.now(UTC))
-    exports = FileExports(rt.engine, files, enc_key, clock=lambda: datetime.now(UTC))  # M-07 bulk export jobs
+    exports = FileExports(rt.engine, files, enc_key, clock=lambda: datetime.now(UTC),  # M-07 bulk export jobs
+                          chunk=settings.export_chunk_rows, stale_s=settings.export_stale_s)
     rt.background.append(ExportSweeper(exports))  # jobs of a stopped process marked failed, old files deleted
     importer = Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
                         clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys)
