@@ -29,7 +29,7 @@ from .service.periodic import Periodic, Scheduler
 from .service.proofs import Proofs, read_program_proofs
 from .service.registry import Registry
 from .service.staffauth import LoginThrottle, StaffLogin
-from .service.validity import CardValidity, read_documents
+from .service.validity import CardValidity, read_documents, read_program_tiers
 from .service.workflows import Workflows
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -77,7 +77,8 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                           chunk=settings.export_chunk_rows, stale_s=settings.export_stale_s)
     rt.background.append(ExportSweeper(exports))  # jobs of a stopped process marked failed, old files deleted
     importer = Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
-                        clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys)
+                        clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys,
+                        tiers=read_program_tiers(settings.programs_dir))  # an opening tier is the program's (L-04)
     return rt.http_app(http.router(reg, reports, rt.admin_guard(), periodic, importer, validity),
                        staff_http.router(files, login, rt.staff_verifier, flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,

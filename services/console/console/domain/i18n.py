@@ -744,6 +744,16 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "ld.first_page": ("第一页", "First page"),
     "all_sales": ("全部销售", "All sales"),
     "sms_today": ("今日", "Today"),
+    # -- opening balances (M-19 imports) --
+    "kind.opening": ("期初积分", "Opening balance"),
+    "import_columns": ("表格列：姓名、手机（必填）；性别、生日、地址、工作单位、职务、客户类别、推荐人；"
+                       "可选 期初积分（0–10,000,000 的整数，原系统的积分余额）和 期初等级（本店积分方案的等级代码，"
+                       "如 vip）。期初积分作为一笔“期初”积分流水记入，按方案规则过期，不计入升级消费额。",
+                       "Columns: name, mobile (required); gender, birthday, address, work unit, position, customer "
+                       "class, referrer; optional opening_points (a whole number 0–10,000,000: the balance in the "
+                       "old system) and opening_tier (a tier code of the store's program, e.g. vip). The opening "
+                       "balance becomes one `opening` ledger entry, expires by the program's rule and counts as no "
+                       "spend toward a tier."),
     # -- member-file export (M-07) --
     "exports": ("导出会员档案", "Export member files"),
     "ex.rules": ("批量导出需单独权限（M-07）：总部可导出全部门店，店长仅本店；手机号、身份证号、姓名按您的查询权限"

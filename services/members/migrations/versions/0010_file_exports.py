@@ -7,7 +7,8 @@ the member ids it holds (the download is access-logged with them). Index members
 keyset an HQ export walks across every store.
 
 Revision ID: members_0010
-Revises: members_0009
+Revises: members_0011 (members_0011, opening balances, reached main first; this revision keeps the id assigned to it
+and follows it, so the chain has one head)
 """
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 revision = "members_0010"
-down_revision = "members_0009"
+down_revision = "members_0011"
 branch_labels = None
 depends_on = None
 
