@@ -783,6 +783,33 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
                               "Sales that named coupons they could not spend, for finance to settle (C-09)"),
     "credit.col.rule": ("规则", "Rule"),
     "credit.done.tiers_set": ("新的返利档位已保存", "New rebate tiers saved"),
+    # -- member-file export (M-07) --
+    "exports": ("导出会员档案", "Export member files"),
+    "ex.rules": ("批量导出需单独权限（M-07）：总部可导出全部门店，店长仅本店；手机号、身份证号、姓名按您的查询权限"
+                 "遮蔽；每份导出的档案及每次下载均记入访问日志。",
+                 "Bulk export is its own permission (M-07): HQ exports every store, a store manager their own; "
+                 "mobile, ID card and name masked as your search shows them; every file exported and every "
+                 "download is written to the access log."),
+    "ex.own_store": ("导出本店（{store}）的会员档案", "Exports the member files of your store ({store})"),
+    "ex.registered_from": ("登记日期自", "Registered from"),
+    "ex.registered_to": ("登记日期至", "Registered to"),
+    "ex.registered": ("登记日期", "Registered"),
+    "ex.reason_hint": ("例如：季度回访名单", "e.g. quarterly revisit list"),
+    "ex.start": ("开始导出", "Start export"),
+    "ex.mine": ("我的导出", "My exports"),
+    "ex.none": ("暂无导出", "No exports yet"),
+    "ex.filters": ("筛选条件", "Filters"),
+    "ex.download": ("下载 CSV", "Download CSV"),
+    "ex.kept_until": ("文件保留至 {at}", "The file is kept until {at}"),
+    "ex.running": ("导出中", "Running"),
+    "ex.done": ("已完成", "Done"),
+    "ex.failed": ("失败", "Failed"),
+    "ex.fs.active": ("有效", "Active"),
+    "ex.fs.pending_review": ("待审核", "Pending review"),
+    "ex.fs.incomplete": ("未完善", "Incomplete"),
+    "ex.fs.rejected": ("已退回", "Sent back"),
+    "ex.fs.dormant": ("休眠", "Dormant"),
+    "ex.fs.deleted": ("已删除", "Deleted"),
 }
 
 

@@ -53,6 +53,8 @@ SCREENS: dict[str, frozenset[Role]] = {
     # -- loyalty --
     "programs": HQ,  # loyalty's program viewer (GET /v1/programs: hq_admin, hq_cs)
     "desk": frozenset({Role.STAFF, *STORE_LEADS}),  # L-09 desk claims at their own store (the gateway's desk roles)
+    # -- member-file export (M-07): members' files.export --
+    "exports": frozenset({Role.STORE_MANAGER, Role.HQ_ADMIN}),
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
@@ -84,6 +86,7 @@ MENU: tuple[str, ...] = (
     "sms",  # notify: message log, parked, templates, consent, audit (N-*)
     "credit",  # credit and group-buy coupons (C-01..C-09)
     "desk", "programs",  # loyalty: redemption desk (L-09), program viewer
+    "exports",  # member-file export (M-07)
     "profile",
 )
 
