@@ -6,17 +6,16 @@ total/done and a heartbeat (a job whose heartbeat goes stale was interrupted and
 the member ids it holds (the download is access-logged with them). Index members (created_at, member_id): the
 keyset an HQ export walks across every store.
 
-Revision ID: members_0010
-Revises: members_0011 (members_0011, opening balances, reached main first; this revision keeps the id assigned to it
-and follows it, so the chain has one head)
+Revision ID: members_0011
+Revises: members_0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-revision = "members_0010"
-down_revision = "members_0011"
+revision = "members_0011"
+down_revision = "members_0010"
 branch_labels = None
 depends_on = None
 
