@@ -113,6 +113,13 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
         left or changed role, store or password."""
         return TokenOut.model_validate(await login.refresh(body.refresh_token))
 
+    @r.post("/auth/logout", status_code=204)
+    async def staff_logout(body: RefreshIn) -> None:
+        """Log out: the refresh token is revoked at once and can renew nothing more (O-03); the person's other
+        sessions stay. The refresh token is the credential (the staff token may already have lapsed); an unknown or
+        spent one is answered the same, 204."""
+        await login.logout(body.refresh_token)
+
     @r.post("/member-files", status_code=201)
     async def create_file(body: FileIn, p: As_files_create) -> FileSaved:
         """Open a member file (M-01, M-02); complete files go to review (M-03, M-04)."""
