@@ -51,7 +51,7 @@ class Members:
         if key == "GET /v1/deletion-requests":
             return httpx.Response(200, json={"total": 1, "page": 1, "limit": 20, "items": [REJECTED]})
         if key == "POST /v1/auth/logout":
-            return httpx.Response(204)
+            return httpx.Response(200, json={"logged_out": True})
         return httpx.Response(200, json={})
 
 

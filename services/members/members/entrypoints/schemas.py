@@ -258,6 +258,12 @@ class RefreshIn(RequestModel):
     refresh_token: Annotated[str, IdentOf(100)]
 
 
+class LoggedOut(ResponseModel):
+    """O-03: the session of that refresh token is over (answered alike for a token unknown or already spent)."""
+
+    logged_out: bool = True
+
+
 class TokenOut(ResponseModel):
     token: str = Field(description="the staff token (Ed25519 JWT) for `Authorization: Bearer`; short-lived")
     token_type: str
