@@ -7,6 +7,7 @@ phone; the phone may be listed again."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -106,6 +107,13 @@ async def test_m16_lift_by_the_listing_store_or_hq_restores_state_keeps_history_
                                 stranger_entry)
     assert await outbox_types(stack, phone_key) == ["members.member.blacklisted", "members.member.blacklist_lifted"]
     assert (await s1.post("/v1/member-files", json=complete("钱多多", stranger))).status_code == 201
+
+    # two stores listing one phone at the same moment: one listing in force, both told which (never a 500)
+    both = mobile()
+    r1, r2 = await asyncio.gather(*(c.post("/v1/blacklist", json={"mobile": both, "full_name": "孙三强",
+                                                                   "reason": "逃单"}) for c in (cs, cs2)))
+    assert (r1.status_code, r2.status_code) == (201, 201) and r1.json()["entry_id"] == r2.json()["entry_id"]
+    assert (await hq.get("/v1/blacklist", params={"mobile": both})).json()["total"] == 1
     for c in (s1, cs, cs2, gm, hq):
         await c.aclose()
 

@@ -761,6 +761,7 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "files.target": ("目标 {hours} 小时", "target {hours} h"),
     "files.took": ("用时 {hours} 小时", "took {hours} h"),
     "files.late": ("超时处理", "Decided late"),
+    "files.decided_in": ("处理用时", "Time to decide"),
     "ev.blacklist_lifted": ("解除黑名单", "Blacklist lifted"),
 }
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.auth import Principal, Role
 from vipcore.contracts.members import (
@@ -258,18 +259,23 @@ class MemberFiles:
             raise Forbidden("M-16", "store", "only a store may blacklist")
         mi = mobile_index(self.index_key, b.mobile)
         now = self.clock()
+        in_force = sa.select(blacklist).where(blacklist.c.mobile_index == mi, blacklist.c.lifted_at.is_(None))
         async with self.engine.begin() as conn:
-            prior = (await conn.execute(sa.select(blacklist).where(blacklist.c.mobile_index == mi,
-                                                                   blacklist.c.lifted_at.is_(None)))).first()
+            prior = (await conn.execute(in_force)).first()
+            if prior is None:
+                files = (await conn.execute(sa.select(members.c.member_id, members.c.store_id, members.c.status)
+                                            .where(members.c.mobile_index == mi).with_for_update())).all()
+                entry_id = await conn.scalar(pg_insert(blacklist).values(
+                    mobile_index=mi, mobile_enc=encrypt(self.enc_key, b.mobile.strip()), full_name=b.full_name,
+                    store_id=store, listed_by=p.staff_id, reason=b.reason, since=now,
+                    prior_states={f.member_id: f.status for f in files},
+                ).on_conflict_do_nothing(index_elements=[blacklist.c.mobile_index],
+                                         index_where=blacklist.c.lifted_at.is_(None)).returning(blacklist.c.entry_id))
+                if entry_id is None:  # another store listed it a moment ago: one listing in force per phone
+                    prior = (await conn.execute(in_force)).first()
             if prior is not None:
                 return {"store_id": prior.store_id, "since": prior.since.isoformat(), "members": [],
                         "entry_id": prior.entry_id}
-            files = (await conn.execute(sa.select(members.c.member_id, members.c.store_id, members.c.status)
-                                        .where(members.c.mobile_index == mi).with_for_update())).all()
-            entry_id = await conn.scalar(blacklist.insert().values(
-                mobile_index=mi, mobile_enc=encrypt(self.enc_key, b.mobile.strip()), full_name=b.full_name,
-                store_id=store, listed_by=p.staff_id, reason=b.reason, since=now,
-                prior_states={f.member_id: f.status for f in files}).returning(blacklist.c.entry_id))
             events = [self._ev(mi, MemberBlacklisted(mobile_index=mi, store_id=store, listed_by=p.staff_id,
                                                      reason=b.reason), subject=None)] if not files else []
             for f in files:
