@@ -252,7 +252,7 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     e2e_s = time.perf_counter() - started
 
     async def sms_settled() -> dict[str, Any] | None:
-        m = (await admin.get(cfg.url("notify") + "/v1/messages", params={"limit": 5})).json()
+        m = (await admin.get(cfg.url("notify") + "/v1/messages", params={"limit": 5, "counts": "true"})).json()
         busy = sum(v for k, v in m["counts"].items() if k in ("queued", "sending"))
         return m if busy == 0 else None
 
@@ -267,11 +267,12 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     table.add_column("figure", justify="right")
     table.add_row("sales accepted", f"{accepted} / {len(day)} ({len(day) / upload_s:.0f}/s upload)")
     table.add_row("member sales", str(member_sales))
-    table.add_row("ledger entries", str(stats["ledger_entries"]))
+    table.add_row("ledger entries (all runs in .run/dev)", str(stats["ledger_entries"]))
     for prog, p in stats["programs"].items():
         tiers = ", ".join(f"{k}: {v}" for k, v in sorted(p["tiers"].items()))
         table.add_row(f"program {prog}", f"{p['points_outstanding']} points outstanding; {tiers}")
-    table.add_row("SMS (tier upgrades)", ", ".join(f"{k}: {v}" for k, v in msgs["counts"].items()) or "0")
+    sms = ", ".join(f"{k}: {v}" for k, v in msgs["counts"].items()) or "0"
+    table.add_row("SMS (all runs: points, tiers, campaigns)", sms)
     table.add_row("credit receivables", str(len(receivables["receivables"])))
     table.add_row("sale → all points counted", f"{e2e_s:.1f}s for the whole day")
     table.add_row("one trace id", str(trace_id))

@@ -28,7 +28,7 @@ from .service.periodic import Periodic, Scheduler
 from .service.proofs import Proofs, read_program_proofs
 from .service.registry import Registry
 from .service.staffauth import LoginThrottle, StaffLogin
-from .service.validity import CardValidity, read_documents
+from .service.validity import CardValidity, read_documents, read_program_tiers
 from .service.workflows import Workflows
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
@@ -73,7 +73,8 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     proofs = Proofs(rt.engine, index_key, enc_key, methods, brands,
                     ProofIssuer(key.get_secret_value()) if key else None, notify_api, clock=lambda: datetime.now(UTC))
     importer = Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
-                        clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys)
+                        clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys,
+                        tiers=read_program_tiers(settings.programs_dir))  # an opening tier is the program's (L-04)
     return rt.http_app(http.router(reg, reports, rt.admin_guard(), periodic, importer, validity),
                        staff_http.router(files, login, rt.staff_verifier, flows,
                                          handovers, Engagement(rt.engine, files, index_key, enc_key,

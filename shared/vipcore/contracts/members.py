@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..events import EventData, contract
+
+OPENING_POINTS_MAX = 10_000_000  # an opening balance above this is a typo, not a customer (M-19)
 
 
 @contract
@@ -19,6 +21,18 @@ class StoreRegistered(EventData):
     region_code: str
     timezone: str = "Asia/Shanghai"
     program: str = Field(examples=["jewelry"])
+
+
+class OpeningBalance(BaseModel):
+    """What a member brought from the chain's old system, given in an import row (M-19): the opening points
+    balance and, optionally, the tier held there. Loyalty writes it once as an `opening` ledger entry (L-02)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    points: int = Field(ge=0, le=OPENING_POINTS_MAX, description="opening points balance, 0..10,000,000")
+    tier: str | None = Field(None, description="the program's tier code held in the old system (L-04), if given")
+    import_id: str = Field(description="the import (POST /v1/imports) the row came from")
+    row_no: int = Field(ge=1, description="the row of the spreadsheet (1 is the header)")
+    operator: str | None = Field(None, description="staff id of who started the import (from the token)")
 
 
 @contract
@@ -40,6 +54,10 @@ class MemberRegistered(EventData):
     status: str = "active"
     birthday: date | None = Field(None, description="Year may be 1904 when unknown (M-01)")
     customer_class: str | None = Field(default=None, description="M-14 class, drives credit terms (C-02, C-03)")
+    opening: OpeningBalance | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Additive (still v2): only files imported with an opening balance carry it (M-19); left out of "
+                    "the body otherwise, so every other registration reads exactly as before")
 
 
 @contract

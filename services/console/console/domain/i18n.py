@@ -744,6 +744,45 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "ld.first_page": ("第一页", "First page"),
     "all_sales": ("全部销售", "All sales"),
     "sms_today": ("今日", "Today"),
+    # -- message log at chain scale, dashboard tiles --
+    "n.counts_capped": ("最新 10 万条中：", "Of the newest 100,000:"),
+    "dash.unavailable": ("暂不可用", "Unavailable"),
+    # -- opening balances (M-19 imports) --
+    "kind.opening": ("期初积分", "Opening balance"),
+    "import_columns": ("表格列：姓名、手机（必填）；性别、生日、地址、工作单位、职务、客户类别、推荐人；"
+                       "可选 期初积分（0–10,000,000 的整数，原系统的积分余额）和 期初等级（本店积分方案的等级代码，"
+                       "如 vip）。期初积分作为一笔“期初”积分流水记入，按方案规则过期，不计入升级消费额。",
+                       "Columns: name, mobile (required); gender, birthday, address, work unit, position, customer "
+                       "class, referrer; optional opening_points (a whole number 0–10,000,000: the balance in the "
+                       "old system) and opening_tier (a tier code of the store's program, e.g. vip). The opening "
+                       "balance becomes one `opening` ledger entry, expires by the program's rule and counts as no "
+                       "spend toward a tier."),
+    # -- credit gaps (issue 12: rebate tiers C-08, coupon conflicts C-09, refused credit sales C-04, staff) --
+    "credit.tab.tiers": ("返利档位", "Rebate tiers"),
+    "credit.tab.conflicts": ("券号冲突", "Coupon conflicts"),
+    "credit.tab.refusals": ("拒收赊销", "Refused credit sales"),
+    "credit.f.receipt_no": ("小票号", "Receipt no."),
+    "credit.f.coupon_no": ("券号", "Coupon no."),
+    "credit.f.effective_from": ("生效日期", "Effective from"),
+    "credit.effective_hint": ("留空即今天起生效；不可早于今天", "empty: from today; never before today"),
+    "credit.f.floor": ("采购额达到（元）", "Purchases from (yuan)"),
+    "credit.f.rate": ("返利比例（%）", "Rebate rate (%)"),
+    "credit.tiers_rule": ("每个周期按其最后一天生效的档位计算返利；已计算的返利保留其档位版本（C-08）",
+                          "A period is rebated under the tiers in force on its last day; rebates already computed "
+                          "keep their version (C-08)"),
+    "credit.tiers_new": ("设定新档位版本", "Set a new version of the tiers"),
+    "credit.tiers_save": ("保存新版本", "Save new version"),
+    "credit.tier_version": ("版本", "Version"),
+    "credit.in_force": ("现行", "In force"),
+    "credit.set_by": ("设定人", "Set by"),
+    "credit.no_tiers": ("尚未设定返利档位", "No rebate tiers set yet"),
+    "credit.refusals_rule": ("门店上传的赊销单，没有本店该客户足额的授权，未记应收（C-04）",
+                             "Credit sales recorded at a till with no authorisation of their store and customer "
+                             "covering them: no receivable was booked (C-04)"),
+    "credit.conflicts_rule": ("销售使用了无法核销的购物券，交财务处理（C-09）",
+                              "Sales that named coupons they could not spend, for finance to settle (C-09)"),
+    "credit.col.rule": ("规则", "Rule"),
+    "credit.done.tiers_set": ("新的返利档位已保存", "New rebate tiers saved"),
     # -- member-file gaps: lifting a listing (M-16), a rejection's note and the 12-hour target (M-15) --
     "files.bl.listed": ("生效中", "In force"),
     "files.bl.lifted": ("已解除", "Lifted"),

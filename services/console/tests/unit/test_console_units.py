@@ -50,7 +50,7 @@ def test_o02_screens_follow_the_members_role_matrix() -> None:
                                            "blacklist", "deletions", "handovers", "revisits", "credit", "profile"]
     assert core(Role.HQ_CS) == ["dashboard", "search", "reviews", "adjustments", "aging", "reports", "blacklist",
                                 "deletions", "handovers", "credit", "profile"]
-    assert core(Role.STAFF) == ["search", "handovers", "revisits", "profile"]
+    assert core(Role.STAFF) == ["search", "handovers", "revisits", "credit", "profile"]
     assert core(Role.AUDITOR) == ["dashboard", "aging", "reports", "credit", "profile"]
     assert not may(Role.POS, "profile")
 

@@ -27,6 +27,7 @@ def dump(a: Account) -> dict[str, Any]:
                   lt.remaining, lt.line_points, lt.line_spend, lt.refunds] for lt in a.lots],
         "spends": [[_e(w), k, s] for w, k, s in a.spends],
         "cycle_start": _e(a.cycle_start) if a.cycle_start else None,
+        **({"tier_from": _e(a.tier_from)} if a.tier_from else {}),  # an opening tier's start (M-19, L-05)
     }
 
 
@@ -37,4 +38,5 @@ def load(member_id: str, program: str, tier: str, balance: int, tier_spend: int,
                 {int(n): p for n, p in lp.items()}, {int(n): p for n, p in ls.items()}, list(rf))
             for k, e, av, ex, rem, lp, ls, rf in st.get("lots", [])]
     spends = [(_t(w) or datetime.min, k, s) for w, k, s in st.get("spends", [])]
-    return Account(member_id, program, tier, balance, tier_spend, lots, spends, _t(st.get("cycle_start")))
+    return Account(member_id, program, tier, balance, tier_spend, lots, spends, _t(st.get("cycle_start")),
+                   _t(st.get("tier_from")))

@@ -31,7 +31,7 @@ ledger = sa.Table(
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("member_id", sa.Text, nullable=False, index=True),
     sa.Column("program", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),  # earn | reverse | redeem | expire | adjust
+    sa.Column("kind", sa.Text, nullable=False),  # earn | reverse | redeem | expire | adjust | opening (M-19)
     sa.Column("points", sa.BigInteger, nullable=False),
     sa.Column("spend", sa.BigInteger, nullable=False),
     sa.Column("store_id", sa.Text),

@@ -42,7 +42,7 @@ class Lot:
 class Entry:
     """One ledger entry with its cause (L-02)."""
 
-    kind: str  # earn | reverse | redeem | expire | adjust
+    kind: str  # earn | reverse | redeem | expire | adjust | opening
     points: int
     spend: int
     cause: str
@@ -80,6 +80,7 @@ class Account:
     lots: list[Lot] = field(default_factory=list)
     spends: list[tuple[datetime, str, int]] = field(default_factory=list)  # (when, key, net single receipt)
     cycle_start: datetime | None = None  # card_validity expiry: the current validity period's start (L-08)
+    tier_from: datetime | None = None  # an opening tier (M-19) is held from the import: no sale stands behind it
 
     # -- queries ----------------------------------------------------------------------------------------------
     def available(self, at: datetime) -> int:
@@ -250,6 +251,33 @@ class Account:
                 and at < lt.expires_at <= horizon]
         return sum(lt.remaining for lt in soon), min((lt.expires_at for lt in soon if lt.expires_at), default=None)
 
+    def open(self, program: Program, *, points: int, tier: str | None, cause: str, at: datetime,
+             detail: dict[str, Any]) -> tuple[Entry, TierChange | None]:
+        """The balance and tier a member brought from the chain's old system (M-19): one `opening` entry (L-02).
+
+        The points are one lot earned at the import: spendable at once (no sale stands behind them, so no return
+        window, L-14) and expiring by the program's rule counted from the import (L-08: per entry, N months after;
+        card validity, at the end of the period the import opens). They add no tier spend: an opening balance is
+        not a sale and lifts no tier by spend (L-04). A given tier of the program is taken as held from the import
+        (`tier_from`; L-05 re-evaluates it only after a full window); a tier the program does not know, or one not
+        above the current tier, is noted on the entry and changes nothing."""
+        if points < 0:
+            raise RuleViolation("M-19", "opening.points", "an opening balance is never negative")
+        change = None
+        detail = dict(detail)
+        if tier:
+            known = any(t.code == tier for t in program.tiers)
+            if not known:
+                detail["tier_not_applied"] = f"{tier} is not a tier of program {program.id} v{program.version} (L-04)"
+            elif program.rank(tier) > program.rank(self.tier):
+                why = f"M-19: opening tier from import {detail.get('import_id')} row {detail.get('row_no')}"
+                change = TierChange(self.tier, program.tier(tier), why)
+                self.tier, self.tier_from = tier, at
+        if points:
+            self.lots.append(Lot(f"opening:{cause}", at, at, self._expiry_of(program, at), self._repay_debt(points)))
+            self.balance += points
+        return Entry("opening", points, 0, cause, None, at, detail), change
+
     def adjust(self, *, points: int, cause: str, at: datetime, reason: str) -> Entry:
         """A manual adjustment (approved by a second person upstream); never below zero (L-02, L-13)."""
         if points < 0:
@@ -269,6 +297,8 @@ class Account:
             return None
         t, w = program.tiers[rank], program.downgrade.window_months
         start = add_months(at, -w)
+        if self.tier_from is not None and self.tier_from > start:
+            return None  # an opening tier (M-19) is held one full window from the import before it is judged
         recent = [(k, s) for when, k, s in self.spends if start < when <= at]
         keeps = (t.single_receipt_min is not None and any(  # a merged day is not one receipt (see compact)
             s >= t.single_receipt_min for k, s in recent if not k.startswith("~"))) or (
@@ -277,7 +307,7 @@ class Account:
             return None
         lower = program.tiers[rank - 1]
         change = TierChange(self.tier, lower, f"L-05: below {t.name}'s line for {w} months")
-        self.tier = lower.code
+        self.tier, self.tier_from = lower.code, None
         return change
 
     # -- internals ----------------------------------------------------------------------------------------------
@@ -289,7 +319,7 @@ class Account:
         why = (f"L-04: one receipt of {receipt / 100:.2f} yuan reaches {reached.name}" if single else
                f"L-04: spend within {reached.rolling_months} months reaches {reached.name}")
         change = TierChange(self.tier, reached, why)
-        self.tier = reached.code
+        self.tier, self.tier_from = reached.code, None
         return change
 
     def _expiry_of(self, program: Program, at: datetime) -> datetime | None:

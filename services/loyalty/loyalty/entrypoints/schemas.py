@@ -306,7 +306,7 @@ class LedgerStatement(ResponseModel):
     entries: list[LedgerEntryOut]
 
 
-LedgerKind = Literal["earn", "reverse", "redeem", "expire", "adjust"]
+LedgerKind = Literal["earn", "reverse", "redeem", "expire", "adjust", "opening"]
 """The kinds of ledger entry (L-02)."""
 
 

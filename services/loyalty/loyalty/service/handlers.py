@@ -14,7 +14,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.consumer import Delivery, Tx
 from vipcore.contracts.loyalty import PointsEarned, PointsExpired, PointsReversed, RewardReady, TierChanged
-from vipcore.contracts.members import CardExpired, CardReplaced, MemberRegistered, MemberUpdated, StoreRegistered
+from vipcore.contracts.members import (
+    CardExpired,
+    CardReplaced,
+    MemberRegistered,
+    MemberUpdated,
+    OpeningBalance,
+    StoreRegistered,
+)
 from vipcore.contracts.pos import SaleRecorded, SaleRefunded
 from vipcore.events import Envelope, EventData
 from vipcore.topics import LOYALTY_EVENTS
@@ -26,6 +33,13 @@ from ..domain.account import Account, Entry, Lot, TierChange
 from ..domain.program import Program, ProgramBook
 from ..domain.rules import Line, may_earn
 from .stored_value import give_back_on_refunds, spend_from_sales
+
+OPENING = uuid.UUID("5a1d6c1e-0c3e-4f57-9a59-0be9e0f1a0c0")  # namespace of opening-balance causes (M-19)
+
+
+def opening_cause(member_id: str) -> uuid.UUID:
+    """The cause of a member's opening entry: one per member, whichever event brings it (L-02)."""
+    return uuid.uuid5(OPENING, member_id)
 
 
 def tier_row(acct: Account, change: TierChange, cause: str, at: datetime) -> dict[str, Any]:
@@ -116,6 +130,42 @@ class LoyaltyHandlers:
             await tx.conn.execute(stmt.on_conflict_do_update(
                 index_elements=["member_id"], set_={"store_id": stmt.excluded.store_id,
                                                     "birthday": stmt.excluded.birthday}))
+        if any(isinstance(d.data, MemberRegistered) and d.data.opening is not None for d in batch):
+            await self._open(tx, batch)
+
+    async def _open(self, tx: Tx, deliveries: list[Delivery[MemberRegistered | MemberUpdated]]) -> None:
+        """Opening balances of imported members (M-19): ONE `opening` ledger entry per member, ever (L-02).
+
+        The entry's cause is derived from the member id (`opening_cause`), not from the event: a redelivered event
+        stops at the inbox, and the same member announced again under a new event id (a re-sent registration)
+        finds its entry in the ledger and changes nothing. The import, row and operator are the entry's detail."""
+        batch = [(d, d.data.opening) for d in deliveries
+                 if isinstance(d.data, MemberRegistered) and d.data.opening is not None]
+        where = await self.store.stores_of(tx.conn, {d.data.store_id for d, _ in batch})
+        causes = {d.data.member_id: opening_cause(d.data.member_id) for d, _ in batch}
+        done = set((await tx.conn.execute(sa.select(ledger.c.cause_event_id).where(
+            ledger.c.kind == "opening", ledger.c.cause_event_id.in_(list(causes.values()))))).scalars())
+        todo: dict[str, tuple[Delivery[MemberRegistered | MemberUpdated], OpeningBalance]] = {}
+        for d, o in batch:
+            if causes[d.data.member_id] not in done:
+                todo.setdefault(d.data.member_id, (d, o))  # the same member twice in one batch: the first one
+        if not todo:
+            return
+        accts = await self.store.load(tx.conn, {(m, where[d.data.store_id][0]) for m, (d, _) in todo.items()})
+        entries, tiers = [], []
+        for member_id, (d, o) in todo.items():
+            pid, at = where[d.data.store_id][0], d.env.time
+            program = self.books[pid].at(at)
+            acct = accts[(member_id, pid)]
+            cause = str(causes[member_id])
+            entry, change = acct.open(program, points=o.points, tier=o.tier, cause=cause, at=at, detail={
+                "reason": f"opening balance (M-19): import {o.import_id} row {o.row_no}", "import_id": o.import_id,
+                "row_no": o.row_no, "operator": o.operator, "tier": o.tier, "event_id": str(d.env.id)})
+            entries.append(entry_row(acct, entry, d.data.store_id, None))
+            if change is not None:  # the tier history with its reason, and the event other services follow (L-05)
+                self._emit(tx, acct, tier_event(acct, program, change, cause, at), d)
+                tiers.append(tier_row(acct, change, cause, at))
+        await self.store.save(tx.conn, list(accts.values()), entries, tiers)
 
     def _emit(self, tx: Tx, acct: Account, data: Any, d: Delivery[EventData]) -> None:
         tx.emit(LOYALTY_EVENTS, acct.member_id, Envelope.new(data, source="loyalty", subject=acct.member_id),

@@ -200,6 +200,17 @@ import_rejects = sa.Table(  # M-19: every refused row with its reasons (the down
     sa.Column("row", JSONB, nullable=False),  # as read, mobile masked
 )
 
+import_openings = sa.Table(  # M-19: the opening balance an imported row brought, written with the file (one tx)
+    "import_openings", metadata,
+    sa.Column("member_id", sa.Text, primary_key=True),  # one opening per member file, ever
+    sa.Column("import_id", sa.Text, nullable=False, index=True),
+    sa.Column("row_no", sa.Integer, nullable=False),
+    sa.Column("points", sa.BigInteger, nullable=False),  # 0..OPENING_POINTS_MAX (vipcore.contracts.members)
+    sa.Column("tier", sa.Text),  # a tier code of the store's program (L-04), or none
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("points >= 0", name="import_openings_points_not_negative"),
+)
+
 revisits = sa.Table(  # M-20: each revisit (when, who, what, next date)
     "revisits", metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),

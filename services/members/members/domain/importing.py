@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from vipcore.contracts.members import OPENING_POINTS_MAX
+
 from . import validation as v
 
 # Column headers the chains' spreadsheets use → file fields; a request may add its own mapping.
@@ -20,6 +22,10 @@ DEFAULT_MAPPING = {
     "工作单位": "work_unit", "work_unit": "work_unit", "职务": "position", "position": "position",
     "客户类别": "customer_class", "customer_class": "customer_class",
     "推荐人": "referrer_staff_id", "referrer": "referrer_staff_id", "referrer_staff_id": "referrer_staff_id",
+    # optional opening balance from the chain's old system (M-19 → L-02): points, and the tier held there (L-04)
+    "期初积分": "opening_points", "积分": "opening_points", "opening_points": "opening_points",
+    "points": "opening_points",
+    "期初等级": "opening_tier", "会员等级": "opening_tier", "opening_tier": "opening_tier", "tier": "opening_tier",
 }
 GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
 
@@ -73,6 +79,8 @@ def row_fields(cols: dict[int, str], row: list[Any]) -> dict[str, str]:
         val = row[i] if i < len(row) else ""
         if hasattr(val, "isoformat"):  # an Excel date cell
             val = val.date().isoformat() if hasattr(val, "date") else val.isoformat()
+        elif isinstance(val, float) and val.is_integer():  # an Excel number cell: 1200.0 is 1200
+            val = int(val)
         s = str(val).strip()
         if s:
             out[field] = s
@@ -89,4 +97,27 @@ def validate(fields: dict[str, str]) -> list[str]:
     known = {k: fields.get(k) for k in ("full_name", "gender", "mobile", "birth_date", "address", "work_unit",
                                         "position", "customer_class")}
     reasons += [f"{f}: {m} ({r})" for f, m, r in v.check(v.FileFields(**known))]
+    if "opening_points" in fields and opening_points(fields["opening_points"]) is None:
+        reasons.append(f"opening_points: must be a whole number of points from 0 to {OPENING_POINTS_MAX} (M-19)")
     return reasons
+
+
+def opening_points(text: str) -> int | None:
+    """An opening balance as written in a cell: digits only (thousands separators allowed), 0..OPENING_POINTS_MAX;
+    None when it is anything else (negative, fractional, words, too big)."""
+    digits = text.replace(",", "").replace("，", "").strip()
+    if not digits.isascii() or not digits.isdigit() or len(digits) > len(str(OPENING_POINTS_MAX)):
+        return None
+    n = int(digits)
+    return n if n <= OPENING_POINTS_MAX else None
+
+
+def opening_tier_reason(tier: str | None, program: str | None, tiers: list[str] | None) -> str | None:
+    """Why an opening tier cannot be taken (L-04: tiers are the program's), or None when it can (or none is given)."""
+    if not tier:
+        return None
+    if not tiers:
+        return f"opening_tier: program {program or '?'} has no tier list here (programs/*.yaml) to check it (L-04)"
+    if tier not in tiers:
+        return f"opening_tier: {tier!r} is not a tier of program {program} ({', '.join(tiers)}) (L-04)"
+    return None

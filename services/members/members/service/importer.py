@@ -7,12 +7,12 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vipcore.contracts.members import MemberRegistered
+from vipcore.contracts.members import MemberRegistered, OpeningBalance
 from vipcore.db import is_transient
 from vipcore.errors import NotFound, RuleViolation
 from vipcore.events import Envelope
@@ -25,7 +25,7 @@ from vipcore.topics import MEMBERS_EVENTS
 
 from ..adapters import keyset
 from ..adapters.cards import next_numbers, record_cards
-from ..adapters.tables import blacklist, import_rejects, imports, members, staff, stores
+from ..adapters.tables import blacklist, import_openings, import_rejects, imports, members, staff, stores
 from ..domain import importing
 from ..domain.cards import valid_until
 from ..domain.validation import parse_birth
@@ -35,10 +35,25 @@ log = get_logger(__name__)
 CHUNK = 5000
 
 
+class Where(NamedTuple):
+    """What every row of one import shares: the store, its region and card validity (M-17), the tiers of the
+    store's program (an opening tier must be one, L-04), the import and its operator (the opening's cause)."""
+
+    store_id: str
+    region: str
+    years: int
+    program: str | None
+    tiers: list[str] | None
+    import_id: str
+    started_by: str | None
+
+
 class Importer:
     def __init__(self, engine: AsyncEngine, index_key: str, enc_key: Keyring, topic_prefix: str, wake: Any,
-                 clock: Callable[[], datetime], validity: CardValidity, event_keys: Keyring) -> None:
+                 clock: Callable[[], datetime], validity: CardValidity, event_keys: Keyring,
+                 tiers: dict[str, list[str]] | None = None) -> None:
         self.event_keys = event_keys
+        self.tiers = tiers or {}  # program id -> its tier codes (programs/*.yaml), to check an opening tier
         self.engine = engine
         self.validity = validity
         self.index_key = index_key
@@ -65,19 +80,23 @@ class Importer:
         cols = importing.header_map(header, extra)
         import_id = "I" + uuid.uuid4().hex[:15]
         async with self.engine.begin() as conn:
-            region = await conn.scalar(sa.select(stores.c.region_code).where(stores.c.store_id == store_id))
-            if region is None:
+            store = (await conn.execute(sa.select(stores.c.region_code, stores.c.program)
+                                        .where(stores.c.store_id == store_id))).first()
+            if store is None:
                 raise RuleViolation("O-01", "store_id", f"no store {store_id}")
             await conn.execute(imports.insert().values(
                 import_id=import_id, store_id=store_id, filename=filename, status="running", total=len(body),
                 processed=0, imported=0, rejected=0, started_at=self.clock(), started_by=started_by))
-        task = asyncio.create_task(self._run(import_id, store_id, str(region), cols, body))
+        program = str(store.program) if store.program else None
+        where = Where(store_id, str(store.region_code), 0, program, self.tiers.get(program or ""), import_id,
+                      started_by)
+        task = asyncio.create_task(self._run(where, cols, body))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return import_id
 
-    async def _run(self, import_id: str, store_id: str, region: str, cols: dict[int, str],
-                   body: list[list[Any]]) -> None:
+    async def _run(self, where: Where, cols: dict[int, str], body: list[list[Any]]) -> None:
+        import_id, store_id = where.import_id, where.store_id
         try:
             async with self.engine.connect() as conn:
                 employees = set((await conn.execute(sa.select(staff.c.mobile_index)
@@ -86,12 +105,11 @@ class Importer:
                                                  .where(blacklist.c.lifted_at.is_(None)))).scalars())
                 store_staff = set((await conn.execute(sa.select(staff.c.staff_id)
                                                       .where(staff.c.store_id == store_id))).scalars())
-                years = await self.validity.years_for_store(conn, store_id)  # M-17: the store's program
+                where = where._replace(years=await self.validity.years_for_store(conn, store_id))  # M-17
             seen: set[str] = set()
             for start in range(0, len(body), CHUNK):
                 chunk = [(start + i + 2, r) for i, r in enumerate(body[start:start + CHUNK])]  # row 1 is the header
-                await self._chunk(import_id, (store_id, region, years), cols, chunk, employees, listed, store_staff,
-                                  seen)
+                await self._chunk(where, cols, chunk, employees, listed, store_staff, seen)
             status = "done"
         except Exception as e:  # noqa: BLE001 - recorded on the import, visible through the API
             log.error("import failed", import_id=import_id, error=safe_error(e))
@@ -101,10 +119,9 @@ class Importer:
                                .values(status=status, finished_at=self.clock()))
         self.wake()
 
-    async def _chunk(self, import_id: str, where: tuple[str, str, int], cols: dict[int, str],
-                     chunk: list[tuple[int, list[Any]]], employees: set[str], listed: set[str],
-                     store_staff: set[str], seen: set[str]) -> None:
-        store_id = where[0]
+    async def _chunk(self, where: Where, cols: dict[int, str], chunk: list[tuple[int, list[Any]]],
+                     employees: set[str], listed: set[str], store_staff: set[str], seen: set[str]) -> None:
+        store_id, import_id = where.store_id, where.import_id
         good: list[tuple[int, dict[str, str], str]] = []
         rejects: list[dict[str, Any]] = []
         for row_no, raw in chunk:
@@ -120,6 +137,8 @@ class Importer:
             ref = f.get("referrer_staff_id")
             if ref and ref not in store_staff:
                 reasons.append(f"referrer {ref} is not staff of store {store_id} (M-06)")
+            if bad_tier := importing.opening_tier_reason(f.get("opening_tier"), where.program, where.tiers):
+                reasons.append(bad_tier)
             if reasons:
                 rejects.append(self._reject(import_id, row_no, f, reasons))
                 continue
@@ -142,7 +161,7 @@ class Importer:
                 rejected=imports.c.rejected + len(rejects)))
         self.wake()
 
-    async def _insert_isolating(self, conn: Any, import_id: str, where: tuple[str, str, int],
+    async def _insert_isolating(self, conn: Any, import_id: str, where: Where,
                                 good: list[tuple[int, dict[str, str], str]], rejects: list[dict[str, Any]]) -> int:
         """M-19: each row committed whole or not at all, and a row the database refuses costs only itself.
 
@@ -171,17 +190,16 @@ class Importer:
             shown["mobile"] = mask_mobile(shown["mobile"])
         return {"import_id": import_id, "row_no": row_no, "reasons": "; ".join(reasons), "row": shown}
 
-    async def _insert(self, conn: Any, where: tuple[str, str, int], good: list[tuple[int, dict[str, str], str]]
-                      ) -> int:
-        """Each row whole: member file, card and event together (M-19 never half-imports a row); the card is
-        valid for the store's program's years (M-17)."""
+    async def _insert(self, conn: Any, where: Where, good: list[tuple[int, dict[str, str], str]]) -> int:
+        """Each row whole: member file, card, opening balance and event together (M-19 never half-imports a row);
+        the card is valid for the store's program's years (M-17)."""
         if not good:
             return 0
-        store_id, region, years = where
-        numbers = await next_numbers(conn, region, len(good))
+        store_id = where.store_id
+        numbers = await next_numbers(conn, where.region, len(good))
         now = self.clock()
-        rows, events = [], []
-        for (_, f, mi), card in zip(good, numbers, strict=True):
+        rows, events, openings = [], [], []
+        for (row_no, f, mi), card in zip(good, numbers, strict=True):
             member_id = "M" + uuid.uuid4().hex[:15]
             name_idx = name_index(self.index_key, f["full_name"])
             birthday = _birthday(f.get("birth_date"))
@@ -192,14 +210,20 @@ class Importer:
                          "mobile_enc": encrypt(self.enc_key, f["mobile"]), "mobile_index": mi, "card_no": card,
                          "card_status": "active", "status": "active", "birthday": birthday, "details": details,
                          "created_at": now})
+            opening = _opening(where, row_no, f)
+            if opening is not None:
+                openings.append({"member_id": member_id, "import_id": where.import_id, "row_no": row_no,
+                                 "points": opening.points, "tier": opening.tier, "created_at": now})
             events.append(OutgoingEvent(self.topic, member_id, Envelope.new(MemberRegistered(
                 member_id=member_id, store_id=store_id, referrer_staff_id=f.get("referrer_staff_id"),
                 display_name=mask_name(f["full_name"]), name_index=name_idx, mobile_index=mi,
                 mobile_enc=self.event_keys.encrypt(f["mobile"]),
-                card_no=card, birthday=birthday, customer_class=f.get("customer_class")),
+                card_no=card, birthday=birthday, customer_class=f.get("customer_class"), opening=opening),
                 source="members", subject=member_id, time=now)))
         await conn.execute(members.insert(), rows)
-        until = valid_until(now.date(), years)
+        if openings:
+            await conn.execute(import_openings.insert(), openings)
+        until = valid_until(now.date(), where.years)
         await record_cards(conn, [{"card_no": r["card_no"], "member_id": r["member_id"], "store_id": store_id,
                                    "status": "active", "issued_at": now, "valid_until": until} for r in rows])
         await add_to_outbox(conn, events)
@@ -250,6 +274,16 @@ def rejects_csv(rows: Any) -> str:
     return csv_text(["row", "reasons", "full_name", "mobile"],
                     ([r.row_no, r.reasons, r.row.get("full_name", ""), r.row.get("mobile", "")] for r in rows),
                     lineterminator="\r\n")
+
+
+def _opening(where: Where, row_no: int, f: dict[str, str]) -> OpeningBalance | None:
+    """The opening balance a validated row brings (M-19), with its cause: the import, the row, the operator."""
+    if "opening_points" not in f and "opening_tier" not in f:
+        return None
+    points = importing.opening_points(f.get("opening_points", "0"))
+    assert points is not None  # validated by importing.validate
+    return OpeningBalance(points=points, tier=f.get("opening_tier"), import_id=where.import_id, row_no=row_no,
+                          operator=where.started_by)
 
 
 def _birthday(value: str | None) -> date | None:

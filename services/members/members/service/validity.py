@@ -44,6 +44,12 @@ def read_documents(directory: Path | None) -> dict[str, int]:
     return out
 
 
+def read_program_tiers(directory: Path | None) -> dict[str, list[str]]:
+    """Program id -> its tier codes, lowest first (L-04), for checking an imported opening tier (M-19)."""
+    return {doc["id"]: [str(t["code"]) for t in doc.get("tiers") or [] if isinstance(t, dict) and "code" in t]
+            for doc in program_documents(directory)}
+
+
 class CardValidity:
     def __init__(self, engine: AsyncEngine, documents: dict[str, int], default_years: int,
                  clock: Callable[[], datetime]) -> None:

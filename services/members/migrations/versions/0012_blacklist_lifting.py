@@ -4,7 +4,7 @@ history stays, and records the states the listing moved files out of so lifting 
 per phone is in force at a time. Existing rows keep their content (no states recorded: lifting derives them).
 
 Revision ID: members_0012
-Revises: members_0009
+Revises: members_0011
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "members_0012"
-down_revision = "members_0009"
+down_revision = "members_0011"
 branch_labels = None
 depends_on = None
 
