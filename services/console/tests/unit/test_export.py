@@ -155,11 +155,12 @@ async def test_progress_polls_every_second_while_running_then_offers_the_downloa
 
 
 async def test_m07_the_file_is_streamed_as_members_made_it(client: httpx.AsyncClient, fake: FakeMembers) -> None:
-    client.cookies.set("console_session", token("SM1", "store_manager"))
+    tok = token("SM1", "store_manager")
+    client.cookies.set("console_session", tok)
     r = await client.get("/exports/E1/file")
     assert r.status_code == 200 and r.content == CSV and r.content.decode("utf-8-sig").count("韩*梅") == 1
     assert r.headers["content-disposition"] == 'attachment; filename="member-files-E1.csv"'
     assert r.headers["content-type"].startswith("text/csv")
-    assert fake.seen[-1].headers["authorization"] == f"Bearer {token('SM1', 'store_manager')}"
+    assert fake.seen[-1].headers["authorization"] == f"Bearer {tok}"
     r = await client.get("/exports/E9/file")
     assert r.status_code == 404  # members' answer, shown as the page's refusal
