@@ -117,14 +117,12 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
            programs: tuple[str, ...] = ()) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     pages = Pages(desk, templates)
-    session_of, render, to_login, refused = pages.session_of, pages.render, pages.to_login, pages.refused
+    session_of, render, refused = pages.session_of, pages.render, pages.refused
 
     @r.get("/", response_class=RedirectResponse)
-    async def home(request: Request) -> Response:
+    @pages.guarded()
+    async def home(request: Request, s: Session) -> Response:
         """Start at the dashboard (or the member search, or the login)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
         start = next((p for screen, p in (("dashboard", "/dashboard"), ("search", "/members"))
                       if may(s.who.role, screen)), "/profile")
         return RedirectResponse(start, status_code=303)
@@ -180,27 +178,18 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return resp
 
     @r.get("/profile", response_class=HTMLResponse, responses=HTML)
-    async def profile(request: Request) -> Response:
+    @pages.guarded()
+    async def profile(request: Request, s: Session) -> Response:
         """Who is logged in: staff id, role, store, region (from the signed token)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
         return render(request, "profile.html", s)
 
     @r.get("/members", response_class=HTMLResponse, responses=HTML)
-    async def search(request: Request, card_no: Search = "", mobile: Search = "", name: Search = "",
+    @pages.guarded()
+    async def search(request: Request, s: Session, card_no: Search = "", mobile: Search = "", name: Search = "",
                      page: PageNo = 1) -> Response:
         """Member search by card, mobile or name; members decides what this person may see (M-07)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
         asked = bool(card_no.strip() or mobile.strip() or name.strip())
-        rows: list[dict[str, Any]] = []
-        if asked:
-            try:
-                rows = await desk.search(s, card_no, mobile, name)
-            except Refusal as e:
-                return refused(request, s, e)
+        rows: list[dict[str, Any]] = await desk.search(s, card_no, mobile, name) if asked else []
         ctx: dict[str, Any] = {"q": {"card_no": card_no, "mobile": mobile, "name": name}, "asked": asked,
                "page": paginate(rows, page, page_size)}
         if request.headers.get("HX-Request"):
@@ -208,119 +197,79 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return render(request, "search.html", s, **ctx)
 
     @r.get("/members/{member_id}", response_class=HTMLResponse, responses=HTML)
-    async def member(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+    @pages.guarded()
+    async def member(request: Request, s: Session, member_id: Annotated[Ident, Path()]) -> Response:
         """The member page: the file from members; its sections (ledger, tiers, stored value, redemptions, messages,
         history, revisits) load from their owning services (member_http.py)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            file = await desk.member(s, member_id)
-        except Refusal as e:
-            return refused(request, s, e)
+        file = await desk.member(s, member_id)
         return render(request, "member.html", s, m=file, programs=programs, sections=SECTIONS)
 
     @r.get("/reviews", response_class=HTMLResponse, responses=HTML)
-    async def reviews(request: Request, page: PageNo = 1,
+    @pages.guarded()
+    async def reviews(request: Request, s: Session, page: PageNo = 1,
                       done: Annotated[str, Query(pattern="^(|approved|sent_back)$")] = "") -> Response:
         """Files waiting for review with their age; overdue flagged (M-04)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            q = await desk.review_queue(s, page, page_size)
-        except Refusal as e:
-            return refused(request, s, e)
+        q = await desk.review_queue(s, page, page_size)
         return render(request, "reviews.html", s, page=remote(q["items"], page, page_size, int(q.get("total", 0))),
                       done=done)
 
     @r.post("/reviews/{member_id}", response_class=HTMLResponse, responses=HTML)
-    async def decide(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+    @pages.guarded()
+    async def decide(request: Request, s: Session, member_id: Annotated[Ident, Path()]) -> Response:
         """Approve or send back with a reason; members decides whether this person may (M-04)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            f = await read_form(request, {"decision": 10, "note": 500}, ("decision",))
-            approve = f["decision"] == "approve"
-            if not approve and f["decision"] != "reject":
-                raise Refusal("console", 422, "invalid form", errors=[{"field": "decision",
-                                                                      "message": "approve or reject"}])
-            await desk.review(s, member_id, approve, f["note"])
-        except Refusal as e:
-            return refused(request, s, e)
+        f = await read_form(request, {"decision": 10, "note": 500}, ("decision",))
+        approve = f["decision"] == "approve"
+        if not approve and f["decision"] != "reject":
+            raise Refusal("console", 422, "invalid form", errors=[{"field": "decision",
+                                                                  "message": "approve or reject"}])
+        await desk.review(s, member_id, approve, f["note"])
         return RedirectResponse(f"/reviews?done={'approved' if approve else 'sent_back'}", status_code=303)
 
     @r.post("/members/{member_id}/adjustments", response_class=HTMLResponse, responses=HTML)
-    async def request_adjustment(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+    @pages.guarded()
+    async def request_adjustment(request: Request, s: Session, member_id: Annotated[Ident, Path()]) -> Response:
         """Ask loyalty for a points adjustment on this member; a second person approves it (L-02, M-18)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            f = await read_form(request, {"program": 32, "points": 12, "reason": 500, "receipt_no": 64},
-                                ("program", "points", "reason"))
-            if not re.fullmatch(r"[+-]?\d{1,9}", f["points"].strip()):
-                raise Refusal("console", 422, "invalid form", errors=[{"field": "points", "message": "a whole number",
-                                                                      "rule": "L-02"}])
-            await desk.request_adjustment(s, member_id, f["program"].strip(), int(f["points"]), f["reason"].strip(),
-                                          f["receipt_no"].strip())
-        except Refusal as e:
-            return refused(request, s, e)
+        f = await read_form(request, {"program": 32, "points": 12, "reason": 500, "receipt_no": 64},
+                            ("program", "points", "reason"))
+        if not re.fullmatch(r"[+-]?\d{1,9}", f["points"].strip()):
+            raise Refusal("console", 422, "invalid form", errors=[{"field": "points", "message": "a whole number",
+                                                                  "rule": "L-02"}])
+        await desk.request_adjustment(s, member_id, f["program"].strip(), int(f["points"]), f["reason"].strip(),
+                                      f["receipt_no"].strip())
         return RedirectResponse("/adjustments?done=requested", status_code=303)
 
     @r.get("/adjustments", response_class=HTMLResponse, responses=HTML)
-    async def adjustments(request: Request, page: PageNo = 1,
+    @pages.guarded()
+    async def adjustments(request: Request, s: Session, page: PageNo = 1,
                           done: Annotated[str, Query(pattern="^(|requested|adj_approved|rejected)$")] = "") -> Response:
         """Points adjustments waiting for a second person (L-02)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            items = await desk.adjustments(s)
-        except Refusal as e:
-            return refused(request, s, e)
+        items = await desk.adjustments(s)
         return render(request, "adjustments.html", s, page=paginate(items, page, page_size), done=done)
 
     @r.post("/adjustments/{adjustment_id}", response_class=HTMLResponse, responses=HTML)
-    async def decide_adjustment(request: Request, adjustment_id: Annotated[uuid.UUID, Path()]) -> Response:
+    @pages.guarded()
+    async def decide_adjustment(request: Request, s: Session, adjustment_id: Annotated[uuid.UUID, Path()]) -> Response:
         """Approve or reject an adjustment; loyalty refuses the person who asked for it (L-02)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            f = await read_form(request, {"decision": 10}, ("decision",))
-            await desk.decide_adjustment(s, str(adjustment_id), f["decision"] == "approve")
-        except Refusal as e:
-            return refused(request, s, e)
+        f = await read_form(request, {"decision": 10}, ("decision",))
+        await desk.decide_adjustment(s, str(adjustment_id), f["decision"] == "approve")
         return RedirectResponse(f"/adjustments?done={'adj_approved' if f['decision'] == 'approve' else 'rejected'}",
                                 status_code=303)
 
     @r.get("/reports/aging", response_class=HTMLResponse, responses=HTML)
-    async def aging(request: Request, by: Dimension = "customer", page: PageNo = 1) -> Response:
+    @pages.guarded()
+    async def aging(request: Request, s: Session, by: Dimension = "customer", page: PageNo = 1) -> Response:
         """Receivables aging from credit, per customer / staff / store / region (C-07)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            report = await desk.aging(s, by)
-        except Refusal as e:
-            return refused(request, s, e)
+        report = await desk.aging(s, by)
         return render(request, "aging.html", s, report=report, by=by,
                       page=paginate(report.get("rows", []), page, page_size))
 
     @r.get("/reports/aging.{fmt}", response_class=Response,
            responses={200: {"content": {XLSX: {}, "text/csv": {}}}})
-    async def aging_file(request: Request, fmt: Annotated[str, Path(pattern="^(xlsx|csv)$")],
+    @pages.guarded()
+    async def aging_file(request: Request, s: Session, fmt: Annotated[str, Path(pattern="^(xlsx|csv)$")],
                          by: Dimension = "customer") -> Response:
         """The aging workbook or CSV as credit makes it, downloaded through the console (C-07)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
-        try:
-            content, ctype, disposition = await desk.aging_file(s, fmt, by)
-        except Refusal as e:
-            return refused(request, s, e)
+        content, ctype, disposition = await desk.aging_file(s, fmt, by)
         return Response(content, media_type=ctype, headers={"Content-Disposition": disposition})
 
     return r
