@@ -20,28 +20,28 @@ from .http import HTML, Pages
 Service = Annotated[str, Path(pattern="^(" + "|".join(OPS_SERVICES) + ")$")]
 EntryId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")]
 Done = Annotated[str, Query(pattern="^(|replayed|discarded|replayed_since)$")]
-NOT_ALLOWED = Refusal("console", 403, "Forbidden", "the ops page is for HQ admins",
-                      [{"field": "role", "message": "needs hq_admin", "rule": "O-02"}])
+
+
+def not_allowed() -> Refusal:
+    """The ops page's own O-02 refusal (a new one each time: it is raised)."""
+    return Refusal("console", 403, "Forbidden", "the ops page is for HQ admins",
+                   [{"field": "role", "message": "needs hq_admin", "rule": "O-02"}])
 
 
 def router(ops: OpsDesk, pages: Pages) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
-    def admitted(request: Request) -> tuple[Session | None, Response | None]:
-        """The session of an hq_admin, or the response to send instead (login, or the O-02 refusal)."""
-        s = pages.session_of(request)
-        if s is None:
-            return None, pages.to_login(request)
+    def admit(s: Session) -> None:
+        """Only an hq_admin goes on; another role gets the O-02 refusal of the ops page (shown by Pages.guarded)."""
         if not may(s.who.role, "ops"):
-            return s, pages.refused(request, s, NOT_ALLOWED)
-        return s, None
+            raise not_allowed()
 
     @r.get("/ops", response_class=HTMLResponse, responses=HTML)
-    async def ops_page(request: Request, done: Done = "", n: Annotated[int, Query(ge=0, le=100_000)] = 0) -> Response:
+    @pages.guarded()
+    async def ops_page(request: Request, s: Session, done: Done = "",
+                       n: Annotated[int, Query(ge=0, le=100_000)] = 0) -> Response:
         """Instances, lag, outbox, DLQ and error traces of every service (O-02: hq_admin)."""
-        s, other = admitted(request)
-        if other is not None or s is None:
-            return other or pages.to_login(request)
+        admit(s)
         status, dlq, errors = await ops.overview(s)
         lag = {svc: lag_rows(sec.data["instances"]) for svc, sec in status.items() if sec.data}
         depth = {svc: dlq_depth(sec.data["entries"]) for svc, sec in dlq.items() if sec.data}
@@ -49,59 +49,43 @@ def router(ops: OpsDesk, pages: Pages) -> APIRouter:
                             depth=depth, errors=errors, viewer=ops.viewer, done=done, n=n)
 
     @r.get("/ops/dlq/{service}/{entry_id}", response_class=HTMLResponse, responses=HTML)
-    async def ops_entry(request: Request, service: Service, entry_id: EntryId, done: Done = "") -> Response:
+    @pages.guarded()
+    async def ops_entry(request: Request, s: Session, service: Service, entry_id: EntryId, done: Done = "") -> Response:
         """One dead-lettered event: headers, body, every failure, the audit; replay or discard it."""
-        s, other = admitted(request)
-        if other is not None or s is None:
-            return other or pages.to_login(request)
-        try:
-            e = await ops.entry(s, service, entry_id)
-        except Refusal as x:
-            return pages.refused(request, s, x)
+        admit(s)
+        e = await ops.entry(s, service, entry_id)
         return pages.render(request, "ops_entry.html", s, service=service, e=e, done=done)
 
     @r.post("/ops/dlq/{service}/{entry_id}/replay", response_class=HTMLResponse, responses=HTML)
-    async def ops_replay(request: Request, service: Service, entry_id: EntryId) -> Response:
+    @pages.guarded()
+    async def ops_replay(request: Request, s: Session, service: Service, entry_id: EntryId) -> Response:
         """Replay one entry through its service; the audit names the logged-in person."""
-        s, other = admitted(request)
-        if other is not None or s is None:
-            return other or pages.to_login(request)
-        try:
-            f = await read_form(request, {"note": 500}, ())
-            await ops.replay(s, service, entry_id, f["note"])
-        except Refusal as x:
-            return pages.refused(request, s, x)
+        admit(s)
+        f = await read_form(request, {"note": 500}, ())
+        await ops.replay(s, service, entry_id, f["note"])
         return RedirectResponse(f"/ops/dlq/{service}/{entry_id}?done=replayed", status_code=303)
 
     @r.post("/ops/dlq/{service}/{entry_id}/discard", response_class=HTMLResponse, responses=HTML)
-    async def ops_discard(request: Request, service: Service, entry_id: EntryId) -> Response:
+    @pages.guarded()
+    async def ops_discard(request: Request, s: Session, service: Service, entry_id: EntryId) -> Response:
         """Discard one entry with a reason; the audit names the logged-in person."""
-        s, other = admitted(request)
-        if other is not None or s is None:
-            return other or pages.to_login(request)
-        try:
-            f = await read_form(request, {"reason": 500}, ("reason",))
-            await ops.discard(s, service, entry_id, f["reason"])
-        except Refusal as x:
-            return pages.refused(request, s, x)
+        admit(s)
+        f = await read_form(request, {"reason": 500}, ("reason",))
+        await ops.discard(s, service, entry_id, f["reason"])
         return RedirectResponse(f"/ops/dlq/{service}/{entry_id}?done=discarded", status_code=303)
 
     @r.post("/ops/dlq/{service}/replay-since", response_class=HTMLResponse, responses=HTML)
-    async def ops_replay_since(request: Request, service: Service) -> Response:
+    @pages.guarded()
+    async def ops_replay_since(request: Request, s: Session, service: Service) -> Response:
         """Replay every pending entry of a service whose last failure is at or after a time (UTC)."""
-        s, other = admitted(request)
-        if other is not None or s is None:
-            return other or pages.to_login(request)
+        admit(s)
+        f = await read_form(request, {"since": 40, "note": 500}, ("since",))
         try:
-            f = await read_form(request, {"since": 40, "note": 500}, ("since",))
-            try:
-                since = parse_since(f["since"])
-            except ValueError:
-                raise Refusal("console", 422, "invalid form", errors=[
-                    {"field": "since", "message": "a date and time (UTC)"}]) from None
-            out: dict[str, Any] = await ops.replay_since(s, service, since, f["note"])
-        except Refusal as x:
-            return pages.refused(request, s, x)
+            since = parse_since(f["since"])
+        except ValueError:
+            raise Refusal("console", 422, "invalid form", errors=[
+                {"field": "since", "message": "a date and time (UTC)"}]) from None
+        out: dict[str, Any] = await ops.replay_since(s, service, since, f["note"])
         return RedirectResponse(f"/ops?done=replayed_since&n={len(out.get('replayed', []))}#dlq-{service}",
                                 status_code=303)
 
