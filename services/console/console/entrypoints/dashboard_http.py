@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..adapters.upstream import Upstream
 from ..service import dashboard
+from ..service.desk import Session
 from .http import HTML, Pages
 
 
@@ -15,12 +16,10 @@ def router(up: Upstream, pages: Pages) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/dashboard", response_class=HTMLResponse, responses=HTML)
-    async def board(request: Request) -> Response:
+    @pages.guarded()
+    async def board(request: Request, s: Session) -> Response:
         """Today's sales and new members per store, the review queue's ages, points liability, stored value owed,
         SMS sent/failed/parked, overdue credit — the tiles of this person's role."""
-        s = pages.session_of(request)
-        if s is None:
-            return pages.to_login(request)
         tiles = await dashboard.board(up, s)
         if any(t.refusal is not None and t.refusal.status == 401 for t in tiles):
             return pages.to_login(request)
