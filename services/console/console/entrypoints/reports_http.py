@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..adapters.upstream import Refusal, Upstream
+from ..adapters.upstream import Upstream
 from ..domain import i18n, reports
 from ..domain.paging import paginate
 from ..service import reports as fetching
@@ -42,37 +42,27 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
         return since or today.replace(day=1), until or today + timedelta(days=1)
 
     @r.get("/reports", response_class=HTMLResponse, responses=HTML)
-    async def index(request: Request) -> Response:
+    @pages.guarded()
+    async def index(request: Request, s: Session) -> Response:
         """The reports this console offers, each with its filters and downloads."""
-        s = pages.session_of(request)
-        if s is None:
-            return pages.to_login(request)
         return pages.render(request, "reports.html", s, names=reports.REPORTS)
 
-    async def table(request: Request, name: str, since: date | None, until: date | None, period: str,
-                    store_id: str) -> Response | tuple[Session, reports.Table, dict[str, str]]:
-        """The report's rows from its owning service and the filters used; or the login, or the refusal page."""
-        s = pages.session_of(request)
-        if s is None:
-            return pages.to_login(request)
+    async def table(s: Session, name: str, since: date | None, until: date | None, period: str,
+                    store_id: str) -> tuple[reports.Table, dict[str, str]]:
+        """The report's rows from its owning service and the filters used (a refusal: Pages.guarded)."""
         a, b = window(since, until)
         month = period or datetime.now(UTC).strftime("%Y-%m")
         filters = {"since": a.isoformat(), "until": b.isoformat(), "period": month, "store_id": store_id}
-        try:
-            return s, await fetching.fetch(up, s, name, a, b, month, store_id), filters
-        except Refusal as e:
-            return pages.refused(request, s, e)
+        return await fetching.fetch(up, s, name, a, b, month, store_id), filters
 
     # the download first: "/reports/{name}" would also match "liability.csv"
     @r.get("/reports/{name}.{fmt}", response_class=Response,
            responses={200: {"content": {reports.XLSX: {}, "text/csv": {}}}})
-    async def download(request: Request, name: Name, fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
+    @pages.guarded()
+    async def download(request: Request, s: Session, name: Name, fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
                        since: Day = None, until: Day = None, period: Period = "", store_id: StoreId = "") -> Response:
         """The report as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX; text cells never run as formulas."""
-        got = await table(request, name, since, until, period, store_id)
-        if isinstance(got, Response):
-            return got
-        s, tab, filters = got
+        tab, filters = await table(s, name, since, until, period, store_id)
         label = labeller(pages.lang_of(request))
         tail = {"liability": "", "kpi": f"-{filters['period']}"}.get(name, f"-{filters['since']}-{filters['until']}")
         filename = f"{name.replace('_', '-')}{tail}.{fmt}"
@@ -81,13 +71,11 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
         return Response(body, media_type=ctype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @r.get("/reports/{name}", response_class=HTMLResponse, responses=HTML)
-    async def show(request: Request, name: Name, since: Day = None, until: Day = None, period: Period = "",
+    @pages.guarded()
+    async def show(request: Request, s: Session, name: Name, since: Day = None, until: Day = None, period: Period = "",
                    store_id: StoreId = "", page: PageNo = 1) -> Response:
         """One report as a paged table, with its filters and the CSV and XLSX of the same rows."""
-        got = await table(request, name, since, until, period, store_id)
-        if isinstance(got, Response):
-            return got
-        s, tab, filters = got
+        tab, filters = await table(s, name, since, until, period, store_id)
         query = "&".join(f"{k}={v}" for k, v in filters.items() if v) + "&"
         return pages.render(request, "report.html", s, report=name, table=tab, filters=filters, query=query,
                             label=labeller(pages.lang_of(request)), page=paginate(tab.rows, page, page_size))
