@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -28,6 +29,23 @@ async def test_pages_need_a_session_and_bad_cookies_mean_log_in_again(client: ht
     assert r.status_code == 303 and "console_session" in r.headers.get("set-cookie", "")
     r = await client.get("/login")
     assert r.status_code == 200 and "工号" in r.text and 'lang="zh-CN"' in r.text
+
+
+async def test_every_guarded_page_sends_to_the_login_with_its_address(client: httpx.AsyncClient) -> None:
+    """Pages.guarded on every route module: no session, the login with the page asked for (and its query) as
+    `next`, and the session cookies dropped — before any owning service is asked (none runs here)."""
+    cid = "00000000-0000-4000-8000-000000000001"
+    for path in ("/dashboard", "/reports", "/reports/liability?period=2026-11", "/reports/kpi.xlsx",
+                 "/reports/aging.csv", "/credit/accounts/C1", "/credit/staff", "/credit/tally",
+                 "/credit/reconciliation", "/credit/receivables?overdue=true", "/campaigns", "/campaigns/new",
+                 "/campaigns/new/count", f"/campaigns/{cid}",
+                 f"/campaigns/{cid}/progress", "/sms", "/sms/parked", "/sms/templates",
+                 "/sms/templates/k1/en", "/sms/consent", "/sms/audit", "/programs", "/programs/P1", "/desk", "/ops",
+                 "/ops/dlq/members/E1", "/exports", "/exports/X1", "/exports/X1/file", "/members/M1/edit"):
+        r = await client.get(path)
+        assert r.status_code == 303, path
+        assert r.headers["location"] == "/login?next=" + quote(path), path
+        assert "console_session=" in r.headers.get("set-cookie", ""), path
 
 
 async def test_language_switch_is_a_cookie_and_redirects_only_inside(client: httpx.AsyncClient) -> None:
