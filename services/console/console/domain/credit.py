@@ -35,8 +35,24 @@ TABS: dict[str, Tab] = {
     "batches": Tab("/v1/coupon-batches", "batches", ()),
     "coupon_sales": Tab("/v1/coupon-sales", "sales", ("store_id", "cheque_status", "unit"),
                         ("pending", "cleared", "bounced")),
+    "tiers": Tab("/v1/rebate-tiers", "versions", ()),
+    "conflicts": Tab("/v1/reports/coupon-conflicts", "conflicts", ("store_id", "receipt_no", "coupon_no")),
+    "refusals": Tab("/v1/credit-refusals", "refusals", ("customer_id", "store_id", "receipt_no")),
 }
-"""tab -> credit's list (services/credit/credit/entrypoints/desk_http.py)."""
+"""tab -> credit's list (services/credit/credit/entrypoints/desk_http.py, coupons_http.py)."""
+
+NAV: tuple[tuple[str, str], ...] = (
+    ("accounts", "credit"), ("authorizations", "credit"), ("receivables", "credit"),
+    ("extensions", "credit.lists"), ("payments", "credit"), ("writeoffs", "credit.lists"), ("staff", "credit"),
+    ("rebates", "credit"), ("tiers", "credit.lists"), ("batches", "credit.lists"), ("coupon_sales", "credit"),
+    ("tally", "credit.lists"), ("conflicts", "credit.lists"), ("refusals", "credit.lists"),
+    ("reconciliation", "credit.lists"),
+)
+"""The credit tabs in order, each with the screen (domain/screens.py) whose roles credit lets read it (O-02): staff
+get their store's accounts, holds, invoices, payments, rebates, coupon sales and their own liabilities."""
+
+TIER_ROWS = 6  # rows of the rebate-tier form (C-08)
+_PERCENT = re.compile(r"^\s*([0-9]{1,3})(?:\.([0-9]{1,2}))?\s*%?\s*$")
 
 PAYMENT_METHODS = ("cash", "cheque", "transfer", "wire")  # C-05
 _YUAN = re.compile(r"^\s*([0-9]{1,12})(?:\.([0-9]{1,2}))?\s*$")
@@ -77,3 +93,21 @@ def decision(value: str) -> bool:
 def yuan(fen: int | None) -> str:
     """Fen shown as yuan with two decimals."""
     return "—" if fen is None else f"{fen / 100:,.2f}"
+
+
+def tiers_from_form(form: dict[str, str]) -> list[dict[str, int]]:
+    """C-08: the rebate tiers typed in the form's rows (purchases floor in yuan, rate in percent with at most two
+    decimals) as credit takes them (fen, basis points); empty rows are skipped, a half-filled one is refused."""
+    tiers = []
+    for i in range(1, TIER_ROWS + 1):
+        floor, rate = form.get(f"floor_{i}", "").strip(), form.get(f"rate_{i}", "").strip()
+        if not floor and not rate:
+            continue
+        m = _PERCENT.match(rate)
+        if m is None or not floor:
+            raise Refusal("console", 422, "invalid form", errors=[
+                {"field": f"rate_{i}" if floor else f"floor_{i}",
+                 "message": "a purchases floor in yuan and a rate in percent, e.g. 50000 and 1.5", "rule": "C-08"}])
+        tiers.append({"min_purchases": to_fen(floor, f"floor_{i}", "C-08"),
+                      "rate_bp": int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))})
+    return tiers

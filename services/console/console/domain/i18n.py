@@ -744,6 +744,9 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "ld.first_page": ("第一页", "First page"),
     "all_sales": ("全部销售", "All sales"),
     "sms_today": ("今日", "Today"),
+    # -- message log at chain scale, dashboard tiles --
+    "n.counts_capped": ("最新 10 万条中：", "Of the newest 100,000:"),
+    "dash.unavailable": ("暂不可用", "Unavailable"),
     # -- opening balances (M-19 imports) --
     "kind.opening": ("期初积分", "Opening balance"),
     "import_columns": ("表格列：姓名、手机（必填）；性别、生日、地址、工作单位、职务、客户类别、推荐人；"
@@ -768,6 +771,59 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "sv.imported_note": ("“导入期初”：本期通过会员导入转入的原系统储值余额，计入期末余额，但不是本期充值（未收现金）。",
                          "Imported opening: prepaid balances brought from the old system by member imports in the "
                          "period; in the closing balance, but no top-up (no cash taken)."),
+    # -- credit gaps (issue 12: rebate tiers C-08, coupon conflicts C-09, refused credit sales C-04, staff) --
+    "credit.tab.tiers": ("返利档位", "Rebate tiers"),
+    "credit.tab.conflicts": ("券号冲突", "Coupon conflicts"),
+    "credit.tab.refusals": ("拒收赊销", "Refused credit sales"),
+    "credit.f.receipt_no": ("小票号", "Receipt no."),
+    "credit.f.coupon_no": ("券号", "Coupon no."),
+    "credit.f.effective_from": ("生效日期", "Effective from"),
+    "credit.effective_hint": ("留空即今天起生效；不可早于今天", "empty: from today; never before today"),
+    "credit.f.floor": ("采购额达到（元）", "Purchases from (yuan)"),
+    "credit.f.rate": ("返利比例（%）", "Rebate rate (%)"),
+    "credit.tiers_rule": ("每个周期按其最后一天生效的档位计算返利；已计算的返利保留其档位版本（C-08）",
+                          "A period is rebated under the tiers in force on its last day; rebates already computed "
+                          "keep their version (C-08)"),
+    "credit.tiers_new": ("设定新档位版本", "Set a new version of the tiers"),
+    "credit.tiers_save": ("保存新版本", "Save new version"),
+    "credit.tier_version": ("版本", "Version"),
+    "credit.in_force": ("现行", "In force"),
+    "credit.set_by": ("设定人", "Set by"),
+    "credit.no_tiers": ("尚未设定返利档位", "No rebate tiers set yet"),
+    "credit.refusals_rule": ("门店上传的赊销单，没有本店该客户足额的授权，未记应收（C-04）",
+                             "Credit sales recorded at a till with no authorisation of their store and customer "
+                             "covering them: no receivable was booked (C-04)"),
+    "credit.conflicts_rule": ("销售使用了无法核销的购物券，交财务处理（C-09）",
+                              "Sales that named coupons they could not spend, for finance to settle (C-09)"),
+    "credit.col.rule": ("规则", "Rule"),
+    "credit.done.tiers_set": ("新的返利档位已保存", "New rebate tiers saved"),
+    # -- member-file export (M-07) --
+    "exports": ("导出会员档案", "Export member files"),
+    "ex.rules": ("批量导出需单独权限（M-07）：总部可导出全部门店，店长仅本店；手机号、身份证号、姓名按您的查询权限"
+                 "遮蔽；每份导出的档案及每次下载均记入访问日志。",
+                 "Bulk export is its own permission (M-07): HQ exports every store, a store manager their own; "
+                 "mobile, ID card and name masked as your search shows them; every file exported and every "
+                 "download is written to the access log."),
+    "ex.own_store": ("导出本店（{store}）的会员档案", "Exports the member files of your store ({store})"),
+    "ex.registered_from": ("登记日期自", "Registered from"),
+    "ex.registered_to": ("登记日期至", "Registered to"),
+    "ex.registered": ("登记日期", "Registered"),
+    "ex.reason_hint": ("例如：季度回访名单", "e.g. quarterly revisit list"),
+    "ex.start": ("开始导出", "Start export"),
+    "ex.mine": ("我的导出", "My exports"),
+    "ex.none": ("暂无导出", "No exports yet"),
+    "ex.filters": ("筛选条件", "Filters"),
+    "ex.download": ("下载 CSV", "Download CSV"),
+    "ex.kept_until": ("文件保留至 {at}", "The file is kept until {at}"),
+    "ex.running": ("导出中", "Running"),
+    "ex.done": ("已完成", "Done"),
+    "ex.failed": ("失败", "Failed"),
+    "ex.fs.active": ("有效", "Active"),
+    "ex.fs.pending_review": ("待审核", "Pending review"),
+    "ex.fs.incomplete": ("未完善", "Incomplete"),
+    "ex.fs.rejected": ("已退回", "Sent back"),
+    "ex.fs.dormant": ("休眠", "Dormant"),
+    "ex.fs.deleted": ("已删除", "Deleted"),
 }
 
 

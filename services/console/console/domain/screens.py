@@ -39,15 +39,22 @@ SCREENS: dict[str, frozenset[Role]] = {
     # -- notify (issue 12): notify's staff routes take an hq_admin token (marketing works under that role, O-02)
     "sms": frozenset({Role.HQ_ADMIN}),  # message log, parked queue with retry, templates, consent, audit
     "campaigns.create": frozenset({Role.HQ_ADMIN}),  # the builder (N-01)
-    # -- credit (issue 12, C-01..C-09): mirrors credit's role matrix (entrypoints/http.py READERS, OFFICE,
-    # APPROVERS; coupons_http.py Finance); staff's own credit actions stay at the till and the API
-    "credit": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # READERS: every list, the tally, the reconciliation
-    "credit.request": frozenset({*HQ, *STORE_LEADS}),  # OFFICE: raises, payments, extensions, write-offs, sales
+    # -- credit (issue 12, C-01..C-09): mirrors credit's role matrix (entrypoints/http.py READERS, OFFICE, STAFF,
+    # APPROVERS; coupons_http.py Finance; desk_http.py Reader = READERS + staff, Office = READERS)
+    "credit": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR, Role.STAFF}),  # accounts, holds, invoices, payments,
+    # rebates, coupon sales, own liabilities (staff: their store's)
+    "credit.lists": frozenset({*HQ, *STORE_LEADS, Role.AUDITOR}),  # READERS: extensions, write-offs, batches,
+    # tally, reconciliation, rebate tiers, coupon conflicts, refused credit sales
+    "credit.act": frozenset({*HQ, *STORE_LEADS, Role.STAFF}),  # STAFF: raise applications, payments,
+    # extension and write-off applications, coupon sales, rebate collections (C-06: whoever operated the bill)
+    "credit.request": frozenset({*HQ, *STORE_LEADS}),  # OFFICE: computing rebates
     "credit.decide": frozenset({Role.HQ_ADMIN, Role.STORE_MANAGER}),  # APPROVERS: decisions, cheques, suspension
     "credit.finance": frozenset({Role.HQ_ADMIN}),  # finance: coupon batches, closing a month
     # -- loyalty --
     "programs": HQ,  # loyalty's program viewer (GET /v1/programs: hq_admin, hq_cs)
     "desk": frozenset({Role.STAFF, *STORE_LEADS}),  # L-09 desk claims at their own store (the gateway's desk roles)
+    # -- member-file export (M-07): members' files.export --
+    "exports": frozenset({Role.STORE_MANAGER, Role.HQ_ADMIN}),
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,
@@ -79,6 +86,7 @@ MENU: tuple[str, ...] = (
     "sms",  # notify: message log, parked, templates, consent, audit (N-*)
     "credit",  # credit and group-buy coupons (C-01..C-09)
     "desk", "programs",  # loyalty: redemption desk (L-09), program viewer
+    "exports",  # member-file export (M-07)
     "profile",
 )
 

@@ -17,8 +17,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vipcore.inputs import Ident
 
 from ..adapters.upstream import Refusal
-from ..domain.credit import PAYMENT_METHODS, TABS, coupon_numbers, decision, to_fen, yuan
+from ..domain.credit import (
+    NAV,
+    PAYMENT_METHODS,
+    TABS,
+    TIER_ROWS,
+    coupon_numbers,
+    decision,
+    tiers_from_form,
+    to_fen,
+    yuan,
+)
 from ..domain.paging import paginate
+from ..domain.screens import may
 from ..service.credit import CreditDesk
 from ..service.desk import Session
 from .forms import read_form
@@ -70,11 +81,13 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     def render(request: Request, name: str, s: Session, **ctx: Any) -> HTMLResponse:
-        return pages.render(request, name, s, yuan=yuan, tabs=TABS, methods=PAYMENT_METHODS, **ctx)
+        return pages.render(request, name, s, yuan=yuan, tabs=TABS, nav=NAV, methods=PAYMENT_METHODS, **ctx)
 
     async def act(request: Request, fields: dict[str, int], required: tuple[str, ...],
-                  do: Callable[[Session, dict[str, str]], Awaitable[Any]], default: str, done: str) -> Response:
-        """A credit action from a posted form (CSRF-checked): credit decides and records who; then back."""
+                  do: Callable[[Session, dict[str, str]], Awaitable[Any]], default: str, done: str,
+                  staff_default: str | None = None) -> Response:
+        """A credit action from a posted form (CSRF-checked): credit decides and records who; then back (to
+        `staff_default` for a role that may not read the `default` list, O-02)."""
         s = pages.session_of(request)
         if s is None:
             return pages.to_login(request)
@@ -83,6 +96,8 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
             await do(s, f)
         except Refusal as e:
             return pages.refused(request, s, e)
+        if staff_default and not may(s.who.role, "credit.lists"):
+            default = staff_default
         return RedirectResponse(back_to(f["back"], default, done), status_code=303)
 
     @r.get("/credit", response_class=RedirectResponse)
@@ -110,6 +125,8 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
         if s is None:
             return pages.to_login(request)
         statement = None
+        if not staff_id and not may(s.who.role, "credit.lists"):
+            staff_id = s.who.staff_id  # staff read their own statement only (C-06, O-02)
         if staff_id:
             try:
                 statement = await credit.liabilities(s, staff_id)
@@ -122,13 +139,13 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
     async def tally(request: Request, day: Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1),
                                                                          le=date(2199, 12, 31))] = None,
                     store_id: Id = "", page: PageNo = 1) -> Response:
-        """The 17:00 tally of coupon sales of a day (C-09) and the sales that named coupons they could not spend."""
+        """The 17:00 tally of coupon sales of a day (C-09)."""
         s = pages.session_of(request)
         if s is None:
             return pages.to_login(request)
         the_day = day or date.today()
         try:
-            data = await credit.tally(s, the_day, store_id, page_size)
+            data = await credit.tally(s, the_day, store_id)
         except Refusal as e:
             return pages.refused(request, s, e)
         return render(request, "credit_tally.html", s, tab="tally", day=the_day, store_id=store_id,
@@ -152,15 +169,15 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
     @r.get("/credit/{tab}", response_class=HTMLResponse, responses=HTML)
     async def tab_page(request: Request, tab: TabName, q: Text = "", store_id: Id = "", customer_id: Id = "",
                        status: State = "", cheque_status: State = "", overdue: Flag = "", suspended: Flag = "",
-                       open: Flag = "", period: PeriodQ = "", unit: Text = "", page: PageNo = 1,
-                       done: Done = "") -> Response:
+                       open: Flag = "", period: PeriodQ = "", unit: Text = "", receipt_no: Id = "",
+                       coupon_no: Id = "", page: PageNo = 1, done: Done = "") -> Response:
         """One page of a credit list, filtered and paged by credit (its `page`, `has_more`)."""
         s = pages.session_of(request)
         if s is None:
             return pages.to_login(request)
         given = {"q": q, "store_id": store_id, "customer_id": customer_id, "status": status, "overdue": overdue,
                  "suspended": suspended, "open": open, "period": period, "unit": unit,
-                 "cheque_status": cheque_status}
+                 "cheque_status": cheque_status, "receipt_no": receipt_no, "coupon_no": coupon_no}
         try:
             data = await credit.tab(s, tab, given, page, page_size)
         except Refusal as e:
@@ -169,7 +186,7 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
         query = "".join(f"{k}={quote(v)}&" for k, v in kept.items())
         here = f"/credit/{tab}?{query}page={data['page']}"
         return render(request, f"credit_{tab}.html", s, tab=tab, f=given, data=data, query=query, back=here,
-                      done=done, today=date.today().isoformat())
+                      done=done, today=date.today().isoformat(), tier_rows=TIER_ROWS)
 
     # -- actions ------------------------------------------------------------------------------------------------
 
@@ -226,14 +243,15 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
             return await credit.apply_extension(s, receivable_id, _day(f["new_due_date"], "new_due_date", "C-03"),
                                                 f["reason"].strip())
         return await act(request, {"new_due_date": 10, "reason": 500}, ("new_due_date", "reason"), do,
-                         "/credit/extensions", "extension_requested")
+                         "/credit/extensions", "extension_requested", "/credit/receivables")
 
     @r.post("/credit/receivables/{receivable_id}/writeoffs", response_class=HTMLResponse, responses=HTML)
     async def writeoff(request: Request, receivable_id: PathId) -> Response:
         """Propose writing off a bad debt (C-06); a manager decides."""
         async def do(s: Session, f: dict[str, str]) -> Any:
             return await credit.apply_writeoff(s, receivable_id, f["reason"].strip())
-        return await act(request, {"reason": 500}, ("reason",), do, "/credit/writeoffs", "writeoff_requested")
+        return await act(request, {"reason": 500}, ("reason",), do, "/credit/writeoffs", "writeoff_requested",
+                         "/credit/receivables")
 
     @r.post("/credit/decisions/{kind}/{ident}", response_class=HTMLResponse, responses=HTML)
     async def decide(request: Request, kind: Kind, ident: PathId) -> Response:
@@ -289,6 +307,16 @@ def router(credit: CreditDesk, pages: Pages, page_size: int) -> APIRouter:
             cleared = _choice(f["action"], "action", ("clear", "bounce")) == "clear"
             return await credit.settle_coupon_cheque(s, coupon_sale_id, cleared)
         return await act(request, {"action": 10}, ("action",), do, "/credit/coupon_sales", "cheque_settled")
+
+    @r.post("/credit/rebate-tiers", response_class=HTMLResponse, responses=HTML)
+    async def tiers(request: Request) -> Response:
+        """Finance sets a new version of the rebate tiers from a date (C-08); the versions before stay."""
+        async def do(s: Session, f: dict[str, str]) -> Any:
+            start = f["effective_from"].strip()  # empty: from credit's today (HQ's zone, not this server's)
+            return await credit.set_tiers(s, tiers_from_form(f),
+                                          _day(start, "effective_from", "C-08") if start else None)
+        fields = {f"{k}_{i}": 16 for i in range(1, TIER_ROWS + 1) for k in ("floor", "rate")}
+        return await act(request, {**fields, "effective_from": 10}, (), do, "/credit/tiers", "tiers_set")
 
     @r.post("/credit/reconciliation-closes", response_class=HTMLResponse, responses=HTML)
     async def close(request: Request) -> Response:

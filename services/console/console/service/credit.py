@@ -27,7 +27,8 @@ class CreditDesk:
         """One page of a tab's list (accounts, authorisations, receivables...) with its filters."""
         tab = TABS[name]
         ans = await self._get(s, tab.path, **params_of(tab, given, page, limit))
-        return {"rows": list(ans[tab.key]), "page": int(ans["page"]), "has_more": bool(ans["has_more"])}
+        extra = {k: v for k, v in ans.items() if k not in (tab.key, "page", "has_more")}  # e.g. tiers' in_force
+        return {**extra, "rows": list(ans[tab.key]), "page": int(ans["page"]), "has_more": bool(ans["has_more"])}
 
     async def account(self, s: Session, customer_id: str, limit: int) -> dict[str, Any]:
         """An account (C-01, C-02) with its raises, authorisations, receivables and payments, read at once; a part
@@ -51,12 +52,9 @@ class CreditDesk:
         """A staff member's bad-debt charges and fines (C-06)."""
         return dict(await self._get(s, f"/v1/staff/{staff_id}/liabilities"))
 
-    async def tally(self, s: Session, day: date, store_id: str, limit: int) -> dict[str, Any]:
-        """The 17:00 coupon tally of a day (C-09) and the sales credit could not match to coupons."""
-        tally, conflicts = await asyncio.gather(
-            self._get(s, "/v1/reports/coupon-tally", date=day.isoformat(), store_id=store_id),
-            self._get(s, "/v1/reports/coupon-conflicts", limit=limit))
-        return {"tally": tally, "conflicts": conflicts["conflicts"]}
+    async def tally(self, s: Session, day: date, store_id: str) -> dict[str, Any]:
+        """The 17:00 coupon tally of a day (C-09); the coupon conflicts are their own paged tab."""
+        return {"tally": await self._get(s, "/v1/reports/coupon-tally", date=day.isoformat(), store_id=store_id)}
 
     async def reconciliation(self, s: Session, month: str) -> dict[str, Any]:
         """The month's coupon reconciliation with finance (C-08)."""
@@ -104,6 +102,14 @@ class CreditDesk:
 
     async def settle_coupon_cheque(self, s: Session, sale_id: str, cleared: bool) -> Any:
         return await self._post(s, f"/v1/coupon-sales/{sale_id}/{'clearing' if cleared else 'bounce'}")  # C-05
+
+    async def set_tiers(self, s: Session, tiers: list[dict[str, int]], effective_from: str | None) -> Any:
+        """C-08: a new version of the rebate tiers from a date, or from credit's today (finance; credit records who
+        from the token)."""
+        body: dict[str, Any] = {"tiers": tiers}
+        if effective_from:
+            body["effective_from"] = effective_from
+        return await self.up.call("credit", "PUT", "/v1/rebate-tiers", s.token, json=body)
 
     async def close_month(self, s: Session, month: str) -> Any:
         return await self._post(s, "/v1/reconciliation-closes", {"month": month})  # C-08

@@ -30,15 +30,17 @@ NOW = "2026-12-02T08:00:00+08:00"
 
 
 def test_o02_credit_screens_mirror_credits_role_matrix() -> None:
-    from credit.entrypoints.http import APPROVERS, OFFICE, READERS
+    from credit.entrypoints.http import APPROVERS, OFFICE, READERS, STAFF
 
-    assert SCREENS["credit"] == frozenset(READERS)
+    assert SCREENS["credit"] == frozenset({*READERS, Role.STAFF})  # desk_http.py Reader
+    assert SCREENS["credit.lists"] == frozenset(READERS)  # desk_http.py Office, the reports
+    assert SCREENS["credit.act"] == frozenset(STAFF)  # raises, payments, extensions, write-offs, coupon sales
     assert SCREENS["credit.request"] == frozenset(OFFICE)
     assert SCREENS["credit.decide"] == frozenset(APPROVERS)
     assert SCREENS["credit.finance"] == frozenset({Role.HQ_ADMIN})  # coupons_http.py Finance
-    for role in (Role.HQ_ADMIN, Role.HQ_CS, Role.STORE_MANAGER, Role.STORE_CS_MANAGER, Role.AUDITOR):
+    for role in (Role.HQ_ADMIN, Role.HQ_CS, Role.STORE_MANAGER, Role.STORE_CS_MANAGER, Role.AUDITOR, Role.STAFF):
         assert "credit" in menu(role), role
-    assert "credit" not in menu(Role.STAFF) and "credit" not in menu(Role.POS)
+    assert "credit" not in menu(Role.POS)
 
 
 def test_money_in_yuan_and_coupon_numbers_typed_in_a_box() -> None:

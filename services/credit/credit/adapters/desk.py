@@ -1,6 +1,7 @@
 """The desk's list queries (issue 12: the console's credit screens): accounts, raises, authorisations,
-receivables, extensions, payments, write-offs, rebates, coupon batches and coupon sales, each filtered, confined
-to a store or a region (O-02) and paged by offset (newest first). Read-only."""
+receivables, extensions, payments, write-offs, rebates, coupon batches and coupon sales, coupon conflicts, credit
+sales refused a receivable and the rebate tiers' versions, each filtered, confined to a store or a region (O-02)
+and paged by offset (newest first). Read-only."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from .tables import (
     accounts,
     authorizations,
     coupon_batches,
+    coupon_conflicts,
     coupon_sales,
     coupons,
+    credit_refusals,
     extensions,
     limit_raises,
     payments,
+    rebate_tier_versions,
     rebates,
     receivables,
     stores,
@@ -170,3 +174,29 @@ async def coupon_sales_page(conn: AsyncConnection, store_id: str | None, region:
     if unit:
         sel = sel.where(cs.c.unit.ilike(_like(unit), escape="\\"))
     return await page_of(conn, sel.order_by(cs.c.sold_at.desc(), cs.c.coupon_sale_id), page, limit)
+
+
+async def coupon_conflicts_page(conn: AsyncConnection, store_id: str | None, region: str | None,
+                                receipt_no: str | None, coupon_no: str | None, page: int,
+                                limit: int) -> tuple[list[RowMapping], bool]:
+    """C-09: sales that reached credit naming coupons they could not spend, newest first."""
+    cc = coupon_conflicts
+    sel = matching(in_scope(sa.select(cc), cc.c.store_id, store_id, region), (cc.c.receipt_no, receipt_no),
+                   (cc.c.coupon_no, coupon_no))
+    return await page_of(conn, sel.order_by(cc.c.at.desc(), cc.c.sale_id, cc.c.coupon_no), page, limit)
+
+
+async def credit_refusals_page(conn: AsyncConnection, store_id: str | None, region: str | None,
+                               customer_id: str | None, receipt_no: str | None, page: int,
+                               limit: int) -> tuple[list[RowMapping], bool]:
+    """C-04: recorded credit sales that booked no receivable (no matching authorisation), newest first."""
+    cr = credit_refusals
+    sel = matching(in_scope(sa.select(cr), cr.c.store_id, store_id, region), (cr.c.customer_id, customer_id),
+                   (cr.c.receipt_no, receipt_no))
+    return await page_of(conn, sel.order_by(cr.c.at.desc(), cr.c.sale_id, cr.c.customer_id), page, limit)
+
+
+async def tier_versions_page(conn: AsyncConnection, page: int, limit: int) -> tuple[list[RowMapping], bool]:
+    """C-08: the rebate tiers' versions, latest start first (of one start, the one set last first)."""
+    v = rebate_tier_versions
+    return await page_of(conn, sa.select(v).order_by(v.c.effective_from.desc(), v.c.version.desc()), page, limit)

@@ -1,5 +1,5 @@
 """Every report query of credit in one place (R-04): aging (C-07), staff liabilities (C-06), receivables,
-the coupon tally and conflicts (C-09), rebates of a period and the coupon reconciliation (C-08).
+the coupon tally (C-09), rebates of a period and the coupon reconciliation (C-08).
 Read-only; the service layer turns the rows into reports."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .sql import OUTSTANDING, local_sql, zone_sql
 from .tables import (
-    coupon_conflicts,
     coupon_movements,
     coupon_sales,
     coupons,
@@ -78,18 +77,6 @@ async def _tally(conn: AsyncConnection, sold_in: Any, red_in: Any) -> tuple[Sequ
     redeemed = (await conn.execute(sa.select(
         sa.func.count(), sa.func.coalesce(sa.func.sum(coupons.c.face_value), 0)).where(red_in))).one()
     return sales, redeemed
-
-
-async def coupon_conflicts_list(conn: AsyncConnection, limit: int, store_id: str | None = None,
-                                region: str | None = None) -> Sequence[RowMapping]:
-    """C-09: sales that reached credit naming coupons they could not spend, newest first (of one store or
-    region's stores when given, O-02)."""
-    q = sa.select(coupon_conflicts).order_by(coupon_conflicts.c.at.desc()).limit(limit)
-    if store_id is not None:
-        q = q.where(coupon_conflicts.c.store_id == store_id)
-    if region is not None:
-        q = q.where(coupon_conflicts.c.store_id.in_(sa.select(stores.c.store_id).where(stores.c.region_code == region)))
-    return (await conn.execute(q)).mappings().all()
 
 
 async def rebates_of_period(conn: AsyncConnection, period: str) -> Sequence[RowMapping]:

@@ -208,11 +208,15 @@ coupon_sales = sa.Table(
     sa.Column("cheque_settled_at", TS),
 )
 
-rebate_tiers = sa.Table(
-    "rebate_tiers", metadata,
-    sa.Column("min_purchases", sa.BigInteger, primary_key=True),
-    sa.Column("rate_bp", sa.Integer, nullable=False),  # basis points of the period's purchases
+rebate_tier_versions = sa.Table(
+    "rebate_tier_versions", metadata,  # added by 0007 (was rebate_tiers, replaced in place): C-08, every change kept
+    sa.Column("version", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("effective_from", sa.Date, nullable=False),  # a business date of HQ's zone
+    sa.Column("tiers", JSONB, nullable=False),  # [{min_purchases (fen), rate_bp (basis points)}], by floor
+    sa.Column("set_by", sa.Text),  # the staff id of the token (none: the tiers of before 0007)
+    sa.Column("set_at", TS, nullable=False),
 )
+sa.Index("rebate_tier_versions_effective", rebate_tier_versions.c.effective_from, rebate_tier_versions.c.version)
 
 rebates = sa.Table(
     "rebates", metadata,
@@ -230,6 +234,7 @@ rebates = sa.Table(
     sa.Column("collected_at", TS),
     sa.Column("coupon_nos", JSONB),
     sa.Column("collection_recorded_by", sa.Text),  # added by 0006: the staff member who recorded the collection
+    sa.Column("tier_version", sa.BigInteger),  # added by 0007: the rebate tiers' version it was computed with
     sa.UniqueConstraint("customer_id", "period", name="one_rebate_per_customer_period"),
 )
 rebate_slip_seq = sa.Sequence("rebate_slip_no", metadata=metadata)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .rules import Refusal
+
 TALLY_HOUR = 17  # C-09: coupon sales are tallied daily at 17:00 store time
 RELEASED = "redemption_released"  # C-09 ledger kind: a spend whose sale never reached credit, undone
 
@@ -45,6 +47,34 @@ def rebate_for(purchases: int, tiers: Sequence[tuple[int, int]]) -> tuple[int, i
     reached = [rate for floor, rate in tiers if purchases >= floor]
     rate = max(reached) if reached else 0
     return rate, purchases * rate // 10_000
+
+
+@dataclass(frozen=True)
+class TierVersion:
+    """C-08: one version of the rebate tiers, in force from a business date of HQ's zone until a later one."""
+
+    version: int
+    effective_from: date
+    tiers: tuple[tuple[int, int], ...]  # (purchases floor in fen, rate in basis points)
+
+
+def tiers_in_force(versions: Sequence[TierVersion], day: date) -> TierVersion | None:
+    """C-08: the version in force on `day`: the latest effective on or before it (of two effective the same day,
+    the one set last). A period is rebated under the version in force on its last day, so a change effective
+    later never alters a period already over."""
+    started = [v for v in versions if v.effective_from <= day]
+    return max(started, key=lambda v: (v.effective_from, v.version), default=None)
+
+
+def tier_change_refusal(tiers: Sequence[tuple[int, int]], effective_from: date, today: date) -> Refusal | None:
+    """C-08: a new version of the tiers starts today or later (periods already over keep theirs) and gives one
+    rate per purchases floor."""
+    if effective_from < today:
+        return Refusal("C-08", "effective_from", f"tiers cannot start before today ({today.isoformat()}): "
+                                                 "periods already over keep the tiers they had")
+    if len({f for f, _ in tiers}) != len(tiers):
+        return Refusal("C-08", "tiers", "two tiers start at the same purchases: one rate per floor")
+    return None
 
 
 @dataclass(frozen=True)

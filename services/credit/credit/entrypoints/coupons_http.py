@@ -7,7 +7,7 @@ from vipcore.auth import Principal, Role, TokenVerifier, require
 from vipcore.http import PROBLEM_RESPONSES
 from vipcore.inputs import Ident
 
-from ..service import coupon_release, coupons, rebates
+from ..service import coupon_release, coupons, desk, rebates
 from ..service.context import Credit
 from ..service.tenancy import reach, reach_store, report_scope
 from . import schemas as s
@@ -53,15 +53,27 @@ def coupons_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
         return s.TallyOut(**await coupons.tally(c, day, store, region))
 
     @r.get("/reports/coupon-conflicts")
-    async def conflicts(p: Reader, limit: Annotated[s.Limit, Query()] = 100) -> s.ConflictsOut:
-        """Recorded sales that named coupons they could not spend (C-09); store roles see their store's (O-02)."""
-        return s.ConflictsOut.model_validate({"conflicts": await coupons.conflicts(c, limit, *report_scope(p))})
+    async def conflicts(p: Reader, store_id: Annotated[Ident | None, Query(description="one store")] = None,
+                        region: Annotated[Ident | None, Query(description="one region's stores")] = None,
+                        receipt_no: Annotated[Ident | None, Query()] = None,
+                        coupon_no: Annotated[Ident | None, Query()] = None,
+                        page: Annotated[s.Page, Query()] = 1,
+                        limit: Annotated[s.Limit, Query()] = 100) -> s.ConflictsOut:
+        """Recorded sales that named coupons they could not spend (C-09), newest first; store roles their store's."""
+        return s.ConflictsOut(**await desk.coupon_conflicts(c, report_scope(p, store_id, region), receipt_no,
+                                                            coupon_no, page, limit))
 
     @r.put("/rebate-tiers")
     async def tiers(body: s.TiersIn, p: Finance) -> s.TiersOut:
-        """Set the rebate tiers: purchases over a period -> rate (C-08)."""
-        return s.TiersOut.model_validate(
-            {"tiers": await rebates.set_tiers(c, [(t.min_purchases, t.rate_bp) for t in body.tiers])})
+        """A new version of the rebate tiers (C-08) from `effective_from` (today or later); earlier ones stay."""
+        return s.TiersOut(**await rebates.set_tiers(c, [(t.min_purchases, t.rate_bp) for t in body.tiers],
+                                                    body.effective_from, p.staff_id))
+
+    @r.get("/rebate-tiers")
+    async def tier_versions(p: Reader, page: Annotated[s.Page, Query()] = 1,
+                            limit: Annotated[s.Limit, Query()] = 50) -> s.TierVersionsOut:
+        """Every version of the rebate tiers with who set it and from when, the one in force today marked (C-08)."""
+        return s.TierVersionsOut(**await rebates.tier_versions(c, page, limit))
 
     @r.post("/rebate-runs")
     async def compute(body: s.RebateRunIn, p: Office) -> s.RebatesOut:

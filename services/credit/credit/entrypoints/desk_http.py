@@ -1,8 +1,8 @@
 """Credit's list routes for the desk (issue 12: the console's credit screens, O-02): accounts, a customer's
-raises, authorisations, receivables, extensions, payments and cheques, write-offs, rebates, coupon batches and
-coupon sales. Every list is confined to what the caller reaches (HQ and the auditor: the chain; store roles and
-staff: their store; a regional account: its region; naming another store or region is 403), filtered and paged
-(`page`, `limit`, `has_more`). Thin routes over `service/desk.py`."""
+raises, authorisations, receivables, extensions, payments and cheques, write-offs, rebates, coupon batches,
+coupon sales and credit sales refused a receivable (C-04). Every list is confined to what the caller reaches (HQ
+and the auditor: the chain; store roles and staff: their store; a regional account: its region; naming another
+store or region is 403), filtered and paged (`page`, `limit`, `has_more`). Thin routes over `service/desk.py`."""
 
 from typing import Annotated
 
@@ -92,15 +92,23 @@ def desk_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
                                                      page, limit))
 
     @r.get("/rebates")
-    async def list_rebates(p: Office, store_id: StoreQ = None, region: RegionQ = None,
+    async def list_rebates(p: Reader, store_id: StoreQ = None, region: RegionQ = None,
                            customer_id: CustomerQ = None, period: Annotated[str | None, Query(
                                max_length=40, pattern=r"^[0-9/-]*$",
                                description="start/end as computed, e.g. 2026-11-01/2026-12-01")] = None,
                            status: Annotated[s.RebateState | None, Query()] = None,
                            page: PageQ = 1, limit: LimitQ = 50) -> s.RebatesPage:
-        """Rebates with their decision, slip and collection (C-08), latest period first."""
+        """Rebates with decision, slip and collection (C-08), latest period first; staff (collections) too."""
         return s.RebatesPage(**await desk.rebates(c, report_scope(p, store_id, region), customer_id, period or None,
                                                   status, page, limit))
+
+    @r.get("/credit-refusals")
+    async def list_credit_refusals(p: Office, store_id: StoreQ = None, region: RegionQ = None,
+                                   customer_id: CustomerQ = None, receipt_no: Annotated[Ident | None, Query()] = None,
+                                   page: PageQ = 1, limit: LimitQ = 50) -> s.CreditRefusalsOut:
+        """Credit sales that booked no receivable: no authorisation of their store and customer covered them (C-04)."""
+        return s.CreditRefusalsOut(**await desk.credit_refusals(c, report_scope(p, store_id, region), customer_id,
+                                                                receipt_no, page, limit))
 
     @r.get("/coupon-batches")
     async def list_batches(p: Office, page: PageQ = 1, limit: LimitQ = 50) -> s.BatchesOut:
@@ -108,12 +116,12 @@ def desk_router(c: Credit, verifier: TokenVerifier) -> APIRouter:
         return s.BatchesOut(**await desk.batches(c, page, limit))
 
     @r.get("/coupon-sales")
-    async def list_coupon_sales(p: Office, store_id: StoreQ = None, region: RegionQ = None,
+    async def list_coupon_sales(p: Reader, store_id: StoreQ = None, region: RegionQ = None,
                                 cheque_status: Annotated[s.PaymentState | None, Query()] = None,
                                 unit: Annotated[str | None, Query(max_length=100,
                                                                   pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
                                 page: PageQ = 1, limit: LimitQ = 50) -> s.CouponSalesOut:
-        """Coupon sales to organisations, the buyer's phone masked (C-09, N-06), newest first."""
+        """Coupon sales to organisations, the buyer's phone masked (C-09, N-06), newest first; staff (sellers) too."""
         return s.CouponSalesOut(**await desk.coupon_sales(c, report_scope(p, store_id, region), cheque_status,
                                                           (unit or "").strip() or None, page, limit))
 

@@ -187,6 +187,8 @@ class TierIn(RequestModel):
 
 class TiersIn(RequestModel):
     tiers: list[TierIn] = Field(max_length=50)
+    effective_from: Day | None = Field(None, description="first day (HQ zone) of the periods these tiers apply to; "
+                                                         "today or later, default today")
 
 
 class RebateRunIn(RequestModel):
@@ -466,17 +468,20 @@ class ConflictOut(ResponseModel):
     at: datetime
 
 
-class ConflictsOut(ResponseModel):
-    conflicts: list[ConflictOut]
-
-
 class TierOut(ResponseModel):
     min_purchases: int
     rate_bp: int
 
 
 class TiersOut(ResponseModel):
+    """C-08: one version of the rebate tiers."""
+
+    version: int
+    effective_from: date = Field(description="periods whose last day is on or after it use this version (HQ zone)")
     tiers: list[TierOut]
+    set_by: str | None = Field(description="the staff member who set it (none: tiers set before versions)")
+    set_at: datetime
+    in_force: bool = Field(description="the version in force today")
 
 
 class RebateOut(ResponseModel):
@@ -494,6 +499,7 @@ class RebateOut(ResponseModel):
     collected_at: datetime | None = None
     coupon_nos: list[str] | None = None
     collection_recorded_by: str | None = Field(None, description="the staff member who recorded the collection")
+    tier_version: int | None = Field(None, description="the rebate tiers' version it was computed with (C-08)")
 
 
 class RebatesOut(ResponseModel):
@@ -677,3 +683,34 @@ class CouponSaleListRow(CouponSaleRow):
 
 class CouponSalesOut(Paged):
     sales: list[CouponSaleListRow]
+
+
+class ConflictsOut(Paged):
+    """C-09: sales that named coupons they could not spend."""
+
+    conflicts: list[ConflictOut]
+
+
+class CreditRefusalRow(ResponseModel):
+    sale_id: str
+    customer_id: str
+    authorization_id: str = Field(description="as the sale named it (empty: none)")
+    store_id: str
+    receipt_no: str
+    amount: int
+    rule: str
+    reason: str
+    at: datetime
+
+
+class CreditRefusalsOut(Paged):
+    """C-04: credit sales that booked no receivable."""
+
+    refusals: list[CreditRefusalRow]
+
+
+class TierVersionsOut(Paged):
+    """C-08: the rebate tiers' versions, latest start first."""
+
+    in_force: int | None = Field(description="the version in force today (none: no tiers yet)")
+    versions: list[TiersOut]

@@ -193,12 +193,3 @@ async def tally(c: Credit, day: date, store_id: str | None, region: str | None =
                        "phone": mask_mobile(c.unseal(s["phone_enc"]) or "")} for s in sales],
             "coupons_sold": sum(len(s["coupon_nos"]) for s in sales), "amount": sum(s["amount"] for s in sales),
             "by_method": by_method, "coupons_redeemed": redeemed[0], "redeemed_amount": int(redeemed[1])}
-
-
-async def conflicts(c: Credit, limit: int, store_id: str | None = None,
-                    region: str | None = None) -> list[dict[str, Any]]:
-    """C-09: sales that reached credit naming coupons they could not spend, newest first (O-02: of the store or
-    region given)."""
-    async with c.engine.connect() as conn:
-        rows = await reports.coupon_conflicts_list(conn, limit, store_id, region)
-    return [dict(r) for r in rows]

@@ -97,3 +97,21 @@ async def coupon_sales(c: Credit, where: Where, cheque_status: str | None, unit:
     sales = [{**{k: v for k, v in r.items() if k not in ("phone_enc", "phone_index")},
               "phone": mask_mobile(c.unseal(r["phone_enc"]) or "")} for r in rows]
     return {"sales": sales, "page": page, "has_more": more}
+
+
+async def coupon_conflicts(c: Credit, where: Where, receipt_no: str | None, coupon_no: str | None, page: int,
+                           limit: int) -> dict[str, Any]:
+    """C-09: sales that reached credit naming coupons they could not spend (spent by another receipt, unpaid
+    cheque, unknown), for finance to settle."""
+    async with c.engine.connect() as conn:
+        rows, more = await q.coupon_conflicts_page(conn, *where, receipt_no, coupon_no, page, limit)
+    return _page("conflicts", rows, more, page)
+
+
+async def credit_refusals(c: Credit, where: Where, customer_id: str | None, receipt_no: str | None, page: int,
+                          limit: int) -> dict[str, Any]:
+    """C-04: credit sales recorded at a till that booked no receivable: no authorisation of their store and
+    customer covering them (kept by the pos.sales consumer with the rule and the reason)."""
+    async with c.engine.connect() as conn:
+        rows, more = await q.credit_refusals_page(conn, *where, customer_id, receipt_no, page, limit)
+    return _page("refusals", rows, more, page)

@@ -13,31 +13,61 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vipcore.contracts.credit import RebateApproved
 from vipcore.errors import Conflict, NotFound, RuleViolation
 
-from ..adapters import reports
+from ..adapters import desk, reports
 from ..adapters.tables import (
     coupons,
     purchases,
     rebate_slip_seq,
-    rebate_tiers,
+    rebate_tier_versions,
     rebates,
     receivables,
     reconciliation_closes,
 )
-from ..domain.coupons import Reconciliation, month_window, rebate_for
+from ..domain.coupons import Reconciliation, TierVersion, month_window, rebate_for, tier_change_refusal, tiers_in_force
 from .accounts import decide
 from .context import Credit
 from .coupons import book, take_from_stock
 
 
-async def set_tiers(c: Credit, tiers: list[tuple[int, int]]) -> list[dict[str, int]]:
-    """Replace the rebate tiers (purchases floor in fen -> rate in basis points); one rate per floor (C-08)."""
-    if len({f for f, _ in tiers}) != len(tiers):
-        raise RuleViolation("C-08", "tiers", "two tiers start at the same purchases: one rate per floor")
+async def set_tiers(c: Credit, tiers: list[tuple[int, int]], effective_from: date | None,
+                    by: str) -> dict[str, Any]:
+    """C-08: a new version of the rebate tiers (purchases floor in fen -> rate in basis points), in force from
+    `effective_from` (default today, HQ's zone; never before: periods already over keep their tiers), naming the
+    staff member who set it. Earlier versions are kept as they were."""
+    today = c.business_date(c.default_tz)
+    start = effective_from or today
+    refusal = tier_change_refusal(tiers, start, today)
+    if refusal is not None:
+        raise RuleViolation(refusal.rule, refusal.field, refusal.reason)
+    body = [{"min_purchases": f, "rate_bp": r} for f, r in sorted(tiers)]
     async with c.engine.begin() as conn:
-        await conn.execute(sa.delete(rebate_tiers))
-        if tiers:
-            await conn.execute(rebate_tiers.insert(), [{"min_purchases": f, "rate_bp": r} for f, r in tiers])
-    return [{"min_purchases": f, "rate_bp": r} for f, r in sorted(tiers)]
+        row = (await conn.execute(rebate_tier_versions.insert().values(
+            effective_from=start, tiers=body, set_by=by, set_at=c.clock()).returning(rebate_tier_versions))).one()
+        now = tiers_in_force(await _versions(conn), today)
+    return _version(row._mapping, now.version if now else None)
+
+
+def _version(row: Any, in_force: int | None) -> dict[str, Any]:
+    return {"version": row["version"], "effective_from": row["effective_from"], "tiers": list(row["tiers"]),
+            "set_by": row["set_by"], "set_at": row["set_at"], "in_force": row["version"] == in_force}
+
+
+async def _versions(conn: AsyncConnection) -> list[TierVersion]:
+    rows = await conn.execute(sa.select(rebate_tier_versions.c.version, rebate_tier_versions.c.effective_from,
+                                        rebate_tier_versions.c.tiers))
+    return [TierVersion(v, d, tuple((int(t["min_purchases"]), int(t["rate_bp"])) for t in tiers))
+            for v, d, tiers in rows]
+
+
+async def tier_versions(c: Credit, page: int, limit: int) -> dict[str, Any]:
+    """C-08: every version of the rebate tiers, latest start first, with who set it and which is in force today
+    (HQ's zone); one page at a time."""
+    async with c.engine.connect() as conn:
+        now = tiers_in_force(await _versions(conn), c.business_date(c.default_tz))
+        rows, more = await desk.tier_versions_page(conn, page, limit)
+    return {"in_force": now.version if now else None, "versions": [_version(r, now.version if now else None)
+                                                                   for r in rows],
+            "page": page, "has_more": more}
 
 
 async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, Any]]:
@@ -49,9 +79,11 @@ async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, 
     lo, hi = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
     period = f"{start.isoformat()}/{end.isoformat()}"
     async with c.engine.begin() as conn:
-        tiers = [(r.min_purchases, r.rate_bp) for r in await conn.execute(sa.select(rebate_tiers))]
-        if not tiers:
-            raise RuleViolation("C-08", "tiers", "no rebate tiers are set")
+        # C-08: the tiers in force on the period's last day (a change effective later leaves it as it was)
+        version = tiers_in_force(await _versions(conn), end)
+        if version is None or not version.tiers:
+            raise RuleViolation("C-08", "tiers", f"no rebate tiers are in force on {end.isoformat()}")
+        tiers = list(version.tiers)
         # C-08: everything the buyer bought in the period, on credit (receivables) and not (purchases)
         bought = sa.union_all(
             sa.select(receivables.c.customer_id, (receivables.c.amount - receivables.c.refunded).label("net"))
@@ -68,7 +100,7 @@ async def compute(c: Credit, start: date, end: date, by: str) -> list[dict[str, 
             if amount > 0:
                 rows.append({"rebate_id": f"RB-{uuid.uuid4().hex[:12]}", "customer_id": cust, "period": period,
                              "purchases": int(bought_fen), "rate_bp": rate, "amount": amount, "status": "pending",
-                             "requested_by": by})
+                             "requested_by": by, "tier_version": version.version})
         if rows:
             await conn.execute(pg_insert(rebates).on_conflict_do_nothing(), rows)
         out = await reports.rebates_of_period(conn, period)

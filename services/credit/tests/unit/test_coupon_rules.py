@@ -95,3 +95,23 @@ def test_c09_release_cutoff_is_the_window_before_the_clock_and_the_window_defaul
     assert not unclaimed_spend("redeemed", None, spent_at_cutoff + timedelta(microseconds=1), now, WINDOW)
     assert CreditSettings.model_fields["coupon_release_after_s"].default == 1800
     assert Credit.__dataclass_fields__["coupon_release_s"].default == 1800
+
+
+def test_c08_a_period_takes_the_tiers_in_force_on_its_last_day_and_a_change_never_back_dates() -> None:
+    from credit.domain.coupons import TierVersion, tier_change_refusal, tiers_in_force
+
+    old = TierVersion(1, date(2026, 1, 1), ((1_000_000, 100),))
+    fix = TierVersion(2, date(2026, 1, 1), ((1_000_000, 150),))  # set later the same day: it wins
+    new = TierVersion(3, date(2027, 1, 1), ((1_000_000, 300),))
+    versions = [new, old, fix]
+    assert tiers_in_force(versions, date(2025, 12, 31)) is None
+    assert tiers_in_force(versions, date(2026, 12, 31)) is fix  # December keeps the tiers it had
+    assert tiers_in_force(versions, date(2027, 1, 1)) is new
+    assert tiers_in_force([], date(2027, 1, 1)) is None
+    today = date(2026, 12, 2)
+    assert tier_change_refusal([(1, 100)], today, today) is None
+    assert tier_change_refusal([(1, 100)], date(2027, 1, 1), today) is None
+    back = tier_change_refusal([(1, 100)], date(2026, 12, 1), today)
+    assert back is not None and (back.rule, back.field) == ("C-08", "effective_from")
+    twice = tier_change_refusal([(1, 100), (1, 200)], today, today)
+    assert twice is not None and (twice.rule, twice.field) == ("C-08", "tiers")

@@ -76,7 +76,7 @@ def test_every_route_declares_its_answer_a_docstring_and_problem_responses() -> 
               desk_http.desk_router(c, TokenVerifier(pub))):
         app.include_router(r)
     ops = [(path, op) for path, item in app.openapi()["paths"].items() for op in item.values()]
-    assert len(ops) == 44
+    assert len(ops) == 46
     for path, op in ops:
         ok = op["responses"].get("201") or op["responses"]["200"]
         assert ok["content"]["application/json"]["schema"].get("$ref"), path

@@ -817,3 +817,47 @@ class FileSteps(ResponseModel):
     total: int
     page: int
     limit: int
+
+
+# -- bulk export of member files as a job (M-07, issue 12: long work shows live progress) --------------------
+
+class ExportIn(RequestModel):
+    store_id: StoreId | None = Field(None, description="HQ: one store's files (default every store); a store "
+                                                       "manager's export is their own store's, naming another is 403")
+    status: StatusFilter | None = Field(None, description="a file state, e.g. active")
+    registered_from: Day | None = Field(None, description="files registered on or after this day (in `tz`)")
+    registered_to: Day | None = Field(None, description="files registered on or before this day (in `tz`)")
+    tz: TimeZone = "Asia/Shanghai"
+    reason: Annotated[str, TextOf(200, min_length=1)] = Field(
+        description="why the files are exported: written to the access log with every member id (M-07)")
+
+
+class ExportFilters(ResponseModel):
+    store_id: str | None
+    status: str | None
+    registered_from: str | None
+    registered_to: str | None
+    tz: str
+
+
+class ExportProgress(ResponseModel):
+    export_id: str
+    state: Literal["running", "done", "failed"]
+    total: int = Field(description="files the export holds (counted at the start)")
+    done: int = Field(description="files written so far")
+    percent: float
+    started_by: str = Field(description="the operator: staff id from the token")
+    role: str
+    reason: str
+    filters: ExportFilters
+    error: str | None = Field(description="why it failed (an interrupted job says so)")
+    started_at: str
+    finished_at: str | None
+    expires_at: str = Field(description="the file is deleted after this")
+    seconds: float
+    file: str | None = Field(description="where to download it once done")
+
+
+class ExportList(ResponseModel):
+    exports: list[ExportProgress] = Field(description="newest first")
+    next_before: str | None = Field(description="pass as `before` for the next page; none on the last page")

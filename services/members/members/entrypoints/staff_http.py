@@ -166,7 +166,8 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     @r.get("/member-files:export")
     async def export_files(p: As_files_export, status: FileStatus = None,
                            reason: Reason = "not given") -> MemberFileList:
-        """Bulk export (its own permission, M-07), logged with every member id exported."""
+        """Bulk export (its own permission, M-07), logged with every member id exported; at most 10,000 files,
+        answered at once. Any number, in the background with progress: POST /v1/member-file-exports."""
         return MemberFileList.model_validate({"members": await files.search(p, None, status, reason, export=True,
                                                                             limit=10000)})
 
