@@ -10,15 +10,15 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from devstack.testing import Stack, StackConfig, sql_value, wait_for
 
-from tests.console.test_console_stores import STORE, browser_page, seed
-from tests.console.test_console_walkthrough import PASSWORD, SHOTS, mobile
+from tests.console.test_console_opening import upload_as_hq_admin
+from tests.console.test_console_stores import browser_page, seed
+from tests.console.test_console_walkthrough import SHOTS, mobile
 
 pytestmark = pytest.mark.integration
 
@@ -48,24 +48,8 @@ async def test_m19_l11_hq_admin_imports_opening_stored_value_and_reads_it_on_the
     async with async_playwright() as pw:
         browser, page = await browser_page(pw)
         try:
-            await page.goto(f"{url}/login")
-            await page.fill("input[name=staff_id]", "D-ADM")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("button[type=submit]")
-            await page.click("[data-nav=imports]")
-            columns = await page.inner_text("[data-import-columns]")
+            columns, import_id, rows = await upload_as_hq_admin(page, url, "老系统储值.csv", out.getvalue())
             assert "期初储值" in columns and "1,000,000.00" in columns
-            await page.fill("#upload input[name=store_id]", STORE)
-            await page.set_input_files("#upload input[name=file]", files=[
-                {"name": "老系统储值.csv", "mimeType": "text/csv", "buffer": out.getvalue().encode()}])
-            await page.click("[data-upload-send]")
-            await page.wait_for_url("**/imports/I*")
-            import_id = page.url.rsplit("/", 1)[1]
-            await page.wait_for_selector("[data-import-progress][data-status=done]", timeout=60_000)
-            assert (await page.inner_text("[data-imported]"), await page.inner_text("[data-rejected]")) == ("1", "1")
-            async with page.expect_download() as dl:
-                await page.click("[data-rejected-download]")
-            rows = list(csv.reader(io.StringIO(Path(await (await dl.value).path()).read_text("utf-8-sig"))))
             assert rows[1][0] == "3" and rows[1][1] == SV_RULE and rows[1][2] == "吴国华"
             assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM members WHERE full_name = '吴国华'") == 0
             member = await sql_value(stack.cfg, "members", "SELECT member_id FROM members WHERE full_name = '周美玲'")

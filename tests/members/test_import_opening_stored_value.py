@@ -7,18 +7,16 @@ value is refused with the field and the rule, and nothing is written for it."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from devstack.testing import Stack, consume_all, produce, sql_value, wait_for
+from devstack.testing import Stack, sql_value, wait_for
 from vipcore.auth import Principal, Role, TokenIssuer
-from vipcore.contracts.members import MemberRegistered
-from vipcore.events import Envelope, decode
 
 from tests.e2e.test_sale_fanout import sale
 from tests.loyalty.proofs import PIN, set_pin
+from tests.members.test_import_openings import announce_again, run_import
 from tests.members.test_member_files import mobile
 
 STORE = "HT-071"  # a generic-program store: the member proves a stored-value payment with a PIN (L-11)
@@ -43,19 +41,8 @@ async def test_m19_l11_import_with_opening_stored_value_is_owed_once_reported_an
         f"陈志强,{big},100,2000000",   # row 6: above the maximum (its good points are not written either)
         f"杨建华,{neg},,-1",           # row 7: negative
     ]).encode("utf-8-sig")
-    async with httpx.AsyncClient(base_url=stack.url("members"), headers=staff("H-9", Role.HQ_ADMIN)) as c:
-        r = await c.post("/v1/imports", params={"store_id": STORE, "filename": "老系统储值.csv"}, content=csv)
-        assert r.status_code == 202, r.text
-        iid = r.json()["import_id"]
-
-        async def finished() -> Any:
-            p = (await c.get(f"/v1/imports/{iid}")).json()
-            return p if p["status"] != "running" else None
-
-        p = await wait_for(finished, 60, "import finished")
-        assert (p["imported"], p["rejected"], p["started_by"]) == (3, 3, "H-9")
-        report = (await c.get(f"/v1/imports/{iid}/rejected.csv")).text.splitlines()
-    rejected = {line.split(",")[0]: line for line in report[1:]}
+    iid, p, rejected = await run_import(stack, STORE, staff("H-9", Role.HQ_ADMIN), "老系统储值.csv", csv)
+    assert (p["imported"], p["rejected"], p["started_by"]) == (3, 3, "H-9")
     assert set(rejected) == {"5", "6", "7"} and all(SV_RULE in rejected[n] for n in rejected)
     # nothing written for a refused row: no file, no opening
     assert await sql_value(stack.cfg, "members", "SELECT count(*) FROM members WHERE full_name IN "
@@ -87,22 +74,8 @@ async def test_m19_l11_import_with_opening_stored_value_is_owed_once_reported_an
         assert [(x["kind"], x["points"]) for x in points] == [("opening", 300)]
 
         # the same event redelivered, then the same member announced again under a new event id: applied once
-        topic = stack.cfg.topic_prefix + "members.events"
-        records = await consume_all(stack.cfg.kafka_bootstrap, topic, 10**6, timeout=5)
-        (orig,) = [rec for rec in records if dict(rec.headers).get("ce_subject") == ids["王建国"].encode()
-                   and dict(rec.headers)["ce_type"] == MemberRegistered.TYPE.encode()]
-        env = decode(orig.headers, orig.value)
-        assert isinstance(env.data, MemberRegistered) and env.data.opening is not None
-        assert env.data.opening.stored_value == 123450
-        again = Envelope.new(env.data, source="members", subject=env.subject, id=uuid.uuid4())
-        await produce(stack.cfg.kafka_bootstrap, topic, [(orig.key, orig.value, list(orig.headers)),
-                                                         (orig.key, again.body(), again.kafka_headers())])
-
-        async def seen() -> Any:
-            return await sql_value(stack.cfg, "loyalty", "SELECT count(*) FROM inbox WHERE event_id=$1",
-                                   again.id) or None
-
-        await wait_for(seen, 30, "loyalty to read the re-sent registration")
+        announced = await announce_again(stack, ids["王建国"])
+        assert announced.opening is not None and announced.opening.stored_value == 123450
         assert [(x["kind"], x["amount"]) for x in (await statement(ids["王建国"]))["entries"]] == [("opening", 123450)]
         assert await sql_value(stack.cfg, "loyalty", BALANCE, ids["王建国"]) == 123450
         assert await statement(ids["赵丽华"]) is None  # imported without an opening: no stored value
