@@ -824,6 +824,25 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "ex.fs.rejected": ("已退回", "Sent back"),
     "ex.fs.dormant": ("休眠", "Dormant"),
     "ex.fs.deleted": ("已删除", "Deleted"),
+    # -- member-file gaps: lifting a listing (M-16), a rejection's note and the 12-hour target (M-15) --
+    "files.bl.listed": ("生效中", "In force"),
+    "files.bl.lifted": ("已解除", "Lifted"),
+    "files.lift": ("解除黑名单", "Lift"),
+    "files.lift_reason": ("解除原因（误列 / 已和解）", "Why (listed by mistake / settled)"),
+    "files.lift_hint": ("由列入门店的客服主管或总部客服解除，须写明原因；记录保留，会员档案恢复列入前的状态（M-16）",
+                        "Lifted by the listing store's customer-service manager or HQ customer service, with the "
+                        "reason; the entry is kept and the member's file goes back to its state before (M-16)"),
+    "files.lifted_by": ("解除人 / 时间", "Lifted by / at"),
+    "files.lift_reason_col": ("解除原因", "Why lifted"),
+    "files.done.lifted": ("已解除黑名单，会员档案已恢复", "Listing lifted; the file's state is restored"),
+    "files.no_lifted": ("没有已解除的记录", "No lifted listing"),
+    "files.reject_note": ("驳回原因（门店可见）", "Why rejected (the store reads it)"),
+    "files.decision_note": ("审批意见", "Decider's note"),
+    "files.target": ("目标 {hours} 小时", "target {hours} h"),
+    "files.took": ("用时 {hours} 小时", "took {hours} h"),
+    "files.late": ("超时处理", "Decided late"),
+    "files.decided_in": ("处理用时", "Time to decide"),
+    "ev.blacklist_lifted": ("解除黑名单", "Blacklist lifted"),
 }
 
 

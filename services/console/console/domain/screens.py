@@ -33,6 +33,7 @@ SCREENS: dict[str, frozenset[Role]] = {
     "file.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: merged by agreement
     "blacklist": frozenset({*STORE_LEADS, *HQ}),  # M-16: shared by every store
     "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),
+    "blacklist.lift": frozenset({Role.STORE_CS_MANAGER, Role.HQ_CS}),  # members: the listing store's CS, HQ CS
     "deletions": frozenset({Role.STORE_CS_MANAGER, *HQ}),  # M-15
     "deletion.request": frozenset({Role.STORE_CS_MANAGER}),
     "deletion.decide": frozenset({Role.HQ_CS}),

@@ -101,15 +101,21 @@ cards = sa.Table(  # M-17: every card ever issued, so HQ can trace issue date, s
     sa.Column("replaced_by", sa.Text),
 )
 
-blacklist = sa.Table(  # M-16: shared by every store
+blacklist = sa.Table(  # M-16: shared by every store; one row per listing, kept when lifted (the history)
     "blacklist", metadata,
-    sa.Column("mobile_index", sa.Text, primary_key=True),
+    sa.Column("entry_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("mobile_index", sa.Text, nullable=False, index=True),
     sa.Column("mobile_enc", sa.Text, nullable=False),
     sa.Column("full_name", sa.Text, nullable=False),
     sa.Column("store_id", sa.Text, nullable=False),
     sa.Column("listed_by", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("prior_states", JSONB),  # {member_id: state before the listing}: lifting restores them
+    sa.Column("lifted_at", sa.DateTime(timezone=True)),
+    sa.Column("lifted_by", sa.Text),
+    sa.Column("lift_reason", sa.Text),
+    sa.Index("blacklist_in_force", "mobile_index", unique=True, postgresql_where=sa.text("lifted_at IS NULL")),
 )
 
 access_log = sa.Table(  # M-07: who read which member files, when and why
@@ -151,6 +157,7 @@ requests = sa.Table(  # requests with a 12-hour target: accounts (O-03), deletio
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("decided_by", sa.Text),
     sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("decision_note", sa.Text),  # the decider's reason, shown to the requester (M-15)
     sa.Column("valid_until", sa.DateTime(timezone=True)),  # grants: time-limited
     sa.Column("reviewer", sa.Text),  # O-03: the HQ reviewer it was assigned to (a delegate takes it during leave)
     sa.Index("ix_requests_kind_status", "kind", "status"),
@@ -203,7 +210,7 @@ import_openings = sa.Table(  # M-19: the opening balance an imported row brought
     sa.Column("tier", sa.Text),  # a tier code of the store's program (L-04), or none
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("stored_value", sa.BigInteger, nullable=False, server_default="0",
-              comment="opening prepaid balance, fen, 0..OPENING_STORED_VALUE_MAX (L-11; members_0012)"),
+              comment="opening prepaid balance, fen, 0..OPENING_STORED_VALUE_MAX (L-11; members_0013)"),
     sa.CheckConstraint("points >= 0", name="import_openings_points_not_negative"),
     sa.CheckConstraint("stored_value >= 0", name="import_openings_stored_value_not_negative"),
 )

@@ -43,6 +43,7 @@ from .schemas import (
     KpiOut,
     LeaveIn,
     LeaveOut,
+    LoggedOut,
     LoginIn,
     MemberFile,
     MemberId,
@@ -112,6 +113,14 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
         """Renew a staff token with the refresh token (spent: a new one is answered; O-03). Refused once the person
         left or changed role, store or password."""
         return TokenOut.model_validate(await login.refresh(body.refresh_token))
+
+    @r.post("/auth/logout")
+    async def staff_logout(body: RefreshIn) -> LoggedOut:
+        """Log out: the refresh token is revoked at once and can renew nothing more (O-03); the person's other
+        sessions stay. The refresh token is the credential (the staff token may already have lapsed); an unknown or
+        spent one is answered the same."""
+        await login.logout(body.refresh_token)
+        return LoggedOut()
 
     @r.post("/member-files", status_code=201)
     async def create_file(body: FileIn, p: As_files_create) -> FileSaved:
