@@ -106,7 +106,8 @@ async def test_o02_a_role_without_files_export_is_refused_before_members_is_aske
 
 async def test_m07_start_sends_the_filters_given_and_the_reason_with_the_staff_token(
         client: httpx.AsyncClient, fake: FakeMembers) -> None:
-    client.cookies.set("console_session", token("SM1", "store_manager"))
+    tok = token("SM1", "store_manager")  # minted once: its issue time is part of it
+    client.cookies.set("console_session", tok)
     page = (await client.get("/exports")).text
     assert "data-export-form" in page and "data-own-store" in page and 'name="store_id"' not in page  # HQ's field
     assert "导出会员档案" in page and "季度回访名单" in page and 'data-export="E1"' in page
@@ -115,7 +116,7 @@ async def test_m07_start_sends_the_filters_given_and_the_reason_with_the_staff_t
     assert r.status_code == 303 and r.headers["location"] == "/exports/E1"
     sent = fake.seen[-1]
     assert (sent.method, sent.url.path) == ("POST", "/v1/member-file-exports")
-    assert sent.headers["authorization"] == f"Bearer {token('SM1', 'store_manager')}"
+    assert sent.headers["authorization"] == f"Bearer {tok}"
     assert json.loads(sent.content) == {"status": "active", "registered_from": "2026-01-01", "reason": "回访"}
     n = len(fake.seen)
     r = await client.post("/exports", data={"csrf": CSRF, "reason": ""})
@@ -154,11 +155,12 @@ async def test_progress_polls_every_second_while_running_then_offers_the_downloa
 
 
 async def test_m07_the_file_is_streamed_as_members_made_it(client: httpx.AsyncClient, fake: FakeMembers) -> None:
-    client.cookies.set("console_session", token("SM1", "store_manager"))
+    tok = token("SM1", "store_manager")
+    client.cookies.set("console_session", tok)
     r = await client.get("/exports/E1/file")
     assert r.status_code == 200 and r.content == CSV and r.content.decode("utf-8-sig").count("韩*梅") == 1
     assert r.headers["content-disposition"] == 'attachment; filename="member-files-E1.csv"'
     assert r.headers["content-type"].startswith("text/csv")
-    assert fake.seen[-1].headers["authorization"] == f"Bearer {token('SM1', 'store_manager')}"
+    assert fake.seen[-1].headers["authorization"] == f"Bearer {tok}"
     r = await client.get("/exports/E9/file")
     assert r.status_code == 404  # members' answer, shown as the page's refusal
