@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..adapters.upstream import Upstream
 from ..service import dashboard
+from ..service.desk import Session
 from .http import HTML, Pages
 
 
@@ -18,9 +19,9 @@ def router(up: Upstream, pages: Pages) -> APIRouter:
     async def board(request: Request) -> Response:
         """Today's sales and new members per store, the review queue's ages, points liability, stored value owed,
         SMS sent/failed/parked, overdue credit — the tiles of this person's role."""
-        s = pages.session_of(request)
-        if s is None:
-            return pages.to_login(request)
+        s = pages.admitted(request, "dashboard")  # O-02: a role with no tile has no dashboard
+        if not isinstance(s, Session):
+            return s
         tiles = await dashboard.board(up, s)
         if any(t.refusal is not None and t.refusal.status == 401 for t in tiles):
             return pages.to_login(request)

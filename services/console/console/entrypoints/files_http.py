@@ -61,10 +61,8 @@ def router(desk: FileDesk, pages: Pages, page_size: int) -> APIRouter:
         try:
             ans = await desk.changes(s, member_id, page, page_size)
         except Refusal as e:
-            if e.status == 401:
-                return pages.to_login(request)
-            return pages.render(request, "_refusal.html", s, e=e)
-        return pages.render(request, "files_changes.html", s, member_id=member_id, file_status=ans["status"],
+            return pages.refused(request, s, e)  # htmx: the refusal in place; a page of its own: the 403 page
+        return pages.fragment(request, "files_changes.html", s, member_id=member_id, file_status=ans["status"],
                             page=f.served_page(ans["changes"], page, page_size, ans["total"]))
 
     @r.get("/members/{member_id}/duplicates", response_class=HTMLResponse, responses=HTML)
@@ -77,10 +75,8 @@ def router(desk: FileDesk, pages: Pages, page_size: int) -> APIRouter:
             kept = await desk.file(s, member_id, "merge")
             rows = await desk.duplicates(s, member_id)
         except Refusal as e:
-            if e.status == 401:
-                return pages.to_login(request)
-            return pages.render(request, "_refusal.html", s, e=e)
-        return pages.render(request, "files_duplicates.html", s, kept=kept, rows=rows)
+            return pages.refused(request, s, e)  # htmx: the refusal in place; a page of its own: the 403 page
+        return pages.fragment(request, "files_duplicates.html", s, kept=kept, rows=rows)
 
     @r.post("/members/{member_id}/merge", response_class=HTMLResponse, responses=HTML)
     async def merge(request: Request, member_id: Member) -> Response:

@@ -62,6 +62,25 @@ class Pages:
             "csrf": csrf.token_of(request), **ctx},
             status_code=status)
 
+    def admitted(self, request: Request, screen: str) -> Session | Response:
+        """The logged-in person, or the response to send instead: the login, or the console's O-02 refusal (403)
+        for a role that does not use `screen` (SCREENS) — never an empty page nor the owning service's data."""
+        s = self.session_of(request)
+        if s is None:
+            return self.to_login(request)
+        if not may(s.who.role, screen):
+            return self.refused(request, s, Refusal("console", 403, "Forbidden", f"the {screen} screen is not "
+                                                    "for this role", [{"field": "role", "rule": "O-02",
+                                                                       "message": f"may not use {screen}"}]))
+        return s
+
+    def fragment(self, request: Request, name: str, s: Session | None, **ctx: Any) -> HTMLResponse:
+        """A part of a page that htmx loads into it; opened as a page of its own (the <noscript> link, a bookmark)
+        it comes inside the layout, with the menu."""
+        if request.headers.get("HX-Request"):
+            return self.render(request, name, s, **ctx)
+        return self.render(request, "fragment.html", s, fragment=name, **ctx)
+
     @staticmethod
     def to_login(request: Request) -> RedirectResponse:
         nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
@@ -149,9 +168,9 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
     async def search(request: Request, card_no: Search = "", mobile: Search = "", name: Search = "",
                      page: PageNo = 1) -> Response:
         """Member search by card, mobile or name; members decides what this person may see (M-07)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
+        s = pages.admitted(request, "search")  # O-02: not an auditor's screen (members' files.search)
+        if not isinstance(s, Session):
+            return s
         asked = bool(card_no.strip() or mobile.strip() or name.strip())
         rows: list[dict[str, Any]] = []
         if asked:
@@ -169,9 +188,9 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
     async def member(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
         """The member page: the file from members; its sections (ledger, tiers, stored value, redemptions, messages,
         history, revisits) load from their owning services (member_http.py)."""
-        s = session_of(request)
-        if s is None:
-            return to_login(request)
+        s = pages.admitted(request, "search")
+        if not isinstance(s, Session):
+            return s
         try:
             file = await desk.member(s, member_id)
         except Refusal as e:

@@ -41,7 +41,7 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
         except Refusal as e:
             if e.status == 401:
                 return pages.to_login(request)
-            return pages.render(request, "_member_section.html", s, refusal=e, **ctx)
-        return pages.render(request, "_member_section.html", s, refusal=None, **ctx)
+            return pages.fragment(request, "_member_section.html", s, refusal=e, **ctx)
+        return pages.fragment(request, "_member_section.html", s, refusal=None, **ctx)
 
     return r
