@@ -55,6 +55,7 @@ SCREEN_OF: tuple[tuple[str, str], ...] = (
     (r"^/campaigns/new", "campaigns.create"),
     (r"^/campaigns", "campaigns"),
     (r"^/reports/aging", "aging"),
+    (r"^/reports/(liability|stored_value|movements|kpi)", "report.{0}"),
     (r"^/reports", "reports"),
     (r"^/ops", "ops"),
     (r"^/blacklist", "blacklist"),
@@ -73,7 +74,10 @@ SCREEN_OF: tuple[tuple[str, str], ...] = (
 
 
 def screen_of(path: str) -> str | None:
-    return next((screen for pattern, screen in SCREEN_OF if re.search(pattern, path)), None)
+    for pattern, screen in SCREEN_OF:
+        if found := re.search(pattern, path):
+            return screen.format(*found.groups())
+    return None
 
 
 # the console's own template text left in a page: an expression with a call, attribute, filter or concatenation
