@@ -252,7 +252,7 @@ async def run_demo(cfg: StackConfig, out: Path, sales: int = 3000, seed: int = 2
     e2e_s = time.perf_counter() - started
 
     async def sms_settled() -> dict[str, Any] | None:
-        m = (await admin.get(cfg.url("notify") + "/v1/messages", params={"limit": 5})).json()
+        m = (await admin.get(cfg.url("notify") + "/v1/messages", params={"limit": 5, "counts": "true"})).json()
         busy = sum(v for k, v in m["counts"].items() if k in ("queued", "sending"))
         return m if busy == 0 else None
 

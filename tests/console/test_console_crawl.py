@@ -263,12 +263,14 @@ async def crawl_role(url: str, role: Role, staff_id: str, data: dict[str, Any]) 
             if r.status_code != 403 or "data-refusal" not in r.text or 'data-nav="profile"' not in r.text:
                 problems.append(f"{role.value} GET {screen} (not its screen): {r.status_code}, "
                                 f"{'a refusal' if 'data-refusal' in r.text else 'no refusal'}")
-        # M-07: a store role is refused the file of another store's member (members decides)
+        # M-07: a store role is refused the file of another store's member (members decides): the page and its
+        # edit form with the 403 page, its changes (a fragment) with the refusal in place
         if role in (Role.STAFF, Role.STORE_CS_MANAGER, Role.STORE_MANAGER):
-            for path in ("", "/edit", "/changes"):
+            for path, status in (("", 403), ("/edit", 403), ("/changes", 200)):
                 r = await c.get(f"/members/{data['other']['member_id']}{path}")
                 crawl.statuses[r.status_code] += 1
-                if r.status_code != 403 or "M-07" not in r.text or OTHER in r.text:
+                if r.status_code != status or "M-07" not in r.text or OTHER in r.text \
+                        or 'data-nav="profile"' not in r.text:
                     problems.append(f"{role.value} GET another store's member{path}: {r.status_code}, "
                                     "no M-07 refusal")
         return (f"{role.value:17} {staff_id:8} pages {len(crawl.seen):4}  statuses "

@@ -5,10 +5,16 @@ role, each checked on the page AND in members' state and audit:
   by agreement keeping one referrer (M-06); blacklists a phone (M-16); asks for a file's deletion (M-15);
 - HQ customer service: decides the deletion (M-15), reads the blacklist for every store (M-16);
 - the store manager: finds a phone flagged with the listing store, sees the change record, may not merge (O-02).
+And the gaps closed later (second walk-through): another store's CS manager gets no lift form for a listing and
+members refuses a forced lift (O-02, store_id); HQ customer service rejects a deletion request with its note (M-15)
+and lifts another store's listing; the listing store's CS manager lifts its listing with the reason (M-16: the file
+active again, the entry kept with who and why, the lookup no longer flagged), reads HQ's note with the time against
+the 12-hour target, and logs out — the session's refresh token then renews nothing at members (O-03).
 Screenshots go to .run/console/files-*.png."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -19,7 +25,7 @@ from tests.console.browser import tablet
 from tests.console.test_console_walkthrough import PASSWORD, SHOTS, mobile
 
 pytestmark = pytest.mark.integration
-STORE = "XA-921"
+STORE, OTHER = "XA-921", "SZ-921"
 
 
 def complete(name: str, phone: str) -> dict[str, Any]:
@@ -202,3 +208,112 @@ async def test_m13_m06_m16_m15_member_file_work_per_role(files_stack: Stack) -> 
         resp = await page.goto(f"{url}/members/{kept}/duplicates")
         assert resp is not None and "O-02" in await page.inner_text("[data-refusal]")  # members refuses too
         assert await one("SELECT count(*) FROM access_log WHERE staff_id='F-GM' AND action='refused:read'") == 0
+
+
+async def seed_lifting(stack: Stack, d: dict[str, Any]) -> dict[str, Any]:
+    """Beyond `seed`: a second store with its customer-service manager and its own listing; the store's listing of
+    an approved member's phone; a deletion request waiting for HQ."""
+    m = stack.url("members")
+    r = await stack.admin.post(f"{m}/v1/stores", json={"store_id": OTHER, "name": f"金缘珠宝 {OTHER}",
+                                                        "region_code": "755", "program": "jewelry"})
+    assert r.status_code == 201, r.text
+    r = await stack.admin.post(f"{m}/v1/staff", json=[{"staff_id": "F-CSM2", "store_id": OTHER, "name": "李秀英",
+                                                        "role": "store_cs_manager", "position": "store_cs_manager",
+                                                        "password": PASSWORD}])
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=m, timeout=30) as c:
+        csm, csm2 = [{"Authorization": "Bearer " + (await c.post("/v1/auth/login", json={
+            "staff_id": s, "password": PASSWORD})).json()["token"]} for s in ("F-CSM", "F-CSM2")]
+        r = await c.post("/v1/blacklist", json={"mobile": d["listed"]["mobile"], "full_name": d["listed"]["name"],
+                                                "reason": "多次在店内辱骂店员"}, headers=csm)
+        out["listed"] = {**d["listed"], "entry_id": r.json()["entry_id"]}
+        r = await c.post("/v1/blacklist", json={"mobile": mobile(), "full_name": "孙三强", "reason": "逃单"},
+                         headers=csm2)
+        out["other_entry"] = r.json()["entry_id"]
+        r = await c.post("/v1/deletion-requests", json={"member_id": d["doomed"]["member_id"],
+                                                         "reason": "顾客本人书面要求注销"}, headers=csm)
+        assert r.status_code == 201, r.text
+    return out
+
+
+async def test_m16_m15_o03_lift_a_listing_read_a_rejection_note_log_out(files_stack: Stack) -> None:
+    stack = files_stack
+    d = await seed(stack)
+    d |= await seed_lifting(stack, d)
+    url = stack.url("console")
+    listed, entry = d["listed"], d["listed"]["entry_id"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    async def one(sql: str, *args: Any) -> Any:
+        return await sql_value(stack.cfg, "members", sql, *args)
+
+    async with tablet(url, PASSWORD) as tab:
+        page, log_in = tab.page, tab.log_in
+
+        # -- another store's CS manager: flagged with the listing store; no lift form; members refuses ---------
+        await log_in("F-CSM2")
+        await page.goto(f"{url}/blacklist")
+        assert await page.locator(f"[data-entry='{entry}'] [data-lift]").count() == 0
+        assert await page.locator(f"[data-entry='{d['other_entry']}'] [data-lift]").count() == 1  # its own store's
+        await page.goto(f"{url}/blacklist?mobile={listed['mobile']}")
+        assert STORE in await page.inner_text("[data-flag]")
+        csrf = await page.locator("form[action='/logout'] input[name=csrf]").get_attribute("value")
+        forced = await page.request.post(f"{url}/blacklist/{entry}/lift", form={"csrf": csrf, "reason": "已和解"},
+                                         headers={"Origin": url})
+        assert forced.status == 403 and "O-02" in await forced.text() and "store_id" in await forced.text()
+        assert await one("SELECT lifted_at FROM blacklist WHERE entry_id=$1", entry) is None
+
+        # -- HQ customer service: rejects the deletion request with the note; lifts OTHER's listing -----------
+        await log_in("F-HQCS")
+        doomed = d["doomed"]["member_id"]
+        await page.goto(f"{url}/deletions")
+        row = page.locator(f"[data-member='{doomed}']")
+        await row.locator("[data-reject-note]").fill("该会员有未结清的赊销款，结清后再申请")
+        await row.locator("[data-reject]").click()
+        await page.wait_for_selector("[data-done=deletion_rejected]")
+        assert await one("SELECT status || ' ' || decided_by || ' ' || decision_note FROM requests WHERE "
+                         "member_id=$1", doomed) == "rejected F-HQCS 该会员有未结清的赊销款，结清后再申请"
+        assert await one("SELECT status FROM members WHERE member_id=$1", doomed) == "pending_review"  # not deleted
+        await page.goto(f"{url}/blacklist")
+        other = page.locator(f"[data-entry='{d['other_entry']}'] [data-lift]")
+        await other.locator("input[name=reason]").fill("总部复核：误列")
+        await other.locator("button[type=submit]").click()
+        await page.wait_for_selector("[data-done=lifted]")
+        assert await one("SELECT lifted_by FROM blacklist WHERE entry_id=$1", d["other_entry"]) == "F-HQCS"
+
+        # -- the listing store's CS manager: lifts the listing; reads the rejection note; logs out -----------
+        await log_in("F-CSM")
+        refresh = next(c["value"] for c in await tab.ctx.cookies() if c["name"] == "console_refresh")
+        await page.goto(f"{url}/blacklist")
+        form = page.locator(f"[data-entry='{entry}'] [data-lift]")
+        await form.locator("input[name=reason]").fill("顾客已道歉并赔偿，门店同意解除")
+        await page.screenshot(path=str(SHOTS / "files-blacklist-lift-zh.png"), full_page=True)
+        await form.locator("button[type=submit]").click()
+        await page.wait_for_selector("[data-done=lifted]")
+        lifted = page.locator(f"[data-entry='{entry}']")
+        assert "F-CSM" in await lifted.locator("[data-lifted-by]").inner_text()
+        assert await lifted.locator("[data-lift-reason]").inner_text() == "顾客已道歉并赔偿，门店同意解除"
+        await page.screenshot(path=str(SHOTS / "files-blacklist-lifted-zh.png"), full_page=True)
+        assert await one("SELECT status FROM members WHERE member_id=$1", listed["member_id"]) == "active"
+        assert await one("SELECT lifted_by || ' ' || lift_reason FROM blacklist WHERE entry_id=$1", entry) == \
+            "F-CSM 顾客已道歉并赔偿，门店同意解除"
+        await page.goto(f"{url}/blacklist?mobile={listed['mobile']}")
+        assert await page.locator("[data-not-listed]").count() == 1  # the lookup no longer flags it
+        await page.goto(f"{url}/members/{listed['member_id']}")
+        history = page.locator("[data-section=history]")
+        await history.locator("[data-event=blacklist_lifted]").wait_for()
+        assert "F-CSM" in await history.locator("[data-event=blacklist_lifted]").inner_text()
+
+        await page.goto(f"{url}/deletions?status=rejected")
+        note = page.locator(f"[data-member='{doomed}'] [data-decision-note]")
+        assert "结清后再申请" in await note.inner_text()
+        age = await page.locator(f"[data-member='{doomed}'] [data-age]").inner_text()
+        assert re.search(r"用时 [\d.]+ 小时", age) and "目标 12 小时" in age
+        await page.screenshot(path=str(SHOTS / "files-deletion-rejected-zh.png"), full_page=True)
+
+        await page.click("[data-logout]")
+        await page.wait_for_url(re.compile(r".*/login$"))
+        async with httpx.AsyncClient(base_url=stack.url("members"), timeout=30) as c:
+            r = await c.post("/v1/auth/token:refresh", json={"refresh_token": refresh})
+        assert r.status_code == 401 and r.json()["errors"][0]["rule"] == "O-03"  # revoked, not just forgotten

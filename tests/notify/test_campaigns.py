@@ -72,6 +72,8 @@ async def test_campaign_preview_rate_pause_resume_sends_each_member_once(stack_c
         c = done["counts"]
         assert c["sent"] == 300 and c["suppressed"]["consent"] == 300 and c["failed"] == 0 and c["pending"] == 0
         assert done["recipients"] == 600 and done["send_rate_per_s"] <= 50 * 1.5
+        log = (await n.admin.get(f"{n.url}/v1/messages", params={"store_id": "S1", "counts": True})).json()
+        assert log["counts"] == {"sent": 300, "suppressed": 300}  # each message carries its member's store
         stats = (await n.admin.get(f"{n.sim}/v1/stats")).json()
         assert stats["accepted"] == 300 and stats["duplicates"] == 0
         tos = [m["to"] for m in (await n.admin.get(f"{n.sim}/v1/messages")).json()["messages"]]

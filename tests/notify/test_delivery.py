@@ -29,6 +29,7 @@ async def test_n04_redelivered_event_sends_one_sms(stack_config: StackConfig) ->
         await asyncio.sleep(1.5)  # time for a (wrong) second send
         assert len(await n.sms("13900000041")) == 1
         assert await sql_value(n.cfg, "notify", "SELECT count(*) FROM messages") == 1
+        assert await sql_value(n.cfg, "notify", "SELECT store_id FROM messages") == "S1"  # the log's store filter
 
 
 class _NotifyProcess(ServiceProcess):

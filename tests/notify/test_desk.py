@@ -27,11 +27,12 @@ async def put_messages(cfg: StackConfig, rows: list[dict[str, Any]]) -> None:
     try:
         for r in rows:
             await conn.execute(
-                "INSERT INTO messages (message_id, cause_event_id, template, recipient, member_id, sender, body,"
-                " category, status, last_error, created_at, updated_at) VALUES ($1, $2, 'tier_changed', $3, $3,"
+                "INSERT INTO messages (message_id, cause_event_id, template, recipient, member_id, store_id, sender,"
+                " body, category, status, last_error, created_at, updated_at) VALUES ($1, $2, $8, $3, $3, $9,"
                 " '金缘珠宝', $4, 'service', $5, $6, $7, $7)",
                 r["id"], uuid.uuid4(), r["member_id"], "【金缘珠宝】您好 13912345678", r["status"],
-                "provider said 400" if r["status"] == "parked" else None, r["at"])
+                "provider said 400" if r["status"] == "parked" else None, r["at"], r.get("template", "tier_changed"),
+                r.get("store_id"))
     finally:
         await conn.close()
 
@@ -100,10 +101,11 @@ async def test_message_log_and_parked_queue_page_and_filter(stack_config: StackC
         seen: list[str] = []
         before = None
         while True:
-            page = (await n.admin.get(f"{n.url}/v1/messages", params={"limit": 4, **(
+            page = (await n.admin.get(f"{n.url}/v1/messages", params={"limit": 4, "counts": before is None, **(
                 {"before": before} if before else {})})).json()
             seen += [m["message_id"] for m in page["messages"]]
-            assert page["counts"] == {"parked": 3, "sent": 6}
+            # counted when asked (the first page), not on every page
+            assert page["counts"] == ({"parked": 3, "sent": 6} if before is None else None)
             before = page["next_before"]
             if before is None:
                 break
@@ -118,6 +120,76 @@ async def test_message_log_and_parked_queue_page_and_filter(stack_config: StackC
         p2 = (await n.admin.get(f"{n.url}/v1/parked", params={"limit": 2, "after": p1["next_after"]})).json()
         assert p1["count"] == p2["count"] == 3 and p2["next_after"] is None
         assert [m["message_id"] for m in p1["messages"] + p2["messages"]] == [str(rows[i]["id"]) for i in (0, 3, 6)]
+
+
+async def test_message_log_filters_by_store_and_template_and_counts_under_the_filters(
+        stack_config: StackConfig, monkeypatch: Any) -> None:
+    """Issue 12 item 5: the log's filters (store, template, status, member, dates) page newest first by
+    (created_at, message_id) — ties on the time included — and the counts are the filter's, per status (the
+    status filter left out), over the filter's newest COUNT_CAP at most, saying when they were capped."""
+    from notify.adapters import reports
+
+    async with notify_stack(stack_config) as n:
+        t0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+        rows = [{"id": uuid.uuid4(), "member_id": f"M{i % 3}", "store_id": ("S1", "S2")[i % 2],
+                 "template": ("tier_changed", "points_expiring")[(i // 2) % 2],
+                 "status": ("sent", "delivered", "parked")[i % 3], "at": t0 + timedelta(minutes=i // 4)}
+                for i in range(40)]  # four messages per minute: ties on created_at
+        await put_messages(n.cfg, rows)
+
+        async def pages(**params: Any) -> tuple[list[str], dict[str, Any]]:
+            seen: list[str] = []
+            first: dict[str, Any] = {}
+            before = None
+            while True:
+                r = await n.admin.get(f"{n.url}/v1/messages", params={
+                    "limit": 3, **params, **({"before": before} if before else {"counts": True})})
+                assert r.status_code == 200, r.text
+                page = r.json()
+                first = first or page
+                seen += [m["message_id"] for m in page["messages"]]
+                before = page["next_before"]
+                if before is None:
+                    return seen, first
+
+        def expect(keep: Any) -> list[str]:
+            return [str(r["id"]) for r in sorted((r for r in rows if keep(r)), key=lambda r: (r["at"], r["id"]),
+                                                  reverse=True)]
+
+        def counted(keep: Any) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for r in rows:
+                if keep(r):
+                    out[r["status"]] = out.get(r["status"], 0) + 1
+            return out
+
+        since, until = t0 + timedelta(minutes=2), t0 + timedelta(minutes=7)
+        cases = [({}, lambda r: True),
+                 ({"store_id": "S2"}, lambda r: r["store_id"] == "S2"),
+                 ({"template": "points_expiring"}, lambda r: r["template"] == "points_expiring"),
+                 ({"store_id": "S1", "template": "tier_changed", "since": since.isoformat(),
+                   "until": until.isoformat()},
+                  lambda r: r["store_id"] == "S1" and r["template"] == "tier_changed" and since <= r["at"] < until),
+                 ({"member_id": "M2", "store_id": "S1"}, lambda r: r["member_id"] == "M2" and r["store_id"] == "S1")]
+        for params, keep in cases:
+            seen, first = await pages(**params)
+            assert seen == expect(keep), params
+            assert first["counts"] == counted(keep) and first["counts_capped"] is False, params
+            # a status chosen: its messages listed; the counts still every status of the other filters
+            seen, first = await pages(**params, status="parked")
+            assert seen == expect(lambda r, keep=keep: keep(r) and r["status"] == "parked"), params
+            assert first["counts"] == counted(keep), params
+        assert {m["store_id"] for m in (await n.admin.get(f"{n.url}/v1/messages", params={
+            "store_id": "S2"})).json()["messages"]} == {"S2"}
+
+        monkeypatch.setattr(reports, "COUNT_CAP", 7)  # a long log: the newest 7 of the filter counted, and said so
+        page = (await n.admin.get(f"{n.url}/v1/messages", params={"store_id": "S1", "counts": True})).json()
+        newest7 = expect(lambda r: r["store_id"] == "S1")[:7]
+        assert page["counts_capped"] is True
+        assert page["counts"] == counted(lambda r: str(r["id"]) in newest7)
+        page = (await n.admin.get(f"{n.url}/v1/messages", params={
+            "store_id": "S1", "since": (t0 + timedelta(minutes=7)).isoformat(), "counts": True})).json()
+        assert page["counts_capped"] is False and sum(page["counts"].values()) == 6
 
 
 async def test_n03_preferences_and_the_opted_out_members(stack_config: StackConfig) -> None:

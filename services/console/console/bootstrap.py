@@ -25,6 +25,7 @@ from .entrypoints import (
     credit_http,
     csrf,
     dashboard_http,
+    export_http,
     files_http,
     http,
     loyalty_http,
@@ -36,6 +37,7 @@ from .entrypoints import (
 )
 from .service.credit import CreditDesk
 from .service.desk import Desk
+from .service.export import ExportDesk
 from .service.files import FileDesk
 from .service.notify import NotifyDesk
 from .service.ops import TRACES, OpsDesk
@@ -84,6 +86,7 @@ def build(settings: ConsoleSettings, tracer_provider: TracerProvider | None = No
     app.include_router(files_http.router(FileDesk(upstream), pages, settings.page_size))
     app.include_router(notify_http.router(NotifyDesk(upstream), pages, settings.page_size))
     app.include_router(credit_http.router(CreditDesk(upstream), pages, settings.page_size))
+    app.include_router(export_http.router(ExportDesk(upstream), pages, settings.page_size))
     app.middleware("http")(http.session_renewal(desk, settings.cookie_secure, settings.session_renew_before_s))
     app.middleware("http")(csrf.middleware(settings.cookie_secure))  # outside the renewal: a forged post does nothing
     app.add_middleware(BodyLimit, default=settings.http_max_body_bytes,  # outermost: 413 before the form is parsed

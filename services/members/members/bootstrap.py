@@ -16,9 +16,10 @@ from vipcore.topics import MEMBERS_EVENTS
 
 from .adapters.reports import Reports
 from .config import MembersSettings
-from .entrypoints import consumers, desk_http, http, proofs_http, staff_http, storedesk_http
+from .entrypoints import consumers, desk_http, export_http, http, proofs_http, staff_http, storedesk_http
 from .pii import SEALED, Reindexer
 from .service.engagement import Engagement
+from .service.exports import ExportSweeper, FileExports
 from .service.filedesk import FileDesk
 from .service.files import MemberFiles
 from .service.handovers import Handovers
@@ -72,6 +73,9 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
     methods, brands = read_program_proofs(settings.programs_dir)
     proofs = Proofs(rt.engine, index_key, enc_key, methods, brands,
                     ProofIssuer(key.get_secret_value()) if key else None, notify_api, clock=lambda: datetime.now(UTC))
+    exports = FileExports(rt.engine, files, enc_key, clock=lambda: datetime.now(UTC),  # M-07 bulk export jobs
+                          chunk=settings.export_chunk_rows, stale_s=settings.export_stale_s)
+    rt.background.append(ExportSweeper(exports))  # jobs of a stopped process marked failed, old files deleted
     importer = Importer(rt.engine, index_key, enc_key, settings.kafka_topic_prefix, rt.relay.wake,
                         clock=lambda: datetime.now(UTC), validity=validity, event_keys=event_keys,
                         tiers=read_program_tiers(settings.programs_dir))  # an opening tier is the program's (L-04)
@@ -87,4 +91,5 @@ def build(settings: MembersSettings, tracer_provider: TracerProvider | None = No
                        proofs_http.staff_router(proofs, rt.staff_verifier),
                        storedesk_http.staff_router(handovers, rt.staff_verifier),
                        storedesk_http.admin_router(importer, rt.admin_guard()),
+                       export_http.router(exports, rt.staff_verifier),
                        title="Members", description="Member files, cards, organisation")

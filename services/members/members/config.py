@@ -22,6 +22,10 @@ class MembersSettings(ServiceSettings, PiiKeySettings, EventPiiKeySettings):
     programs_dir: Path = REPO / "programs"  # program documents: a stated card validity is used (M-17)
     notify_url: str = "http://127.0.0.1:8004"  # L-07, L-11: one-time spending codes go out as transactional SMS
     periodic_interval_s: float = 3600.0  # how often the scheduler runs the time-driven rules (M-03, M-09..M-11)
+    export_chunk_rows: int = Field(5000, ge=100, le=50_000, description="M-07: member files per chunk of an export "
+                                                                      "job (one transaction, one access-log row)")
+    export_stale_s: float = Field(120.0, ge=1, description="M-07: an export job without a heartbeat for this long "
+                                                           "was interrupted (its process stopped): marked failed")
 
     # Failed staff logins (token buckets; 429 with Retry-After, checked before scrypt runs). docs/architecture.md
     login_failures_per_account_burst: int = Field(

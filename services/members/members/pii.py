@@ -110,19 +110,26 @@ async def reindex(engine: AsyncEngine, index_key: str, keys: Keyring, event_keys
                                    .values(mobile_index=mi))
                 out["prospects"] += 1
         events = []
-        for b in (await conn.execute(sa.select(blacklist).with_for_update())).all():
-            mi = mobile_index(index_key, decrypt(keys, b.mobile_enc))
+        entries = [(b, mobile_index(index_key, decrypt(keys, b.mobile_enc))) for b in (await conn.execute(
+            sa.select(blacklist).order_by(blacklist.c.entry_id).with_for_update())).all()]
+        in_force = {mi for b, mi in entries if mi == b.mobile_index and b.lifted_at is None}
+        for b, mi in entries:
             if mi == b.mobile_index:
                 continue
-            await conn.execute(blacklist.delete().where(blacklist.c.mobile_index == b.mobile_index))
-            await conn.execute(pg_insert(blacklist).values(**{**b._asdict(), "mobile_index": mi})
-                               .on_conflict_do_nothing())  # two spellings of one phone: one listing
+            if b.lifted_at is None and mi in in_force:  # two spellings of one phone: one listing in force
+                await conn.execute(blacklist.delete().where(blacklist.c.entry_id == b.entry_id))
+                continue
+            await conn.execute(blacklist.update().where(blacklist.c.entry_id == b.entry_id).values(mobile_index=mi))
+            out["blacklist"] += 1
+            if b.lifted_at is not None:  # history only (M-16): lookups know nothing of it
+                continue
+            in_force.add(mi)
             events.append(OutgoingEvent(topic, mi, Envelope.new(MemberBlacklisted(
                 mobile_index=mi, store_id=b.store_id, listed_by=b.listed_by, reason=b.reason), source="members",
                 subject=None)))
-            out["blacklist"] += 1
         listed = await conn.execute(sa.select(members.c.member_id).join(
-            blacklist, blacklist.c.mobile_index == members.c.mobile_index).where(members.c.status != "blacklisted"))
+            blacklist, sa.and_(blacklist.c.mobile_index == members.c.mobile_index, blacklist.c.lifted_at.is_(None)))
+            .where(members.c.status != "blacklisted"))
         out["m16_unlisted_files"] = [r.member_id for r in listed]  # for a person to blacklist (M-16)
         await add_to_outbox(conn, events)
         stmt = pg_insert(pii_state).values(name="index_scheme", value=scheme(index_key),

@@ -113,6 +113,19 @@ class MemberBlacklisted(EventData):
 
 
 @contract
+class MemberBlacklistLifted(EventData):
+    """A store's listing of a phone was lifted (M-16): lookups stop flagging it; member_id when it is a member (the
+    file's state restored travels as members.member.state_changed)."""
+
+    TYPE = "members.member.blacklist_lifted"
+    mobile_index: str
+    store_id: str = Field(description="the store that had listed it")
+    lifted_by: str
+    reason: str
+    member_id: str | None = None
+
+
+@contract
 class CardIssued(EventData):
     """A card was issued (M-17); `mailed` when it is posted to the member."""
 

@@ -43,6 +43,20 @@ class Upstream:
             raise _refusal(service, r)
         return r
 
+    async def stream(self, service: str, path: str, token: str) -> httpx.Response:
+        """A long file answer (a member-file export) opened for streaming: the caller reads `aiter_bytes()` and
+        closes it; a refusal is read whole and raised as Refusal."""
+        try:
+            r = await self.client.send(self.client.build_request(
+                "GET", self.urls[service] + path, headers={"Authorization": f"Bearer {token}"}), stream=True)
+        except httpx.HTTPError as e:
+            raise Refusal(service, 503, "unavailable", type(e).__name__) from None
+        if r.status_code >= 400:
+            await r.aread()
+            await r.aclose()
+            raise _refusal(service, r)
+        return r
+
     async def post_bytes(self, service: str, path: str, token: str, content: bytes, params: dict[str, Any],
                          content_type: str = "application/octet-stream") -> Any:
         """POST a file's bytes as the body (a spreadsheet to import); the JSON answer, or Refusal."""

@@ -19,6 +19,7 @@ CUSTOMER_CLASSES = ("government", "state_owned", "enterprise_institution", "grou
                     "individual")  # M-14 (members checks them)
 ACCOUNT_SIZES = ("key", "general", "occasional")
 DELETION_STATES = ("pending", "approved", "rejected")
+BLACKLIST_STATES = ("listed", "lifted")  # M-16: listings in force, and lifted ones kept as history
 
 
 def masked(value: Any) -> bool:

@@ -744,6 +744,9 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     "ld.first_page": ("第一页", "First page"),
     "all_sales": ("全部销售", "All sales"),
     "sms_today": ("今日", "Today"),
+    # -- message log at chain scale, dashboard tiles --
+    "n.counts_capped": ("最新 10 万条中：", "Of the newest 100,000:"),
+    "dash.unavailable": ("暂不可用", "Unavailable"),
     # -- opening balances (M-19 imports) --
     "kind.opening": ("期初积分", "Opening balance"),
     "import_columns": ("表格列：姓名、手机（必填）；性别、生日、地址、工作单位、职务、客户类别、推荐人；"
@@ -780,6 +783,52 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
                               "Sales that named coupons they could not spend, for finance to settle (C-09)"),
     "credit.col.rule": ("规则", "Rule"),
     "credit.done.tiers_set": ("新的返利档位已保存", "New rebate tiers saved"),
+    # -- member-file export (M-07) --
+    "exports": ("导出会员档案", "Export member files"),
+    "ex.rules": ("批量导出需单独权限（M-07）：总部可导出全部门店，店长仅本店；手机号、身份证号、姓名按您的查询权限"
+                 "遮蔽；每份导出的档案及每次下载均记入访问日志。",
+                 "Bulk export is its own permission (M-07): HQ exports every store, a store manager their own; "
+                 "mobile, ID card and name masked as your search shows them; every file exported and every "
+                 "download is written to the access log."),
+    "ex.own_store": ("导出本店（{store}）的会员档案", "Exports the member files of your store ({store})"),
+    "ex.registered_from": ("登记日期自", "Registered from"),
+    "ex.registered_to": ("登记日期至", "Registered to"),
+    "ex.registered": ("登记日期", "Registered"),
+    "ex.reason_hint": ("例如：季度回访名单", "e.g. quarterly revisit list"),
+    "ex.start": ("开始导出", "Start export"),
+    "ex.mine": ("我的导出", "My exports"),
+    "ex.none": ("暂无导出", "No exports yet"),
+    "ex.filters": ("筛选条件", "Filters"),
+    "ex.download": ("下载 CSV", "Download CSV"),
+    "ex.kept_until": ("文件保留至 {at}", "The file is kept until {at}"),
+    "ex.running": ("导出中", "Running"),
+    "ex.done": ("已完成", "Done"),
+    "ex.failed": ("失败", "Failed"),
+    "ex.fs.active": ("有效", "Active"),
+    "ex.fs.pending_review": ("待审核", "Pending review"),
+    "ex.fs.incomplete": ("未完善", "Incomplete"),
+    "ex.fs.rejected": ("已退回", "Sent back"),
+    "ex.fs.dormant": ("休眠", "Dormant"),
+    "ex.fs.deleted": ("已删除", "Deleted"),
+    # -- member-file gaps: lifting a listing (M-16), a rejection's note and the 12-hour target (M-15) --
+    "files.bl.listed": ("生效中", "In force"),
+    "files.bl.lifted": ("已解除", "Lifted"),
+    "files.lift": ("解除黑名单", "Lift"),
+    "files.lift_reason": ("解除原因（误列 / 已和解）", "Why (listed by mistake / settled)"),
+    "files.lift_hint": ("由列入门店的客服主管或总部客服解除，须写明原因；记录保留，会员档案恢复列入前的状态（M-16）",
+                        "Lifted by the listing store's customer-service manager or HQ customer service, with the "
+                        "reason; the entry is kept and the member's file goes back to its state before (M-16)"),
+    "files.lifted_by": ("解除人 / 时间", "Lifted by / at"),
+    "files.lift_reason_col": ("解除原因", "Why lifted"),
+    "files.done.lifted": ("已解除黑名单，会员档案已恢复", "Listing lifted; the file's state is restored"),
+    "files.no_lifted": ("没有已解除的记录", "No lifted listing"),
+    "files.reject_note": ("驳回原因（门店可见）", "Why rejected (the store reads it)"),
+    "files.decision_note": ("审批意见", "Decider's note"),
+    "files.target": ("目标 {hours} 小时", "target {hours} h"),
+    "files.took": ("用时 {hours} 小时", "took {hours} h"),
+    "files.late": ("超时处理", "Decided late"),
+    "files.decided_in": ("处理用时", "Time to decide"),
+    "ev.blacklist_lifted": ("解除黑名单", "Blacklist lifted"),
 }
 
 

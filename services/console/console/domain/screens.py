@@ -33,6 +33,7 @@ SCREENS: dict[str, frozenset[Role]] = {
     "file.merge": frozenset({Role.STORE_CS_MANAGER}),  # M-06: merged by agreement
     "blacklist": frozenset({*STORE_LEADS, *HQ}),  # M-16: shared by every store
     "blacklist.add": frozenset({Role.STORE_CS_MANAGER}),
+    "blacklist.lift": frozenset({Role.STORE_CS_MANAGER, Role.HQ_CS}),  # members: the listing store's CS, HQ CS
     "deletions": frozenset({Role.STORE_CS_MANAGER, *HQ}),  # M-15
     "deletion.request": frozenset({Role.STORE_CS_MANAGER}),
     "deletion.decide": frozenset({Role.HQ_CS}),
@@ -53,6 +54,8 @@ SCREENS: dict[str, frozenset[Role]] = {
     # -- loyalty --
     "programs": HQ,  # loyalty's program viewer (GET /v1/programs: hq_admin, hq_cs)
     "desk": frozenset({Role.STAFF, *STORE_LEADS}),  # L-09 desk claims at their own store (the gateway's desk roles)
+    # -- member-file export (M-07): members' files.export --
+    "exports": frozenset({Role.STORE_MANAGER, Role.HQ_ADMIN}),
     # -- reports (each its owner's readers: loyalty's reports take an hq_admin token; members' kpi.read, M-21) --
     "report.liability": frozenset({Role.HQ_ADMIN}),
     "report.stored_value": frozenset({Role.HQ_ADMIN}),
@@ -89,6 +92,7 @@ MENU: tuple[str, ...] = (
     "sms",  # notify: message log, parked, templates, consent, audit (N-*)
     "credit",  # credit and group-buy coupons (C-01..C-09)
     "desk", "programs",  # loyalty: redemption desk (L-09), program viewer
+    "exports",  # member-file export (M-07)
     "profile",
 )
 

@@ -16,12 +16,10 @@ def router(up: Upstream, pages: Pages) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/dashboard", response_class=HTMLResponse, responses=HTML)
-    async def board(request: Request) -> Response:
+    @pages.guarded("dashboard")  # O-02: a role with no tile has no dashboard
+    async def board(request: Request, s: Session) -> Response:
         """Today's sales and new members per store, the review queue's ages, points liability, stored value owed,
         SMS sent/failed/parked, overdue credit — the tiles of this person's role."""
-        s = pages.admitted(request, "dashboard")  # O-02: a role with no tile has no dashboard
-        if not isinstance(s, Session):
-            return s
         tiles = await dashboard.board(up, s)
         if any(t.refusal is not None and t.refusal.status == 401 for t in tiles):
             return pages.to_login(request)

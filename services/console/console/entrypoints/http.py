@@ -3,9 +3,12 @@ write goes to the owning service with the staff member's token."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import uuid
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
@@ -31,6 +34,7 @@ PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Dimension = Annotated[str, Query(pattern="^(customer|staff|store|region)$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Search = Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Route = TypeVar("Route", bound=Callable[..., Awaitable[Response]])
 
 
 class Pages:
@@ -62,18 +66,6 @@ class Pages:
             "csrf": csrf.token_of(request), **ctx},
             status_code=status)
 
-    def admitted(self, request: Request, screen: str) -> Session | Response:
-        """The logged-in person, or the response to send instead: the login, or the console's O-02 refusal (403)
-        for a role that does not use `screen` (SCREENS) — never an empty page nor the owning service's data."""
-        s = self.session_of(request)
-        if s is None:
-            return self.to_login(request)
-        if not may(s.who.role, screen):
-            return self.refused(request, s, Refusal("console", 403, "Forbidden", f"the {screen} screen is not "
-                                                    "for this role", [{"field": "role", "rule": "O-02",
-                                                                       "message": f"may not use {screen}"}]))
-        return s
-
     def fragment(self, request: Request, name: str, s: Session | None, **ctx: Any) -> HTMLResponse:
         """A part of a page that htmx loads into it; opened as a page of its own (the <noscript> link, a bookmark)
         it comes inside the layout, with the menu."""
@@ -89,13 +81,45 @@ class Pages:
         resp.delete_cookie(REFRESH_COOKIE)
         return resp
 
-    def refused(self, request: Request, s: Session | None, e: Refusal) -> Response:
+    def refused(self, request: Request, s: Session | None, e: Refusal, fragment: bool = False) -> Response:
         if e.status == 401 and s is not None:
             return self.to_login(request)  # the token was refused (revoked: role change or leave, O-03): log in again
         status = e.status if 400 <= e.status < 600 else 502
         if request.headers.get("HX-Request"):
             return self.render(request, "_refusal.html", s, status=200, e=e)  # htmx swaps 2xx only
+        if fragment:
+            return self.fragment(request, "_refusal.html", s, e=e)  # a fragment opened as a page: in the layout
         return self.render(request, "refused.html", s, status=status, e=e)
+
+    def guarded(self, screen: str | None = None, fragment: bool = False) -> Callable[[Route], Route]:
+        """What every page and action route starts and ends with, said once: the route is written as
+        `async def page(request: Request, s: Session, ...)` and gets the logged-in person as `s` (FastAPI sees the
+        signature without `s`); no session sends to the login; a role without `screen` is refused before the owning
+        service is asked (O-02); an owning service's refusal (Refusal) becomes the page's refusal (`refused`) — a
+        fragment's in place when `fragment`. Put it under the route decorator: `@r.get(...)` then `@pages.guarded()`.
+        """
+        def wrap(route: Route) -> Route:
+            sig = inspect.signature(route, eval_str=True)
+            outer = sig.replace(parameters=[p for name, p in sig.parameters.items() if name != "s"])
+
+            @functools.wraps(route)
+            async def guarded_route(request: Request, **kw: Any) -> Response:
+                s = self.session_of(request)
+                if s is None:
+                    return self.to_login(request)
+                try:
+                    if screen is not None and not may(s.who.role, screen):
+                        raise Refusal("console", 403, "not for this role", errors=[
+                            {"field": "role", "rule": "O-02", "message": f"{s.who.role.value} does not use this "
+                                                                        "screen"}])
+                    return await route(request=request, s=s, **kw)
+                except Refusal as e:
+                    return self.refused(request, s, e, fragment)
+
+            guarded_route.__signature__ = outer  # type: ignore[attr-defined]
+            return guarded_route  # type: ignore[return-value]
+
+        return wrap
 
 
 def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure: bool,
@@ -138,11 +162,19 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
 
     @r.post("/logout", response_class=RedirectResponse)
     async def logout(request: Request) -> Response:
-        """Forget the session cookie (a form with the CSRF token, like every post)."""
+        """Log out (a form with the CSRF token, like every post): members revokes the refresh token at once, so the
+        session cannot be renewed from a copied cookie (O-03); then both cookies are dropped. Members unreachable,
+        the cookies are dropped all the same (the refresh token then lapses at its expiry)."""
         try:
             await read_form(request, {})
         except Refusal as e:
             return refused(request, session_of(request), e)
+        refresh = request.cookies.get(REFRESH_COOKIE)
+        if refresh:
+            try:
+                await desk.logout(refresh)
+            except Refusal:
+                pass
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
         resp.delete_cookie(REFRESH_COOKIE, path="/")
@@ -165,12 +197,10 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return render(request, "profile.html", s)
 
     @r.get("/members", response_class=HTMLResponse, responses=HTML)
-    async def search(request: Request, card_no: Search = "", mobile: Search = "", name: Search = "",
+    @pages.guarded("search")  # O-02: not an auditor's screen (members' files.search)
+    async def search(request: Request, s: Session, card_no: Search = "", mobile: Search = "", name: Search = "",
                      page: PageNo = 1) -> Response:
         """Member search by card, mobile or name; members decides what this person may see (M-07)."""
-        s = pages.admitted(request, "search")  # O-02: not an auditor's screen (members' files.search)
-        if not isinstance(s, Session):
-            return s
         asked = bool(card_no.strip() or mobile.strip() or name.strip())
         rows: list[dict[str, Any]] = []
         if asked:
@@ -185,12 +215,10 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return render(request, "search.html", s, **ctx)
 
     @r.get("/members/{member_id}", response_class=HTMLResponse, responses=HTML)
-    async def member(request: Request, member_id: Annotated[Ident, Path()]) -> Response:
+    @pages.guarded("search")
+    async def member(request: Request, s: Session, member_id: Annotated[Ident, Path()]) -> Response:
         """The member page: the file from members; its sections (ledger, tiers, stored value, redemptions, messages,
         history, revisits) load from their owning services (member_http.py)."""
-        s = pages.admitted(request, "search")
-        if not isinstance(s, Session):
-            return s
         try:
             file = await desk.member(s, member_id)
         except Refusal as e:
@@ -317,8 +345,8 @@ def session_renewal(desk: Desk, cookie_secure: bool, renew_before_s: float) -> A
     async def renew(request: Request, call_next: Any) -> Response:
         refresh = request.cookies.get(REFRESH_COOKIE)
         token = request.cookies.get(COOKIE)
-        if not refresh or request.url.path.startswith("/static") or \
-                (token and not desk.expiring(token, renew_before_s)):
+        if not refresh or request.url.path.startswith("/static") or request.url.path == "/logout" or \
+                (token and not desk.expiring(token, renew_before_s)):  # logout revokes the refresh token as it is
             return await call_next(request)
         try:
             s: Session | None = await desk.refresh(refresh)

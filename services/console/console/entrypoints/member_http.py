@@ -12,6 +12,7 @@ from vipcore.inputs import Ident
 from ..adapters.upstream import Refusal, Upstream
 from ..domain.paging import paginate
 from ..service import memberpage
+from ..service.desk import Session
 from .http import HTML, PageNo, Pages
 
 Section = Annotated[str, Path(pattern="^(" + "|".join(memberpage.SECTIONS) + ")$")]
@@ -22,14 +23,12 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/members/{member_id}/sections/{name}", response_class=HTMLResponse, responses=HTML)
-    async def member_section(request: Request, member_id: Annotated[Ident, Path()], name: Section,
+    @pages.guarded(fragment=True)
+    async def member_section(request: Request, s: Session, member_id: Annotated[Ident, Path()], name: Section,
                              page: PageNo = 1, kind: Kind = "",
                              before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> Response:
         """One section of the member page: ledger (paged at loyalty, filter by kind), redemptions, tiers, stored
         value, messages, history (states and cards), revisits and purchases."""
-        s = pages.session_of(request)
-        if s is None:
-            return pages.to_login(request)
         ctx: dict[str, Any] = {"section": name, "member_id": member_id, "kind": kind}
         try:
             if name == "ledger":
@@ -40,8 +39,8 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
                 ctx["page"] = paginate(memberpage.rows_of(name, data), page, page_size)
         except Refusal as e:
             if e.status == 401:
-                return pages.to_login(request)
-            return pages.fragment(request, "_member_section.html", s, refusal=e, **ctx)
+                raise  # the token was refused: log in again (Pages.guarded)
+            return pages.fragment(request, "_member_section.html", s, refusal=e, **ctx)  # in this section only
         return pages.fragment(request, "_member_section.html", s, refusal=None, **ctx)
 
     return r

@@ -69,12 +69,10 @@ def router(nd: NotifyDesk, pages: Pages, page_size: int) -> APIRouter:
         return await page(request, "campaigns.html", load, done=done, state=status)
 
     @r.get("/campaigns/new", response_class=HTMLResponse, responses=HTML)
-    async def builder(request: Request) -> Response:
+    @pages.guarded("campaigns.create")
+    async def builder(request: Request, s: Session) -> Response:
         """The campaign builder: segment, text, rate, start; the recipient count follows the segment. It asks
         notify nothing until the count, so the console refuses a role without the builder itself (O-02, N-01)."""
-        s = pages.admitted(request, "campaigns.create")
-        if not isinstance(s, Session):
-            return s
         return pages.render(request, "notify_campaign_new.html", s, f={"consent_only": "on", "rate_per_s": "200"})
 
     @r.get("/campaigns/new/count", response_class=HTMLResponse, responses=HTML)
@@ -143,13 +141,17 @@ def router(nd: NotifyDesk, pages: Pages, page_size: int) -> APIRouter:
 
     # -- message log and parked queue (N-05, N-06) -----------------------------------------------------
     @r.get("/sms", response_class=HTMLResponse, responses=HTML)
-    async def log(request: Request, status: MessageState = "", member_id: Id = "", since: Time = "",
+    async def log(request: Request, status: MessageState = "", member_id: Id = "", store_id: Id = "",
+                  template: Annotated[str, Query(max_length=80, pattern=r"^[!-~]*$")] = "", since: Time = "",
                   until: Time = "", before: Annotated[uuid.UUID | None, Query()] = None) -> Response:
-        """The message log, newest first, filtered by status, member and time (store time), paged at notify."""
-        q = {"status": status, "member_id": member_id.strip(), "since": since, "until": until}
+        """The message log, newest first, filtered by status, member, store, template and time (store time), paged
+        at notify; the counts per status are asked on the first page only (a later page keeps to its rows)."""
+        q = {"status": status, "member_id": member_id.strip(), "store_id": store_id.strip(),
+             "template": template.strip(), "since": since, "until": until}
 
         async def load(s: Session) -> dict[str, Any]:
-            ans = await nd.messages(s, page_size, status=status, member_id=q["member_id"], before=before,
+            ans = await nd.messages(s, page_size, status=status, member_id=q["member_id"], store_id=q["store_id"],
+                                    template=q["template"], before=before, counts=before is None,
                                     since=dom.local_time(since, "since"), until=dom.local_time(until, "until"))
             return {"log": ans}
         return await page(request, "notify_log.html", load, q=q, states=STATES, before=before)

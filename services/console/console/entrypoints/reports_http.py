@@ -42,19 +42,17 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
         return since or today.replace(day=1), until or today + timedelta(days=1)
 
     @r.get("/reports", response_class=HTMLResponse, responses=HTML)
-    async def index(request: Request) -> Response:
-        """The reports this console offers, each with its filters and downloads."""
-        s = pages.admitted(request, "reports")  # O-02: plain staff read no report
-        if not isinstance(s, Session):
-            return s
+    @pages.guarded("reports")  # O-02: plain staff read no report
+    async def index(request: Request, s: Session) -> Response:
+        """The reports this console offers (those the role's owning services answer), with filters and downloads."""
         return pages.render(request, "reports.html", s, names=reports.REPORTS)
 
     async def table(request: Request, name: str, since: date | None, until: date | None, period: str,
                     store_id: str) -> Response | tuple[Session, reports.Table, dict[str, str]]:
         """The report's rows from its owning service and the filters used; or the login, or the refusal page."""
-        s = pages.admitted(request, "reports")
-        if not isinstance(s, Session):
-            return s
+        s = pages.session_of(request)
+        if s is None:
+            return pages.to_login(request)
         a, b = window(since, until)
         month = period or datetime.now(UTC).strftime("%Y-%m")
         filters = {"since": a.isoformat(), "until": b.isoformat(), "period": month, "store_id": store_id}

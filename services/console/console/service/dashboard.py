@@ -1,10 +1,12 @@
 """The dashboard: one tile per figure, each read from the service that owns it with the staff member's token, only
-the tiles the role may see (O-02), all asked at once; a tile whose service refuses or is down says so alone."""
+the tiles the role may see (O-02), all asked at once; a tile whose service refuses says so alone, and one whose
+service does not answer (down, timed out) shows as unavailable, naming it, as the ops page shows a stopped
+service — never a refusal. The "today" tile keeps members' figures when only the gateway's sales are missing."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,13 +25,29 @@ class Tile:
     name: str
     data: dict[str, Any] | None = None
     refusal: Refusal | None = None
+    unavailable: list[str] = field(default_factory=list)
+    """the services that did not answer: their part of the tile (or the whole tile) is shown as unavailable"""
+
+
+DOWN = (502, 503, 504)  # the console's Upstream gives 503 when a service does not answer; a proxy 502 / 504
+
+
+def is_down(e: BaseException) -> bool:
+    return isinstance(e, Refusal) and e.status in DOWN
 
 
 async def _fetch(up: Upstream, s: Session, name: str) -> dict[str, Any]:
     if name == "today":  # files opened (members) and every sale, members' or not (the gateway records them all)
-        files, sales = await asyncio.gather(
+        got: tuple[Any, Any] = await asyncio.gather(
             up.call("members", "GET", "/v1/stats/today", s.token, params={"tz": TZ}),
-            up.call("gateway", "GET", "/v1/stats/sales-today", s.token, params={"tz": TZ}))
+            up.call("gateway", "GET", "/v1/stats/sales-today", s.token, params={"tz": TZ}), return_exceptions=True)
+        files, sales = got
+        if isinstance(files, BaseException):  # members refused or down: the whole tile
+            raise files
+        if isinstance(sales, BaseException):
+            if not is_down(sales):  # a refusal (O-02) is shown as one; anything else is a bug, raised
+                raise sales
+            return today(files, None)  # the gateway down: members' figures, the sales unavailable
         return today(files, sales)
     if name == "reviews":
         return review_queue(await up.call("members", "GET", "/v1/review-queue", s.token,
@@ -56,9 +74,10 @@ async def board(up: Upstream, s: Session) -> list[Tile]:
 
     async def one(name: str) -> Tile:
         try:
-            return Tile(name, await _fetch(up, s, name))
+            data = await _fetch(up, s, name)
         except Refusal as e:
-            return Tile(name, refusal=e)
+            return Tile(name, unavailable=[e.service]) if is_down(e) else Tile(name, refusal=e)
+        return Tile(name, data, unavailable=["gateway"] if data.get("sales") is None and name == "today" else [])
 
     return list(await asyncio.gather(*(one(n) for n in names)))
 
@@ -70,20 +89,24 @@ def local_midnight(now: datetime) -> datetime:
     return datetime.combine(now.date(), time(0), now.tzinfo)
 
 
-def today(files: dict[str, Any], sales: dict[str, Any]) -> dict[str, Any]:
+def today(files: dict[str, Any], sales: dict[str, Any] | None) -> dict[str, Any]:
     """Per store: files opened and member sales (members), every sale and its amount (gateway); a store that
-    appears in either answer is listed, by store id."""
+    appears in either answer is listed, by store id. Without the gateway's answer (`sales` None: it is down) the
+    sales figures are None (shown as unavailable), members' figures stay."""
     by: dict[str, dict[str, Any]] = {}
-    zero = {"new_members": 0, "member_sales": 0, "member_sales_amount": 0, "sales": 0, "sales_amount": 0}
+    zero: dict[str, int | None] = {"new_members": 0, "member_sales": 0, "member_sales_amount": 0, "sales": 0,
+                                   "sales_amount": 0}
+    if sales is None:
+        zero |= {"sales": None, "sales_amount": None}
     for x in files["stores"]:
         by.setdefault(x["store_id"], {"store_id": x["store_id"], **zero}).update(
             new_members=x["new_members"], member_sales=x["member_sales"],
             member_sales_amount=x["member_sales_amount"])
-    for x in sales["stores"]:
+    for x in (sales or {"stores": []})["stores"]:
         by.setdefault(x["store_id"], {"store_id": x["store_id"], **zero}).update(
             sales=x["sales"], sales_amount=x["amount"])
     stores = [by[k] for k in sorted(by)]
-    return {"stores": stores, **{k: sum(x[k] for x in stores) for k in zero}}
+    return {"stores": stores, **{k: None if zero[k] is None else sum(x[k] for x in stores) for k in zero}}
 
 
 def review_queue(ans: dict[str, Any]) -> dict[str, Any]:

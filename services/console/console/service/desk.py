@@ -48,6 +48,10 @@ class Desk:
         ans = await self.up.call("members", "POST", "/v1/auth/token:refresh", json={"refresh_token": refresh_token})
         return replace(self.session(str(ans["token"])), refresh_token=ans.get("refresh_token"))
 
+    async def logout(self, refresh_token: str) -> None:
+        """O-03: members revokes the refresh token (it renews nothing after); the console then drops its cookies."""
+        await self.up.call("members", "POST", "/v1/auth/logout", json={"refresh_token": refresh_token})
+
     @staticmethod
     def expiring(token: str, within_s: float) -> bool:
         """True when the token expires within `within_s` seconds (or cannot be read): time to renew it."""

@@ -1,6 +1,6 @@
 """The member-file screens' calls (issue 12), each to members with the staff member's token, so members decides and
 audits every one with the operator taken from that token: file changes with their review (M-13, M-04), merges by
-agreement (M-06), the blacklist (M-16) and deletion requests (M-15)."""
+agreement (M-06), the blacklist and its lifting (M-16) and deletion requests (M-15)."""
 
 from __future__ import annotations
 
@@ -52,10 +52,20 @@ class FileDesk:
             "duplicate_member_id": duplicate.strip(), "referrer_staff_id": referrer.strip(),
             "reason": reason.strip()}))
 
-    async def blacklist(self, s: Session, mobile: str, store_id: str, page: int, limit: int) -> dict[str, Any]:
-        """M-16: the shared blacklist, paged at members; a phone looked up shows the store that listed it."""
+    async def blacklist(self, s: Session, mobile: str, store_id: str, status: str, page: int,
+                        limit: int) -> dict[str, Any]:
+        """M-16: the shared blacklist, paged at members; a phone looked up shows the store that listed it. `status`:
+        the listings in force, or the lifted ones (kept with who lifted them, when and why)."""
         return dict(await self.up.call("members", "GET", "/v1/blacklist", s.token, params={
-            "mobile": mobile.strip(), "store_id": store_id.strip(), "page": page, "limit": limit}))
+            "mobile": mobile.strip(), "store_id": store_id.strip(), "status": status, "page": page,
+            "limit": limit}))
+
+    async def lift_blacklist(self, s: Session, entry_id: int, reason: str) -> dict[str, Any]:
+        """M-16: lift a listing with its reason; members decides who may (the listing store's CS manager, HQ
+        customer service), restores the files' states and records the operator from the token."""
+        _need(reason, "reason", "M-16")
+        return dict(await self.up.call("members", "POST", f"/v1/blacklist/{entry_id}/lift", s.token,
+                                       json={"reason": reason.strip()}))
 
     async def add_to_blacklist(self, s: Session, mobile: str, full_name: str, reason: str) -> dict[str, Any]:
         """M-16: list a phone + name for every store; members records the store and the person listing it."""
@@ -74,7 +84,13 @@ class FileDesk:
         return dict(await self.up.call("members", "GET", "/v1/deletion-requests", s.token,
                                        params={"status": status, "page": page, "limit": limit}))
 
-    async def decide_deletion(self, s: Session, request_id: str, approve: bool) -> dict[str, Any]:
-        """M-15: HQ customer service decides; an approval soft-deletes the file (members audits it)."""
+    async def decide_deletion(self, s: Session, request_id: str, approve: bool, note: str = "") -> dict[str, Any]:
+        """M-15: HQ customer service decides; an approval soft-deletes the file (members audits it); a rejection
+        carries the note the requesting store reads in its list."""
+        if not approve:
+            _need(note, "note", "M-15")
+        body: dict[str, Any] = {"decision": "approve" if approve else "reject"}
+        if note.strip():
+            body["note"] = note.strip()
         return dict(await self.up.call("members", "POST", f"/v1/deletion-requests/{request_id}/decision", s.token,
-                                       json={"decision": "approve" if approve else "reject"}))
+                                       json=body))

@@ -34,8 +34,9 @@ def test_every_label_has_both_languages_and_chinese_is_first() -> None:
 
 
 def core(role: Role) -> list[str]:
-    """The menu without the loyalty screens (desk, programs: tested in test_loyalty_console.py)."""
-    return [m for m in menu(role) if m not in ("desk", "programs")]
+    """The menu without the loyalty screens (desk, programs: tested in test_loyalty_console.py) and the member-file
+    export (exports: tested in test_export.py)."""
+    return [m for m in menu(role) if m not in ("desk", "programs", "exports")]
 
 
 def test_o02_screens_follow_the_members_role_matrix() -> None:

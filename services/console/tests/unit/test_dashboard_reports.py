@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import time
 
+import httpx
+import jwt
 from console.domain import reports
 from console.domain.screens import TILES, tiles
 from console.entrypoints.reports_http import labeller
@@ -81,3 +85,58 @@ def test_reports_are_tables_of_the_owning_services_answers() -> None:
     k = reports.kpi({"staff": [{"staff_id": "K1", "position": "rep", "month_in_position": 2, "target": 4,
                                 "held": 3, "lost_this_month": 1, "met": False, "short_by": 1}]})
     assert k.rows == [["K1", "rep", 2, 4, 3, 1, False, 1]]
+
+
+class _Chain:
+    """Owning services behind a mock transport: the gateway and notify are down (no answer), credit refuses."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        host, path = request.url.host, request.url.path
+        if host in ("gateway", "notify"):
+            raise httpx.ConnectError("connection refused", request=request)
+        if host == "credit":
+            return httpx.Response(403, json={"title": "Forbidden", "errors": [
+                {"field": "role", "message": "not a reader", "rule": "O-02"}]})
+        answers = {
+            "/v1/stats/today": {"since": "x", "stores": [
+                {"store_id": "XA-1", "new_members": 4, "member_sales": 2, "member_sales_amount": 5000}]},
+            "/v1/review-queue": {"items": [], "total": 0, "overdue": 0},
+            "/v1/reports/liability": {"program": {"jewelry": {"points": 700, "value": 700}}},
+            "/v1/reports/stored-value": {"outstanding": {"program": {"jewelry": 1200}}}}
+        return httpx.Response(200, json=answers[path])
+
+
+async def test_a_service_that_does_not_answer_leaves_its_tile_unavailable_and_the_others_render() -> None:
+    """The gateway down: the today tile keeps members' figures, its sales shown as unavailable naming the gateway
+    (as the ops page shows a stopped service), not a refusal; notify down: the SMS tile unavailable; a refusal
+    (credit, O-02) is still a refusal; the other tiles render."""
+    from console.adapters.upstream import Upstream
+    from console.bootstrap import HERE
+    from console.entrypoints import dashboard_http
+    from console.entrypoints.http import Pages
+    from console.service.desk import Desk
+    from fastapi import FastAPI
+    from fastapi.templating import Jinja2Templates
+    from vipcore.auth import TokenVerifier
+
+    up = Upstream({s: f"http://{s}" for s in ("members", "gateway", "loyalty", "notify", "credit")},
+                  transport=httpx.MockTransport(_Chain()))
+    app = FastAPI()
+    app.include_router(dashboard_http.router(up, Pages(Desk(up, TokenVerifier(None)),
+                                                       Jinja2Templates(directory=HERE / "templates"))))
+    tok = jwt.encode({"sub": "HQ-1", "role": "hq_admin", "exp": int(time.time()) + 600}, "k" * 32,
+                     algorithm="HS256")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as c:
+        c.cookies.set("console_session", tok)
+        r = await c.get("/dashboard")
+    assert r.status_code == 200, r.text
+    tile = {m.group(1): m.group(2) for m in re.finditer(r'data-tile="(\w+)">(.*?)</section>', r.text, re.S)}
+    assert set(tile) == {"today", "reviews", "liability", "stored_value", "sms", "credit"}
+    today = tile["today"]
+    assert 'data-unavailable="gateway"' in today and "暂不可用" in today and "data-refusal" not in today
+    assert '<span data-figure="new_members">4</span>' in today and '<tr data-store="XA-1">' in today
+    assert '<span class="muted" data-figure="sales">—</span>' in today and "data-figure=\"sales_amount\"" not in today
+    assert 'data-unavailable="notify"' in tile["sms"] and "data-refusal" not in tile["sms"]
+    assert 'data-refusal="403"' in tile["credit"] and "data-unavailable" not in tile["credit"]
+    assert '<span data-figure="points">700</span>' in tile["liability"] and "data-unavailable" not in tile["liability"]
+    assert "12.00" in tile["stored_value"]

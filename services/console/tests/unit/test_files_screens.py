@@ -152,7 +152,8 @@ async def test_m16_blacklist_is_paged_and_filtered_at_members_and_a_phone_is_fla
     as_role(client, Role.STORE_MANAGER)
     r = await client.get("/blacklist", params={"mobile": "13900000002", "page": 2})
     assert r.status_code == 200
-    assert members.calls[-1][:3] == ("GET", "/v1/blacklist", {"mobile": "13900000002", "page": "2", "limit": "20"})
+    assert members.calls[-1][:3] == ("GET", "/v1/blacklist", {"mobile": "13900000002", "status": "listed", "page": "2",
+                                                                "limit": "20"})
     assert "data-flag" in r.text and "SZ-9" in r.text and "第 2 / 3 页，共 45 条" in r.text
     assert "data-blacklist-add" not in r.text  # a store manager reads it; the CS manager lists (M-16)
     as_role(client, Role.STORE_CS_MANAGER)

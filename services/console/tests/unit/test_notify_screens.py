@@ -80,7 +80,10 @@ class FakeNotify:
         if (m, path) == ("PUT", "/v1/members/M1/preferences"):
             return httpx.Response(200, json={"member_id": "M1"})
         if (m, path) == ("GET", "/v1/messages"):
-            return httpx.Response(200, json={"counts": {"sent": 1}, "messages": [], "next_before": MID})
+            asked = request.url.params.get("counts") == "true"
+            return httpx.Response(200, json={"counts": {"sent": 1, "parked": 2} if asked else None,
+                                             "counts_capped": asked and "store_id" not in request.url.params,
+                                             "messages": [], "next_before": MID})
         return httpx.Response(404, json={"title": "Not Found"})
 
 
@@ -189,17 +192,25 @@ async def test_campaign_list_filters_by_state_at_notify(client: httpx.AsyncClien
 
 async def test_message_log_filters_at_notify_in_store_time(client: httpx.AsyncClient, fake: FakeNotify) -> None:
     before = uuid.uuid4()
-    r = await client.get("/sms", params={"status": "parked", "member_id": "M1", "since": "2026-12-01T08:00",
+    r = await client.get("/sms", params={"status": "parked", "member_id": "M1", "store_id": "XA-901",
+                                         "template": "tier_changed", "since": "2026-12-01T08:00",
                                          "before": str(before)})
     assert r.status_code == 200, r.text
     p = fake.seen[-1].url.params
-    assert (p["status"], p["member_id"], p["since"], p["before"]) == ("parked", "M1", "2026-12-01T08:00:00+08:00",
-                                                                     str(before))
+    assert (p["status"], p["member_id"], p["store_id"], p["template"], p["since"], p["before"]) == (
+        "parked", "M1", "XA-901", "tier_changed", "2026-12-01T08:00:00+08:00", str(before))
     assert "until" not in p and p["limit"] == "20"
+    # a later page does not ask notify to count again (at chain scale a count is the costly part)
+    assert p["counts"] == "false" and "data-status-counts" not in r.text
     # paged at notify: the next page carries notify's key and the filters; a later page links back to the first
-    assert f'href="/sms?status=parked&amp;member_id=M1&amp;since=2026-12-01T08%3A00&amp;until=&amp;before={MID}"' \
-        in r.text and "« 最新" in r.text
-    assert "« 最新" not in (await client.get("/sms")).text
+    assert ('href="/sms?status=parked&amp;member_id=M1&amp;store_id=XA-901&amp;template=tier_changed&amp;'
+            f'since=2026-12-01T08%3A00&amp;until=&amp;before={MID}"') in r.text and "« 最新" in r.text
+    first = await client.get("/sms", params={"store_id": "XA-901"})
+    assert fake.seen[-1].url.params["counts"] == "true" and "« 最新" not in first.text
+    assert "data-status-counts>" in first.text and "失败待处理 2" in first.text
+    # counts notify could only give for the newest of a long log say so
+    capped = await client.get("/sms")
+    assert "data-status-counts data-capped" in capped.text and "最新 10 万条中" in capped.text
     assert (await client.get("/sms", params={"status": "lost"})).status_code == 422
 
 

@@ -9,6 +9,7 @@ from vipcore.contracts.members import (
     CardReplaced,
     MemberApproved,
     MemberBlacklisted,
+    MemberBlacklistLifted,
     MemberRegistered,
     MemberStateChanged,
     MemberUpdated,
@@ -26,6 +27,7 @@ def register(rt: ServiceRuntime, d: Directory) -> None:
         StoreRegistered: d.on_stores, MemberRegistered: d.on_members, MemberUpdated: d.on_updated,
         MemberApproved: d.on_approved,
         MemberStateChanged: d.on_state_changed, MemberBlacklisted: d.on_blacklisted,
+        MemberBlacklistLifted: d.on_blacklist_lifted,
         CardIssued: d.on_card_issued, CardLost: d.on_card_lost, CardReplaced: d.on_card_replaced,
         CardExpired: d.on_card_expired,
     })

@@ -20,6 +20,7 @@ from vipcore.contracts.members import (
     CardReplaced,
     MemberApproved,
     MemberBlacklisted,
+    MemberBlacklistLifted,
     MemberRegistered,
     MemberStateChanged,
     MemberUpdated,
@@ -119,6 +120,12 @@ class Directory:
             await tx.conn.execute(stmt.on_conflict_do_nothing())  # the first listing store stays named
             await tx.conn.execute(md.update().where(md.c.mobile_index == b.mobile_index)
                                   .values(status="blacklisted"))
+
+    async def on_blacklist_lifted(self, tx: Tx, batch: list[Delivery[MemberBlacklistLifted]]) -> None:
+        """M-16: the listing was lifted; lookups stop flagging the phone (the member's restored state follows as
+        members.member.state_changed). A later listing inserts it again."""
+        for d in batch:
+            await tx.conn.execute(blacklist.delete().where(blacklist.c.mobile_index == d.data.mobile_index))
 
     async def on_card_issued(self, tx: Tx, batch: list[Delivery[CardIssued]]) -> None:
         for d in batch:

@@ -12,12 +12,14 @@ from .tables import blacklist, file_changes, members
 
 
 async def blacklist_page(conn: AsyncConnection, mobile_index: str | None, store_id: str | None, page: int,
-                         limit: int) -> tuple[list[Any], int]:
-    """M-16: blacklist entries, newest first, filtered by phone (keyed hash) and listing store; and their count."""
-    cond = sa.and_(sa.true(), *([blacklist.c.mobile_index == mobile_index] if mobile_index else []),
+                         limit: int, lifted: bool = False) -> tuple[list[Any], int]:
+    """M-16: blacklist entries in force (or the lifted ones), newest first, filtered by phone (keyed hash) and
+    listing store; and their count."""
+    cond = sa.and_(blacklist.c.lifted_at.is_not(None) if lifted else blacklist.c.lifted_at.is_(None),
+                   *([blacklist.c.mobile_index == mobile_index] if mobile_index else []),
                    *([blacklist.c.store_id == store_id] if store_id else []))
     rows = (await conn.execute(sa.select(blacklist).where(cond)
-                               .order_by(blacklist.c.since.desc(), blacklist.c.mobile_index)
+                               .order_by(blacklist.c.since.desc(), blacklist.c.entry_id.desc())
                                .offset((page - 1) * limit).limit(limit))).all()
     total = await conn.scalar(sa.select(sa.func.count()).select_from(blacklist).where(cond))
     return list(rows), int(total or 0)

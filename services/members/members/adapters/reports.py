@@ -145,15 +145,17 @@ async def file_history(conn: AsyncConnection, m: Any, limit: int) -> dict[str, A
         kept = g["kept_member_id"] == mid
         ev.append({"at": _at(g["at"]), "event": "merged_in" if kept else "merged_into", "by": g["merged_by"],
                    "note": f"{g['merged_member_id'] if kept else g['kept_member_id']}: {g['reason']}"})
-    for b in (await conn.execute(sa.select(blacklist.c.since, blacklist.c.listed_by, blacklist.c.reason).where(
-            blacklist.c.mobile_index == m.mobile_index))).mappings():
+    for b in (await conn.execute(sa.select(blacklist).where(blacklist.c.mobile_index == m.mobile_index))).mappings():
         ev.append({"at": _at(b["since"]), "event": "blacklisted", "by": b["listed_by"], "note": b["reason"]})
+        if b["lifted_at"] is not None:  # M-16: a lifted listing stays in the history with who lifted it and why
+            ev.append({"at": _at(b["lifted_at"]), "event": "blacklist_lifted", "by": b["lifted_by"],
+                       "note": b["lift_reason"]})
     for q in (await conn.execute(sa.select(requests).where(requests.c.member_id == mid))).mappings():
         ev.append({"at": _at(q["raised_at"]), "event": f"{q['kind']}_requested", "by": q["raised_by"],
                    "note": q["reason"]})
         if q["decided_at"] is not None:
             ev.append({"at": _at(q["decided_at"]), "event": f"{q['kind']}_{q['status']}", "by": q["decided_by"],
-                       "note": None})
+                       "note": q["decision_note"]})
     for h in (await conn.execute(
             sa.select(handovers.c.from_staff_id, handovers.c.to_staff_id, handovers.c.reason, handovers.c.raised_at,
                       handover_files.c.approved_by, handover_files.c.approved_at)

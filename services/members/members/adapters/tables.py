@@ -77,6 +77,7 @@ sa.Index("members_mobile_index", members.c.mobile_index)
 sa.Index("members_name_prefix", members.c.full_name, postgresql_ops={"full_name": "text_pattern_ops"})
 sa.Index("members_store_created", members.c.store_id, members.c.created_at)
 sa.Index("members_pending_review", members.c.submitted_at, postgresql_where=members.c.status == "pending_review")
+sa.Index("members_created_id", members.c.created_at, members.c.member_id)  # an HQ export's keyset (M-07)
 
 consumptions = sa.Table(
     "consumptions", metadata,
@@ -100,15 +101,21 @@ cards = sa.Table(  # M-17: every card ever issued, so HQ can trace issue date, s
     sa.Column("replaced_by", sa.Text),
 )
 
-blacklist = sa.Table(  # M-16: shared by every store
+blacklist = sa.Table(  # M-16: shared by every store; one row per listing, kept when lifted (the history)
     "blacklist", metadata,
-    sa.Column("mobile_index", sa.Text, primary_key=True),
+    sa.Column("entry_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("mobile_index", sa.Text, nullable=False, index=True),
     sa.Column("mobile_enc", sa.Text, nullable=False),
     sa.Column("full_name", sa.Text, nullable=False),
     sa.Column("store_id", sa.Text, nullable=False),
     sa.Column("listed_by", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("prior_states", JSONB),  # {member_id: state before the listing}: lifting restores them
+    sa.Column("lifted_at", sa.DateTime(timezone=True)),
+    sa.Column("lifted_by", sa.Text),
+    sa.Column("lift_reason", sa.Text),
+    sa.Index("blacklist_in_force", "mobile_index", unique=True, postgresql_where=sa.text("lifted_at IS NULL")),
 )
 
 access_log = sa.Table(  # M-07: who read which member files, when and why
@@ -150,6 +157,7 @@ requests = sa.Table(  # requests with a 12-hour target: accounts (O-03), deletio
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("decided_by", sa.Text),
     sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("decision_note", sa.Text),  # the decider's reason, shown to the requester (M-15)
     sa.Column("valid_until", sa.DateTime(timezone=True)),  # grants: time-limited
     sa.Column("reviewer", sa.Text),  # O-03: the HQ reviewer it was assigned to (a delegate takes it during leave)
     sa.Index("ix_requests_kind_status", "kind", "status"),
@@ -337,4 +345,34 @@ pii_state = sa.Table(  # personal-data upkeep: which blind-index scheme every st
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# M-07: bulk export of member files, run in the background with its progress (service/exports.py)
+member_file_exports = sa.Table(
+    "member_file_exports", metadata,
+    sa.Column("export_id", sa.Text, primary_key=True),
+    sa.Column("started_by", sa.Text, nullable=False),  # the operator: staff id from the token
+    sa.Column("role", sa.Text, nullable=False),  # the role it ran as (what it masked)
+    sa.Column("scope_store_id", sa.Text),  # the store a store manager's export is bound to; none for HQ
+    sa.Column("reason", sa.Text, nullable=False),  # written to the access log with every member id exported
+    sa.Column("filters", JSONB, nullable=False),  # store_id, status, registered_from/to, tz
+    sa.Column("state", sa.Text, nullable=False),  # running / done / failed
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("done", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),  # stale: the process died, failed
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),  # the file is deleted after this
+)
+sa.Index("member_file_exports_started", member_file_exports.c.started_at, member_file_exports.c.export_id)
+sa.Index("member_file_exports_running", member_file_exports.c.heartbeat_at,
+         postgresql_where=member_file_exports.c.state == "running")
+
+member_file_export_parts = sa.Table(  # the CSV a chunk at a time, encrypted (PII keyring), with its member ids
+    "member_file_export_parts", metadata,
+    sa.Column("export_id", sa.Text, primary_key=True),
+    sa.Column("part_no", sa.Integer, primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("member_ids", ARRAY(sa.Text), nullable=False),
 )

@@ -48,6 +48,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "reviewers.leave": frozenset({Role.HQ_CS}),  # O-03: a reviewer on leave names a delegate
     # the console's member-file desk (issue 12)
     "blacklist.read": frozenset({*STORE_LEADS, *HQ}),  # M-16: shared by every store, flagged with the listing store
+    "blacklist.lift": frozenset({Role.STORE_CS_MANAGER, Role.HQ_CS}),  # M-16: the listing store's (checked) or HQ CS
     "files.duplicates": frozenset({Role.STORE_CS_MANAGER}),  # M-06: candidates of a merge by agreement
 }
 

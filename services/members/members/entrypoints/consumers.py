@@ -10,6 +10,7 @@ from vipcore.contracts.members import (
     HandoverCompleted,
     MemberApproved,
     MemberBlacklisted,
+    MemberBlacklistLifted,
     MemberRegistered,
     MemberStateChanged,
     MemberUpdated,
@@ -26,5 +27,5 @@ from ..service import consumption
 def register(rt: ServiceRuntime) -> None:
     rt.consume(POS_SALES, {SaleRecorded: consumption.on_sales})
     rt.publishes(MEMBERS_EVENTS, StoreRegistered, MemberRegistered, MemberApproved, MemberUpdated,
-                 MemberStateChanged, MemberBlacklisted, CardIssued, CardLost, CardReplaced, CardExpired,
-                 HandoverCompleted, StaffChanged)
+                 MemberStateChanged, MemberBlacklisted, MemberBlacklistLifted, CardIssued, CardLost, CardReplaced,
+                 CardExpired, HandoverCompleted, StaffChanged)

@@ -3,7 +3,7 @@ record (M-13) and its likely duplicates to merge (M-06). Staff tokens; every rou
 matrix (O-02). Thin routes: the bodies are `schemas.py`'s, the decisions the services'."""
 
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 from vipcore.auth import Principal, TokenVerifier, require
@@ -11,7 +11,16 @@ from vipcore.http import PROBLEM_RESPONSES
 
 from ..domain.access import MATRIX
 from ..service.filedesk import FileDesk
-from .schemas import AccessReason, BlacklistPage, FileSteps, MemberId, Mobile, StoreId
+from .schemas import (
+    AccessReason,
+    BlacklistLifted,
+    BlacklistLiftIn,
+    BlacklistPage,
+    FileSteps,
+    MemberId,
+    Mobile,
+    StoreId,
+)
 from .schemas import MemberFiles as MemberFileList
 
 Reason = Annotated[AccessReason, Header(alias="X-Access-Reason",
@@ -32,10 +41,23 @@ def router(desk: FileDesk, verifier: TokenVerifier) -> APIRouter:
                              mobile: Annotated[Mobile | None, Query(description="look a phone up (M-02; "
                                                                                 "normalised)")] = None,
                              store_id: Annotated[StoreId | None, Query(description="the listing store")] = None,
-                             page: PageNo = 1, limit: Limit = 50) -> BlacklistPage:
+                             status: Annotated[Literal["listed", "lifted"], Query(
+                                 description="listings in force, or lifted ones (kept with who, when, why)")]
+                             = "listed", page: PageNo = 1, limit: Limit = 50) -> BlacklistPage:
         """The blacklist shared by every store, newest first (M-16): each phone with the store that listed it, who,
         why and since when; a phone looked up is flagged with that store. Mobiles masked."""
-        return BlacklistPage.model_validate(await desk.blacklist(p, mobile, store_id, page, limit))
+        return BlacklistPage.model_validate(await desk.blacklist(p, mobile, store_id, page, limit,
+                                                                 status == "lifted"))
+
+    @r.post("/blacklist/{entry_id}/lift")
+    async def lift_blacklist(p: Annotated[Principal, allow("blacklist.lift")],
+                             entry_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="a listing's id")],
+                             body: BlacklistLiftIn) -> BlacklistLifted:
+        """Lift a listing put in by mistake or whose conduct is settled, with the reason (M-16): the listing store's
+        customer-service manager or HQ customer service (O-02; another store's manager is refused). The entry is
+        kept with who lifted it, when and why; each file it blacklisted goes back to the state it had before; lookups
+        stop flagging the phone (members.member.blacklist_lifted) and it may be listed again."""
+        return BlacklistLifted.model_validate(await desk.lift(p, entry_id, body))
 
     @r.get("/member-files/{member_id}/changes")
     async def file_changes(p: Annotated[Principal, allow("files.read")], member_id: MemberPath,

@@ -258,6 +258,12 @@ class RefreshIn(RequestModel):
     refresh_token: Annotated[str, IdentOf(100)]
 
 
+class LoggedOut(ResponseModel):
+    """O-03: the session of that refresh token is over (answered alike for a token unknown or already spent)."""
+
+    logged_out: bool = True
+
+
 class TokenOut(ResponseModel):
     token: str = Field(description="the staff token (Ed25519 JWT) for `Authorization: Bearer`; short-lived")
     token_type: str
@@ -310,6 +316,12 @@ class BlacklistIn(RequestModel):
     mobile: Mobile
     full_name: ShortName
     reason: Reason
+
+
+class BlacklistLiftIn(RequestModel):
+    """M-16: why the listing is lifted (listed by mistake, the conduct settled); kept with the entry."""
+
+    reason: Reason = Field(examples=["误列：同名不同人，门店已核实"])
 
 
 class FileSaved(ResponseModel):
@@ -440,6 +452,16 @@ class BlacklistOut(ResponseModel):
     store_id: str
     since: str
     members: list[str]
+    entry_id: int = Field(description="the listing in force (lift it with POST /v1/blacklist/{entry_id}/lift)")
+
+
+class BlacklistLifted(ResponseModel):
+    entry_id: int
+    store_id: str = Field(description="the store that had listed it")
+    lifted_at: str
+    lifted_by: str = Field(description="from the staff token")
+    reason: str
+    restored: dict[str, str] = Field(description="member_id → the state each blacklisted file went back to")
 
 
 class AccessEntry(ResponseModel):
@@ -492,7 +514,8 @@ class RequestIn(RequestModel):
 
 class DecisionIn(RequestModel):
     decision: Literal["approve", "reject"]
-    note: Note | None = None
+    note: Note | None = Field(None, description="the decider's reason, kept and shown to the requester; required "
+                                                "to reject a deletion request (M-15)")
     initial_password: Password | None = Field(None, description="account requests")
 
 
@@ -525,6 +548,11 @@ class RequestItem(ResponseModel):
     account: dict[str, Any] | None = Field(description="account requests: the account asked for, mobile masked")
     decided_by: str | None = Field(None, description="who approved or rejected it (from their staff token)")
     decided_at: str | None = None
+    decision_note: str | None = Field(None, description="the decider's note; a rejected deletion always has one "
+                                                        "(M-15), shown to the store that asked")
+    target_hours: int = Field(12, description="the service target: decided within this many hours of raising")
+    decided_in_hours: float | None = Field(None, description="decided ones: hours from raising to the decision")
+    decided_late: bool = Field(False, description="decided after the target")
 
 
 class RequestQueue(ResponseModel):
@@ -782,6 +810,10 @@ class BlacklistEntry(ResponseModel):
     listed_by: str
     reason: str
     since: str
+    entry_id: int
+    lifted_at: str | None = Field(None, description="lifted entries: when, by whom and why (kept as history)")
+    lifted_by: str | None = None
+    lift_reason: str | None = None
 
 
 class BlacklistPage(ResponseModel):
@@ -817,3 +849,47 @@ class FileSteps(ResponseModel):
     total: int
     page: int
     limit: int
+
+
+# -- bulk export of member files as a job (M-07, issue 12: long work shows live progress) --------------------
+
+class ExportIn(RequestModel):
+    store_id: StoreId | None = Field(None, description="HQ: one store's files (default every store); a store "
+                                                       "manager's export is their own store's, naming another is 403")
+    status: StatusFilter | None = Field(None, description="a file state, e.g. active")
+    registered_from: Day | None = Field(None, description="files registered on or after this day (in `tz`)")
+    registered_to: Day | None = Field(None, description="files registered on or before this day (in `tz`)")
+    tz: TimeZone = "Asia/Shanghai"
+    reason: Annotated[str, TextOf(200, min_length=1)] = Field(
+        description="why the files are exported: written to the access log with every member id (M-07)")
+
+
+class ExportFilters(ResponseModel):
+    store_id: str | None
+    status: str | None
+    registered_from: str | None
+    registered_to: str | None
+    tz: str
+
+
+class ExportProgress(ResponseModel):
+    export_id: str
+    state: Literal["running", "done", "failed"]
+    total: int = Field(description="files the export holds (counted at the start)")
+    done: int = Field(description="files written so far")
+    percent: float
+    started_by: str = Field(description="the operator: staff id from the token")
+    role: str
+    reason: str
+    filters: ExportFilters
+    error: str | None = Field(description="why it failed (an interrupted job says so)")
+    started_at: str
+    finished_at: str | None
+    expires_at: str = Field(description="the file is deleted after this")
+    seconds: float
+    file: str | None = Field(description="where to download it once done")
+
+
+class ExportList(ResponseModel):
+    exports: list[ExportProgress] = Field(description="newest first")
+    next_before: str | None = Field(description="pass as `before` for the next page; none on the last page")

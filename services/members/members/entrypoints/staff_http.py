@@ -43,6 +43,7 @@ from .schemas import (
     KpiOut,
     LeaveIn,
     LeaveOut,
+    LoggedOut,
     LoginIn,
     MemberFile,
     MemberId,
@@ -113,6 +114,14 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
         left or changed role, store or password."""
         return TokenOut.model_validate(await login.refresh(body.refresh_token))
 
+    @r.post("/auth/logout")
+    async def staff_logout(body: RefreshIn) -> LoggedOut:
+        """Log out: the refresh token is revoked at once and can renew nothing more (O-03); the person's other
+        sessions stay. The refresh token is the credential (the staff token may already have lapsed); an unknown or
+        spent one is answered the same."""
+        await login.logout(body.refresh_token)
+        return LoggedOut()
+
     @r.post("/member-files", status_code=201)
     async def create_file(body: FileIn, p: As_files_create) -> FileSaved:
         """Open a member file (M-01, M-02); complete files go to review (M-03, M-04)."""
@@ -166,7 +175,8 @@ def router(files: MemberFiles, login: StaffLogin, verifier: TokenVerifier, flows
     @r.get("/member-files:export")
     async def export_files(p: As_files_export, status: FileStatus = None,
                            reason: Reason = "not given") -> MemberFileList:
-        """Bulk export (its own permission, M-07), logged with every member id exported."""
+        """Bulk export (its own permission, M-07), logged with every member id exported; at most 10,000 files,
+        answered at once. Any number, in the background with progress: POST /v1/member-file-exports."""
         return MemberFileList.model_validate({"members": await files.search(p, None, status, reason, export=True,
                                                                             limit=10000)})
 

@@ -11,6 +11,7 @@ from vipcore.auth import Principal, Role
 from vipcore.pii import decrypt, mask_mobile, mask_name, mobile_index
 
 from ..adapters import desk_queries as q
+from ..entrypoints.schemas import BlacklistLiftIn
 from .files import SEES_MOBILE, MemberFiles
 from .merges import CLOSED
 
@@ -24,17 +25,24 @@ class FileDesk:
         self.engine = files.engine
 
     async def blacklist(self, p: Principal, mobile: str | None, store_id: str | None, page: int,
-                        limit: int) -> dict[str, Any]:
+                        limit: int, lifted: bool = False) -> dict[str, Any]:
         """M-16: the blacklist shared by every store, newest first; a phone looked up is flagged with the store that
-        listed it. Mobiles masked; names too, except for the roles that handle the blacklist."""
+        listed it. Mobiles masked; names too, except for the roles that handle the blacklist. Listings in force, or
+        (`lifted`) the lifted ones with who lifted them, when and why."""
         mi = mobile_index(self.files.index_key, mobile) if mobile else None
         async with self.engine.connect() as conn:
-            rows, total = await q.blacklist_page(conn, mi, store_id, page, limit)
-        return {"entries": [{"store_id": r.store_id, "listed_by": r.listed_by, "reason": r.reason,
-                             "since": r.since.isoformat(), "mobile": mask_mobile(decrypt(self.files.enc_key,
-                                                                                         r.mobile_enc)),
-                             "full_name": r.full_name if p.role in HANDLES_BLACKLIST else mask_name(r.full_name)}
+            rows, total = await q.blacklist_page(conn, mi, store_id, page, limit, lifted)
+        return {"entries": [{"entry_id": r.entry_id, "store_id": r.store_id, "listed_by": r.listed_by,
+                             "reason": r.reason, "since": r.since.isoformat(),
+                             "mobile": mask_mobile(decrypt(self.files.enc_key, r.mobile_enc)),
+                             "full_name": r.full_name if p.role in HANDLES_BLACKLIST else mask_name(r.full_name),
+                             "lifted_at": r.lifted_at.isoformat() if r.lifted_at else None,
+                             "lifted_by": r.lifted_by, "lift_reason": r.lift_reason}
                             for r in rows], "total": total, "page": page, "limit": limit}
+
+    async def lift(self, p: Principal, entry_id: int, body: BlacklistLiftIn) -> dict[str, Any]:
+        """M-16: lift a listing (MemberFiles.lift_blacklist decides who may and restores the files)."""
+        return await self.files.lift_blacklist(p, entry_id, body)
 
     async def changes(self, p: Principal, member_id: str, reason: str, page: int, limit: int) -> dict[str, Any]:
         """M-13: every change to a file (fields before and after, the states) and every review decision, newest

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vipcore.auth import Principal, Role
 from vipcore.contracts.members import (
@@ -19,6 +20,7 @@ from vipcore.contracts.members import (
     CardReplaced,
     MemberApproved,
     MemberBlacklisted,
+    MemberBlacklistLifted,
     MemberRegistered,
     MemberStateChanged,
     MemberUpdated,
@@ -36,7 +38,7 @@ from ..domain import validation as v
 from ..domain.access import sees
 from ..domain.cards import valid_until
 from ..domain.filechanges import diff
-from ..entrypoints.schemas import BlacklistIn, FileChange, FileIn, ReviewIn
+from ..entrypoints.schemas import BlacklistIn, BlacklistLiftIn, FileChange, FileIn, ReviewIn
 from .validity import CardValidity
 
 REVIEW_TARGET_HOURS = 12  # M-04
@@ -112,7 +114,8 @@ class MemberFiles:
         if await conn.scalar(sa.select(staff.c.staff_id).where(staff.c.mobile_index == mi).limit(1)):
             raise RuleViolation("M-05", "mobile",
                                 "this mobile belongs to a company employee; employees cannot be members")
-        listed = await conn.scalar(sa.select(blacklist.c.store_id).where(blacklist.c.mobile_index == mi))
+        listed = await conn.scalar(sa.select(blacklist.c.store_id).where(blacklist.c.mobile_index == mi,
+                                                                         blacklist.c.lifted_at.is_(None)))
         if listed:
             raise RuleViolation("M-16", "mobile", f"this phone is blacklisted by store {listed}")
 
@@ -256,15 +259,23 @@ class MemberFiles:
             raise Forbidden("M-16", "store", "only a store may blacklist")
         mi = mobile_index(self.index_key, b.mobile)
         now = self.clock()
+        in_force = sa.select(blacklist).where(blacklist.c.mobile_index == mi, blacklist.c.lifted_at.is_(None))
         async with self.engine.begin() as conn:
-            prior = (await conn.execute(sa.select(blacklist).where(blacklist.c.mobile_index == mi))).first()
+            prior = (await conn.execute(in_force)).first()
+            if prior is None:
+                files = (await conn.execute(sa.select(members.c.member_id, members.c.store_id, members.c.status)
+                                            .where(members.c.mobile_index == mi).with_for_update())).all()
+                entry_id = await conn.scalar(pg_insert(blacklist).values(
+                    mobile_index=mi, mobile_enc=encrypt(self.enc_key, b.mobile.strip()), full_name=b.full_name,
+                    store_id=store, listed_by=p.staff_id, reason=b.reason, since=now,
+                    prior_states={f.member_id: f.status for f in files},
+                ).on_conflict_do_nothing(index_elements=[blacklist.c.mobile_index],
+                                         index_where=blacklist.c.lifted_at.is_(None)).returning(blacklist.c.entry_id))
+                if entry_id is None:  # another store listed it a moment ago: one listing in force per phone
+                    prior = (await conn.execute(in_force)).first()
             if prior is not None:
-                return {"store_id": prior.store_id, "since": prior.since.isoformat(), "members": []}
-            await conn.execute(blacklist.insert().values(
-                mobile_index=mi, mobile_enc=encrypt(self.enc_key, b.mobile.strip()), full_name=b.full_name,
-                store_id=store, listed_by=p.staff_id, reason=b.reason, since=now))
-            files = (await conn.execute(sa.select(members.c.member_id, members.c.store_id, members.c.status)
-                                        .where(members.c.mobile_index == mi).with_for_update())).all()
+                return {"store_id": prior.store_id, "since": prior.since.isoformat(), "members": [],
+                        "entry_id": prior.entry_id}
             events = [self._ev(mi, MemberBlacklisted(mobile_index=mi, store_id=store, listed_by=p.staff_id,
                                                      reason=b.reason), subject=None)] if not files else []
             for f in files:
@@ -277,7 +288,48 @@ class MemberFiles:
             await conn.execute(members.update().where(members.c.mobile_index == mi).values(status="blacklisted"))
             await add_to_outbox(conn, events)
         self.wake()
-        return {"store_id": store, "since": now.isoformat(), "members": [f.member_id for f in files]}
+        return {"store_id": store, "since": now.isoformat(), "members": [f.member_id for f in files],
+                "entry_id": entry_id}
+
+    async def lift_blacklist(self, p: Principal, entry_id: int, body: BlacklistLiftIn) -> dict[str, Any]:
+        """M-16: lift a listing put in by mistake or whose conduct is settled — by the listing store's
+        customer-service manager or by HQ customer service (O-02), with a reason. The entry is kept with who lifted
+        it, when and why; each file the listing blacklisted goes back to the state it had before (recorded when
+        listed); lookups stop flagging the phone, and it may be listed again later."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            e = (await conn.execute(sa.select(blacklist).where(blacklist.c.entry_id == entry_id)
+                                    .with_for_update())).first()
+            if e is None:
+                raise NotFound("entry_id", f"no blacklist entry {entry_id}")
+            if p.role != Role.HQ_CS and e.store_id != p.store_id:
+                raise Forbidden("O-02", "store_id", f"entry {entry_id} was listed by store {e.store_id}: only that "
+                                "store's customer-service manager or HQ customer service may lift it")
+            if e.lifted_at is not None:
+                raise Conflict("M-16", "entry_id", f"entry {entry_id} was lifted by {e.lifted_by} at "
+                               f"{e.lifted_at.isoformat()}")
+            await conn.execute(blacklist.update().where(blacklist.c.entry_id == entry_id).values(
+                lifted_at=now, lifted_by=p.staff_id, lift_reason=body.reason))
+            files = (await conn.execute(sa.select(members).where(members.c.mobile_index == e.mobile_index)
+                                        .order_by(members.c.member_id).with_for_update())).all()
+            lifted = {"mobile_index": e.mobile_index, "store_id": e.store_id, "lifted_by": p.staff_id,
+                      "reason": body.reason}
+            events = [] if files else [self._ev(e.mobile_index, MemberBlacklistLifted(**lifted), subject=None)]
+            restored: dict[str, str] = {}
+            for f in files:  # keyed like the listing's events: each file's follow its state changes in order
+                events.append(self._ev(f.member_id, MemberBlacklistLifted(**lifted, member_id=f.member_id)))
+                if f.status != "blacklisted":  # deleted (M-15) while listed, or never moved by this listing
+                    continue
+                to = state_before(e.prior_states, f)
+                restored[f.member_id] = to
+                await conn.execute(members.update().where(members.c.member_id == f.member_id).values(status=to))
+                events.append(self._ev(f.member_id, MemberStateChanged(
+                    member_id=f.member_id, store_id=f.store_id, from_state="blacklisted", to_state=to,
+                    reason=f"M-16: blacklist of store {e.store_id} lifted by {p.staff_id}: {body.reason}")))
+            await add_to_outbox(conn, events)
+        self.wake()
+        return {"entry_id": entry_id, "store_id": e.store_id, "lifted_at": now.isoformat(), "lifted_by": p.staff_id,
+                "reason": body.reason, "restored": restored}
 
     # ---- reads: visibility and the access log (M-07) ---------------------------------------------
 
@@ -372,6 +424,17 @@ class MemberFiles:
                         "referrer_staff_id": r.referrer_staff_id, "age_hours": round(age, 2),
                         "overdue": age > REVIEW_TARGET_HOURS})
         return {"items": out, "total": total, "overdue": overdue, "page": page, "limit": limit}
+
+
+def state_before(prior: dict[str, str] | None, f: Any) -> str:
+    """M-16: the state a blacklisted file goes back to when the listing is lifted — the one recorded when it was
+    listed; for a listing older than that record, what its file shows: approved (it has a card) active, submitted
+    waiting for review, else incomplete."""
+    if prior and prior.get(f.member_id) not in (None, "blacklisted"):
+        return str(prior[f.member_id])
+    if f.card_no is not None:
+        return "active"
+    return "pending_review" if f.submitted_at is not None else "incomplete"
 
 
 def _birthday(birth: str | None) -> date | None:

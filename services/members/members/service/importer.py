@@ -101,7 +101,8 @@ class Importer:
             async with self.engine.connect() as conn:
                 employees = set((await conn.execute(sa.select(staff.c.mobile_index)
                                                     .where(staff.c.mobile_index.is_not(None)))).scalars())
-                listed = set((await conn.execute(sa.select(blacklist.c.mobile_index))).scalars())
+                listed = set((await conn.execute(sa.select(blacklist.c.mobile_index)
+                                                 .where(blacklist.c.lifted_at.is_(None)))).scalars())
                 store_staff = set((await conn.execute(sa.select(staff.c.staff_id)
                                                       .where(staff.c.store_id == store_id))).scalars())
                 where = where._replace(years=await self.validity.years_for_store(conn, store_id))  # M-17

@@ -124,6 +124,15 @@ class StaffLogin:
                                                         "again")
         return out
 
+    async def logout(self, refresh_token: str) -> bool:
+        """O-03: end this session — its refresh token is deleted, so it renews nothing more (the staff token it was
+        issued with lapses within minutes). The person's other sessions stay. True when there was one to end; an
+        unknown or spent token is answered the same (a logout says nothing about which tokens exist)."""
+        async with self.engine.begin() as conn:
+            ended = await conn.execute(staff_sessions.delete().where(
+                staff_sessions.c.token_hash == _hash(refresh_token)))
+        return bool(ended.rowcount)
+
     async def _tokens(self, conn: AsyncConnection, issuer: TokenIssuer, row: Any) -> dict[str, Any]:
         now = datetime.now(UTC)
         refresh = secrets.token_urlsafe(32)

@@ -80,8 +80,11 @@ class Workflows:
             if who is not None and who != p.staff_id:  # O-03: the assigned reviewer, or their delegate on leave
                 raise Forbidden("O-03", "reviewer", f"request {request_id} is with {who}" + (
                         f" (delegate of {r.reviewer}, on leave)" if who != r.reviewer else ""))
+            note = (d.note or "").strip() or None
+            if d.decision == "reject" and k.kind == "deletion" and note is None:
+                raise RuleViolation(k.rule, "note", "a rejected deletion request tells the store why: give a note")
             values: dict[str, Any] = {"status": "approved" if d.decision == "approve" else "rejected",
-                                      "decided_by": p.staff_id, "decided_at": now}
+                                      "decided_by": p.staff_id, "decided_at": now, "decision_note": note}
             if d.decision == "approve":
                 if k.kind == "account":
                     if not d.initial_password:
@@ -156,6 +159,7 @@ class Workflows:
         out = []
         for r in rows:
             age = (now - r["raised_at"]).total_seconds() / 3600
+            took = (r["decided_at"] - r["raised_at"]).total_seconds() / 3600 if r["decided_at"] else None
             out.append({"request_id": r["request_id"], "store_id": r["store_id"], "member_id": r["member_id"],
                         "raised_by": r["raised_by"], "reason": r["reason"], "status": r["status"],
                         "raised_at": r["raised_at"].isoformat(), "age_hours": round(age, 2),
@@ -164,7 +168,10 @@ class Workflows:
                         "reviewer": r["reviewer"], "routed_to": route(r["reviewer"]),
                         "account": self._account_view(r["payload"]) if k.kind == "account" else None,
                         "decided_by": r["decided_by"],
-                        "decided_at": r["decided_at"].isoformat() if r["decided_at"] else None})
+                        "decided_at": r["decided_at"].isoformat() if r["decided_at"] else None,
+                        "decision_note": r["decision_note"], "target_hours": k.target_hours,
+                        "decided_in_hours": round(took, 2) if took is not None else None,
+                        "decided_late": took is not None and took > k.target_hours})
         return {"items": out, "total": total, "page": page, "limit": limit}
 
     async def set_leave(self, p: Principal, body: LeaveIn) -> dict[str, Any]:

@@ -53,6 +53,7 @@ ENDPOINTS += [("POST", "/v1/member-files/M1/revisits", "revisits.log", {"summary
               ("DELETE", "/v1/reviewer-leave", "reviewers.leave", None),
               ("PUT", "/v1/member-files/M1/pin", "pins.set", {"pin": "482913"})]  # L-07, L-11
 ENDPOINTS += [("GET", "/v1/blacklist", "blacklist.read", None),  # the console's member-file desk (desk_http)
+              ("POST", "/v1/blacklist/7/lift", "blacklist.lift", {"reason": "listed by mistake"}),
               ("GET", "/v1/member-files/M1/changes", "files.read", None),
               ("GET", "/v1/member-files/M1/duplicates", "files.duplicates", None)]
 

@@ -16,13 +16,17 @@ from vipcore.pii import Keyring, decrypt, mask_mobile
 from ..domain.sms import sms_size
 from .tables import contacts, message_history, messages, operator_actions, templates
 
+COUNT_CAP = 100_000
+"""The message log counts at most this many messages of a filter (the newest): a page's counts stay a bounded
+read of one index however long the log; a narrower filter (a date range, a store, a template) gives exact counts."""
+
 
 def view(m: Any, enc_key: Keyring) -> dict[str, Any]:
     """One message as operators see it: number masked, numbers inside the text masked (N-06)."""
     size = sms_size(m["body"]) if m["body"] else None
     return {"message_id": str(m["message_id"]), "cause_event_id": str(m["cause_event_id"]),
             "template": m["template"], "recipient": m["recipient"] if m["recipient"] in ("customer", "staff")
-            else "member", "member_id": m["member_id"], "category": m["category"],
+            else "member", "member_id": m["member_id"], "store_id": m["store_id"], "category": m["category"],
             "campaign_id": str(m["campaign_id"]) if m["campaign_id"] else None,
             "to": mask_mobile(decrypt(enc_key, m["mobile_enc"])) if m["mobile_enc"] else None,
             "sender": m["sender"], "body": mask_mobiles(m["body"]) if m["body"] else None,
@@ -57,26 +61,34 @@ class MessageReports:
 
     async def messages(self, member_id: str | None, status: str | None, limit: int, *,
                        before: uuid.UUID | None = None, since: datetime | None = None,
-                       until: datetime | None = None) -> dict[str, Any]:
-        """Newest first, with the count per status; paged by keyset: `before` is the last message of the previous
-        page (`next_before`), `since` / `until` bound the creation time."""
-        q = sa.select(messages).order_by(messages.c.created_at.desc(), messages.c.message_id.desc()).limit(limit)
-        if member_id:
-            q = q.where(messages.c.member_id == member_id)
+                       until: datetime | None = None, store_id: str | None = None, template: str | None = None,
+                       counts: bool = False) -> dict[str, Any]:
+        """Newest first; paged by keyset: `before` is the last message of the previous page (`next_before`),
+        `since` / `until` bound the creation time. Each filter has an index ending in the page key (tables.py), so
+        a page reads `limit` index entries however long the log. With `counts`, the messages of the filters per
+        status (every status: the status filter left out, so each count is what choosing that status would list),
+        over the newest COUNT_CAP of them at most: exact when `counts_capped` is false."""
+        where = [c for c in (messages.c.member_id == member_id if member_id else None,
+                             messages.c.store_id == store_id if store_id else None,
+                             messages.c.template == template if template else None,
+                             messages.c.created_at >= since if since else None,
+                             messages.c.created_at < until if until else None) if c is not None]
+        newest = (messages.c.created_at.desc(), messages.c.message_id.desc())
+        q = sa.select(messages).where(*where).order_by(*newest).limit(limit)
         if status:
             q = q.where(messages.c.status == status)
-        if since:
-            q = q.where(messages.c.created_at >= since)
-        if until:
-            q = q.where(messages.c.created_at < until)
         if before:
             q = q.where(sa.tuple_(messages.c.created_at, messages.c.message_id)
                         < _edge(messages.c.message_id, before, messages.c.created_at))
+        out: dict[str, Any] = {"counts": None, "counts_capped": None}
         async with self.engine.connect() as conn:
             rows = (await conn.execute(q)).mappings().all()
-            counts = dict((await conn.execute(sa.select(messages.c.status, sa.func.count())
-                                              .group_by(messages.c.status))).tuples().all())
-        return {"counts": counts, "messages": [view(m, self.enc_key) for m in rows],
+            if counts:  # the newest COUNT_CAP in page order, through the filter's index (status included: index-only)
+                sub = sa.select(messages.c.status).where(*where).order_by(*newest).limit(COUNT_CAP).subquery()
+                got = {str(st): int(k) for st, k in (await conn.execute(
+                    sa.select(sub.c.status, sa.func.count()).group_by(sub.c.status))).tuples().all()}
+                out = {"counts": got, "counts_capped": sum(got.values()) >= COUNT_CAP}
+        return {**out, "messages": [view(m, self.enc_key) for m in rows],
                 "next_before": str(rows[-1]["message_id"]) if len(rows) == limit else None}
 
     async def member_log(self, member_id: str, limit: int) -> dict[str, Any]:

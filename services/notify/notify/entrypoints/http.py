@@ -12,7 +12,7 @@ from vipcore.http import PROBLEM_RESPONSES, FieldError, Problem
 from vipcore.inputs import AwareTime, Ident
 
 from ..adapters.providers import SimulatorProvider, TwilioProvider
-from ..adapters.reports import MessageReports
+from ..adapters.reports import COUNT_CAP, MessageReports
 from ..service.ops import Ops
 from ..service.templates import Templates
 from ..service.transactional import Transactional
@@ -54,11 +54,17 @@ def router(reports: MessageReports, tpl: Templates, guard: Any, ops: Ops) -> API
                                 description="the previous page's `next_before`")] = None,
                             since: Annotated[AwareTime | None, Query(description="created at or after")] = None,
                             until: Annotated[AwareTime | None, Query(description="created before")] = None,
+                            store_id: Annotated[Ident | None, Query(description="the member's store")] = None,
+                            template: Annotated[TemplateKey | None, Query()] = None,
+                            counts: Annotated[bool, Query(description=(
+                                "also count the filter's messages per status (the status filter left out), over "
+                                f"its newest {COUNT_CAP:,} at most; ask on the first page only"))] = False,
                             ) -> MessageList:
-        """Messages, newest first, with status and attempts; mobiles masked. Filtered by member, status and
-        creation time; paged with `before`."""
-        return MessageList.model_validate(await reports.messages(member_id, status, limit, before=before,
-                                                                 since=since, until=until))
+        """Messages, newest first, with status and attempts; mobiles masked. Filtered by member, store, template,
+        status and creation time; paged with `before`; each filter reads an index ending in the page key."""
+        return MessageList.model_validate(await reports.messages(
+            member_id, status, limit, before=before, since=since, until=until, store_id=store_id,
+            template=template, counts=counts))
 
     @r.get("/members/{member_id}/messages")
     async def member_log(member_id: Annotated[Ident, Path()], limit: Limit = 100) -> MemberLog:

@@ -90,6 +90,7 @@ class MessageView(ResponseModel):
     template: str
     recipient: str = Field(description="member, customer or staff")
     member_id: str | None = None
+    store_id: str | None = Field(None, description="the member's store when the message was made")
     category: str
     campaign_id: str | None = None
     to: str | None = Field(None, examples=["139****0091"])
@@ -115,7 +116,10 @@ class MessageWithHistory(MessageView):
 
 
 class MessageList(ResponseModel):
-    counts: dict[str, int] = Field(description="messages per status")
+    counts: dict[str, int] | None = Field(None, description=(
+        "asked with `counts`: the filter's messages per status (the status filter left out)"))
+    counts_capped: bool | None = Field(None, description=(
+        "the count stopped at the filter's newest 100,000 (there may be more: narrow it, e.g. by date)"))
     messages: list[MessageView]
     next_before: str | None = Field(None, description="the next page: pass as `before` (none when this is the last)")
 

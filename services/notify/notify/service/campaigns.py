@@ -257,7 +257,8 @@ class Campaigns:
                 render = renderers.get(m["language"], renderers[DEFAULT_LANGUAGE])
                 rows.append({
                     "message_id": uuid.uuid5(cid, m["member_id"]), "cause_event_id": cid, "template": TEMPLATE,
-                    "recipient": m["member_id"], "member_id": m["member_id"], "mobile_enc": m["mobile_enc"],
+                    "recipient": m["member_id"], "member_id": m["member_id"], "store_id": m["store_id"],
+                    "mobile_enc": m["mobile_enc"],
                     "sender": c["brand"], "category": "marketing", "campaign_id": cid,
                     "body": render({"display_name": m["display_name"], "tier": m["tier"] or "normal",
                                     "store_id": m["store_id"]}),

@@ -113,6 +113,7 @@ class Planner:
             status = d.status if mobile_enc is not None or d.status == "suppressed" else "no_contact"
             rows.append({"message_id": w.message_id, "cause_event_id": w.cause_event_id, "template": w.template,
                          "recipient": w.recipient, "member_id": w.member_id, "mobile_enc": mobile_enc,
+                         "store_id": (c.store_id if c is not None else None) or w.store_id,
                          "sender": sender, "body": body, "category": w.category, "status": status,
                          "suppressed_reason": d.reason if d.status == "suppressed" else None,
                          "deferred": d.reason if d.status == "queued" else None,

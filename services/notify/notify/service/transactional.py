@@ -41,10 +41,13 @@ class Transactional:
         now = self.clock()
         sender = brand or self.company
         async with self.engine.begin() as conn:
-            language = await conn.scalar(sa.select(contacts.c.language).where(contacts.c.member_id == member_id))
+            c = (await conn.execute(sa.select(contacts.c.language, contacts.c.store_id)
+                                    .where(contacts.c.member_id == member_id))).first()
+            language = c.language if c is not None else None
             text = TEXTS.get((template, language or DEFAULT_LANGUAGE)) or TEXTS[(template, DEFAULT_LANGUAGE)]
             row = {"message_id": message_id, "cause_event_id": message_id, "template": template,
-                   "recipient": "member", "member_id": member_id, "mobile_enc": encrypt(self.enc_key, mobile),
+                   "recipient": "member", "member_id": member_id, "store_id": c.store_id if c is not None else None,
+                   "mobile_enc": encrypt(self.enc_key, mobile),
                    "sender": sender, "body": render(text, sender, variables), "category": CATEGORY,
                    "status": "queued", "created_at": now, "updated_at": now}
             new = (await conn.execute(pg_insert(messages).values(**row).on_conflict_do_nothing()

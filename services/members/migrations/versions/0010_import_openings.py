@@ -1,14 +1,14 @@
 """members: opening balances of imported rows (M-19, issue 12): the points (and tier) a customer brought from the
 chain's old system, written in the same transaction as the file and announced on members.member.registered
 
-Revision ID: members_0011
+Revision ID: members_0010
 Revises: members_0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "members_0011"
+revision = "members_0010"
 down_revision = "members_0009"
 branch_labels = None
 depends_on = None
