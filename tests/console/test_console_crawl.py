@@ -72,6 +72,7 @@ SCREEN_OF: tuple[tuple[str, str], ...] = (
     (r"^/dashboard", "dashboard"),
     (r"^/desk", "desk"),
     (r"^/programs", "programs"),
+    (r"^/exports", "exports"),
     (r"^/profile", "profile"),
 )
 
@@ -221,6 +222,10 @@ class Crawl:
             if suffix:
                 if r.status_code == 200 and not ctype.startswith(DOWNLOADS[suffix]):
                     self.problems.append(f"{where}: download answered {ctype}")
+                continue
+            if "attachment" in r.headers.get("content-disposition", ""):
+                if not ctype.startswith(tuple(DOWNLOADS.values())):
+                    self.problems.append(f"{where}: a download of {ctype}")
                 continue
             if not ctype.startswith("text/html"):
                 self.problems.append(f"{where}: {ctype}, not a page")
