@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,29 @@ async def opening_stack(stack_config: StackConfig) -> Any:
         yield s
 
 
+async def upload_as_hq_admin(page: Any, url: str, filename: str, text: str) -> tuple[str, str, list[list[str]]]:
+    """Log in as the HQ admin, read the import screen's column help, upload `text` as a CSV to STORE, wait until the
+    import is done with one row imported and one refused: the column help, the import id, the rejected-rows file."""
+    await page.goto(f"{url}/login")
+    await page.fill("input[name=staff_id]", "D-ADM")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.click("[data-nav=imports]")
+    columns = await page.inner_text("[data-import-columns]")
+    await page.fill("#upload input[name=store_id]", STORE)
+    await page.set_input_files("#upload input[name=file]", files=[
+        {"name": filename, "mimeType": "text/csv", "buffer": text.encode()}])
+    await page.click("[data-upload-send]")
+    await page.wait_for_url("**/imports/I*")
+    import_id = page.url.rsplit("/", 1)[1]
+    await page.wait_for_selector("[data-import-progress][data-status=done]", timeout=60_000)
+    assert (await page.inner_text("[data-imported]"), await page.inner_text("[data-rejected]")) == ("1", "1")
+    async with page.expect_download() as dl:
+        await page.click("[data-rejected-download]")
+    rows = list(csv.reader(io.StringIO(Path(await (await dl.value).path()).read_text("utf-8-sig"))))
+    return str(columns), import_id, rows
+
+
 async def test_m19_l02_hq_admin_imports_opening_balances_and_reads_them_on_the_ledger(opening_stack: Stack) -> None:
     from playwright.async_api import async_playwright
 
@@ -41,26 +65,8 @@ async def test_m19_l02_hq_admin_imports_opening_balances_and_reads_them_on_the_l
     async with async_playwright() as pw:
         browser, page = await browser_page(pw)
         try:
-            await page.goto(f"{url}/login")
-            await page.fill("input[name=staff_id]", "D-ADM")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("button[type=submit]")
-            await page.click("[data-nav=imports]")
-            columns = await page.inner_text("[data-import-columns]")
+            columns, import_id, rows = await upload_as_hq_admin(page, url, "老系统积分.csv", out.getvalue())
             assert "期初积分" in columns and "期初等级" in columns and "10,000,000" in columns
-            await page.fill("#upload input[name=store_id]", STORE)
-            await page.set_input_files("#upload input[name=file]", files=[
-                {"name": "老系统积分.csv", "mimeType": "text/csv", "buffer": out.getvalue().encode()}])
-            await page.click("[data-upload-send]")
-            await page.wait_for_url("**/imports/I*")
-            import_id = page.url.rsplit("/", 1)[1]
-            await page.wait_for_selector("[data-import-progress][data-status=done]", timeout=60_000)
-            assert (await page.inner_text("[data-imported]"), await page.inner_text("[data-rejected]")) == ("1", "1")
-            async with page.expect_download() as dl:
-                await page.click("[data-rejected-download]")
-            from pathlib import Path
-
-            rows = list(csv.reader(io.StringIO(Path(await (await dl.value).path()).read_text("utf-8-sig"))))
             assert rows[1][0] == "3" and rows[1][1] == ("opening_points: must be a whole number of points from 0 "
                                                         "to 10000000 (M-19)") and rows[1][2] == "吴国华"
             member = await sql_value(stack.cfg, "members", "SELECT member_id FROM members WHERE full_name = '周美玲'")

@@ -116,13 +116,13 @@ async def test_l11_stored_value_payments_are_held_against_the_balance_and_never_
                                  headers={"Authorization": f"Bearer {stack.cfg.admin_token}"}) as lo:
         rep = (await lo.get("/v1/reports/stored-value", params=period)).json()
         assert rep["programs"]["generic"] == {"opening": 0, "top_ups": 100000, "bonus": 10000, "spend": 100000,
-                                              "refunds": 30000, "closing": 40000, "reconciled": True}
+                                              "refunds": 30000, "closing": 40000, "imported": 0, "reconciled": True}
         assert rep["outstanding"] == {"program": {"generic": 40000}, "store": {"HT-001": 40000},
                                       "region": {"029": 40000}}
         assert rep["ledger_matches_balances"] == {"generic": True}
         r = await lo.get("/v1/reports/stored-value", params={**period, "format": "csv"})
         assert r.headers["content-type"].startswith("text/csv")
-        assert "program,generic,0,100000,10000,100000,30000,40000,True,40000" in r.text
+        assert "program,generic,0,100000,10000,0,100000,30000,40000,True,40000" in r.text
         r = await lo.get("/v1/reports/stored-value", params={"since": "2026-11-02", "until": "2026-11-01"})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "until"
         st = (await lo.get(f"/v1/members/{mid}/stored-value-ledger")).json()

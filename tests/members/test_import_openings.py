@@ -21,6 +21,44 @@ from tests.members.test_member_files import STORE, mobile, setup
 MAX = "opening_points: must be a whole number of points from 0 to 10000000 (M-19)"
 
 
+async def run_import(stack: Stack, store: str, auth: dict[str, str], filename: str, body: bytes
+                     ) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """POST an import, wait until it is no longer running: its id, its progress, and the rejected-rows report's
+    lines by row number."""
+    async with httpx.AsyncClient(base_url=stack.url("members"), headers=auth) as c:
+        r = await c.post("/v1/imports", params={"store_id": store, "filename": filename}, content=body)
+        assert r.status_code == 202, r.text
+        iid = r.json()["import_id"]
+
+        async def finished() -> Any:
+            p = (await c.get(f"/v1/imports/{iid}")).json()
+            return p if p["status"] != "running" else None
+
+        p = await wait_for(finished, 60, "import finished")
+        report = (await c.get(f"/v1/imports/{iid}/rejected.csv")).text.splitlines()
+    return iid, p, {line.split(",")[0]: line for line in report[1:]}
+
+
+async def announce_again(stack: Stack, member_id: str) -> MemberRegistered:
+    """The member's registration redelivered as it was, then re-sent under a new event id; returns once loyalty has
+    read the re-sent one (same key, same partition: after the redelivered one). The registration as announced."""
+    topic = stack.cfg.topic_prefix + "members.events"
+    records = await consume_all(stack.cfg.kafka_bootstrap, topic, 10**6, timeout=5)
+    (orig,) = [rec for rec in records if dict(rec.headers).get("ce_subject") == member_id.encode()
+               and dict(rec.headers)["ce_type"] == MemberRegistered.TYPE.encode()]
+    env = decode(orig.headers, orig.value)
+    assert isinstance(env.data, MemberRegistered) and env.data.opening is not None
+    again = Envelope.new(env.data, source="members", subject=env.subject, id=uuid.uuid4())
+    await produce(stack.cfg.kafka_bootstrap, topic, [(orig.key, orig.value, list(orig.headers)),
+                                                     (orig.key, again.body(), again.kafka_headers())])
+
+    async def seen() -> Any:
+        return await sql_value(stack.cfg, "loyalty", "SELECT count(*) FROM inbox WHERE event_id=$1", again.id) or None
+
+    await wait_for(seen, 30, "loyalty to read the re-sent registration")
+    return env.data
+
+
 async def test_m19_l02_import_with_opening_balances_reaches_the_ledger_once(stack: Stack) -> None:
     await setup(stack, mobile())  # store XA-501 runs the jewelry program (tiers normal, vip)
     issuer = TokenIssuer(stack.cfg.staff_keys[0])
@@ -38,19 +76,8 @@ async def test_m19_l02_import_with_opening_balances_reaches_the_ledger_once(stac
         f"陈志强,{frac},12.5,",       # row 6: not whole
         f"杨建华,{tier},10,gold",     # row 7: not a tier of jewelry
     ]).encode("utf-8-sig")
-    async with httpx.AsyncClient(base_url=stack.url("members"), headers=staff("H-9", Role.HQ_ADMIN)) as c:
-        r = await c.post("/v1/imports", params={"store_id": STORE, "filename": "老系统.csv"}, content=csv)
-        assert r.status_code == 202, r.text
-        iid = r.json()["import_id"]
-
-        async def finished() -> Any:
-            p = (await c.get(f"/v1/imports/{iid}")).json()
-            return p if p["status"] != "running" else None
-
-        p = await wait_for(finished, 60, "import finished")
-        assert (p["imported"], p["rejected"], p["started_by"]) == (3, 3, "H-9")
-        report = (await c.get(f"/v1/imports/{iid}/rejected.csv")).text.splitlines()
-    rejected = {line.split(",")[0]: line for line in report[1:]}
+    iid, p, rejected = await run_import(stack, STORE, staff("H-9", Role.HQ_ADMIN), "老系统.csv", csv)
+    assert (p["imported"], p["rejected"], p["started_by"]) == (3, 3, "H-9")
     assert set(rejected) == {"5", "6", "7"}
     assert MAX in rejected["5"] and MAX in rejected["6"]  # the field and the rule, per row
     assert "opening_tier: 'gold' is not a tier of program jewelry (normal, vip) (L-04)" in rejected["7"]
@@ -86,21 +113,7 @@ async def test_m19_l02_import_with_opening_balances_reaches_the_ledger_once(stac
                             headers=auditor)).json()["entries"][0]["id"] == e["id"]
 
         # the same event redelivered, then the same member announced again under a new event id: applied once
-        topic = stack.cfg.topic_prefix + "members.events"
-        records = await consume_all(stack.cfg.kafka_bootstrap, topic, 10**6, timeout=5)
-        (orig,) = [rec for rec in records if dict(rec.headers).get("ce_subject") == ids["王建国"].encode()
-                   and dict(rec.headers)["ce_type"] == MemberRegistered.TYPE.encode()]
-        env = decode(orig.headers, orig.value)
-        assert isinstance(env.data, MemberRegistered) and env.data.opening is not None
-        again = Envelope.new(env.data, source="members", subject=env.subject, id=uuid.uuid4())
-        await produce(stack.cfg.kafka_bootstrap, topic, [(orig.key, orig.value, list(orig.headers)),
-                                                         (orig.key, again.body(), again.kafka_headers())])
-
-        async def seen() -> Any:  # same key, same partition: the re-sent one is read after the redelivered one
-            return await sql_value(stack.cfg, "loyalty", "SELECT count(*) FROM inbox WHERE event_id=$1",
-                                   again.id) or None
-
-        await wait_for(seen, 30, "loyalty to read the re-sent registration")
+        await announce_again(stack, ids["王建国"])
         st = (await c.get(f"/v1/members/{ids['王建国']}/ledger", headers=auditor)).json()
         assert [(x["kind"], x["points"]) for x in st["entries"]] == [("opening", 1200)]
         assert await sql_value(stack.cfg, "loyalty", "SELECT points_balance FROM accounts WHERE member_id=$1",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 from devstack.smssim import build_app as sim_app
@@ -166,3 +168,26 @@ async def _sent(n: Notify) -> bool:
     return await sql_value(n.cfg, "notify", "SELECT status FROM messages") == "sent"
 
 
+
+
+async def test_n06_purge_erases_old_bodies_in_batches_and_only_finished_ones(stack_config: StackConfig,
+                                                                            monkeypatch: Any) -> None:
+    """At chain scale the first purge meets millions of old bodies: it erases them a batch per transaction (each
+    batch its own `body_purged_at`, the transaction's time), never an unfinished (parked) message's, and a second
+    run finds none."""
+    import notify.service.ops as ops_module
+
+    monkeypatch.setattr(ops_module, "PURGE_BATCH", 3)
+    async with notify_stack(stack_config) as n:
+        rows = ", ".join(f"('{uuid.uuid4()}', '{uuid.uuid4()}', 'points_earned', 'S', {body}, '{status}', "
+                         "now() - interval '100 days')"
+                         for body, status in [("'旧短信'", "sent")] * 7 + [("'旧短信'", "parked"), ("NULL", "sent")])
+        await sql_value(n.cfg, "notify", "INSERT INTO messages (message_id, cause_event_id, template, sender, body, "
+                        f"status, created_at) VALUES {rows}")
+        r = await n.admin.post(f"{n.url}/v1/admin/purge-bodies", json={"retention_days": 90})
+        assert r.json() == {"purged": 7}
+        assert await sql_value(n.cfg, "notify", "SELECT count(DISTINCT body_purged_at) FROM messages "
+                               "WHERE status = 'sent' AND body_purged_at IS NOT NULL") == 3  # 3 + 3 + 1
+        assert await sql_value(n.cfg, "notify", "SELECT body FROM messages WHERE status = 'parked'") == "旧短信"
+        r = await n.admin.post(f"{n.url}/v1/admin/purge-bodies", json={"retention_days": 90})
+        assert r.json() == {"purged": 0}

@@ -56,11 +56,11 @@ def test_c07_aging_csv_and_xlsx_keep_a_customer_name_as_text() -> None:
 def test_loyalty_reports_csv_neutralise_keys() -> None:
     text = liability_csv({"store": {"=1+1": {"points": -10, "value": 5}}, "region": {}, "program": {}})
     assert _cells(text)[1] == ["store", "'=1+1", "-10", "5"]  # a negative number stays a number
-    rep = {"programs": {"@evil": {"opening": 1, "top_ups": 2, "bonus": 0, "spend": -3, "refunds": 0, "closing": 0,
-                                  "reconciled": True}},
+    rep = {"programs": {"@evil": {"opening": 1, "top_ups": 2, "bonus": 0, "imported": 0, "spend": -3, "refunds": 0,
+                                  "closing": 0, "reconciled": True}},
            "outstanding": {"program": {"@evil": 7}, "store": {"+cmd": 1}, "region": {}}}
     cells = _cells(sv_csv(rep))
-    assert cells[1][:2] == ["program", "'@evil"] and cells[1][5] == "-3"
+    assert cells[1][:2] == ["program", "'@evil"] and cells[1][6] == "-3"
     assert cells[2][:2] == ["store", "'+cmd"]
 
 

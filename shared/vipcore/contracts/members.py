@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..events import EventData, contract
 
 OPENING_POINTS_MAX = 10_000_000  # an opening balance above this is a typo, not a customer (M-19)
+OPENING_STORED_VALUE_MAX = 100_000_000  # fen: 1,000,000.00 yuan, the most one top-up may pay (L-11); above is a typo
 
 
 @contract
@@ -25,7 +26,8 @@ class StoreRegistered(EventData):
 
 class OpeningBalance(BaseModel):
     """What a member brought from the chain's old system, given in an import row (M-19): the opening points
-    balance and, optionally, the tier held there. Loyalty writes it once as an `opening` ledger entry (L-02)."""
+    balance and, optionally, the tier held there and the prepaid (stored-value) balance. Loyalty writes each once as
+    an `opening` entry: points in the ledger (L-02), stored value in the stored-value ledger (L-11)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     points: int = Field(ge=0, le=OPENING_POINTS_MAX, description="opening points balance, 0..10,000,000")
@@ -33,6 +35,10 @@ class OpeningBalance(BaseModel):
     import_id: str = Field(description="the import (POST /v1/imports) the row came from")
     row_no: int = Field(ge=1, description="the row of the spreadsheet (1 is the header)")
     operator: str | None = Field(None, description="staff id of who started the import (from the token)")
+    stored_value: int = Field(
+        0, ge=0, le=OPENING_STORED_VALUE_MAX, exclude_if=lambda v: v == 0,
+        description="opening stored-value (prepaid) balance, fen, 0..100,000,000 (L-11). Additive: left out of the "
+                    "body when 0, so an opening without stored value reads exactly as before")
 
 
 @contract

@@ -750,13 +750,27 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (中文, English)
     # -- opening balances (M-19 imports) --
     "kind.opening": ("期初积分", "Opening balance"),
     "import_columns": ("表格列：姓名、手机（必填）；性别、生日、地址、工作单位、职务、客户类别、推荐人；"
-                       "可选 期初积分（0–10,000,000 的整数，原系统的积分余额）和 期初等级（本店积分方案的等级代码，"
-                       "如 vip）。期初积分作为一笔“期初”积分流水记入，按方案规则过期，不计入升级消费额。",
+                       "可选 期初积分（0–10,000,000 的整数，原系统的积分余额）、期初等级（本店积分方案的等级代码，"
+                       "如 vip）和 期初储值（原系统的储值余额，单位元，最多两位小数，0–1,000,000.00）。"
+                       "期初积分作为一笔“期初”积分流水记入，按方案规则过期，不计入升级消费额；"
+                       "期初储值作为一笔“期初储值”储值流水记入，计入储值余额，不算本期充值，消费须会员到场验证。",
                        "Columns: name, mobile (required); gender, birthday, address, work unit, position, customer "
                        "class, referrer; optional opening_points (a whole number 0–10,000,000: the balance in the "
-                       "old system) and opening_tier (a tier code of the store's program, e.g. vip). The opening "
-                       "balance becomes one `opening` ledger entry, expires by the program's rule and counts as no "
-                       "spend toward a tier."),
+                       "old system), opening_tier (a tier code of the store's program, e.g. vip) and "
+                       "opening_stored_value (the prepaid balance in the old system, in yuan with at most 2 "
+                       "decimals, 0–1,000,000.00). The opening balance becomes one `opening` ledger entry, expires "
+                       "by the program's rule and counts as no spend toward a tier; the opening stored value becomes "
+                       "one `opening` stored-value entry: owed to the customer, not a top-up of the period, spent "
+                       "with the member's proof like any stored value."),
+    # -- opening stored value (M-19, L-11) --
+    "sv.kind.topup": ("充值", "Top-up"),
+    "sv.kind.spend": ("消费", "Spend"),
+    "sv.kind.refund": ("退回", "Refund"),
+    "sv.kind.opening": ("期初储值", "Opening stored value"),
+    "col.imported_yuan": ("导入期初（元）", "Imported opening (yuan)"),
+    "sv.imported_note": ("“导入期初”：本期通过会员导入转入的原系统储值余额，计入期末余额，但不是本期充值（未收现金）。",
+                         "Imported opening: prepaid balances brought from the old system by member imports in the "
+                         "period; in the closing balance, but no top-up (no cash taken)."),
     # -- credit gaps (issue 12: rebate tiers C-08, coupon conflicts C-09, refused credit sales C-04, staff) --
     "credit.tab.tiers": ("返利档位", "Rebate tiers"),
     "credit.tab.conflicts": ("券号冲突", "Coupon conflicts"),

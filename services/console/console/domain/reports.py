@@ -39,15 +39,16 @@ def liability(ans: dict[str, Any]) -> Table:
 
 
 def stored_value(ans: dict[str, Any]) -> Table:
-    """Stored value owed per program, store and region, and each program's period reconciled (loyalty, L-11)."""
-    rows: list[list[Any]] = [["outstanding", scope, key, yuan(v), None, None, None, None, None, None]
+    """Stored value owed per program, store and region, and each program's period reconciled (loyalty, L-11).
+    `imported_yuan`: prepaid balances brought in by member imports in the period (M-19) — owed, no top-up."""
+    rows: list[list[Any]] = [["outstanding", scope, key, yuan(v), None, None, None, None, None, None, None]
                              for scope in ("program", "store", "region")
                              for key, v in sorted(ans["outstanding"][scope].items())]
     for pid, m in sorted(ans["programs"].items()):
         rows.append(["period", "program", pid, None, yuan(m["opening"]), yuan(m["top_ups"]), yuan(m["bonus"]),
-                     yuan(m["spend"]), yuan(m["refunds"]), yuan(m["closing"])])
+                     yuan(m.get("imported", 0)), yuan(m["spend"]), yuan(m["refunds"]), yuan(m["closing"])])
     return Table("stored_value", ("part", "scope", "key", "outstanding_yuan", "opening_yuan", "top_ups_yuan",
-                                  "bonus_yuan", "spend_yuan", "refunds_yuan", "closing_yuan"), rows)
+                                  "bonus_yuan", "imported_yuan", "spend_yuan", "refunds_yuan", "closing_yuan"), rows)
 
 
 def movements(ans: dict[str, Any]) -> Table:

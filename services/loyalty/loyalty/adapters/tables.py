@@ -122,7 +122,7 @@ stored_value_ledger = sa.Table(
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("member_id", sa.Text, nullable=False, index=True),
     sa.Column("program", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),  # topup | spend | refund (receipt_no: the refunded receipt)
+    sa.Column("kind", sa.Text, nullable=False),  # topup | spend | refund (receipt_no: the refunded receipt) | opening
     sa.Column("amount", sa.BigInteger, nullable=False, comment="fen; the bonus included for top-ups"),
     sa.Column("paid", sa.BigInteger, nullable=False, server_default="0", comment="cash paid for a top-up"),
     sa.Column("bonus", sa.BigInteger, nullable=False, server_default="0"),
@@ -132,5 +132,6 @@ stored_value_ledger = sa.Table(
     sa.Column("staff_id", sa.Text),
     sa.Column("cause_id", sa.Uuid, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail", JSONB, comment="an opening's cause: reason, import_id, row_no, operator (M-19; loyalty_0006)"),
     sa.UniqueConstraint("cause_id", "kind", name="stored_value_one_entry_per_cause"),
 )

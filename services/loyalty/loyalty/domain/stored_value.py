@@ -2,7 +2,9 @@
 
 Spending at the POS is two steps: the gateway holds the amount while the cashier waits (refused when the
 balance less what other terminals hold cannot cover it), the sale's event captures the hold. A hold whose sale
-never arrives is released after `HOLD_TTL`. A refund gives back what its receipt paid with stored value.
+never arrives is released after `HOLD_TTL`. A refund gives back what its receipt paid with stored value. An
+imported customer's prepaid balance from the chain's old system is one `opening` entry (M-19): owed like a
+top-up's credit, but nothing was paid or given as bonus here.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from vipcore.contracts.members import OPENING_STORED_VALUE_MAX
 from vipcore.errors import RuleViolation
 
 from .program import Program
@@ -19,7 +22,7 @@ HOLD_TTL = timedelta(minutes=30)  # far beyond the sale event's normal way to lo
 
 @dataclass(frozen=True)
 class Movement:
-    kind: str  # topup | spend | refund
+    kind: str  # topup | spend | refund | opening
     amount: int  # signed change of the balance, fen
     paid: int = 0
     bonus: int = 0
@@ -32,6 +35,15 @@ def top_up(program: Program, pay: int) -> Movement:
         raise ValueError("a top-up pays a positive amount")
     bonus = program.bonus_for(pay)
     return Movement("topup", pay + bonus, paid=pay, bonus=bonus)
+
+
+def opening(amount: int) -> Movement:
+    """The prepaid balance a member brought from the old system (M-19): it adds to what is owed (L-11), but it is no
+    top-up: `paid` and `bonus` stay 0, so the period's cash taken in is not overstated."""
+    if not 0 < amount <= OPENING_STORED_VALUE_MAX:
+        raise RuleViolation("M-19", "opening.stored_value",
+                            f"an opening stored-value balance is 0.01 to {OPENING_STORED_VALUE_MAX / 100:.2f} yuan")
+    return Movement("opening", amount)
 
 
 def spend(balance: int, amount: int, held: int = 0) -> Movement:

@@ -1,6 +1,10 @@
 """Stored-value money report (R-03, L-11): what the chain owes its members in prepaid value, and how it moved.
 
-Per program: opening + top-ups (cash paid) + bonus granted - spend + refunds given back = closing, to the fen.
+Per program: opening + top-ups (cash paid) + bonus granted + imported - spend + refunds given back = closing, to
+the fen. `imported` is the prepaid money customers brought from a chain's old system by a member import (M-19): it
+is owed like any balance (it is in the closing balance and the outstanding figures) but it is no top-up — no cash
+was taken in this period — so it has its own column and never inflates `top_ups` or `bonus`. (`opening` is the
+period's opening balance: everything owed before `since`, imported balances included.)
 Outstanding (the liability) per program, store and region. Pure assembly; the queries live in `adapters/reports.py`.
 """
 
@@ -20,10 +24,11 @@ class Movement:
     spend: int = 0
     refunds: int = 0
     closing: int = 0
+    imported: int = 0  # opening balances imported in the period (M-19): owed, not paid here
 
     @property
     def reconciled(self) -> bool:
-        return self.opening + self.top_ups + self.bonus - self.spend + self.refunds == self.closing
+        return self.opening + self.top_ups + self.bonus + self.imported - self.spend + self.refunds == self.closing
 
 
 def movement(before: int, rows: list[tuple[str, int, int, int]]) -> Movement:
@@ -38,6 +43,8 @@ def movement(before: int, rows: list[tuple[str, int, int, int]]) -> Movement:
             m.spend += -amount
         elif kind == "refund":
             m.refunds += amount
+        elif kind == "opening":
+            m.imported += amount
     return m
 
 
@@ -56,7 +63,7 @@ def report(since: str, until: str, periods: dict[str, Movement], outstanding: di
 
 def to_csv(rep: dict[str, Any]) -> str:
     """One row per program (period reconciliation and outstanding), then outstanding per store and region."""
-    cols = ["opening", "top_ups", "bonus", "spend", "refunds", "closing"]
+    cols = ["opening", "top_ups", "bonus", "imported", "spend", "refunds", "closing"]
     rows: list[list[Any]] = [
         ["program", pid, *[m[c] for c in cols], m["reconciled"], rep["outstanding"]["program"].get(pid, 0)]
         for pid, m in rep["programs"].items()]

@@ -346,13 +346,15 @@ class JobResult(ResponseModel):
 
 
 class PeriodMovement(ResponseModel):
-    opening: int
-    top_ups: int
+    opening: int = Field(description="fen owed before the period (imported opening balances included)")
+    top_ups: int = Field(description="cash paid for top-ups in the period")
     bonus: int
     spend: int
     refunds: int
     closing: int
-    reconciled: bool
+    imported: int = Field(description="opening balances brought from the old system by member imports in the period "
+                                      "(M-19): owed, in the closing balance, but no top-up — no cash taken")
+    reconciled: bool = Field(description="opening + top_ups + bonus + imported - spend + refunds = closing")
 
 
 class StoredValueOutstanding(ResponseModel):
@@ -384,9 +386,11 @@ class StoredValueEntryOut(ResponseModel):
     shortfall: int
     store_id: str | None
     receipt_no: str | None
-    staff_id: str | None
+    staff_id: str | None = Field(description="who topped up; the import's operator for an opening")
     cause_id: str
     occurred_at: datetime
+    detail: dict[str, Any] | None = Field(None, description="an opening's cause (M-19): reason, import_id, row_no, "
+                                                            "operator")
 
 
 class StoredValueHeld(ResponseModel):

@@ -32,7 +32,7 @@ from ..adapters.tables import accounts, ledger, members, stores, tier_changes
 from ..domain.account import Account, Entry, Lot, TierChange
 from ..domain.program import Program, ProgramBook
 from ..domain.rules import Line, may_earn
-from .stored_value import give_back_on_refunds, spend_from_sales
+from .stored_value import give_back_on_refunds, open_balances, spend_from_sales
 
 OPENING = uuid.UUID("5a1d6c1e-0c3e-4f57-9a59-0be9e0f1a0c0")  # namespace of opening-balance causes (M-19)
 
@@ -40,6 +40,12 @@ OPENING = uuid.UUID("5a1d6c1e-0c3e-4f57-9a59-0be9e0f1a0c0")  # namespace of open
 def opening_cause(member_id: str) -> uuid.UUID:
     """The cause of a member's opening entry: one per member, whichever event brings it (L-02)."""
     return uuid.uuid5(OPENING, member_id)
+
+
+def _why(o: OpeningBalance, d: Delivery[Any]) -> dict[str, Any]:
+    """An opening entry's cause (L-02): the import, its row, who started it, and the event that brought it."""
+    return {"reason": f"opening balance (M-19): import {o.import_id} row {o.row_no}", "import_id": o.import_id,
+            "row_no": o.row_no, "operator": o.operator, "event_id": str(d.env.id)}
 
 
 def tier_row(acct: Account, change: TierChange, cause: str, at: datetime) -> dict[str, Any]:
@@ -134,14 +140,23 @@ class LoyaltyHandlers:
             await self._open(tx, batch)
 
     async def _open(self, tx: Tx, deliveries: list[Delivery[MemberRegistered | MemberUpdated]]) -> None:
-        """Opening balances of imported members (M-19): ONE `opening` ledger entry per member, ever (L-02).
+        """Opening balances of imported members (M-19): ONE `opening` ledger entry per member, ever (L-02), and ONE
+        `opening` stored-value entry when the row brought prepaid money (L-11).
 
-        The entry's cause is derived from the member id (`opening_cause`), not from the event: a redelivered event
+        The entries' cause is derived from the member id (`opening_cause`), not from the event: a redelivered event
         stops at the inbox, and the same member announced again under a new event id (a re-sent registration)
-        finds its entry in the ledger and changes nothing. The import, row and operator are the entry's detail."""
-        batch = [(d, d.data.opening) for d in deliveries
+        finds its entry in the ledger and changes nothing. The import, row and operator are the entry's detail.
+        A row that brought only stored value (no points column value, no tier) writes no points entry."""
+        given = [(d, d.data.opening) for d in deliveries
                  if isinstance(d.data, MemberRegistered) and d.data.opening is not None]
-        where = await self.store.stores_of(tx.conn, {d.data.store_id for d, _ in batch})
+        where = await self.store.stores_of(tx.conn, {d.data.store_id for d, _ in given})
+        await open_balances(tx.conn, [{
+            "member_id": d.data.member_id, "program": where[d.data.store_id][0], "amount": o.stored_value,
+            "store_id": d.data.store_id, "staff_id": o.operator, "cause_id": opening_cause(d.data.member_id),
+            "occurred_at": d.env.time, "detail": _why(o, d)} for d, o in given if o.stored_value])
+        batch = [(d, o) for d, o in given if o.points or o.tier or not o.stored_value]
+        if not batch:
+            return
         causes = {d.data.member_id: opening_cause(d.data.member_id) for d, _ in batch}
         done = set((await tx.conn.execute(sa.select(ledger.c.cause_event_id).where(
             ledger.c.kind == "opening", ledger.c.cause_event_id.in_(list(causes.values()))))).scalars())
@@ -158,9 +173,8 @@ class LoyaltyHandlers:
             program = self.books[pid].at(at)
             acct = accts[(member_id, pid)]
             cause = str(causes[member_id])
-            entry, change = acct.open(program, points=o.points, tier=o.tier, cause=cause, at=at, detail={
-                "reason": f"opening balance (M-19): import {o.import_id} row {o.row_no}", "import_id": o.import_id,
-                "row_no": o.row_no, "operator": o.operator, "tier": o.tier, "event_id": str(d.env.id)})
+            entry, change = acct.open(program, points=o.points, tier=o.tier, cause=cause, at=at,
+                                      detail={**_why(o, d), "tier": o.tier})
             entries.append(entry_row(acct, entry, d.data.store_id, None))
             if change is not None:  # the tier history with its reason, and the event other services follow (L-05)
                 self._emit(tx, acct, tier_event(acct, program, change, cause, at), d)

@@ -133,6 +133,29 @@ async def give_back_on_refunds(conn: AsyncConnection, refunds: list[tuple[Delive
     await _save(conn, balances, out)
 
 
+async def open_balances(conn: AsyncConnection, openings: list[dict[str, Any]]) -> int:
+    """Imported prepaid balances (M-19, L-11): ONE `opening` entry per member and program, ever; returns how many
+    were written. Each item is a ledger row (member_id, program, amount, store_id, staff_id = the import's operator,
+    cause_id, occurred_at, detail = reason, import, row, operator). The balance rows are locked first, then the
+    entries already written are looked up under that lock, so a redelivered or re-sent registration adds nothing."""
+    if not openings:
+        return 0
+    balances = await _balances(conn, {(o["member_id"], o["program"]) for o in openings})
+    done = set((await conn.execute(sa.select(stored_value_ledger.c.cause_id).where(
+        stored_value_ledger.c.kind == "opening",
+        stored_value_ledger.c.cause_id.in_([o["cause_id"] for o in openings])))).scalars())
+    rows = []
+    for o in openings:
+        if o["cause_id"] in done:
+            continue
+        done.add(o["cause_id"])
+        mv = sv.opening(o["amount"])
+        balances[(o["member_id"], o["program"])][0] += mv.amount
+        rows.append({**o, "kind": mv.kind, "amount": mv.amount})
+    await _save(conn, balances, rows)
+    return len(rows)
+
+
 def check_own_store(who: Principal, store_id: str) -> None:
     """O-02: store staff act for their own store only; HQ admins (and staff of no store) for any."""
     if who.store_id is not None and who.role != Role.HQ_ADMIN and who.store_id != store_id:

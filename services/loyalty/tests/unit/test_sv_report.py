@@ -19,6 +19,6 @@ def test_r03_l11_report_checks_the_ledger_against_the_balances_and_exports_csv()
     assert rep["programs"]["generic"]["reconciled"] is True and rep["programs"]["generic"]["closing"] == 130000
     assert rep["ledger_matches_balances"] == {"generic": True, "jewelry": False}
     lines = to_csv(rep).splitlines()
-    assert lines[0] == "scope,key,opening,top_ups,bonus,spend,refunds,closing,reconciled,outstanding"
-    assert lines[1] == "program,generic,50000,100000,10000,30000,0,130000,True,130000"
-    assert lines[2:] == ["store,HT-001,,,,,,,,130000", "region,029,,,,,,,,130000"]
+    assert lines[0] == "scope,key,opening,top_ups,bonus,imported,spend,refunds,closing,reconciled,outstanding"
+    assert lines[1] == "program,generic,50000,100000,10000,0,30000,0,130000,True,130000"
+    assert lines[2:] == ["store,HT-001,,,,,,,,,130000", "region,029,,,,,,,,,130000"]

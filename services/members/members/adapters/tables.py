@@ -209,7 +209,10 @@ import_openings = sa.Table(  # M-19: the opening balance an imported row brought
     sa.Column("points", sa.BigInteger, nullable=False),  # 0..OPENING_POINTS_MAX (vipcore.contracts.members)
     sa.Column("tier", sa.Text),  # a tier code of the store's program (L-04), or none
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("stored_value", sa.BigInteger, nullable=False, server_default="0",
+              comment="opening prepaid balance, fen, 0..OPENING_STORED_VALUE_MAX (L-11; members_0013)"),
     sa.CheckConstraint("points >= 0", name="import_openings_points_not_negative"),
+    sa.CheckConstraint("stored_value >= 0", name="import_openings_stored_value_not_negative"),
 )
 
 revisits = sa.Table(  # M-20: each revisit (when, who, what, next date)

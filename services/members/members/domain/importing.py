@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from vipcore.contracts.members import OPENING_POINTS_MAX
+from vipcore.contracts.members import OPENING_POINTS_MAX, OPENING_STORED_VALUE_MAX
 
 from . import validation as v
 
@@ -26,6 +26,9 @@ DEFAULT_MAPPING = {
     "期初积分": "opening_points", "积分": "opening_points", "opening_points": "opening_points",
     "points": "opening_points",
     "期初等级": "opening_tier", "会员等级": "opening_tier", "opening_tier": "opening_tier", "tier": "opening_tier",
+    # and the prepaid money the customer holds there (L-11), in yuan
+    "期初储值": "opening_stored_value", "储值余额": "opening_stored_value", "储值": "opening_stored_value",
+    "opening_stored_value": "opening_stored_value", "stored_value": "opening_stored_value",
 }
 GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
 
@@ -99,7 +102,26 @@ def validate(fields: dict[str, str]) -> list[str]:
     reasons += [f"{f}: {m} ({r})" for f, m, r in v.check(v.FileFields(**known))]
     if "opening_points" in fields and opening_points(fields["opening_points"]) is None:
         reasons.append(f"opening_points: must be a whole number of points from 0 to {OPENING_POINTS_MAX} (M-19)")
+    if "opening_stored_value" in fields and opening_stored_value(fields["opening_stored_value"]) is None:
+        reasons.append(OPENING_STORED_VALUE_RULE)
     return reasons
+
+
+OPENING_STORED_VALUE_RULE = (f"opening_stored_value: must be an amount in yuan from 0 to "
+                             f"{OPENING_STORED_VALUE_MAX // 100}.00 with at most 2 decimals (M-19, L-11)")
+
+
+def opening_stored_value(text: str) -> int | None:
+    """An opening stored-value balance as written in a cell, in yuan: digits (thousands separators allowed), at most
+    two decimals, 0..OPENING_STORED_VALUE_MAX fen; the amount in fen, or None when it is anything else (negative,
+    three decimals, words, an exponent, too big). Exact: the cell's text is read, never a float."""
+    s = text.replace(",", "").replace("，", "").strip()
+    whole, dot, frac = s.partition(".")
+    if (not s.isascii() or not whole.isdigit() or (dot and not (frac.isdigit() and len(frac) <= 2))
+            or len(whole) > len(str(OPENING_STORED_VALUE_MAX // 100))):
+        return None
+    fen = int(whole) * 100 + int(frac.ljust(2, "0") if frac else 0)
+    return fen if fen <= OPENING_STORED_VALUE_MAX else None
 
 
 def opening_points(text: str) -> int | None:

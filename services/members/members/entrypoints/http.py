@@ -73,8 +73,9 @@ def router(reg: Registry, reports: Reports, guard: Any, periodic: Periodic, impo
     ) -> ImportStarted:
         """Import existing customers from a CSV/XLSX body (M-19); follow it at /v1/imports/{import_id}. The import
         records who started it (the staff id of the token). Optional columns `opening_points` (期初积分, a whole
-        number 0..10,000,000) and `opening_tier` (期初等级, a tier of the store's program) bring the customer's
-        balance from the old system: loyalty writes it once as an `opening` ledger entry (L-02)."""
+        number 0..10,000,000), `opening_tier` (期初等级, a tier of the store's program) and `opening_stored_value`
+        (期初储值, yuan with at most 2 decimals, 0..1,000,000.00) bring the customer's balances from the old system:
+        loyalty writes each once as an `opening` entry (L-02, L-11)."""
         import_id = await importer.start(store_id, filename, format, await request.body(), mapping,
                                          started_by=operator_of(caller))
         return ImportStarted(import_id=import_id, progress=f"/v1/imports/{import_id}")

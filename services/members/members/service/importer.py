@@ -213,7 +213,8 @@ class Importer:
             opening = _opening(where, row_no, f)
             if opening is not None:
                 openings.append({"member_id": member_id, "import_id": where.import_id, "row_no": row_no,
-                                 "points": opening.points, "tier": opening.tier, "created_at": now})
+                                 "points": opening.points, "tier": opening.tier,
+                                 "stored_value": opening.stored_value, "created_at": now})
             events.append(OutgoingEvent(self.topic, member_id, Envelope.new(MemberRegistered(
                 member_id=member_id, store_id=store_id, referrer_staff_id=f.get("referrer_staff_id"),
                 display_name=mask_name(f["full_name"]), name_index=name_idx, mobile_index=mi,
@@ -277,13 +278,15 @@ def rejects_csv(rows: Any) -> str:
 
 
 def _opening(where: Where, row_no: int, f: dict[str, str]) -> OpeningBalance | None:
-    """The opening balance a validated row brings (M-19), with its cause: the import, the row, the operator."""
-    if "opening_points" not in f and "opening_tier" not in f:
+    """The opening balance a validated row brings (M-19) — points, tier, stored value in fen (L-11) — with its
+    cause: the import, the row, the operator."""
+    if "opening_points" not in f and "opening_tier" not in f and "opening_stored_value" not in f:
         return None
     points = importing.opening_points(f.get("opening_points", "0"))
-    assert points is not None  # validated by importing.validate
+    stored = importing.opening_stored_value(f.get("opening_stored_value", "0"))  # fen (L-11)
+    assert points is not None and stored is not None  # validated by importing.validate
     return OpeningBalance(points=points, tier=f.get("opening_tier"), import_id=where.import_id, row_no=row_no,
-                          operator=where.started_by)
+                          operator=where.started_by, stored_value=stored)
 
 
 def _birthday(value: str | None) -> date | None:

@@ -128,3 +128,5 @@ sa.Index("messages_template_created", messages.c.template, messages.c.created_at
 # the parked queue, oldest first (N-05); small however long the log, so its count reads only this index
 sa.Index("messages_parked", messages.c.updated_at, messages.c.message_id,
          postgresql_where=messages.c.status == "parked")
+# the hourly body purge (N-06): only bodies not yet erased, so a run reads what is left to purge, not the whole past
+sa.Index("messages_body_kept", messages.c.created_at, postgresql_where=messages.c.body.is_not(None))

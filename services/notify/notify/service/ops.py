@@ -24,6 +24,7 @@ from .dispatch import emit
 
 log = get_logger(__name__)
 TERMINAL = ("sent", "delivered", "undelivered", "suppressed")
+PURGE_BATCH = 5000  # messages whose bodies one purge transaction erases (N-06)
 
 
 class Ops:
@@ -123,14 +124,24 @@ class Ops:
         self.wake_dispatch()
         return "queued"
 
-    async def purge_bodies(self, retention_days: int, now: datetime | None = None) -> int:
-        """N-06: bodies of finished messages older than the retention period are erased."""
+    async def purge_bodies(self, retention_days: int, now: datetime | None = None, batch: int | None = None) -> int:
+        """N-06: bodies of finished messages older than the retention period are erased, `batch` messages per
+        transaction (a first purge at chain scale touches millions of rows: one statement would hold its locks and
+        its WAL for minutes). The candidates come from the partial index `messages_body_kept` (bodies not yet
+        erased), so an hourly run reads only what is left to purge, not every old message again."""
+        batch = batch or PURGE_BATCH
         cutoff = (sa.literal(now) if now else sa.func.now()) - sa.text(f"interval '{int(retention_days)} days'")
-        async with self.engine.begin() as conn:
-            res = await conn.execute(messages.update().where(
-                messages.c.created_at < cutoff, messages.c.status.in_(TERMINAL), messages.c.body.is_not(None))
-                .values(body=None, body_purged_at=sa.func.now()))
-        return int(res.rowcount)
+        due = (sa.select(messages.c.message_id)
+               .where(messages.c.body.is_not(None), messages.c.created_at < cutoff, messages.c.status.in_(TERMINAL))
+               .order_by(messages.c.created_at).limit(batch).with_for_update(skip_locked=True))
+        total = 0
+        while True:
+            async with self.engine.begin() as conn:
+                res = await conn.execute(messages.update().where(messages.c.message_id.in_(due.scalar_subquery()))
+                                         .values(body=None, body_purged_at=sa.func.now()))
+            total += int(res.rowcount)
+            if res.rowcount < batch:
+                return total
 
 
 class Purger(Ticker):
