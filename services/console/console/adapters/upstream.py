@@ -21,6 +21,11 @@ class Refusal(Exception):
         return sorted({str(e["rule"]) for e in self.errors if e.get("rule")})
 
 
+# a pooled keep-alive connection the service closed just as it was reused (uvicorn closes idle ones after 5 s): the
+# request never reached a route, so a GET is sent once more on a fresh connection instead of showing a 503
+STALE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
 class Upstream:
     """One pooled HTTP client for the four owning services."""
 
@@ -32,11 +37,20 @@ class Upstream:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    async def _request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """The request; a GET whose pooled connection turned out closed (STALE) is sent once more."""
+        try:
+            return await self.client.request(method, url, **kw)
+        except STALE:
+            if method != "GET":
+                raise  # not idempotent: the service may have acted; shown as unavailable, never repeated
+            return await self.client.request(method, url, **kw)
+
     async def download(self, service: str, path: str, token: str, params: dict[str, Any]) -> httpx.Response:
         """A file answer (XLSX, CSV) passed through as the owning service made it, or Refusal."""
         try:
-            r = await self.client.get(self.urls[service] + path, params=params,
-                                      headers={"Authorization": f"Bearer {token}"})
+            r = await self._request("GET", self.urls[service] + path, params=params,
+                                    headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as e:
             raise Refusal(service, 503, "unavailable", type(e).__name__) from None
         if r.status_code >= 400:
@@ -77,8 +91,8 @@ class Upstream:
         if token:
             h["Authorization"] = f"Bearer {token}"
         try:
-            r = await self.client.request(method, self.urls[service] + path, json=json, headers=h,
-                                          params={k: v for k, v in (params or {}).items() if v not in (None, "")})
+            r = await self._request(method, self.urls[service] + path, json=json, headers=h,
+                                    params={k: v for k, v in (params or {}).items() if v not in (None, "")})
         except httpx.HTTPError as e:
             raise Refusal(service, 503, "unavailable", type(e).__name__) from None
         if r.status_code >= 400:

@@ -56,6 +56,11 @@ SCREENS: dict[str, frozenset[Role]] = {
     "desk": frozenset({Role.STAFF, *STORE_LEADS}),  # L-09 desk claims at their own store (the gateway's desk roles)
     # -- member-file export (M-07): members' files.export --
     "exports": frozenset({Role.STORE_MANAGER, Role.HQ_ADMIN}),
+    # -- reports (each its owner's readers: loyalty's reports take an hq_admin token; members' kpi.read, M-21) --
+    "report.liability": frozenset({Role.HQ_ADMIN}),
+    "report.stored_value": frozenset({Role.HQ_ADMIN}),
+    "report.movements": frozenset({Role.HQ_ADMIN}),
+    "report.kpi": frozenset({*STORE_LEADS, *HQ}),
 }
 
 # dashboard tile → roles the owning service answers it for (O-02): members stats.today and files.review_queue,

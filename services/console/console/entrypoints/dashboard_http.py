@@ -16,7 +16,7 @@ def router(up: Upstream, pages: Pages) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/dashboard", response_class=HTMLResponse, responses=HTML)
-    @pages.guarded()
+    @pages.guarded("dashboard")  # O-02: a role with no tile has no dashboard
     async def board(request: Request, s: Session) -> Response:
         """Today's sales and new members per store, the review queue's ages, points liability, stored value owed,
         SMS sent/failed/parked, overdue credit — the tiles of this person's role."""

@@ -49,7 +49,7 @@ def router(desk: FileDesk, pages: Pages, page_size: int) -> APIRouter:
     async def changes(request: Request, s: Session, member_id: Member, page: PageNo = 1) -> Response:
         """The file's changes and review decisions (fragment, paged at members; M-13)."""
         ans = await desk.changes(s, member_id, page, page_size)
-        return pages.render(request, "files_changes.html", s, member_id=member_id, file_status=ans["status"],
+        return pages.fragment(request, "files_changes.html", s, member_id=member_id, file_status=ans["status"],
                             page=f.served_page(ans["changes"], page, page_size, ans["total"]))
 
     @r.get("/members/{member_id}/duplicates", response_class=HTMLResponse, responses=HTML)
@@ -58,7 +58,7 @@ def router(desk: FileDesk, pages: Pages, page_size: int) -> APIRouter:
         """Files of the store that may be the same customer, each with a merge form (fragment; M-06)."""
         kept = await desk.file(s, member_id, "merge")
         rows = await desk.duplicates(s, member_id)
-        return pages.render(request, "files_duplicates.html", s, kept=kept, rows=rows)
+        return pages.fragment(request, "files_duplicates.html", s, kept=kept, rows=rows)
 
     @r.post("/members/{member_id}/merge", response_class=HTMLResponse, responses=HTML)
     @pages.guarded()

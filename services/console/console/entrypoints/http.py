@@ -66,6 +66,13 @@ class Pages:
             "csrf": csrf.token_of(request), **ctx},
             status_code=status)
 
+    def fragment(self, request: Request, name: str, s: Session | None, **ctx: Any) -> HTMLResponse:
+        """A part of a page that htmx loads into it; opened as a page of its own (the <noscript> link, a bookmark)
+        it comes inside the layout, with the menu."""
+        if request.headers.get("HX-Request"):
+            return self.render(request, name, s, **ctx)
+        return self.render(request, "fragment.html", s, fragment=name, **ctx)
+
     @staticmethod
     def to_login(request: Request) -> RedirectResponse:
         nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
@@ -78,8 +85,10 @@ class Pages:
         if e.status == 401 and s is not None:
             return self.to_login(request)  # the token was refused (revoked: role change or leave, O-03): log in again
         status = e.status if 400 <= e.status < 600 else 502
-        if fragment or request.headers.get("HX-Request"):
+        if request.headers.get("HX-Request"):
             return self.render(request, "_refusal.html", s, status=200, e=e)  # htmx swaps 2xx only
+        if fragment:
+            return self.fragment(request, "_refusal.html", s, e=e)  # a fragment opened as a page: in the layout
         return self.render(request, "refused.html", s, status=status, e=e)
 
     def guarded(self, screen: str | None = None, fragment: bool = False) -> Callable[[Route], Route]:
@@ -184,7 +193,7 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return render(request, "profile.html", s)
 
     @r.get("/members", response_class=HTMLResponse, responses=HTML)
-    @pages.guarded()
+    @pages.guarded("search")  # O-02: not an auditor's screen (members' files.search)
     async def search(request: Request, s: Session, card_no: Search = "", mobile: Search = "", name: Search = "",
                      page: PageNo = 1) -> Response:
         """Member search by card, mobile or name; members decides what this person may see (M-07)."""
@@ -197,7 +206,7 @@ def router(desk: Desk, templates: Jinja2Templates, page_size: int, cookie_secure
         return render(request, "search.html", s, **ctx)
 
     @r.get("/members/{member_id}", response_class=HTMLResponse, responses=HTML)
-    @pages.guarded()
+    @pages.guarded("search")
     async def member(request: Request, s: Session, member_id: Annotated[Ident, Path()]) -> Response:
         """The member page: the file from members; its sections (ledger, tiers, stored value, redemptions, messages,
         history, revisits) load from their owning services (member_http.py)."""

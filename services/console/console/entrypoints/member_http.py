@@ -40,7 +40,7 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
         except Refusal as e:
             if e.status == 401:
                 raise  # the token was refused: log in again (Pages.guarded)
-            return pages.render(request, "_member_section.html", s, refusal=e, **ctx)  # in this section only
-        return pages.render(request, "_member_section.html", s, refusal=None, **ctx)
+            return pages.fragment(request, "_member_section.html", s, refusal=e, **ctx)  # in this section only
+        return pages.fragment(request, "_member_section.html", s, refusal=None, **ctx)
 
     return r

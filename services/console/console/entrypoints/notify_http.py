@@ -61,12 +61,11 @@ def router(nd: NotifyDesk, pages: Pages, page_size: int) -> APIRouter:
         return await page(request, s, "campaigns.html", load, done=done, state=status)
 
     @r.get("/campaigns/new", response_class=HTMLResponse, responses=HTML)
-    @pages.guarded()
+    @pages.guarded("campaigns.create")
     async def builder(request: Request, s: Session) -> Response:
-        """The campaign builder: segment, text, rate, start; the recipient count follows the segment."""
-        async def load(s: Session) -> dict[str, Any]:
-            return {}
-        return await page(request, s, "notify_campaign_new.html", load, f={"consent_only": "on", "rate_per_s": "200"})
+        """The campaign builder: segment, text, rate, start; the recipient count follows the segment. It asks
+        notify nothing until the count, so the console refuses a role without the builder itself (O-02, N-01)."""
+        return pages.render(request, "notify_campaign_new.html", s, f={"consent_only": "on", "rate_per_s": "200"})
 
     @r.get("/campaigns/new/count", response_class=HTMLResponse, responses=HTML)
     @pages.guarded()

@@ -42,9 +42,9 @@ def router(up: Upstream, pages: Pages, page_size: int) -> APIRouter:
         return since or today.replace(day=1), until or today + timedelta(days=1)
 
     @r.get("/reports", response_class=HTMLResponse, responses=HTML)
-    @pages.guarded()
+    @pages.guarded("reports")  # O-02: plain staff read no report
     async def index(request: Request, s: Session) -> Response:
-        """The reports this console offers, each with its filters and downloads."""
+        """The reports this console offers (those the role's owning services answer), with filters and downloads."""
         return pages.render(request, "reports.html", s, names=reports.REPORTS)
 
     async def table(s: Session, name: str, since: date | None, until: date | None, period: str,
